@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/server"
+	"github.com/dockmap/dockmap/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// unsafeExposeFlag is named to be read aloud: until access control exists,
+// anyone who can reach a non-loopback address can drive the Docker socket.
+const unsafeExposeFlag = "unsafe-expose-without-auth"
+
+// config is what the command line and environment say.
+type config struct {
+	addr         string
+	unsafeExpose bool
+	allowedHosts []string
+	dev          bool
+	logLevel     slog.Level
+}
+
+func parseFlags(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(out)
+	defAddr := getenv("DOCKMAP_ADDR")
+	if defAddr == "" {
+		defAddr = "127.0.0.1:8080"
+	}
+	fs.StringVar(&cfg.addr, "addr", defAddr, "address to listen on (env DOCKMAP_ADDR); loopback only unless --"+unsafeExposeFlag)
+	fs.BoolVar(&cfg.unsafeExpose, unsafeExposeFlag, false,
+		"serve a non-loopback --addr with NO access control: anyone who reaches it is root on this host")
+	hosts := fs.String("allowed-host", getenv("DOCKMAP_ALLOWED_HOSTS"), "comma-separated extra host names accepted in the Host header (env DOCKMAP_ALLOWED_HOSTS)")
+	fs.BoolVar(&cfg.dev, "dev", false, "serve web/static from disk (for editing the page)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args[1:]); err != nil {
+		return cfg, err
+	}
+	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return cfg, fmt.Errorf("--log-level: %w", err)
+	}
+	for _, h := range strings.Split(*hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			cfg.allowedHosts = append(cfg.allowedHosts, h)
+		}
+	}
+	host, _, err := net.SplitHostPort(cfg.addr)
+	if err != nil {
+		return cfg, fmt.Errorf("--addr %q: %w", cfg.addr, err)
+	}
+	if !isLoopback(host) {
+		if !cfg.unsafeExpose {
+			return cfg, fmt.Errorf("--addr %s is not a loopback address and access control is not configured: "+
+				"anyone who can reach it could drive the Docker socket, which is root on this host. "+
+				"Listen on 127.0.0.1 and use an SSH tunnel, or pass --%s if you accept that", cfg.addr, unsafeExposeFlag)
+		}
+		if host != "" && net.ParseIP(host) != nil && !net.ParseIP(host).IsUnspecified() {
+			cfg.allowedHosts = append(cfg.allowedHosts, host)
+		}
+	}
+	return cfg, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// run is the whole program: it returns when ctx ends or serving fails.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := parseFlags(args, getenv, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
+
+	dc, err := docker.New()
+	if err != nil {
+		return err
+	}
+	defer dc.Close()
+	h := hub.New(hub.DefaultBuffer)
+	defer h.Close()
+	lv := live.New(dc, h, logger, live.WithHost(dc.Host()))
+
+	static, err := fs.Sub(web.Static, "static")
+	if err != nil {
+		return fmt.Errorf("embedded static files: %w", err)
+	}
+	if cfg.dev {
+		static = os.DirFS("web/static")
+	}
+	handler := server.New(server.Deps{
+		Live: lv, Logger: logger, Static: static,
+		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts,
+	})
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	fmt.Fprintf(stdout, "dockmap %s serving http://%s (engine %s)\n", version, ln.Addr(), dc.Host())
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return lv.Run(gctx) })
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h.Close() // ends every /live connection so Shutdown need not wait
+		return srv.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+// startStamp makes the asset version change on every start of a dev build.
+func startStamp() string {
+	if version != "dev" {
+		return "0"
+	}
+	return fmt.Sprint(time.Now().Unix())
+}

@@ -1,0 +1,231 @@
+package docker
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/mount"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+)
+
+// ContainerSpec describes a container to create. Mounts are structured
+// (never a "-v" string), so a name can never smuggle in a host path.
+type ContainerSpec struct {
+	Name   string
+	Image  string
+	Cmd    []string
+	Labels map[string]string
+	// Network is the network to start on ("" means the default bridge).
+	Network string
+	// NetworkMode "container:<id>" shares another container's namespace.
+	NetworkMode string
+	// Links are legacy links on the default bridge, "target:alias".
+	Links  []string
+	Mounts []MountSpec
+	// Interactive keeps a shell-like command alive, like `docker run -dit`.
+	Interactive bool
+}
+
+// MountSpec is one mount of a new container.
+type MountSpec struct {
+	// Type is "volume", "bind" or "tmpfs".
+	Type     string
+	Source   string
+	Target   string
+	ReadOnly bool
+}
+
+// CreateContainer creates (but does not start) a container and returns its ID.
+func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (string, error) {
+	if err := c.ready(ctx); err != nil {
+		return "", err
+	}
+	cfg := &container.Config{
+		Image: spec.Image, Cmd: spec.Cmd, Labels: spec.Labels,
+		Tty: spec.Interactive, OpenStdin: spec.Interactive,
+	}
+	hc := &container.HostConfig{Links: spec.Links}
+	switch {
+	case spec.NetworkMode != "":
+		hc.NetworkMode = container.NetworkMode(spec.NetworkMode)
+	case spec.Network != "":
+		hc.NetworkMode = container.NetworkMode(spec.Network)
+	}
+	for _, m := range spec.Mounts {
+		hc.Mounts = append(hc.Mounts, mount.Mount{
+			Type: mount.Type(m.Type), Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly,
+		})
+	}
+	resp, err := c.api.ContainerCreate(ctx, cfg, hc, &network.NetworkingConfig{}, nil, spec.Name)
+	if err != nil {
+		return "", translate("create container "+spec.Name, err)
+	}
+	return resp.ID, nil
+}
+
+// StartContainer starts a container by ID or name.
+func (c *Client) StartContainer(ctx context.Context, id string) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	return translate("start container "+id, c.api.ContainerStart(ctx, id, container.StartOptions{}))
+}
+
+// StopContainer stops a container, killing it after timeout.
+func (c *Client) StopContainer(ctx context.Context, id string, timeout time.Duration) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	secs := int(timeout / time.Second)
+	return translate("stop container "+id, c.api.ContainerStop(ctx, id, container.StopOptions{Timeout: &secs}))
+}
+
+// RemoveContainer removes a container; force kills it first if running.
+// Its volumes are kept: dockmap never deletes data as a side effect.
+func (c *Client) RemoveContainer(ctx context.Context, id string, force bool) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	return translate("remove container "+id, c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: force}))
+}
+
+// NetworkSpec describes a network to create.
+type NetworkSpec struct {
+	Name     string
+	Labels   map[string]string
+	Internal bool
+	// ICC false turns inter-container communication off.
+	ICC     bool
+	Subnet  string
+	Gateway string
+}
+
+// CreateNetwork creates a bridge network and returns its ID.
+func (c *Client) CreateNetwork(ctx context.Context, spec NetworkSpec) (string, error) {
+	if err := c.ready(ctx); err != nil {
+		return "", err
+	}
+	opts := network.CreateOptions{Driver: "bridge", Labels: spec.Labels, Internal: spec.Internal}
+	if !spec.ICC {
+		opts.Options = map[string]string{optionICC: "false"}
+	}
+	if spec.Subnet != "" {
+		opts.IPAM = &network.IPAM{Config: []network.IPAMConfig{{Subnet: spec.Subnet, Gateway: spec.Gateway}}}
+	}
+	resp, err := c.api.NetworkCreate(ctx, spec.Name, opts)
+	if err != nil {
+		return "", translate("create network "+spec.Name, err)
+	}
+	return resp.ID, nil
+}
+
+// RemoveNetwork removes a network by ID or name.
+func (c *Client) RemoveNetwork(ctx context.Context, id string) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	return translate("remove network "+id, c.api.NetworkRemove(ctx, id))
+}
+
+// ConnectNetwork attaches a container to a network with optional aliases.
+func (c *Client) ConnectNetwork(ctx context.Context, networkID, containerID string, aliases []string) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	return translate("connect "+containerID+" to "+networkID,
+		c.api.NetworkConnect(ctx, networkID, containerID, &network.EndpointSettings{Aliases: aliases}))
+}
+
+// DisconnectNetwork detaches a container from a network.
+func (c *Client) DisconnectNetwork(ctx context.Context, networkID, containerID string) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	return translate("disconnect "+containerID+" from "+networkID,
+		c.api.NetworkDisconnect(ctx, networkID, containerID, false))
+}
+
+// CreateVolume creates a named local volume.
+func (c *Client) CreateVolume(ctx context.Context, name string, labels map[string]string) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	_, err := c.api.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: "local", Labels: labels})
+	return translate("create volume "+name, err)
+}
+
+// RemoveVolume removes a volume; the engine refuses while it is in use.
+func (c *Client) RemoveVolume(ctx context.Context, name string) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	return translate("remove volume "+name, c.api.VolumeRemove(ctx, name, false))
+}
+
+// ImportImage makes an image from a root filesystem tar (`docker import`),
+// which is how dockmap builds images with no registry to pull from.
+// changes are Dockerfile instructions such as `CMD ["sh"]`.
+func (c *Client) ImportImage(ctx context.Context, rootfs io.Reader, ref string, changes []string) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	rc, err := c.api.ImageImport(ctx, image.ImportSource{Source: rootfs, SourceName: "-"}, ref, image.ImportOptions{Changes: changes})
+	if err != nil {
+		return translate("import image "+ref, err)
+	}
+	defer rc.Close()
+	// The engine reports progress and errors in the stream; drain it so the
+	// import finishes before we return.
+	if _, err := io.Copy(io.Discard, rc); err != nil {
+		return translate("import image "+ref, err)
+	}
+	return nil
+}
+
+// ImageExists reports whether a local image has this reference.
+func (c *Client) ImageExists(ctx context.Context, ref string) (bool, error) {
+	if err := c.ready(ctx); err != nil {
+		return false, err
+	}
+	imgs, err := c.api.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", ref))})
+	if err != nil {
+		return false, translate("list images", err)
+	}
+	return len(imgs) > 0, nil
+}
+
+// Labelled lists the IDs of containers, networks and volumes that carry the
+// label key=value (tests use it to clean up what they made).
+func (c *Client) Labelled(ctx context.Context, key, value string) (containers, networks, volumes []string, err error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, nil, nil, err
+	}
+	f := filters.NewArgs(filters.Arg("label", key+"="+value))
+	cs, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, nil, nil, translate("list containers", err)
+	}
+	for _, s := range cs {
+		containers = append(containers, s.ID)
+	}
+	ns, err := c.api.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		return nil, nil, nil, translate("list networks", err)
+	}
+	for _, n := range ns {
+		networks = append(networks, n.ID)
+	}
+	vs, err := c.api.VolumeList(ctx, volume.ListOptions{Filters: f})
+	if err != nil {
+		return nil, nil, nil, translate("list volumes", err)
+	}
+	for _, v := range vs.Volumes {
+		volumes = append(volumes, v.Name)
+	}
+	return containers, networks, volumes, nil
+}

@@ -1,0 +1,159 @@
+// Package docker is dockmap's adapter to the Docker engine and the only
+// package that imports the Docker SDK, so that a move to the moby/moby
+// modules touches this package alone.
+//
+// It connects the way the docker CLI does (DOCKER_HOST, DOCKER_TLS_VERIFY,
+// DOCKER_CERT_PATH, API version negotiation), lists what the engine has in
+// three calls, watches events, and runs the few actions dockmap needs.
+// Every error it returns wraps one of the sentinels in package topology
+// when the engine's answer maps to one.
+//
+// # Concurrency
+//
+// A Client is safe for concurrent use. ListInventory keeps a small cache of
+// per-container aliases guarded by a mutex (see aliases.go).
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/client"
+
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// Client talks to one Docker engine.
+type Client struct {
+	api *client.Client
+
+	// The SDK negotiates the API version lazily inside every request and
+	// races with itself while the engine is down (each request re-pings
+	// and writes the version). ready negotiates once, under negMu, before
+	// any other call reaches the SDK.
+	negMu      sync.Mutex
+	negotiated atomic.Bool
+
+	mu      sync.Mutex             // protects aliases
+	aliases map[string]aliasRecord // container ID → inspected aliases
+}
+
+// Option changes how New connects.
+type Option func(*[]client.Opt)
+
+// WithHost connects to the given daemon address ("unix:///path",
+// "tcp://host:port") instead of the one in DOCKER_HOST.
+func WithHost(host string) Option {
+	return func(o *[]client.Opt) { *o = append(*o, client.WithHost(host)) }
+}
+
+// WithHTTPClient uses the given HTTP client (tests use it to go through a
+// proxy that can be cut).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *[]client.Opt) { *o = append(*o, client.WithHTTPClient(hc)) }
+}
+
+// New returns a client configured from the environment like the docker CLI.
+// It does not contact the engine: an unreachable engine is reported by the
+// first call, so dockmap can start and serve while the engine is down.
+func New(opts ...Option) (*Client, error) {
+	copts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	for _, o := range opts {
+		o(&copts)
+	}
+	api, err := client.NewClientWithOpts(copts...)
+	if err != nil {
+		return nil, fmt.Errorf("configure docker client: %w", err)
+	}
+	return &Client{api: api, aliases: make(map[string]aliasRecord)}, nil
+}
+
+// Close releases the client's idle connections.
+func (c *Client) Close() error { return c.api.Close() }
+
+// ready negotiates the API version on first use, and again after every
+// failed attempt, so calls made while the engine is down fail fast with
+// ErrEngineUnreachable.
+func (c *Client) ready(ctx context.Context) error {
+	if c.negotiated.Load() {
+		return nil
+	}
+	c.negMu.Lock()
+	defer c.negMu.Unlock()
+	if c.negotiated.Load() {
+		return nil
+	}
+	ping, err := c.api.Ping(ctx)
+	if err != nil {
+		return translate("connect to engine", err)
+	}
+	c.api.NegotiateAPIVersionPing(ping)
+	c.negotiated.Store(true)
+	return nil
+}
+
+// Host is the daemon address the client talks to.
+func (c *Client) Host() string { return c.api.DaemonHost() }
+
+// Version asks the engine for its version; it is also how dockmap checks
+// that the engine answers.
+func (c *Client) Version(ctx context.Context) (version, apiVersion string, err error) {
+	if err := c.ready(ctx); err != nil {
+		return "", "", err
+	}
+	v, err := c.api.ServerVersion(ctx)
+	if err != nil {
+		return "", "", translate("engine version", err)
+	}
+	return v.Version, v.APIVersion, nil
+}
+
+// translate wraps an SDK error with the step that failed and the matching
+// topology sentinel, keeping the engine's own message for the user.
+func translate(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var sentinel error
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w", step, err)
+	case client.IsErrConnectionFailed(err), isTransport(err):
+		sentinel = topology.ErrEngineUnreachable
+	case cerrdefs.IsNotFound(err):
+		sentinel = topology.ErrNotFound
+	case cerrdefs.IsConflict(err):
+		sentinel = topology.ErrConflict
+	case cerrdefs.IsInvalidArgument(err):
+		sentinel = topology.ErrInvalid
+	default:
+		return fmt.Errorf("%s: %w", step, err)
+	}
+	return fmt.Errorf("%s: %w: %s", step, sentinel, err.Error())
+}
+
+// isTransport recognises errors below HTTP (refused, reset, EOF on dial)
+// that the SDK does not always wrap as a connection failure.
+func isTransport(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "no such file or directory", "connection reset", "broken pipe", "EOF", "i/o timeout"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// shortID is the 12-character form the engine and the CLI show.
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,327 @@
+// Package live owns the current graph and its seq. It keeps the graph true
+// by treating every engine event as a trigger for a full re-list (events are
+// only hints: the engine drops and never replays them), diffs the new graph
+// against the old one and publishes the delta, numbered, to the hub.
+//
+// # Concurrency
+//
+// Run is the single writer: it must be called once, and it returns when its
+// context ends. Snapshot and Subscribe may be called from any goroutine.
+// Deltas are published while holding the lock that guards the graph, so a
+// subscriber that subscribes first and then takes a snapshot at seq N
+// receives every delta after N (and may skip those ≤ N).
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// Source is what Live needs from the engine adapter.
+type Source interface {
+	// ListInventory lists everything; errors wrap topology sentinels.
+	ListInventory(ctx context.Context) (topology.Inventory, error)
+	// WatchEvents streams events from since until ctx ends or the stream
+	// breaks, and returns why it stopped.
+	WatchEvents(ctx context.Context, since time.Time, fn func(docker.Event)) error
+	// Version answers when the engine is up.
+	Version(ctx context.Context) (version, apiVersion string, err error)
+}
+
+var _ Source = (*docker.Client)(nil)
+
+// Tuning defaults.
+const (
+	// coalesceWindow gathers the events of one change (create, connect,
+	// start) into one re-list, at little cost to latency.
+	coalesceWindow = 10 * time.Millisecond
+	backoffMin     = 100 * time.Millisecond
+	backoffMax     = 5 * time.Second
+	// replayWindow asks the engine to replay events from just before we
+	// subscribed, so nothing between subscribing and the first list is lost.
+	replayWindow = 2 * time.Second
+	callTimeout  = 30 * time.Second
+)
+
+// Live keeps the graph in step with the engine.
+type Live struct {
+	src    Source
+	hub    *hub.Hub
+	log    *slog.Logger
+	host   string
+	now    func() time.Time
+	window time.Duration
+
+	mu     sync.Mutex // protects the fields below
+	graph  topology.Graph
+	seq    uint64
+	engine topology.EngineState
+	synced chan struct{} // closed after the first successful list
+}
+
+// Option changes a Live.
+type Option func(*Live)
+
+// WithCoalesceWindow sets how long a burst of events is gathered.
+func WithCoalesceWindow(d time.Duration) Option { return func(l *Live) { l.window = d } }
+
+// WithHost names the engine address shown in the engine state.
+func WithHost(host string) Option { return func(l *Live) { l.host = host } }
+
+// New returns a Live that publishes to h. Call Run to start it.
+func New(src Source, h *hub.Hub, log *slog.Logger, opts ...Option) *Live {
+	if src == nil || h == nil || log == nil {
+		panic("live.New: nil dependency")
+	}
+	l := &Live{src: src, hub: h, log: log, now: time.Now, window: coalesceWindow, synced: make(chan struct{})}
+	for _, o := range opts {
+		o(l)
+	}
+	l.engine = topology.EngineState{LastError: "connecting to the engine", Host: l.host, Since: l.now()}
+	return l
+}
+
+// Snapshot returns the current graph with its seq and the engine state.
+func (l *Live) Snapshot() topology.Snapshot {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return topology.Snapshot{Seq: l.seq, Engine: l.engine, Graph: l.graph}
+}
+
+// Subscribe subscribes to the hub and then takes a snapshot, in that order,
+// so that no delta after the snapshot can be missed.
+func (l *Live) Subscribe(ctx context.Context) (topology.Snapshot, *hub.Subscription) {
+	sub := l.hub.Subscribe(ctx)
+	return l.Snapshot(), sub
+}
+
+// Engine returns the engine state.
+func (l *Live) Engine() topology.EngineState {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.engine
+}
+
+// Synced is closed once the first list has succeeded.
+func (l *Live) Synced() <-chan struct{} { return l.synced }
+
+// Run follows the engine until ctx ends, reconnecting forever with capped,
+// jittered backoff. It returns nil when ctx ends.
+func (l *Live) Run(ctx context.Context) error {
+	attempt := 0
+	for {
+		start := l.now()
+		err := l.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, errResync) {
+			// A routine stream end (an idle proxy closing it, say) after a
+			// good resync: reconnect at once, unless streams keep breaking
+			// right away, which must not turn into a tight loop of re-lists.
+			if l.now().Sub(start) > time.Second {
+				attempt = 0
+				continue
+			}
+		} else {
+			l.setDisconnected(err)
+		}
+		attempt++
+		d := backoff(attempt)
+		l.log.Debug("engine unreachable, retrying", "err", err, "in", d)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(d):
+		}
+	}
+}
+
+// errResync marks a session that ended after a successful resync: its
+// stream broke, and the next session should retry without waiting.
+var errResync = errors.New("event stream ended")
+
+// session subscribes to events, resyncs, and follows events until the
+// stream breaks.
+func (l *Live) session(ctx context.Context) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	trigger := make(chan struct{}, 1)
+	watchErr := make(chan error, 1)
+	since := l.now().Add(-replayWindow)
+	go func() {
+		watchErr <- l.src.WatchEvents(wctx, since, func(e docker.Event) {
+			l.onEvent(e)
+			if e.ChangesTopology() {
+				select {
+				case trigger <- struct{}{}:
+				default: // a re-list is already due
+				}
+			}
+		})
+	}()
+	// The watch goroutine must be done before the next session starts.
+	ended := false
+	defer func() {
+		cancel()
+		if !ended {
+			<-watchErr
+		}
+	}()
+
+	if err := l.resync(ctx); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-watchErr:
+			ended = true
+			l.log.Info("event stream ended, resyncing", "err", err)
+			return errResync
+		case <-trigger:
+			if l.window > 0 {
+				t := time.NewTimer(l.window)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return ctx.Err()
+				case <-t.C:
+				}
+			}
+			if err := l.relist(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// resync asks for the engine version and re-lists everything.
+func (l *Live) resync(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	version, api, err := l.src.Version(cctx)
+	if err != nil {
+		return err
+	}
+	if err := l.relist(ctx); err != nil {
+		return err
+	}
+	l.setConnected(version, api)
+	return nil
+}
+
+// relist lists the engine, diffs and publishes the delta.
+func (l *Live) relist(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	inv, err := l.src.ListInventory(cctx)
+	if err != nil {
+		return err
+	}
+	g := topology.Build(inv)
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d := topology.Diff(l.graph, g)
+	l.graph = g
+	select {
+	case <-l.synced:
+	default:
+		close(l.synced)
+	}
+	if d.Empty() {
+		return nil
+	}
+	l.seq++
+	d.Seq = l.seq
+	l.hub.Publish(hub.Message{Type: "delta", Seq: d.Seq, Data: mustJSON(deltaFrame{Type: "delta", Delta: d})})
+	return nil
+}
+
+func (l *Live) onEvent(e docker.Event) {
+	if e.IsExec() {
+		// Probes exec into containers all the time; the feed shows what
+		// changes the map, not that noise.
+		return
+	}
+	l.hub.Publish(hub.Message{Type: "event", Data: mustJSON(eventFrame{Type: "event", Event: e})})
+}
+
+func (l *Live) setConnected(version, api string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.engine.Connected && l.engine.Version == version {
+		return
+	}
+	l.engine = topology.EngineState{Connected: true, Version: version, APIVersion: api, Host: l.host, Since: l.now()}
+	l.publishEngineLocked()
+}
+
+func (l *Live) setDisconnected(err error) {
+	msg := "unknown error"
+	if err != nil {
+		msg = err.Error()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.engine.Connected && l.engine.LastError == msg {
+		return
+	}
+	l.engine = topology.EngineState{Connected: false, LastError: msg, Host: l.host, Since: l.now()}
+	l.publishEngineLocked()
+}
+
+func (l *Live) publishEngineLocked() {
+	l.hub.Publish(hub.Message{Type: "engine", Data: mustJSON(engineFrame{Type: "engine", Engine: l.engine})})
+}
+
+// backoff is capped exponential with full jitter in [d/2, d).
+func backoff(attempt int) time.Duration {
+	d := backoffMin << min(attempt-1, 16)
+	if d > backoffMax || d <= 0 {
+		d = backoffMax
+	}
+	return d/2 + rand.N(d/2)
+}
+
+type deltaFrame struct {
+	Type string `json:"type"`
+	topology.Delta
+}
+
+type eventFrame struct {
+	Type  string       `json:"type"`
+	Event docker.Event `json:"event"`
+}
+
+type engineFrame struct {
+	Type   string               `json:"type"`
+	Engine topology.EngineState `json:"engine"`
+}
+
+// SnapshotFrame is the first message on /live and the body of GET /api/graph
+// (there without the type).
+type SnapshotFrame struct {
+	Type string `json:"type,omitempty"`
+	topology.Snapshot
+}
+
+// mustJSON encodes frames made of plain data; failing is a programmer error.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("live: encode frame: " + err.Error())
+	}
+	return b
+}

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dockmap/dockmap/web/templates"
+
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// apiError is the JSON body of every error answer.
+type apiError struct {
+	Error  string `json:"error"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// statusOf maps an error to its HTTP status and a short title.
+func statusOf(err error) (int, string) {
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		return he.Code, http.StatusText(he.Code)
+	case errors.Is(err, topology.ErrInvalid):
+		return http.StatusBadRequest, "invalid input"
+	case errors.Is(err, topology.ErrNotFound):
+		return http.StatusNotFound, "not found"
+	case errors.Is(err, topology.ErrConflict):
+		return http.StatusConflict, "conflict"
+	case errors.Is(err, topology.ErrEngineUnreachable):
+		return http.StatusServiceUnavailable, "engine unreachable"
+	}
+	return http.StatusInternalServerError, "internal error"
+}
+
+// errorHandler is the one place errors become responses: JSON for API
+// clients, a fragment for htmx, a page for browsers. Only 5xx are logged.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, title := statusOf(err)
+		detail := err.Error()
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			if m, ok := he.Message.(string); ok {
+				detail = m
+			}
+		}
+		if status >= 500 {
+			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status, "err", err)
+		}
+		var werr error
+		req := c.Request()
+		switch {
+		case req.Method == http.MethodHead:
+			werr = c.NoContent(status)
+		case strings.HasPrefix(req.URL.Path, "/api/") || strings.Contains(req.Header.Get(echo.HeaderAccept), "application/json"):
+			werr = c.JSON(status, apiError{Error: title, Detail: detail})
+		case req.Header.Get("HX-Request") == "true":
+			werr = render(c, status, templates.ErrorPartial(detail))
+		default:
+			werr = render(c, status, templates.ErrorPage(status, detail))
+		}
+		if werr != nil {
+			log.Error("write error response", "err", werr)
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/topology"
+	"github.com/dockmap/dockmap/web/templates"
+)
+
+// handleTopologyPage serves "GET /": the live map.
+func handleTopologyPage(src LiveSource, assetVersion string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		snap := src.Snapshot()
+		return render(c, http.StatusOK, templates.TopologyPage(templates.PageView{
+			AssetVersion: assetVersion, Engine: snap.Engine,
+		}))
+	}
+}
+
+// health is the body of GET /healthz.
+type health struct {
+	Status  string               `json:"status"`
+	Message string               `json:"message"`
+	Engine  topology.EngineState `json:"engine"`
+}
+
+// handleHealthz serves "GET /healthz": 200 whenever dockmap serves, with the
+// engine's state in the body (an unreachable engine is not dockmap's fault,
+// and the page still works and says so).
+func handleHealthz(src LiveSource) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		eng := src.Snapshot().Engine
+		h := health{Status: "ok", Engine: eng, Message: "engine connected"}
+		if !eng.Connected {
+			h.Message = "engine unreachable: " + eng.LastError
+		}
+		return c.JSON(http.StatusOK, h)
+	}
+}
+
+// handleGraphJSON serves "GET /api/graph": the same snapshot the WebSocket
+// sends first.
+func handleGraphJSON(src LiveSource) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return c.JSON(http.StatusOK, live.SnapshotFrame{Snapshot: src.Snapshot()})
+	}
+}
+
+// handleContainerPanel serves "GET /panel/container/:id", the side panel of
+// one container (id is its node ID, "c:<full id>", or its full ID).
+func handleContainerPanel(src LiveSource) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		raw, err := url.PathUnescape(c.Param("id"))
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "bad container id")
+		}
+		id := topology.NodeID(raw)
+		if !strings.HasPrefix(raw, "c:") {
+			id = topology.ContainerNodeID(raw)
+		}
+		v, ok := templates.NewContainerPanelView(src.Snapshot().Graph, id)
+		if !ok {
+			return echo.NewHTTPError(http.StatusNotFound, "no such container: it may have been removed")
+		}
+		return render(c, http.StatusOK, templates.ContainerPanel(v))
+	}
+}
+
+// handleStatic serves "GET /static/*" from the embedded files. Versioned
+// URLs (?v=) are cached for a year: the version changes with every build.
+func handleStatic(static fs.FS) echo.HandlerFunc {
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	return func(c echo.Context) error {
+		if c.QueryParam("v") != "" {
+			c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			c.Response().Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+}

@@ -1,0 +1,18 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// registerRoutes is the one list of every URL dockmap serves.
+func registerRoutes(e *echo.Echo, d Deps) {
+	e.GET("/", handleTopologyPage(d.Live, d.AssetVersion))
+	e.GET("/healthz", handleHealthz(d.Live))
+	e.GET("/api/graph", handleGraphJSON(d.Live))
+	e.GET("/live", handleLive(d.Live, d.Logger))
+	e.GET("/panel/container/:id", handleContainerPanel(d.Live))
+	e.GET("/static/*", handleStatic(d.Static))
+	e.RouteNotFound("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound, "no such page") })
+}

@@ -1,0 +1,82 @@
+// Package server wires dockmap's HTTP side with Echo: the page, the JSON
+// API, the /live WebSocket and the static files. Every URL is listed in
+// routes.go; every error goes through errorHandler (errors.go).
+//
+// # Security
+//
+// The process holds the Docker socket, so whoever drives it is root on the
+// host. Every request's Host must be on the allowlist (DNS rebinding), the
+// WebSocket upgrade must come from the same origin, responses carry a strict
+// CSP and the usual headers, and Docker-provided text is only ever rendered
+// as text (templ escapes it; the browser code uses textContent).
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// LiveSource is what the server needs from internal/live.
+type LiveSource interface {
+	// Snapshot returns the current graph, seq and engine state.
+	Snapshot() topology.Snapshot
+	// Subscribe subscribes to live messages and then takes a snapshot.
+	Subscribe(ctx context.Context) (topology.Snapshot, *hub.Subscription)
+}
+
+// Deps are the server's dependencies.
+type Deps struct {
+	Live   LiveSource
+	Logger *slog.Logger
+	// Static holds the files served under /static/ (web/static).
+	Static fs.FS
+	// AssetVersion busts browser caches of static files on every build.
+	AssetVersion string
+	// AllowedHosts are host names or IPs accepted in the Host header besides
+	// the loopback names (localhost, 127.0.0.1, ::1).
+	AllowedHosts []string
+}
+
+// bodyLimit caps request bodies; dockmap's JSON requests are tiny.
+const bodyLimit = "64K"
+
+// New returns the HTTP handler for dockmap.
+func New(d Deps) http.Handler {
+	if d.Live == nil || d.Logger == nil || d.Static == nil {
+		panic("server.New: nil dependency")
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(d.Logger)
+	e.Use(
+		middleware.Recover(),
+		hostAllowlist(d.AllowedHosts),
+		secureHeaders(),
+		middleware.BodyLimit(bodyLimit),
+		requestLog(d.Logger),
+	)
+	registerRoutes(e, d)
+	return e
+}
+
+// requestLog logs each request at debug level. Query strings are left out
+// so that no secret passed in a URL ever reaches a log.
+func requestLog(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			err := next(c)
+			log.Debug("request", "method", c.Request().Method, "path", c.Request().URL.Path,
+				"status", c.Response().Status, "remote", c.RealIP())
+			return err
+		}
+	}
+}

@@ -1,0 +1,380 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/gorilla/websocket"
+
+	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/server"
+	"github.com/dockmap/dockmap/internal/topology"
+	"github.com/dockmap/dockmap/web"
+)
+
+type testServer struct {
+	URL  string
+	Live *live.Live
+	Hub  *hub.Hub
+}
+
+// startServer runs the whole server on the real engine (or on c, when the
+// test wants another engine address) behind httptest.
+func startServer(t testing.TB, c *docker.Client) *testServer {
+	t.Helper()
+	h := hub.New(hub.DefaultBuffer)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l := live.New(c, h, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	static, err := fs.Sub(web.Static, "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(server.New(server.Deps{Live: l, Logger: log, Static: static, AssetVersion: "test"}))
+	t.Cleanup(func() {
+		h.Close()
+		srv.Close()
+		cancel()
+		<-done
+	})
+	return &testServer{URL: srv.URL, Live: l, Hub: h}
+}
+
+func startSynced(t testing.TB) (*testServer, *docker.Client) {
+	t.Helper()
+	c := dockertest.Client(t)
+	ts := startServer(t, c)
+	select {
+	case <-ts.Live.Synced():
+	case <-time.After(30 * time.Second):
+		t.Fatal("never synced with the engine")
+	}
+	return ts, c
+}
+
+func dialLive(t testing.TB, base string, origin string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	hdr := http.Header{}
+	if origin != "" {
+		hdr.Set("Origin", origin)
+	}
+	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/live", hdr)
+	if err == nil {
+		t.Cleanup(func() { conn.Close() })
+	}
+	return conn, resp, err
+}
+
+type frame struct {
+	Type string `json:"type"`
+	Seq  uint64 `json:"seq"`
+	topology.Delta
+	Nodes  []topology.Node      `json:"nodes"`
+	Engine topology.EngineState `json:"engine"`
+}
+
+func readFrame(t testing.TB, conn *websocket.Conn) frame {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, data, err := conn.ReadMessage()
+	if err != nil {
+		t.Fatalf("read /live: %v", err)
+	}
+	var f frame
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatalf("decode %s: %v", data, err)
+	}
+	return f
+}
+
+func TestLiveSendsSnapshotThenDeltas(t *testing.T) {
+	ts, c := startSynced(t)
+	conn, _, err := dialLive(t, ts.URL, ts.URL)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	first := readFrame(t, conn)
+	if first.Type != "snapshot" || !first.Engine.Connected {
+		t.Fatalf("first frame type %q connected %v, want a snapshot with the engine connected", first.Type, first.Engine.Connected)
+	}
+
+	id := dockertest.RunContainer(t, c)
+	last := first.Seq
+	for {
+		f := readFrame(t, conn)
+		if f.Type != "delta" {
+			continue
+		}
+		if f.Seq != last+1 {
+			t.Fatalf("delta seq %d after %d, want consecutive", f.Seq, last)
+		}
+		last = f.Seq
+		for _, n := range append(f.AddedNodes, f.ChangedNodes...) {
+			if n.ID == topology.ContainerNodeID(id) && n.Container.Running() {
+				return
+			}
+		}
+	}
+}
+
+func TestLiveRefusesOtherOrigins(t *testing.T) {
+	ts, _ := startSynced(t)
+	u, _ := url.Parse(ts.URL)
+	for _, origin := range []string{
+		"http://evil.example",
+		"http://localhost:1",         // same host, other port
+		"http://127.0.0.1:3000",      // same host, other port
+		"null",                       // sandboxed frames
+		"http://" + u.Host + ".evil", // prefix trick
+	} {
+		t.Run(origin, func(t *testing.T) {
+			_, resp, err := dialLive(t, ts.URL, origin)
+			if err == nil {
+				t.Fatal("upgrade accepted")
+			}
+			if resp == nil || resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("response %v, want 403", resp)
+			}
+			if n := ts.Hub.Len(); n != 0 {
+				t.Errorf("hub has %d subscribers after a refused upgrade, want 0", n)
+			}
+		})
+	}
+}
+
+func TestForeignHostIsRefusedEverywhere(t *testing.T) {
+	ts, _ := startSynced(t)
+	u, _ := url.Parse(ts.URL)
+	_, port, _ := strings.Cut(u.Host, ":")
+	paths := []string{"/", "/healthz", "/api/graph", "/live", "/static/app.js", "/panel/container/x", "/nope"}
+	for _, p := range paths {
+		for _, host := range []string{"evil.example:" + port, "evil.example", "127.0.0.1.nip.io:" + port} {
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+p, nil)
+			req.Host = host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusMisdirectedRequest {
+				t.Errorf("GET %s with Host %s = %d, want 421", p, host, resp.StatusCode)
+			}
+		}
+		for _, host := range []string{"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port, "LOCALHOST:" + port} {
+			if p == "/live" || p == "/nope" || p == "/panel/container/x" {
+				continue
+			}
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+p, nil)
+			req.Host = host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s with Host %s = %d, want 200", p, host, resp.StatusCode)
+			}
+		}
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	ts, _ := startSynced(t)
+	resp, err := http.Get(ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"frame-ancestors 'none'", "object-src 'none'", "script-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("CSP %q allows inline script or eval", csp)
+	}
+	for h, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+	} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
+		if src, ok := s.Attr("src"); !ok || src == "" {
+			// JSON data blocks are not script, and CSP lets none run anyway.
+			if typ, _ := s.Attr("type"); typ != "application/json" {
+				t.Errorf("inline script in the page: %q", s.Text())
+			}
+		}
+	})
+	doc.Find("*").Each(func(_ int, s *goquery.Selection) {
+		for _, a := range s.Nodes[0].Attr {
+			if strings.HasPrefix(a.Key, "on") || a.Key == "style" {
+				t.Errorf("inline %s attribute on <%s>", a.Key, goquery.NodeName(s))
+			}
+		}
+	})
+}
+
+func TestGraphJSONIsTheSnapshot(t *testing.T) {
+	ts, c := startSynced(t)
+	id := dockertest.RunContainer(t, c)
+	dockertest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		_, ok := ts.Live.Snapshot().Graph.Node(topology.ContainerNodeID(id))
+		return ok, "container not in the graph yet"
+	})
+	resp, err := http.Get(ts.URL + "/api/graph")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	var got topology.Snapshot
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got.Graph.Node(topology.ContainerNodeID(id)); !ok || got.Seq == 0 || !got.Engine.Connected {
+		t.Errorf("GET /api/graph: seq %d, connected %v, container present %v", got.Seq, got.Engine.Connected, ok)
+	}
+}
+
+func TestContainerPanelShowsEndpoint(t *testing.T) {
+	ts, c := startSynced(t)
+	id := dockertest.RunContainer(t, c, dockertest.WithLabel("note", `"><img src=x onerror=alert(1)><script>alert(2)</script>`))
+	var ip string
+	dockertest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		for _, e := range ts.Live.Snapshot().Graph.EdgesOf(topology.ContainerNodeID(id)) {
+			if e.Kind == topology.EdgeMember && e.Member.IP != "" {
+				ip = e.Member.IP
+			}
+		}
+		return ip != "", "no IP for the container yet"
+	})
+	for _, path := range []string{"/panel/container/" + url.PathEscape("c:"+id), "/panel/container/" + id} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := goquery.NewDocumentFromReader(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d", path, resp.StatusCode)
+		}
+		if got := strings.TrimSpace(doc.Find("[data-testid=ip]").First().Text()); !strings.Contains(got, ip) {
+			t.Errorf("GET %s: ip cell %q, want %s", path, got, ip)
+		}
+		if doc.Find("script").Length() != 0 || doc.Find("img").Length() != 0 {
+			t.Errorf("GET %s: a label became markup", path)
+		}
+	}
+	resp, err := http.Get(ts.URL + "/panel/container/c:" + strings.Repeat("0", 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("panel of an unknown container = %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestAPIErrorsAreJSON(t *testing.T) {
+	ts, _ := startSynced(t)
+	resp, err := http.Get(ts.URL + "/api/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct{ Error, Detail string }
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusNotFound || body.Error == "" {
+		t.Errorf("GET /api/nope = %d %+v (%v), want 404 with a JSON error", resp.StatusCode, body, err)
+	}
+}
+
+func TestEngineUnreachableIsShown(t *testing.T) {
+	dockertest.Client(t) // the real engine must be there; this test points away from it
+	dead, err := docker.New(docker.WithHost("unix://" + t.TempDir() + "/no.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, dead)
+	dockertest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		e := ts.Live.Snapshot().Engine
+		return !e.Connected && strings.Contains(e.LastError, "no.sock"), "engine state: " + e.LastError
+	})
+	resp, err := http.Get(ts.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct{ Status, Message string }
+	_ = json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(h.Message, "engine unreachable: ") {
+		t.Errorf("GET /healthz = %d %+v, want 200 saying engine unreachable", resp.StatusCode, h)
+	}
+	resp, err = http.Get(ts.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := goquery.NewDocumentFromReader(resp.Body)
+	resp.Body.Close()
+	if got := doc.Find("[data-testid=engine-badge]").Text(); !strings.Contains(got, "unreachable") {
+		t.Errorf("engine badge %q, want it to say unreachable", got)
+	}
+}
+
+func TestOversizedClientMessageClosesWith1009(t *testing.T) {
+	ts, _ := startSynced(t)
+	// One frame for the whole message, so the server sees its size at once.
+	d := websocket.Dialer{WriteBufferSize: 64 << 10}
+	conn, _, err := d.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/live", http.Header{"Origin": {ts.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	readFrame(t, conn) // snapshot
+	// Over the 4 KiB limit but small enough to sit in the socket buffers, so
+	// the write completes before the server hangs up.
+	if err := conn.WriteMessage(websocket.TextMessage, make([]byte, 8<<10)); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := conn.ReadMessage()
+		if err == nil {
+			continue // frames already on their way
+		}
+		if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+			t.Fatalf("read after oversized message: %v, want close 1009", err)
+		}
+		break
+	}
+	dockertest.WaitFor(t, 5*time.Second, func() (bool, string) {
+		return ts.Hub.Len() == 0, "subscription still registered"
+	})
+}

@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/live"
+)
+
+// WebSocket timing and limits, as in the gorilla chat example.
+const (
+	writeWait  = 10 * time.Second
+	pongWait   = 60 * time.Second
+	pingPeriod = pongWait * 9 / 10
+	// maxMessageSize bounds what a client may send: the protocol needs
+	// nothing from the client, so anything big is abuse.
+	maxMessageSize = 4096
+)
+
+// upgrader keeps gorilla's default CheckOrigin: the Origin must match the
+// Host exactly (same scheme-less host and port), which refuses cross-site
+// WebSocket hijacking.
+var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 16 * 1024}
+
+// handleLive serves "GET /live" (WebSocket): a snapshot first, then deltas,
+// events and engine state as they happen.
+func handleLive(src LiveSource, log *slog.Logger) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		conn, err := upgrader.Upgrade(c.Response(), c.Request(), nil)
+		if err != nil {
+			// The upgrader has already answered (403 for a foreign origin).
+			return nil
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		snap, sub := src.Subscribe(ctx)
+		frame, err := json.Marshal(live.SnapshotFrame{Type: "snapshot", Snapshot: snap})
+		if err != nil {
+			conn.Close()
+			return err
+		}
+		go readPump(conn, cancel)
+		writePump(ctx, conn, frame, snap.Seq, sub, log)
+		return nil
+	}
+}
+
+// readPump reads and discards what the client sends, so that pongs and
+// close frames are processed; it cancels the connection when reading fails.
+func readPump(conn *websocket.Conn, cancel context.CancelFunc) {
+	defer cancel()
+	conn.SetReadLimit(maxMessageSize)
+	_ = conn.SetReadDeadline(time.Now().Add(pongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	for {
+		if _, _, err := conn.NextReader(); err != nil {
+			return
+		}
+	}
+}
+
+// writePump owns every write to the connection: the snapshot, then the
+// subscription's messages and the keepalive pings.
+func writePump(ctx context.Context, conn *websocket.Conn, snapshot []byte, seq uint64, sub *hub.Subscription, log *slog.Logger) {
+	ticker := time.NewTicker(pingPeriod)
+	defer func() {
+		ticker.Stop()
+		conn.Close()
+	}()
+	write := func(typ int, data []byte) error {
+		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
+		return conn.WriteMessage(typ, data)
+	}
+	if write(websocket.TextMessage, snapshot) != nil {
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m, ok := <-sub.C():
+			if !ok {
+				code, reason := websocket.CloseGoingAway, "server closing"
+				if errors.Is(sub.Err(), hub.ErrSlow) {
+					// The client fell behind; it reconnects for a fresh snapshot.
+					code, reason = websocket.CloseTryAgainLater, "too slow: reconnect"
+					log.Debug("dropped slow websocket client")
+				}
+				_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
+				return
+			}
+			if m.Type == "delta" && m.Seq <= seq {
+				continue // already in the snapshot
+			}
+			if write(websocket.TextMessage, m.Data) != nil {
+				return
+			}
+		case <-ticker.C:
+			if write(websocket.PingMessage, nil) != nil {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package topology
+
+import (
+	"path"
+	"slices"
+	"strings"
+)
+
+// Build turns an inventory into a graph. It is pure and deterministic: the
+// same inventory always gives the same graph, sorted by ID.
+func Build(inv Inventory) Graph {
+	nodes := make([]Node, 0, len(inv.Containers)+len(inv.Networks)+len(inv.Volumes))
+	// At most one edge per endpoint, name, mount and netns: sized once, the
+	// slice is not regrown and copied.
+	nedges := 0
+	for _, c := range inv.Containers {
+		nedges += len(c.Endpoints) + len(c.Names) + len(c.Mounts) + 1
+	}
+	edges := make([]Edge, 0, nedges)
+
+	byName := make(map[string]string, len(inv.Containers)) // primary name → ID
+	byID := make(map[string]bool, len(inv.Containers))
+	for _, c := range inv.Containers {
+		byName[c.Name] = c.ID
+		byID[c.ID] = true
+	}
+	// Node IDs by network ID and volume name, made once and shared by
+	// every edge to them.
+	networks := make(map[string]NodeID, len(inv.Networks))
+	for _, n := range inv.Networks {
+		node := networkNode(n)
+		networks[n.ID] = node.ID
+		nodes = append(nodes, node)
+	}
+	volumes := make(map[string]NodeID, len(inv.Volumes))
+	for _, v := range inv.Volumes {
+		node := volumeNode(v)
+		volumes[v.Name] = node.ID
+		nodes = append(nodes, node)
+	}
+	binds := make(map[string]bool)
+
+	for _, c := range inv.Containers {
+		cid := ContainerNodeID(c.ID)
+		info := containerInfo(c)
+		nodes = append(nodes, Node{ID: cid, Kind: KindContainer, Label: c.Name, Container: info})
+
+		for _, ep := range c.Endpoints {
+			nid, ok := networks[ep.NetworkID]
+			if !ok {
+				// Listed between the two list calls: the next re-list has it.
+				continue
+			}
+			edges = append(edges, Edge{
+				ID:   EdgeID("m:" + c.ID + "@" + ep.NetworkID),
+				Kind: EdgeMember, From: cid, To: nid,
+				Member: &MemberInfo{
+					NetworkName: ep.NetworkName, NetworkID: ep.NetworkID, EndpointID: ep.EndpointID,
+					IP: ep.IP, PrefixLen: ep.PrefixLen, Gateway: ep.Gateway, IPv6: ep.IPv6,
+					MAC: ep.MAC, Aliases: ep.Aliases,
+				},
+			})
+		}
+
+		// The engine lists a legacy link only as an extra name of the
+		// target, "<parent>/<alias>" (research/docker-api-semantics.md §1.1).
+		for _, name := range c.Names {
+			if !strings.Contains(name, "/") {
+				continue
+			}
+			parent, alias := path.Dir(name), path.Base(name)
+			pid, ok := byName[parent]
+			if !ok {
+				continue
+			}
+			from := ContainerNodeID(pid)
+			edges = append(edges, Edge{
+				ID:   EdgeID("l:" + pid + ">" + c.ID + ":" + alias),
+				Kind: EdgeLink, From: from, To: cid, Link: &LinkInfo{Alias: alias},
+			})
+		}
+
+		if donor, ok := strings.CutPrefix(c.NetworkMode, "container:"); ok {
+			if !byID[donor] {
+				donor = byName[strings.TrimPrefix(donor, "/")]
+			}
+			if donor != "" {
+				edges = append(edges, Edge{
+					ID:   EdgeID("ns:" + c.ID + ">" + donor),
+					Kind: EdgeNetNS, From: cid, To: ContainerNodeID(donor),
+				})
+			}
+		}
+
+		for _, m := range c.Mounts {
+			var to NodeID
+			switch m.Type {
+			case "volume":
+				var ok bool
+				if to, ok = volumes[m.Name]; !ok {
+					// Created between the list calls: draw it from the mount.
+					node := volumeNode(Volume{Name: m.Name, Driver: m.Driver, Anonymous: looksAnonymous(m.Name, nil)})
+					to, volumes[m.Name] = node.ID, node.ID
+					nodes = append(nodes, node)
+				}
+			case "bind":
+				to = BindNodeID(m.Source)
+				if !binds[m.Source] {
+					binds[m.Source] = true
+					nodes = append(nodes, Node{ID: to, Kind: KindBind, Label: m.Source, Bind: &BindInfo{Path: m.Source}})
+				}
+			default:
+				continue
+			}
+			edges = append(edges, Edge{
+				ID:   EdgeID("mt:" + c.ID + ">" + string(to) + ":" + m.Destination),
+				Kind: EdgeMount, From: cid, To: to,
+				Mount: &MountInfo{Type: m.Type, Destination: m.Destination, ReadOnly: !m.RW, Mode: m.Mode},
+			})
+		}
+	}
+
+	slices.SortFunc(nodes, func(a, b Node) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	slices.SortFunc(edges, func(a, b Edge) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	return Graph{Nodes: nodes, Edges: compactEdges(edges)}
+}
+
+// compactEdges drops repeated IDs: two links with one alias from one parent
+// to one target are the same edge on the map.
+func compactEdges(edges []Edge) []Edge {
+	return slices.CompactFunc(edges, func(a, b Edge) bool { return a.ID == b.ID })
+}
+
+func containerInfo(c Container) *ContainerInfo {
+	info := &ContainerInfo{
+		ID: c.ID, Name: c.Name, Image: c.Image, ImageID: c.ImageID, Command: c.Command,
+		Created: c.Created, State: c.State, Status: c.Status, Health: healthOf(c.Status),
+		Labels: c.Labels, Ports: c.Ports, NetworkMode: c.NetworkMode,
+	}
+	for _, m := range c.Mounts {
+		if m.Type == "tmpfs" {
+			info.Tmpfs = append(info.Tmpfs, m.Destination)
+		}
+	}
+	return info
+}
+
+// healthOf reads the health the engine appends to a list entry's status,
+// e.g. "Up 3 minutes (healthy)"; the list carries no other health field.
+func healthOf(status string) string {
+	switch {
+	case strings.Contains(status, "(healthy)"):
+		return "healthy"
+	case strings.Contains(status, "(unhealthy)"):
+		return "unhealthy"
+	case strings.Contains(status, "(health: starting)"):
+		return "starting"
+	}
+	return ""
+}
+
+func networkNode(n Network) Node {
+	return Node{
+		ID: NetworkNodeID(n.ID), Kind: KindNetwork, Label: n.Name,
+		Network: &NetworkInfo{
+			ID: n.ID, Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: n.Internal,
+			Attachable: n.Attachable, ICC: n.ICC, Default: n.Default, Subnets: n.Subnets,
+			Options: n.Options, Labels: n.Labels,
+		},
+	}
+}
+
+func volumeNode(v Volume) Node {
+	label := v.Name
+	if v.Anonymous && len(label) > 12 {
+		label = label[:12]
+	}
+	return Node{
+		ID: VolumeNodeID(v.Name), Kind: KindVolume, Label: label,
+		Volume: &VolumeInfo{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Anonymous: v.Anonymous, Labels: v.Labels},
+	}
+}
+
+// AnonymousVolumeLabel is set by engines ≥ 23 on volumes they name
+// themselves; older engines only give them a 64-hex-digit name.
+const AnonymousVolumeLabel = "com.docker.volume.anonymous"
+
+// looksAnonymous reports whether a volume was named by the engine.
+func looksAnonymous(name string, labels map[string]string) bool {
+	if _, ok := labels[AnonymousVolumeLabel]; ok {
+		return true
+	}
+	if len(name) != 64 {
+		return false
+	}
+	for _, r := range name {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// LooksAnonymous reports whether a volume with this name and these labels
+// was named by the engine rather than by a user.
+func LooksAnonymous(name string, labels map[string]string) bool { return looksAnonymous(name, labels) }

@@ -1,0 +1,16 @@
+package topology
+
+import "errors"
+
+// Domain sentinels. internal/docker translates engine errors into these so
+// that no other package has to inspect SDK error types.
+var (
+	// ErrNotFound means the named container, network or volume does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the object is busy or the change clashes with its state.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid means the input failed validation; nothing was changed.
+	ErrInvalid = errors.New("invalid input")
+	// ErrEngineUnreachable means the Docker engine did not answer.
+	ErrEngineUnreachable = errors.New("engine unreachable")
+)

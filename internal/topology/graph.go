@@ -1,0 +1,267 @@
+// Package topology is dockmap's pure domain: it turns what the engine has
+// (an Inventory) into a Graph of nodes and edges, and computes the Delta
+// between two graphs. It does no I/O and imports only the standard library,
+// so every rule here is tested with tables and golden files.
+package topology
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// NodeID names a node: "c:<container id>", "n:<network id>", "v:<volume
+// name>" or "b:<host path>".
+type NodeID string
+
+// EdgeID names an edge; the forms are listed with each EdgeKind.
+type EdgeID string
+
+// NodeKind says what a node stands for.
+type NodeKind string
+
+// Node kinds.
+const (
+	KindContainer NodeKind = "container"
+	KindNetwork   NodeKind = "network"
+	KindVolume    NodeKind = "volume"
+	KindBind      NodeKind = "bind"
+)
+
+// EdgeKind says what an edge stands for.
+type EdgeKind string
+
+// Edge kinds.
+const (
+	// EdgeLink is a legacy link, directed from the container that has
+	// --link to its target: "l:<from id>><to id>:<alias>".
+	EdgeLink EdgeKind = "link"
+	// EdgeMember joins a container to a network: "m:<container id>@<network id>".
+	EdgeMember EdgeKind = "member"
+	// EdgeMount joins a container to a volume or bind node:
+	// "mt:<container id>><node id>:<destination>".
+	EdgeMount EdgeKind = "mount"
+	// EdgeNetNS joins a container in `--network container:X` mode to X:
+	// "ns:<container id>><donor id>".
+	EdgeNetNS EdgeKind = "netns"
+)
+
+// Graph is the whole picture. Nodes and Edges are sorted by ID, which Diff
+// relies on.
+type Graph struct {
+	Nodes []Node `json:"nodes"`
+	Edges []Edge `json:"edges"`
+}
+
+// Node is one vertex. Exactly one of the kind-specific fields is set.
+type Node struct {
+	ID        NodeID         `json:"id"`
+	Kind      NodeKind       `json:"kind"`
+	Label     string         `json:"label"`
+	Container *ContainerInfo `json:"container,omitempty"`
+	Network   *NetworkInfo   `json:"network,omitempty"`
+	Volume    *VolumeInfo    `json:"volume,omitempty"`
+	Bind      *BindInfo      `json:"bind,omitempty"`
+}
+
+// ContainerInfo is what a container node carries.
+type ContainerInfo struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Image       string            `json:"image"`
+	ImageID     string            `json:"imageId"`
+	Command     string            `json:"command"`
+	Created     int64             `json:"created"`
+	State       string            `json:"state"`
+	Status      string            `json:"status"`
+	Health      string            `json:"health,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Ports       []Port            `json:"ports,omitempty"`
+	NetworkMode string            `json:"networkMode,omitempty"`
+	// Tmpfs lists the destinations of tmpfs mounts, drawn as a badge.
+	Tmpfs []string `json:"tmpfs,omitempty"`
+}
+
+// Running reports whether the container is up.
+func (c *ContainerInfo) Running() bool { return c.State == "running" }
+
+// NetworkInfo is what a network node carries.
+type NetworkInfo struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Driver     string            `json:"driver"`
+	Scope      string            `json:"scope"`
+	Internal   bool              `json:"internal"`
+	Attachable bool              `json:"attachable"`
+	ICC        bool              `json:"icc"`
+	Default    bool              `json:"default"`
+	Subnets    []Subnet          `json:"subnets,omitempty"`
+	Options    map[string]string `json:"options,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+}
+
+// VolumeInfo is what a volume node carries.
+type VolumeInfo struct {
+	Name       string            `json:"name"`
+	Driver     string            `json:"driver"`
+	Mountpoint string            `json:"mountpoint,omitempty"`
+	Anonymous  bool              `json:"anonymous"`
+	Labels     map[string]string `json:"labels,omitempty"`
+}
+
+// BindInfo is what a bind-mount node carries.
+type BindInfo struct {
+	Path string `json:"path"`
+}
+
+// Edge is one connection between two nodes. At most one of the
+// kind-specific fields is set (netns edges carry none).
+type Edge struct {
+	ID     EdgeID      `json:"id"`
+	Kind   EdgeKind    `json:"kind"`
+	From   NodeID      `json:"from"`
+	To     NodeID      `json:"to"`
+	Link   *LinkInfo   `json:"link,omitempty"`
+	Member *MemberInfo `json:"member,omitempty"`
+	Mount  *MountInfo  `json:"mount,omitempty"`
+}
+
+// LinkInfo is what a link edge carries.
+type LinkInfo struct {
+	Alias string `json:"alias"`
+}
+
+// MemberInfo is what a membership edge carries: the endpoint as docker
+// inspect shows it under NetworkSettings.Networks.
+type MemberInfo struct {
+	NetworkName string   `json:"networkName"`
+	NetworkID   string   `json:"networkId"`
+	EndpointID  string   `json:"endpointId"`
+	IP          string   `json:"ip,omitempty"`
+	PrefixLen   int      `json:"prefixLen,omitempty"`
+	Gateway     string   `json:"gateway,omitempty"`
+	IPv6        string   `json:"ipv6,omitempty"`
+	MAC         string   `json:"mac,omitempty"`
+	Aliases     []string `json:"aliases,omitempty"`
+}
+
+// MountInfo is what a mount edge carries.
+type MountInfo struct {
+	Type        string `json:"type"`
+	Destination string `json:"destination"`
+	ReadOnly    bool   `json:"readOnly"`
+	Mode        string `json:"mode,omitempty"`
+}
+
+// EngineState is what dockmap knows about its connection to the engine.
+type EngineState struct {
+	Connected  bool      `json:"connected"`
+	Version    string    `json:"version,omitempty"`
+	APIVersion string    `json:"apiVersion,omitempty"`
+	Host       string    `json:"host,omitempty"`
+	LastError  string    `json:"lastError,omitempty"`
+	Since      time.Time `json:"since"`
+}
+
+// Snapshot is the whole graph at one seq, as sent first on /live and by
+// GET /api/graph.
+type Snapshot struct {
+	Seq    uint64      `json:"seq"`
+	Engine EngineState `json:"engine"`
+	Graph
+}
+
+// Node returns the node with the given ID.
+func (g Graph) Node(id NodeID) (Node, bool) {
+	i, ok := slices.BinarySearchFunc(g.Nodes, id, func(n Node, id NodeID) int {
+		return strings.Compare(string(n.ID), string(id))
+	})
+	if !ok {
+		return Node{}, false
+	}
+	return g.Nodes[i], true
+}
+
+// EdgesOf returns every edge that starts or ends at id, in ID order.
+func (g Graph) EdgesOf(id NodeID) []Edge {
+	var out []Edge
+	for _, e := range g.Edges {
+		if e.From == id || e.To == id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// ContainerNodeID is the node ID of a container.
+func ContainerNodeID(id string) NodeID { return NodeID("c:" + id) }
+
+// NetworkNodeID is the node ID of a network.
+func NetworkNodeID(id string) NodeID { return NodeID("n:" + id) }
+
+// VolumeNodeID is the node ID of a volume.
+func VolumeNodeID(name string) NodeID { return NodeID("v:" + name) }
+
+// BindNodeID is the node ID of a bind-mounted host path.
+func BindNodeID(path string) NodeID { return NodeID("b:" + path) }
+
+// Equal reports whether two nodes carry the same data.
+func (n Node) Equal(o Node) bool {
+	if n.ID != o.ID || n.Kind != o.Kind || n.Label != o.Label {
+		return false
+	}
+	switch {
+	case n.Container != nil || o.Container != nil:
+		return n.Container != nil && o.Container != nil && n.Container.equal(o.Container)
+	case n.Network != nil || o.Network != nil:
+		return n.Network != nil && o.Network != nil && n.Network.equal(o.Network)
+	case n.Volume != nil || o.Volume != nil:
+		return n.Volume != nil && o.Volume != nil && n.Volume.equal(o.Volume)
+	case n.Bind != nil || o.Bind != nil:
+		return n.Bind != nil && o.Bind != nil && *n.Bind == *o.Bind
+	}
+	return true
+}
+
+func (c *ContainerInfo) equal(o *ContainerInfo) bool {
+	return c.ID == o.ID && c.Name == o.Name && c.Image == o.Image && c.ImageID == o.ImageID &&
+		c.Command == o.Command && c.Created == o.Created && c.State == o.State &&
+		c.Status == o.Status && c.Health == o.Health && c.NetworkMode == o.NetworkMode &&
+		maps.Equal(c.Labels, o.Labels) && slices.Equal(c.Ports, o.Ports) && slices.Equal(c.Tmpfs, o.Tmpfs)
+}
+
+func (n *NetworkInfo) equal(o *NetworkInfo) bool {
+	return n.ID == o.ID && n.Name == o.Name && n.Driver == o.Driver && n.Scope == o.Scope &&
+		n.Internal == o.Internal && n.Attachable == o.Attachable && n.ICC == o.ICC &&
+		n.Default == o.Default && slices.Equal(n.Subnets, o.Subnets) &&
+		maps.Equal(n.Options, o.Options) && maps.Equal(n.Labels, o.Labels)
+}
+
+func (v *VolumeInfo) equal(o *VolumeInfo) bool {
+	return v.Name == o.Name && v.Driver == o.Driver && v.Mountpoint == o.Mountpoint &&
+		v.Anonymous == o.Anonymous && maps.Equal(v.Labels, o.Labels)
+}
+
+// Equal reports whether two edges carry the same data.
+func (e Edge) Equal(o Edge) bool {
+	if e.ID != o.ID || e.Kind != o.Kind || e.From != o.From || e.To != o.To {
+		return false
+	}
+	switch {
+	case e.Link != nil || o.Link != nil:
+		return e.Link != nil && o.Link != nil && *e.Link == *o.Link
+	case e.Member != nil || o.Member != nil:
+		return e.Member != nil && o.Member != nil && e.Member.equal(o.Member)
+	case e.Mount != nil || o.Mount != nil:
+		return e.Mount != nil && o.Mount != nil && *e.Mount == *o.Mount
+	}
+	return true
+}
+
+func (m *MemberInfo) equal(o *MemberInfo) bool {
+	return m.NetworkName == o.NetworkName && m.NetworkID == o.NetworkID &&
+		m.EndpointID == o.EndpointID && m.IP == o.IP && m.PrefixLen == o.PrefixLen &&
+		m.Gateway == o.Gateway && m.IPv6 == o.IPv6 && m.MAC == o.MAC &&
+		slices.Equal(m.Aliases, o.Aliases)
+}

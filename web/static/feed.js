@@ -1,0 +1,63 @@
+// feed.js shows the engine's events, newest on top, as plain text.
+//
+// Event fields come from Docker (names, attributes), so they only ever reach
+// the DOM through textContent.
+
+// Older rows are dropped beyond this: the feed is a ticker, not a log.
+const maxRows = 200;
+
+// Actions that read as good or bad news get a colour (by class; the class
+// names are ours, never taken from the event).
+const goodActions = new Set(['create', 'start', 'restart', 'unpause', 'connect', 'mount']);
+const badActions = new Set(['die', 'kill', 'oom', 'stop', 'destroy', 'disconnect', 'unmount', 'remove']);
+
+function pad2(n) {
+  return String(n).padStart(2, '0');
+}
+
+// clock formats an RFC 3339 time as local hh:mm:ss (now if unparsable).
+function clock(time) {
+  let d = new Date(time);
+  if (Number.isNaN(d.getTime())) d = new Date();
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+// eventName is what the event is about: its name, or a short ID.
+function eventName(ev) {
+  const attrs = ev.attributes || {};
+  return ev.name || attrs.name || (ev.id ? String(ev.id).slice(0, 12) : '');
+}
+
+// formatEvent is the row's text: "hh:mm:ss container start web".
+export function formatEvent(ev) {
+  return [clock(ev.time), ev.type, ev.action, eventName(ev)].filter(Boolean).join(' ');
+}
+
+// addEvent prepends ev to the list element and trims the list.
+export function addEvent(list, ev) {
+  const li = document.createElement('li');
+  li.dataset.testid = 'event-row';
+  li.className = 'event';
+  // Docker's actions can carry detail ("exec_start: sh -c ...",
+  // "health_status: healthy"); the word before the colon decides colour.
+  const verb = String(ev.action || '').split(':')[0];
+  if (goodActions.has(verb)) li.classList.add('good');
+  if (badActions.has(verb)) li.classList.add('bad');
+
+  const time = document.createElement('time');
+  if (ev.time) time.dateTime = ev.time;
+  time.textContent = clock(ev.time);
+  li.append(time);
+  for (const [cls, text] of [['ev-type', ev.type], ['ev-action', ev.action], ['ev-name', eventName(ev)]]) {
+    if (!text) continue;
+    const span = document.createElement('span');
+    span.className = cls;
+    span.textContent = text;
+    li.append(' ', span);
+  }
+  const title = Object.entries(ev.attributes || {}).map(([k, v]) => `${k}=${v}`).join('\n');
+  if (title) li.title = title;
+
+  list.prepend(li);
+  while (list.children.length > maxRows) list.lastElementChild.remove();
+}

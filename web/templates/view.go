@@ -1,0 +1,338 @@
+package templates
+
+import (
+	"cmp"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// PageView is what TopologyPage renders. The graph itself is not in it: the
+// page's scripts take it from the WebSocket's first message.
+type PageView struct {
+	// AssetVersion is appended to every /static/ URL as ?v= so a new build
+	// is never served from a browser's cache.
+	AssetVersion string
+	// Engine is the engine state at render time; the badge is then kept
+	// up to date by the live connection.
+	Engine topology.EngineState
+	// ReadOnly marks a viewer session: the page offers no mutating action.
+	ReadOnly bool
+}
+
+// ContainerPanelView is what ContainerPanel renders: one container as
+// docker inspect would show it, with its edges in the graph resolved to the
+// names of what they join. Build it with NewContainerPanelView.
+type ContainerPanelView struct {
+	// NodeID is the container's node in the graph ("c:<full id>").
+	NodeID      topology.NodeID
+	ID          string // full 64-digit container ID
+	ShortID     string // first 12 digits, as docker ps shows it
+	Name        string
+	Image       string
+	State       string // running, exited, created, paused, ...
+	Health      string // healthy, unhealthy, starting or empty
+	Status      string // e.g. "Up 3 minutes (healthy)"
+	Command     string
+	NetworkMode string
+	Labels      []LabelView
+	Networks    []EndpointView
+	// HasIPv6 is true when any endpoint has an IPv6 address, so the panel
+	// shows that row only when it says something.
+	HasIPv6 bool
+	Ports   []PortView
+	Mounts  []MountView
+	Tmpfs   []string
+	// LinksOut are the container's own --link entries (it can reach these
+	// by alias); LinksIn are the containers that link to it.
+	LinksOut []LinkView
+	LinksIn  []LinkView
+	// NetNSDonor is the container whose network stack this one shares
+	// (--network container:X), if any; NetNSUsers share this one's.
+	NetNSDonor *PeerView
+	NetNSUsers []PeerView
+}
+
+// Running reports whether the container is up.
+func (v ContainerPanelView) Running() bool { return v.State == "running" }
+
+// LabelView is one container label.
+type LabelView struct {
+	Key   string
+	Value string
+}
+
+// EndpointView is one network attachment, with the fields docker inspect
+// shows under NetworkSettings.Networks.
+type EndpointView struct {
+	NetworkNodeID  topology.NodeID
+	NetworkName    string
+	NetworkID      string
+	NetworkShortID string
+	// Default marks the engine's default bridge (no DNS by name there).
+	Default         bool
+	EndpointID      string
+	EndpointShortID string
+	IP              string
+	PrefixLen       int
+	Gateway         string
+	IPv6            string
+	MAC             string
+	Aliases         []string
+}
+
+// IPWithPrefix is the address in CIDR form ("172.17.0.2/16"), the address
+// alone when the prefix is unknown, or "" when there is none (a stopped
+// container has no address).
+func (e EndpointView) IPWithPrefix() string {
+	if e.IP == "" {
+		return ""
+	}
+	if e.PrefixLen == 0 {
+		return e.IP
+	}
+	return e.IP + "/" + strconv.Itoa(e.PrefixLen)
+}
+
+// PortView is one exposed or published port.
+type PortView struct {
+	PrivatePort uint16
+	PublicPort  uint16 // 0 when not published
+	Type        string // tcp, udp, sctp
+	HostIP      string
+}
+
+// MountView is one volume or bind mount of the container.
+type MountView struct {
+	Type string // volume or bind
+	// Source is the volume name or the host path; SourceShort is what to
+	// print (an anonymous volume's 64-digit name is cut to 12).
+	Source      string
+	SourceShort string
+	Anonymous   bool
+	Destination string
+	ReadOnly    bool
+	Mode        string
+	// TargetID is the volume or bind node in the graph.
+	TargetID topology.NodeID
+}
+
+// Access is "ro" or "rw", as docker inspect's Mounts[].RW shows it.
+func (m MountView) Access() string {
+	if m.ReadOnly {
+		return "ro"
+	}
+	return "rw"
+}
+
+// LinkView is one legacy link seen from one end: Peer is the other end.
+type LinkView struct {
+	Alias string
+	Peer  PeerView
+}
+
+// PeerView names another container of the graph.
+type PeerView struct {
+	NodeID topology.NodeID
+	Name   string
+}
+
+// NewContainerPanelView builds the view of the container node id from g. It
+// is pure. It returns false when g has no such node or the node is not a
+// container.
+func NewContainerPanelView(g topology.Graph, id topology.NodeID) (ContainerPanelView, bool) {
+	n, ok := findNode(g, id)
+	if !ok || n.Kind != topology.KindContainer || n.Container == nil {
+		return ContainerPanelView{}, false
+	}
+	c := n.Container
+	v := ContainerPanelView{
+		NodeID:      n.ID,
+		ID:          c.ID,
+		ShortID:     shortID(c.ID),
+		Name:        cmp.Or(c.Name, n.Label),
+		Image:       c.Image,
+		State:       c.State,
+		Health:      c.Health,
+		Status:      c.Status,
+		Command:     c.Command,
+		NetworkMode: c.NetworkMode,
+		Tmpfs:       slices.Sorted(slices.Values(c.Tmpfs)),
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
+		v.Labels = append(v.Labels, LabelView{Key: k, Value: c.Labels[k]})
+	}
+	for _, p := range c.Ports {
+		v.Ports = append(v.Ports, PortView{PrivatePort: p.PrivatePort, PublicPort: p.PublicPort, Type: p.Type, HostIP: p.IP})
+	}
+	slices.SortFunc(v.Ports, func(a, b PortView) int {
+		return cmp.Or(cmp.Compare(a.PrivatePort, b.PrivatePort), strings.Compare(a.Type, b.Type),
+			strings.Compare(a.HostIP, b.HostIP), cmp.Compare(a.PublicPort, b.PublicPort))
+	})
+
+	for _, e := range g.EdgesOf(id) {
+		switch e.Kind {
+		case topology.EdgeMember:
+			if e.From == id && e.Member != nil {
+				v.Networks = append(v.Networks, endpointView(g, e))
+			}
+		case topology.EdgeMount:
+			if e.From == id && e.Mount != nil {
+				v.Mounts = append(v.Mounts, mountView(g, e))
+			}
+		case topology.EdgeLink:
+			if e.Link == nil {
+				continue
+			}
+			// A self-link is impossible in Docker, but if one came through
+			// it would be listed both ways, which is what it is.
+			if e.From == id {
+				v.LinksOut = append(v.LinksOut, LinkView{Alias: e.Link.Alias, Peer: peer(g, e.To)})
+			}
+			if e.To == id {
+				v.LinksIn = append(v.LinksIn, LinkView{Alias: e.Link.Alias, Peer: peer(g, e.From)})
+			}
+		case topology.EdgeNetNS:
+			if e.From == id {
+				p := peer(g, e.To)
+				v.NetNSDonor = &p
+			} else {
+				v.NetNSUsers = append(v.NetNSUsers, peer(g, e.From))
+			}
+		}
+	}
+	for _, ep := range v.Networks {
+		v.HasIPv6 = v.HasIPv6 || ep.IPv6 != ""
+	}
+	slices.SortFunc(v.Networks, func(a, b EndpointView) int {
+		return cmp.Or(strings.Compare(a.NetworkName, b.NetworkName), strings.Compare(a.NetworkID, b.NetworkID))
+	})
+	slices.SortFunc(v.Mounts, func(a, b MountView) int {
+		return cmp.Or(strings.Compare(a.Destination, b.Destination), strings.Compare(a.Source, b.Source))
+	})
+	byLink := func(a, b LinkView) int {
+		return cmp.Or(strings.Compare(a.Peer.Name, b.Peer.Name), strings.Compare(a.Alias, b.Alias))
+	}
+	slices.SortFunc(v.LinksOut, byLink)
+	slices.SortFunc(v.LinksIn, byLink)
+	slices.SortFunc(v.NetNSUsers, func(a, b PeerView) int { return strings.Compare(a.Name, b.Name) })
+	return v, true
+}
+
+// findNode looks id up in g. Graph.Node needs the nodes sorted, as Build
+// leaves them; a hand-made graph may not be, so fall back to a scan rather
+// than report a present node as missing.
+func findNode(g topology.Graph, id topology.NodeID) (topology.Node, bool) {
+	if n, ok := g.Node(id); ok {
+		return n, true
+	}
+	for _, n := range g.Nodes {
+		if n.ID == id {
+			return n, true
+		}
+	}
+	return topology.Node{}, false
+}
+
+func endpointView(g topology.Graph, e topology.Edge) EndpointView {
+	m := e.Member
+	ev := EndpointView{
+		NetworkNodeID:   e.To,
+		NetworkName:     m.NetworkName,
+		NetworkID:       m.NetworkID,
+		NetworkShortID:  shortID(m.NetworkID),
+		EndpointID:      m.EndpointID,
+		EndpointShortID: shortID(m.EndpointID),
+		IP:              m.IP,
+		PrefixLen:       m.PrefixLen,
+		Gateway:         m.Gateway,
+		IPv6:            m.IPv6,
+		MAC:             m.MAC,
+		Aliases:         m.Aliases,
+	}
+	// The network node is the fresher source for its name and for whether
+	// it is the default bridge; the endpoint only copies the name.
+	if n, ok := findNode(g, e.To); ok && n.Network != nil {
+		ev.NetworkName = cmp.Or(n.Network.Name, ev.NetworkName)
+		ev.Default = n.Network.Default
+	}
+	return ev
+}
+
+func mountView(g topology.Graph, e topology.Edge) MountView {
+	mv := MountView{
+		Type:        e.Mount.Type,
+		Destination: e.Mount.Destination,
+		ReadOnly:    e.Mount.ReadOnly,
+		Mode:        e.Mount.Mode,
+		TargetID:    e.To,
+	}
+	n, ok := findNode(g, e.To)
+	switch {
+	case ok && n.Volume != nil:
+		mv.Source, mv.Anonymous = n.Volume.Name, n.Volume.Anonymous
+	case ok && n.Bind != nil:
+		mv.Source = n.Bind.Path
+	default:
+		// The node ID carries the name or path after its "v:"/"b:" prefix.
+		_, mv.Source, _ = strings.Cut(string(e.To), ":")
+	}
+	mv.SourceShort = mv.Source
+	if mv.Anonymous {
+		mv.SourceShort = shortID(mv.Source)
+	}
+	return mv
+}
+
+// peer names the container node id, falling back to its short ID when the
+// graph does not hold it (an edge can outlive its node for one re-list).
+func peer(g topology.Graph, id topology.NodeID) PeerView {
+	p := PeerView{NodeID: id}
+	if n, ok := findNode(g, id); ok {
+		p.Name = n.Label
+		if n.Container != nil && n.Container.Name != "" {
+			p.Name = n.Container.Name
+		}
+	}
+	if p.Name == "" {
+		p.Name = shortID(strings.TrimPrefix(string(id), "c:"))
+	}
+	return p
+}
+
+// shortID cuts a Docker ID to the 12 digits docker ps shows.
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// engineText is the engine badge's text; app.js formats it the same way
+// when the live connection reports a change.
+func engineText(e topology.EngineState) string {
+	if e.Connected {
+		if e.Version == "" {
+			return "connected"
+		}
+		return "connected · Docker " + e.Version
+	}
+	if e.LastError == "" {
+		return "engine unreachable"
+	}
+	return "engine unreachable: " + e.LastError
+}
+
+// assetURL is the URL of a file under /static/ with the cache-busting
+// version, when there is one.
+func assetURL(path, version string) string {
+	u := "/static/" + path
+	if version != "" {
+		u += "?v=" + url.QueryEscape(version)
+	}
+	return u
+}
