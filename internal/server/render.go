@@ -1,7 +1,6 @@
 package server
 
 import (
-
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 )
@@ -16,4 +15,3 @@ func render(c echo.Context, status int, cmp templ.Component) error {
 	}
 	return c.HTMLBlob(status, buf.Bytes())
 }
-

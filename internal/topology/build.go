@@ -27,9 +27,11 @@ func Build(inv Inventory) Graph {
 	// Node IDs by network ID and volume name, made once and shared by
 	// every edge to them.
 	networks := make(map[string]NodeID, len(inv.Networks))
+	networkIDs := make(map[string]string, len(inv.Networks)) // name → ID
 	for _, n := range inv.Networks {
 		node := networkNode(n)
 		networks[n.ID] = node.ID
+		networkIDs[n.Name] = n.ID
 		nodes = append(nodes, node)
 	}
 	volumes := make(map[string]NodeID, len(inv.Volumes))
@@ -46,6 +48,10 @@ func Build(inv Inventory) Graph {
 		nodes = append(nodes, Node{ID: cid, Kind: KindContainer, Label: c.Name, Container: info})
 
 		for _, ep := range c.Endpoints {
+			if ep.NetworkID == "" {
+				// A container that never ran lists its network by name only.
+				ep.NetworkID = networkIDs[ep.NetworkName]
+			}
 			nid, ok := networks[ep.NetworkID]
 			if !ok {
 				// Listed between the two list calls: the next re-list has it.

@@ -601,3 +601,20 @@ func TestGraphLookups(t *testing.T) {
 		t.Errorf("EdgesOf(database) mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// A container that never ran lists its network by name with no ID (seen
+// on engine 20.10); it is still a member of that network.
+func TestBuildNeverStartedContainerJoinsNetworkByName(t *testing.T) {
+	inv := topology.Inventory{
+		Networks: []topology.Network{{ID: "net1", Name: "bridge", Default: true}},
+		Containers: []topology.Container{{
+			ID: "c1", Name: "fresh", Names: []string{"fresh"}, State: "created",
+			Endpoints: []topology.Endpoint{{NetworkName: "bridge"}},
+		}},
+	}
+	g := topology.Build(inv)
+	want := topology.EdgeID("m:c1@net1")
+	if len(g.Edges) != 1 || g.Edges[0].ID != want || g.Edges[0].To != topology.NetworkNodeID("net1") {
+		t.Fatalf("edges = %+v, want one member edge %s", g.Edges, want)
+	}
+}

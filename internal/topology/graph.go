@@ -225,9 +225,13 @@ func (n Node) Equal(o Node) bool {
 }
 
 func (c *ContainerInfo) equal(o *ContainerInfo) bool {
+	// Status is left out on purpose: its text ("Up 12 minutes") ages by
+	// itself, and comparing it would send every running container as changed
+	// on every re-list. State and Health carry what the map shows; the panel
+	// renders Status fresh from the current graph.
 	return c.ID == o.ID && c.Name == o.Name && c.Image == o.Image && c.ImageID == o.ImageID &&
 		c.Command == o.Command && c.Created == o.Created && c.State == o.State &&
-		c.Status == o.Status && c.Health == o.Health && c.NetworkMode == o.NetworkMode &&
+		c.Health == o.Health && c.NetworkMode == o.NetworkMode &&
 		maps.Equal(c.Labels, o.Labels) && slices.Equal(c.Ports, o.Ports) && slices.Equal(c.Tmpfs, o.Tmpfs)
 }
 
