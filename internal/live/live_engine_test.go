@@ -274,3 +274,33 @@ func isRelistCall(call string) bool {
 func containsInspect(call string) bool {
 	return len(call) > 5 && call[len(call)-5:] == "/json"
 }
+
+// BenchmarkIdleCalls counts the engine API calls a synced dockmap makes in
+// one minute with nothing happening (budget: 0). Each op is one minute; run
+// it with -benchtime=1x. Calls caused by other users of the engine (which
+// trigger honest re-lists) are not told apart here, so run it on a quiet
+// engine.
+func BenchmarkIdleCalls(b *testing.B) {
+	dockertest.Client(b)
+	p := dockertest.StartProxy(b)
+	via, err := docker.New(docker.WithHost(p.Host))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { via.Close() })
+	h := hub.New(64)
+	l := live.New(via, h, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	<-l.Synced()
+	time.Sleep(time.Second)
+	var calls int64
+	for b.Loop() {
+		before := p.Calls()
+		time.Sleep(time.Minute)
+		calls += p.Calls() - before
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/idle-minute")
+}
