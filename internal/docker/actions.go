@@ -2,7 +2,9 @@ package docker
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
@@ -11,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/go-connections/nat"
 )
 
 // ContainerSpec describes a container to create. Mounts are structured
@@ -29,6 +32,31 @@ type ContainerSpec struct {
 	Mounts []MountSpec
 	// Interactive keeps a shell-like command alive, like `docker run -dit`.
 	Interactive bool
+	// Env holds "KEY=value" pairs added to the image's environment.
+	Env []string
+	// User overrides the image's USER ("uid", "uid:gid" or a name the
+	// image's /etc/passwd knows); "" keeps the image's.
+	User string
+	// GroupAdd lists extra groups (names or numeric IDs) for the
+	// container's process, like `--group-add`, e.g. the gid that owns the
+	// Docker socket so a non-root process can connect to it.
+	GroupAdd []string
+	// Ports are published on the host, like `-p`.
+	Ports []PortSpec
+}
+
+// PortSpec publishes one container port on the host, like
+// `-p HostIP:HostPort:ContainerPort/Protocol`.
+type PortSpec struct {
+	// ContainerPort is the port inside the container.
+	ContainerPort uint16
+	// Protocol is "tcp" (the default when empty), "udp" or "sctp".
+	Protocol string
+	// HostIP is the host address to bind. Empty means every interface of
+	// the host, so say "127.0.0.1" unless the port is meant to be public.
+	HostIP string
+	// HostPort is the port on the host; 0 lets the engine pick a free one.
+	HostPort uint16
 }
 
 // MountSpec is one mount of a new container.
@@ -46,10 +74,10 @@ func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (strin
 		return "", err
 	}
 	cfg := &container.Config{
-		Image: spec.Image, Cmd: spec.Cmd, Labels: spec.Labels,
+		Image: spec.Image, Cmd: spec.Cmd, Labels: spec.Labels, Env: spec.Env, User: spec.User,
 		Tty: spec.Interactive, OpenStdin: spec.Interactive,
 	}
-	hc := &container.HostConfig{Links: spec.Links}
+	hc := &container.HostConfig{Links: spec.Links, GroupAdd: spec.GroupAdd}
 	switch {
 	case spec.NetworkMode != "":
 		hc.NetworkMode = container.NetworkMode(spec.NetworkMode)
@@ -60,6 +88,24 @@ func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (strin
 		hc.Mounts = append(hc.Mounts, mount.Mount{
 			Type: mount.Type(m.Type), Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly,
 		})
+	}
+	for _, p := range spec.Ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		port := nat.Port(fmt.Sprintf("%d/%s", p.ContainerPort, proto))
+		if cfg.ExposedPorts == nil {
+			cfg.ExposedPorts, hc.PortBindings = nat.PortSet{}, nat.PortMap{}
+		}
+		// Expose what is published, as `docker run -p` does, so the
+		// binding holds whether or not the image says EXPOSE.
+		cfg.ExposedPorts[port] = struct{}{}
+		b := nat.PortBinding{HostIP: p.HostIP}
+		if p.HostPort != 0 {
+			b.HostPort = strconv.Itoa(int(p.HostPort))
+		}
+		hc.PortBindings[port] = append(hc.PortBindings[port], b)
 	}
 	resp, err := c.api.ContainerCreate(ctx, cfg, hc, &network.NetworkingConfig{}, nil, spec.Name)
 	if err != nil {
