@@ -144,13 +144,21 @@ func buildScene(t *testing.T, c *docker.Client) scene {
 // netns, mounts).
 func wantEdges(s scene, info map[string]container.InspectResponse, aliases map[string]map[string][]string) []topology.Edge {
 	var want []topology.Edge
+	// A container never started names its networks but has no network ID
+	// yet (engine 20.10); Build places it by the network's name.
+	netIDs := map[string]string{}
+	for _, id := range s.containers() {
+		for name, ep := range info[id].NetworkSettings.Networks {
+			if ep.NetworkID != "" {
+				netIDs[name] = ep.NetworkID
+			}
+		}
+	}
 	for _, id := range s.containers() {
 		from := topology.ContainerNodeID(id)
 		for name, ep := range info[id].NetworkSettings.Networks {
 			if ep.NetworkID == "" {
-				// A container never started names its networks but has no
-				// network ID yet (engine 20.10): Build cannot place it.
-				continue
+				ep.NetworkID = netIDs[name]
 			}
 			want = append(want, topology.Edge{
 				ID: topology.EdgeID("m:" + id + "@" + ep.NetworkID), Kind: topology.EdgeMember,
