@@ -21,7 +21,7 @@ import (
 )
 
 // runLive starts a Live on the given client and waits for its first list.
-func runLive(t *testing.T, c *docker.Client) (*live.Live, *hub.Hub) {
+func runLive(t testing.TB, c *docker.Client) (*live.Live, *hub.Hub) {
 	t.Helper()
 	h := hub.New(4096)
 	l := live.New(c, h, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -38,6 +38,20 @@ func runLive(t *testing.T, c *docker.Client) (*live.Live, *hub.Hub) {
 		t.Fatal("live never listed the engine")
 	}
 	return l, h
+}
+
+// proxied returns a client that reaches the engine through a proxy the
+// test can cut, and the proxy.
+func proxied(t testing.TB) (*docker.Client, *dockertest.Proxy) {
+	t.Helper()
+	dockertest.Client(t) // the real engine must answer first
+	p := dockertest.StartProxy(t)
+	via, err := docker.New(docker.WithHost(p.Host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { via.Close() })
+	return via, p
 }
 
 // ours keeps the nodes and edges that touch the given containers, so tests
@@ -175,12 +189,7 @@ func TestFiftyConcurrentContainersConverge(t *testing.T) {
 // it, changes the engine behind dockmap's back, and restores it.
 func TestEngineCutAndRestore(t *testing.T) {
 	real := dockertest.Client(t)
-	p := dockertest.StartProxy(t)
-	via, err := docker.New(docker.WithHost(p.Host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { via.Close() })
+	via, p := proxied(t)
 	l, h := runLive(t, via)
 	sub := h.Subscribe(t.Context())
 	if !l.Engine().Connected {
@@ -240,13 +249,7 @@ func waitEngineFrame(t *testing.T, sub *hub.Subscription, connected bool) bool {
 // TestIdleMakesNoCalls checks that a synced dockmap sends the engine nothing
 // while nothing happens: the event stream is the only open request.
 func TestIdleMakesNoCalls(t *testing.T) {
-	dockertest.Client(t)
-	p := dockertest.StartProxy(t)
-	via, err := docker.New(docker.WithHost(p.Host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { via.Close() })
+	via, p := proxied(t)
 	runLive(t, via)
 	// Other packages' tests share the engine and may cause events (and so
 	// honest re-lists); count only calls that are not re-lists of events.
@@ -281,20 +284,8 @@ func containsInspect(call string) bool {
 // trigger honest re-lists) are not told apart here, so run it on a quiet
 // engine.
 func BenchmarkIdleCalls(b *testing.B) {
-	dockertest.Client(b)
-	p := dockertest.StartProxy(b)
-	via, err := docker.New(docker.WithHost(p.Host))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { via.Close() })
-	h := hub.New(64)
-	l := live.New(via, h, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	<-l.Synced()
+	via, p := proxied(b)
+	runLive(b, via)
 	time.Sleep(time.Second)
 	var calls int64
 	for b.Loop() {
