@@ -100,7 +100,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
 
-	dc, err := docker.New()
+	// DOCKER_HOST comes through getenv like every other setting, so tests
+	// (and embedders) can point dockmap elsewhere; the TLS variables are
+	// read by the SDK from the process environment.
+	var dopts []docker.Option
+	if h := getenv("DOCKER_HOST"); h != "" {
+		dopts = append(dopts, docker.WithHost(h))
+	}
+	dc, err := docker.New(dopts...)
 	if err != nil {
 		return err
 	}

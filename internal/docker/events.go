@@ -58,6 +58,12 @@ func (c *Client) WatchEvents(ctx context.Context, since time.Time, fn func(Event
 	if !since.IsZero() {
 		opts.Since = strconv.FormatInt(since.Unix(), 10) + "." + fmt.Sprintf("%09d", since.Nanosecond())
 	}
+	if err := c.ready(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
 	msgs, errs := c.api.Events(ctx, opts)
 	for {
 		select {
