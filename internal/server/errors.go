@@ -22,19 +22,28 @@ type apiError struct {
 // statusOf maps an error to its HTTP status and a short title.
 func statusOf(err error) (int, string) {
 	var he *echo.HTTPError
-	switch {
-	case errors.As(err, &he):
+	if errors.As(err, &he) {
 		return he.Code, http.StatusText(he.Code)
-	case errors.Is(err, topology.ErrInvalid):
-		return http.StatusBadRequest, "invalid input"
-	case errors.Is(err, topology.ErrNotFound):
-		return http.StatusNotFound, "not found"
-	case errors.Is(err, topology.ErrConflict):
-		return http.StatusConflict, "conflict"
-	case errors.Is(err, topology.ErrEngineUnreachable):
-		return http.StatusServiceUnavailable, "engine unreachable"
+	}
+	if status, title, ok := sentinelOf(err); ok {
+		return status, title
 	}
 	return http.StatusInternalServerError, "internal error"
+}
+
+// sentinelOf maps the topology sentinels to a status and a title.
+func sentinelOf(err error) (int, string, bool) {
+	switch {
+	case errors.Is(err, topology.ErrInvalid):
+		return http.StatusBadRequest, "invalid input", true
+	case errors.Is(err, topology.ErrNotFound):
+		return http.StatusNotFound, "not found", true
+	case errors.Is(err, topology.ErrConflict):
+		return http.StatusConflict, "conflict", true
+	case errors.Is(err, topology.ErrEngineUnreachable):
+		return http.StatusServiceUnavailable, "engine unreachable", true
+	}
+	return 0, "", false
 }
 
 // errorHandler is the one place errors become responses: JSON for API

@@ -14,5 +14,14 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.GET("/live", handleLive(d.Live, d.Logger))
 	e.GET("/panel/container/:id", handleContainerPanel(d.Live))
 	e.GET("/static/*", handleStatic(d.Static))
+	e.GET("/api/images", handleListImages(d.Engine))
+
+	// Everything below changes something: POST or DELETE only, same origin
+	// only, JSON bodies only.
+	m := e.Group("", mutationGuard())
+	m.POST("/api/containers", handleRunContainer(d.Live, d.Engine))
+	m.POST("/api/containers/:id/:action", handleContainerAction(d.Live, d.Engine))
+	m.DELETE("/api/containers/:id", handleRemoveContainer(d.Live, d.Engine))
+	m.POST("/api/images/pull", handlePullImage(d.Engine, d.Publisher))
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound, "no such page") })
 }

@@ -34,8 +34,12 @@ type LiveSource interface {
 
 // Deps are the server's dependencies.
 type Deps struct {
-	Live   LiveSource
-	Logger *slog.Logger
+	Live LiveSource
+	// Engine runs the actions the buttons and the JSON API ask for.
+	Engine Engine
+	// Publisher sends progress of long jobs to every browser.
+	Publisher Publisher
+	Logger    *slog.Logger
 	// Static holds the files served under /static/ (web/static).
 	Static fs.FS
 	// AssetVersion busts browser caches of static files on every build.
@@ -50,7 +54,7 @@ const bodyLimit = "64K"
 
 // New returns the HTTP handler for dockmap.
 func New(d Deps) http.Handler {
-	if d.Live == nil || d.Logger == nil || d.Static == nil {
+	if d.Live == nil || d.Engine == nil || d.Publisher == nil || d.Logger == nil || d.Static == nil {
 		panic("server.New: nil dependency")
 	}
 	e := echo.New()

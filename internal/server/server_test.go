@@ -45,7 +45,7 @@ func startServer(t testing.TB, c *docker.Client) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Deps{Live: l, Logger: log, Static: static, AssetVersion: "test"}))
+	srv := httptest.NewServer(server.New(server.Deps{Live: l, Engine: c, Publisher: h, Logger: log, Static: static, AssetVersion: "test"}))
 	t.Cleanup(func() {
 		h.Close()
 		srv.Close()

@@ -1,0 +1,84 @@
+package topology
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// nameRule is the engine's own rule for container and local volume names
+// (moby daemon/names/names.go RestrictedNamePattern).
+var nameRule = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
+
+// MaxNameLen caps names and aliases: the engine has no cap, but a longer
+// name is no longer a usable DNS label on a user-defined network.
+const MaxNameLen = 63
+
+// ValidateName checks a container name (what) against the engine's rule
+// and our length cap. Errors wrap ErrInvalid and say what is allowed.
+func ValidateName(what, name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: %s is empty", ErrInvalid, what)
+	case len(name) > MaxNameLen:
+		return fmt.Errorf("%w: %s is %d characters long; at most %d are allowed", ErrInvalid, what, len(name), MaxNameLen)
+	case !nameRule.MatchString(name):
+		return fmt.Errorf("%w: %s %q: use 2 or more letters, digits, '_', '.' or '-', starting with a letter or digit", ErrInvalid, what, name)
+	}
+	return nil
+}
+
+// ValidateAlias checks a link alias or network alias; the engine applies no
+// rule of its own, so the container-name rule is used (it keeps aliases
+// usable as host names).
+func ValidateAlias(alias string) error { return ValidateName("alias", alias) }
+
+// imageRefRule is a conservative form of a Docker image reference:
+// [registry[:port]/]path[:tag][@digest], lowercase path components.
+var imageRefRule = regexp.MustCompile(`^([a-zA-Z0-9][a-zA-Z0-9.-]*(:[0-9]+)?/)?[a-z0-9]+([._-]{1,2}[a-z0-9]+)*(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*(:[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$`)
+
+// ValidateImageRef checks an image reference, or a full image ID
+// ("sha256:<64 hex>").
+func ValidateImageRef(ref string) error {
+	if strings.HasPrefix(ref, "sha256:") && len(ref) == 71 && isHex(ref[7:]) {
+		return nil
+	}
+	if ref == "" || len(ref) > 255 || !imageRefRule.MatchString(ref) {
+		return fmt.Errorf("%w: image %q is not an image reference like busybox:latest", ErrInvalid, ref)
+	}
+	return nil
+}
+
+// IsFullID reports whether s is a full 64-hex-digit engine ID.
+func IsFullID(s string) bool { return len(s) == 64 && isHex(s) }
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ContainerByRef finds a container node by full ID or exact name, never by
+// ID prefix: the engine would accept a prefix, and a typed "a1" must not
+// hit someone else's container.
+func (g Graph) ContainerByRef(ref string) (Node, error) {
+	ref = strings.TrimPrefix(ref, "c:")
+	if IsFullID(ref) {
+		if n, ok := g.Node(ContainerNodeID(ref)); ok {
+			return n, nil
+		}
+		return Node{}, fmt.Errorf("%w: no container with ID %s", ErrNotFound, ref[:12])
+	}
+	if err := ValidateName("container name", ref); err != nil {
+		return Node{}, err
+	}
+	for _, n := range g.Nodes {
+		if n.Kind == KindContainer && n.Container.Name == ref {
+			return n, nil
+		}
+	}
+	return Node{}, fmt.Errorf("%w: no container named %q", ErrNotFound, ref)
+}

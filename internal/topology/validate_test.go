@@ -1,0 +1,66 @@
+package topology_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+func TestValidateNameRejects(t *testing.T) {
+	// SEC-12 of research/security-reliability-anchors.md §7.1.
+	bad := []string{"", "a", "-x", ".x", "_x", "x/y", "x:y", "../x", "x y", "ümlaut", "x\x00y", "x\ny",
+		strings.Repeat("a", 64), strings.Repeat("a", 256), strings.Repeat("a", 4096), "--privileged", "<script>"}
+	for _, name := range bad {
+		if err := topology.ValidateName("container name", name); !errors.Is(err, topology.ErrInvalid) {
+			t.Errorf("ValidateName(%q) = %v, want ErrInvalid", name, err)
+		}
+	}
+}
+
+func TestValidateNameAccepts(t *testing.T) {
+	for _, name := range []string{"db", "web", "web-1", "my_app.v2", "A9", strings.Repeat("a", 63)} {
+		if err := topology.ValidateName("container name", name); err != nil {
+			t.Errorf("ValidateName(%q) = %v, want nil", name, err)
+		}
+	}
+}
+
+func TestValidateImageRef(t *testing.T) {
+	good := []string{"busybox", "busybox:1.36", "dockmap-fixture:busybox-b15864630b5f", "library/nginx:latest",
+		"registry.example.com:5000/team/app:v1", "sha256:" + strings.Repeat("a", 64), "nginx@sha256:" + strings.Repeat("0", 64)}
+	for _, ref := range good {
+		if err := topology.ValidateImageRef(ref); err != nil {
+			t.Errorf("ValidateImageRef(%q) = %v, want nil", ref, err)
+		}
+	}
+	bad := []string{"", "UPPER", "a b", "-x", "x:", ":tag", "x;rm -rf /", "x\n", "../x", strings.Repeat("a", 300)}
+	for _, ref := range bad {
+		if err := topology.ValidateImageRef(ref); !errors.Is(err, topology.ErrInvalid) {
+			t.Errorf("ValidateImageRef(%q) = %v, want ErrInvalid", ref, err)
+		}
+	}
+}
+
+func TestContainerByRef(t *testing.T) {
+	id := strings.Repeat("ab", 32)
+	g := topology.Build(topology.Inventory{Containers: []topology.Container{{ID: id, Name: "web", Names: []string{"web"}}}})
+	for _, ref := range []string{id, "c:" + id, "web"} {
+		if n, err := g.ContainerByRef(ref); err != nil || n.Container.ID != id {
+			t.Errorf("ContainerByRef(%q) = %v, %v; want the web container", ref, n.ID, err)
+		}
+	}
+	// An ID prefix is never accepted, even when it would be unique.
+	for ref, want := range map[string]error{
+		id[:12]:                  topology.ErrNotFound,
+		"db":                     topology.ErrNotFound,
+		strings.Repeat("cd", 32): topology.ErrNotFound,
+		"x y":                    topology.ErrInvalid,
+		"":                       topology.ErrInvalid,
+	} {
+		if _, err := g.ContainerByRef(ref); !errors.Is(err, want) {
+			t.Errorf("ContainerByRef(%q) = %v, want %v", ref, err, want)
+		}
+	}
+}
