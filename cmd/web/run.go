@@ -124,7 +124,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		static = os.DirFS("web/static")
 	}
 	handler := server.New(server.Deps{
-		Live: lv, Logger: logger, Static: static,
+		Live: lv, Engine: dc, Publisher: h, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts,
 	})
 
