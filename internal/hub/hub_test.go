@@ -120,11 +120,14 @@ func TestConcurrentSubscribePublishCancel(t *testing.T) {
 	}
 }
 
-// BenchmarkPublish measures one publish to N subscribers that keep up.
+// BenchmarkPublish measures one publish until every one of N subscribers
+// has received it (in-process fan-out; the WebSocket figure is in
+// internal/server's BenchmarkFanout500).
 func BenchmarkPublish(b *testing.B) {
 	for _, n := range []int{1, 100, 500} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			h := hub.New(hub.DefaultBuffer)
+			got := make(chan struct{}, n)
 			var wg sync.WaitGroup
 			for i := 0; i < n; i++ {
 				s := h.Subscribe(b.Context())
@@ -132,6 +135,7 @@ func BenchmarkPublish(b *testing.B) {
 				go func() {
 					defer wg.Done()
 					for range s.C() {
+						got <- struct{}{}
 					}
 				}()
 			}
@@ -139,6 +143,12 @@ func BenchmarkPublish(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				h.Publish(msg)
+				for range n {
+					<-got
+				}
+			}
+			if h.Len() != n {
+				b.Fatalf("%d of %d subscribers dropped", n-h.Len(), n)
 			}
 			h.Close()
 			wg.Wait()
