@@ -5,7 +5,7 @@
 //   window.cy       the Cytoscape instance
 //   window.dockmap  {lastSeq, connected, engine, selected}: live state, read only
 
-import { createGraph, renderSnapshot, applyDelta, filterByName, focusEdges } from './graph.js';
+import { createGraph, renderSnapshot, applyDelta, filterByName, focusEdges, fitGraph } from './graph.js';
 import { startLive } from './live.js';
 import { initPanel, openPanel, refreshPanel, clearPanel, showRemoved, selectedContainer } from './panel.js';
 import { addEvent } from './feed.js';
@@ -26,7 +26,22 @@ const state = {
 };
 window.dockmap = state;
 
-const cy = createGraph(graphEl);
+const legend = document.getElementById('legend');
+
+// On a small screen the legend starts folded, so the graph keeps the room;
+// its summary line opens it.
+if (legend && window.matchMedia('(max-width: 1100px), (max-height: 700px)').matches) legend.open = false;
+
+// legendRect is where the legend floats over the graph, in pixels relative
+// to the graph; fitting keeps the graph out of it.
+function legendRect() {
+  if (!legend || legend.getClientRects().length === 0) return null;
+  const g = graphEl.getBoundingClientRect();
+  const l = legend.getBoundingClientRect();
+  return { left: l.left - g.left, top: l.top - g.top, right: l.right - g.left, bottom: l.bottom - g.top };
+}
+
+const cy = createGraph(graphEl, { fitAvoid: legendRect });
 window.cy = cy;
 initPanel(document.getElementById('panel'));
 
@@ -134,8 +149,9 @@ function zoomBy(factor) {
   cy.zoom({ level: cy.zoom() * factor, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
 }
 
+// fit shows the whole map, clear of the legend.
 function fit() {
-  cy.fit(undefined, 40);
+  fitGraph(cy);
 }
 
 document.getElementById('zoom-in').addEventListener('click', () => zoomBy(1.25));
