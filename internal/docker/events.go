@@ -27,6 +27,9 @@ type Event struct {
 // other in-container activity never does, and probes cause a lot of it, so
 // it must not trigger a re-list.
 func (e Event) ChangesTopology() bool {
+	if e.FromHelper() {
+		return false
+	}
 	action, _, _ := strings.Cut(e.Action, ":")
 	switch action {
 	case "exec_create", "exec_start", "exec_die", "exec_detach", "attach", "detach",
@@ -35,6 +38,10 @@ func (e Event) ChangesTopology() bool {
 	}
 	return true
 }
+
+// FromHelper reports whether the event is about one of dockmap's own probe
+// helpers (container events carry the container's labels).
+func (e Event) FromHelper() bool { return e.Attributes[HelperLabel] != "" }
 
 // IsExec reports whether the event comes from an exec in a container.
 func (e Event) IsExec() bool { return strings.HasPrefix(e.Action, "exec_") }

@@ -61,6 +61,10 @@ func (c *Client) ListInventory(ctx context.Context) (topology.Inventory, error) 
 		})
 	}
 	for _, s := range cs {
+		if s.Labels[HelperLabel] != "" {
+			// dockmap's own probe helpers are plumbing, not part of the map.
+			continue
+		}
 		inv.Containers = append(inv.Containers, fromSummary(s))
 	}
 	if err := c.fillAliases(ctx, inv.Containers, inv.Networks); err != nil {

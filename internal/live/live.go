@@ -250,9 +250,9 @@ func (l *Live) relist(ctx context.Context) error {
 }
 
 func (l *Live) onEvent(e docker.Event) {
-	if e.IsExec() {
-		// Probes exec into containers all the time; the feed shows what
-		// changes the map, not that noise.
+	if e.IsExec() || e.FromHelper() {
+		// Probes exec into containers and start helpers all the time; the
+		// feed shows what changes the map, not that noise.
 		return
 	}
 	l.hub.Publish(hub.Message{Type: "event", Data: mustJSON(eventFrame{Type: "event", Event: e})})
