@@ -19,6 +19,7 @@ import (
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
 	"github.com/dockmap/dockmap/web"
 )
@@ -91,6 +92,9 @@ func isLoopback(host string) bool {
 
 // run is the whole program: it returns when ctx ends or serving fails.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 1 && args[1] == "probe" {
+		return runProbe(ctx, args[1:], stdout)
+	}
 	cfg, err := parseFlags(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -123,8 +127,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.dev {
 		static = os.DirFS("web/static")
 	}
+	prober := probe.New(dc, server.ProbePublisher(h))
+	defer prober.Close()
 	handler := server.New(server.Deps{
-		Live: lv, Engine: dc, Publisher: h, Logger: logger, Static: static,
+		Live: lv, Engine: dc, Linker: dc, Prober: prober, Publisher: h, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts,
 	})
 

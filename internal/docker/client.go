@@ -11,7 +11,10 @@
 // # Concurrency
 //
 // A Client is safe for concurrent use. ListInventory keeps a small cache of
-// per-container aliases guarded by a mutex (see aliases.go).
+// per-container aliases guarded by a mutex (see aliases.go). Re-creates and
+// link changes lock the container (by ID and name) for their whole run, so
+// a second one on the same container fails at once with ErrBusy
+// (recreate.go).
 package docker
 
 import (
@@ -42,6 +45,8 @@ type Client struct {
 
 	mu      sync.Mutex             // protects aliases
 	aliases map[string]aliasRecord // container ID → inspected aliases
+
+	rec recreateState // containers being re-created or re-linked (recreate.go)
 }
 
 // Option changes how New connects.

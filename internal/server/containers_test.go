@@ -138,7 +138,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		if ok {
 			existingName = n.Container.Name
 		}
-		return ok, "container not in the graph yet"
+		return ok && n.Container.Running(), "container not running in the graph yet"
 	})
 	image := dockertest.FixtureImage(t)
 	run := func(name, img string, extra map[string]any) map[string]any {

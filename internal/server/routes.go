@@ -15,6 +15,9 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.GET("/panel/container/:id", handleContainerPanel(d.Live))
 	e.GET("/static/*", handleStatic(d.Static))
 	e.GET("/api/images", handleListImages(d.Engine))
+	e.GET("/api/links/plan", handleLinkPlan(d.Live, d.Linker))
+	e.GET("/api/containers/:id/recreate-preview", handleRecreatePreview(d.Live, d.Linker))
+	e.GET("/api/recreate/leftovers", handleLeftovers(d.Linker))
 
 	// Everything below changes something: POST or DELETE only, same origin
 	// only, JSON bodies only.
@@ -23,5 +26,10 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	m.POST("/api/containers/:id/:action", handleContainerAction(d.Live, d.Engine))
 	m.DELETE("/api/containers/:id", handleRemoveContainer(d.Live, d.Engine))
 	m.POST("/api/images/pull", handlePullImage(d.Engine, d.Publisher))
+	m.POST("/api/links", handleAddLink(d.Live, d.Linker, d.Publisher))
+	m.DELETE("/api/links", handleRemoveLink(d.Live, d.Linker))
+	m.POST("/api/recreate/leftovers/:id/:action", handleLeftoverAction(d.Linker))
+	// Probes exec into containers, so they are actions too.
+	m.POST("/api/probes", handleProbes(d.Live, d.Prober))
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound, "no such page") })
 }

@@ -37,6 +37,10 @@ type Deps struct {
 	Live LiveSource
 	// Engine runs the actions the buttons and the JSON API ask for.
 	Engine Engine
+	// Linker adds and removes links, re-creating containers safely.
+	Linker Linker
+	// Prober runs reachability probes.
+	Prober Prober
 	// Publisher sends progress of long jobs to every browser.
 	Publisher Publisher
 	Logger    *slog.Logger
@@ -54,7 +58,7 @@ const bodyLimit = "64K"
 
 // New returns the HTTP handler for dockmap.
 func New(d Deps) http.Handler {
-	if d.Live == nil || d.Engine == nil || d.Publisher == nil || d.Logger == nil || d.Static == nil {
+	if d.Live == nil || d.Engine == nil || d.Linker == nil || d.Prober == nil || d.Publisher == nil || d.Logger == nil || d.Static == nil {
 		panic("server.New: nil dependency")
 	}
 	e := echo.New()

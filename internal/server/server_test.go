@@ -20,6 +20,7 @@ import (
 	"github.com/dockmap/dockmap/internal/dockertest"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
 	"github.com/dockmap/dockmap/internal/topology"
 	"github.com/dockmap/dockmap/web"
@@ -45,8 +46,12 @@ func startServer(t testing.TB, c *docker.Client) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(server.New(server.Deps{Live: l, Engine: c, Publisher: h, Logger: log, Static: static, AssetVersion: "test"}))
+	prober := probe.New(c, server.ProbePublisher(h))
+	srv := httptest.NewServer(server.New(server.Deps{
+		Live: l, Engine: c, Linker: c, Prober: prober, Publisher: h, Logger: log, Static: static, AssetVersion: "test",
+	}))
 	t.Cleanup(func() {
+		prober.Close()
 		h.Close()
 		srv.Close()
 		cancel()

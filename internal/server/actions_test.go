@@ -1,0 +1,172 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// tutorialPair starts database and web on the default bridge and waits
+// until the live graph has both with an IP.
+func tutorialPair(t *testing.T, ts *testServer, c *docker.Client) (db, web, dbName, webName string) {
+	t.Helper()
+	dbName, webName = dockertest.UniqueName(t, "database"), dockertest.UniqueName(t, "web")
+	db = dockertest.RunContainer(t, c, dockertest.WithName(dbName))
+	web = dockertest.RunContainer(t, c, dockertest.WithName(webName))
+	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
+		g := ts.Live.Snapshot().Graph
+		for _, id := range []string{db, web} {
+			ip := ""
+			for _, e := range g.EdgesOf(topology.ContainerNodeID(id)) {
+				if e.Kind == topology.EdgeMember {
+					ip = e.Member.IP
+				}
+			}
+			if ip == "" {
+				return false, id[:12] + " has no IP in the graph yet"
+			}
+		}
+		return true, ""
+	})
+	return db, web, dbName, webName
+}
+
+type probeResults struct {
+	Results []struct {
+		From, To, By, Target, Failure, Detail, Resolved string
+		OK                                              bool
+	}
+}
+
+func probeAPI(t *testing.T, base string, body map[string]any) (int, probeResults) {
+	t.Helper()
+	res := call(t, base, "POST", "/api/probes", body, nil)
+	var out probeResults
+	data, _ := json.Marshal(res.Body)
+	_ = json.Unmarshal(data, &out)
+	return res.Status, out
+}
+
+func TestProbeAndLinkTheTutorial(t *testing.T) {
+	ts, c := startSynced(t)
+	db, web, dbName, webName := tutorialPair(t, ts, c)
+
+	status, got := probeAPI(t, ts.URL, map[string]any{"from": webName, "to": dbName, "by": "both"})
+	if status != http.StatusOK || len(got.Results) != 2 {
+		t.Fatalf("POST /api/probes = %d %+v, want two results", status, got)
+	}
+	for _, r := range got.Results {
+		switch r.By {
+		case "ip":
+			if !r.OK {
+				t.Errorf("web → database by IP failed: %+v", r)
+			}
+		case "name":
+			if r.OK || r.Failure != "name-not-resolved" {
+				t.Errorf("web → database by name = %+v, want name-not-resolved (no DNS on the default bridge)", r)
+			}
+		}
+	}
+
+	// Adding the link on the default bridge re-creates web: it needs a
+	// confirmation after the plan.
+	link := map[string]any{"from": webName, "to": dbName, "alias": "database"}
+	if r := call(t, ts.URL, "POST", "/api/links", link, nil); r.Status != http.StatusPreconditionRequired {
+		t.Fatalf("POST /api/links without confirm = %d %v, want 428", r.Status, r.Body)
+	}
+	if _, ok := ts.Live.Snapshot().Graph.Node(topology.ContainerNodeID(web)); !ok {
+		t.Fatal("web changed although the link was not confirmed")
+	}
+	plan := call(t, ts.URL, "GET", "/api/links/plan?from="+url.QueryEscape(webName)+"&to="+url.QueryEscape(dbName)+"&alias=database", nil, nil)
+	if plan.Status != http.StatusOK || plan.Body["method"] != "recreate" || plan.Body["preview"] == nil {
+		t.Fatalf("plan = %d %v, want a re-create with a preview", plan.Status, plan.Body)
+	}
+	link["confirm"] = true
+	r := call(t, ts.URL, "POST", "/api/links", link, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("POST /api/links = %d %v", r.Status, r.Body)
+	}
+	newWeb, _ := r.Body["container"].(string)
+	if newWeb == "" || newWeb == web {
+		t.Fatalf("container after the re-create = %q, want a new ID", newWeb)
+	}
+	dockertest.TrackContainer(t, c, newWeb)
+	edge := topology.EdgeID("l:" + newWeb + ">" + db + ":database")
+	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
+		for _, e := range ts.Live.Snapshot().Graph.Edges {
+			if e.ID == edge {
+				return true, ""
+			}
+		}
+		return false, "no link edge " + string(edge)
+	})
+
+	status, got = probeAPI(t, ts.URL, map[string]any{"from": webName, "to": dbName, "by": "name"})
+	if status != http.StatusOK || len(got.Results) != 1 || !got.Results[0].OK {
+		t.Errorf("web → database by name after the link = %d %+v, want ok", status, got)
+	}
+	status, got = probeAPI(t, ts.URL, map[string]any{"from": dbName, "to": webName, "by": "name"})
+	if status != http.StatusOK || len(got.Results) != 1 || got.Results[0].OK {
+		t.Errorf("database → web by name = %d %+v, want a failure: links are one-way", status, got)
+	}
+
+	if r := call(t, ts.URL, "DELETE", "/api/links", map[string]any{"from": webName, "alias": "database"}, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("DELETE /api/links = %d %v", r.Status, r.Body)
+	}
+	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
+		for _, e := range ts.Live.Snapshot().Graph.Edges {
+			if e.ID == edge {
+				return false, "link edge still there"
+			}
+		}
+		return true, ""
+	})
+}
+
+func TestBadProbeAndLinkInputChangesNothing(t *testing.T) {
+	ts, p, real := proxiedServer(t)
+	_, _, dbName, webName := tutorialPair(t, ts, real)
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		want   int
+	}{
+		{"shell in target", "POST", "/api/probes", map[string]any{"from": webName, "to": "; id"}, 400},
+		{"command substitution", "POST", "/api/probes", map[string]any{"from": webName, "to": "$(reboot)"}, 400},
+		{"ping flag", "POST", "/api/probes", map[string]any{"from": webName, "to": "-c 100000"}, 400},
+		{"metadata address", "POST", "/api/probes", map[string]any{"from": webName, "to": "169.254.169.254"}, 404},
+		{"long host name", "POST", "/api/probes", map[string]any{"from": webName, "to": strings.Repeat("a", 300)}, 400},
+		{"itself", "POST", "/api/probes", map[string]any{"from": webName, "to": webName}, 400},
+		{"bad by", "POST", "/api/probes", map[string]any{"from": webName, "to": dbName, "by": "dns"}, 400},
+		{"bad port", "POST", "/api/probes", map[string]any{"from": webName, "to": dbName, "port": 70000}, 400},
+		{"unknown source", "POST", "/api/probes", map[string]any{"from": "nosuch-" + dockertest.RunID(), "to": dbName}, 404},
+		{"bad alias", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": "a b", "confirm": true}, 400},
+		{"long alias", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": strings.Repeat("a", 64), "confirm": true}, 400},
+		{"colon alias", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": "a:b:c", "confirm": true}, 400},
+		{"link to itself", "POST", "/api/links", map[string]any{"from": webName, "to": webName, "alias": "me", "confirm": true}, 400},
+		{"link to missing", "POST", "/api/links", map[string]any{"from": webName, "to": "nosuch-" + dockertest.RunID(), "alias": "x1", "confirm": true}, 404},
+		{"unlink missing source", "DELETE", "/api/links", map[string]any{"from": "nosuch-" + dockertest.RunID(), "alias": "x1"}, 404},
+		{"leftover not an ID", "POST", "/api/recreate/leftovers/web/rollback", nil, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(p.Paths())
+			res := call(t, ts.URL, tt.method, tt.path, tt.body, nil)
+			if res.Status != tt.want {
+				t.Errorf("%s %s = %d %v, want %d", tt.method, tt.path, res.Status, res.Body, tt.want)
+			}
+			if calls := mutatingCalls(p.Paths()[before:]); len(calls) != 0 {
+				t.Errorf("engine calls made for bad input: %v", calls)
+			}
+		})
+	}
+}

@@ -1,0 +1,187 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/probe"
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// Prober runs reachability probes; each result is also published live.
+type Prober interface {
+	Run(ctx context.Context, reqs []probe.Request) []probe.Result
+}
+
+// Limits on one probe request.
+const (
+	maxMatrix = 40 // containers in one matrix: 40×39×2 probes
+)
+
+// probeRequest is the body of POST /api/probes: one pair (from, to), or
+// every ordered pair of a set (matrix).
+type probeRequest struct {
+	From   string   `json:"from"`
+	To     string   `json:"to"`
+	Matrix []string `json:"matrix"`
+	By     string   `json:"by"`
+	Port   int      `json:"port"`
+}
+
+// resolve turns the request into probes, with every target taken from the
+// graph: a container name, or an IP the engine gave that container. Nothing
+// the user typed ever reaches a command line.
+func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
+	bys := []string{r.By}
+	switch r.By {
+	case "", "both":
+		bys = []string{"ip", "name"}
+	case "ip", "name":
+	default:
+		return nil, fmt.Errorf("%w: by must be ip, name or both", topology.ErrInvalid)
+	}
+	if r.Port < 0 || r.Port > 65535 {
+		return nil, fmt.Errorf("%w: port %d is out of range", topology.ErrInvalid, r.Port)
+	}
+	type pair struct{ from, to topology.Node }
+	var pairs []pair
+	switch {
+	case len(r.Matrix) > 0:
+		if r.From != "" || r.To != "" {
+			return nil, fmt.Errorf("%w: give either from and to, or matrix", topology.ErrInvalid)
+		}
+		if len(r.Matrix) > maxMatrix {
+			return nil, fmt.Errorf("%w: at most %d containers in a matrix", topology.ErrInvalid, maxMatrix)
+		}
+		var nodes []topology.Node
+		for _, ref := range r.Matrix {
+			n, err := g.ContainerByRef(ref)
+			if err != nil {
+				return nil, err
+			}
+			if !slices.ContainsFunc(nodes, func(m topology.Node) bool { return m.ID == n.ID }) {
+				nodes = append(nodes, n)
+			}
+		}
+		for _, a := range nodes {
+			for _, b := range nodes {
+				if a.ID != b.ID {
+					pairs = append(pairs, pair{a, b})
+				}
+			}
+		}
+	default:
+		from, err := g.ContainerByRef(r.From)
+		if err != nil {
+			return nil, err
+		}
+		to, err := targetByRef(g, r.To)
+		if err != nil {
+			return nil, err
+		}
+		if from.ID == to.ID {
+			return nil, fmt.Errorf("%w: a container probing itself says nothing about the network", topology.ErrInvalid)
+		}
+		pairs = append(pairs, pair{from, to})
+	}
+	var reqs []probe.Request
+	for _, p := range pairs {
+		for _, by := range bys {
+			req := probe.Request{
+				From: p.from.Container.ID, FromName: p.from.Container.Name,
+				To: p.to.Container.ID, ToName: p.to.Container.Name,
+				By: by, Port: r.Port,
+				FromRunning: p.from.Container.Running(), ToRunning: p.to.Container.Running(),
+			}
+			if by == "name" {
+				req.Target = p.to.Container.Name
+			} else {
+				req.Target = ipFor(g, p.from.ID, p.to.ID)
+			}
+			reqs = append(reqs, req)
+		}
+	}
+	return reqs, nil
+}
+
+// targetByRef finds a probe target: a container by full ID or exact name,
+// or one of the IP addresses the engine gave a container.
+func targetByRef(g topology.Graph, ref string) (topology.Node, error) {
+	if net.ParseIP(ref) == nil {
+		return g.ContainerByRef(ref)
+	}
+	for _, e := range g.Edges {
+		if e.Kind == topology.EdgeMember && e.Member.IP != "" && e.Member.IP == ref {
+			if n, ok := g.Node(e.From); ok {
+				return n, nil
+			}
+		}
+	}
+	return topology.Node{}, fmt.Errorf("%w: %q is neither a known container nor one of their addresses", topology.ErrNotFound, ref)
+}
+
+// ipFor picks the address of to that from would use: one on a network both
+// are on, else to's first address ("" when it has none, e.g. stopped).
+func ipFor(g topology.Graph, from, to topology.NodeID) string {
+	nets := map[topology.NodeID]bool{}
+	var first string
+	for _, e := range g.EdgesOf(from) {
+		if e.Kind == topology.EdgeMember && e.From == from {
+			nets[e.To] = true
+		}
+	}
+	for _, e := range g.EdgesOf(to) {
+		if e.Kind != topology.EdgeMember || e.From != to || e.Member.IP == "" {
+			continue
+		}
+		if nets[e.To] {
+			return e.Member.IP
+		}
+		if first == "" {
+			first = e.Member.IP
+		}
+	}
+	return first
+}
+
+// probeResponse is the answer to POST /api/probes.
+type probeResponse struct {
+	Results []probe.Result `json:"results"`
+}
+
+// handleProbes serves "POST /api/probes": it runs the probes now and
+// answers with every result (each is also streamed as a "probe" message).
+func handleProbes(src LiveSource, p Prober) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req probeRequest
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+		reqs, err := req.resolve(src.Snapshot().Graph)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, probeResponse{Results: p.Run(c.Request().Context(), reqs)})
+	}
+}
+
+// ProbePublisher turns probe results into live "probe" messages.
+func ProbePublisher(pub Publisher) func(probe.Result) {
+	return func(r probe.Result) {
+		data, err := json.Marshal(struct {
+			Type   string       `json:"type"`
+			Result probe.Result `json:"result"`
+		}{"probe", r})
+		if err != nil {
+			return
+		}
+		pub.Publish(hub.Message{Type: "probe", Data: data})
+	}
+}
