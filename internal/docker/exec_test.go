@@ -316,8 +316,8 @@ func TestEnsureProbeImage(t *testing.T) {
 		if want := []string{"/dockmap", "probe"}; !slices.Equal(cfg.Entrypoint, want) {
 			t.Errorf("Entrypoint = %q, want %q", cfg.Entrypoint, want)
 		}
-		if cfg.Labels[docker.HelperLabel] != "1" {
-			t.Errorf("Labels = %v, want %s=1", cfg.Labels, docker.HelperLabel)
+		if cfg.Labels[docker.ProbeImageLabel] != "1" || cfg.Labels[docker.HelperLabel] != "" {
+			t.Errorf("Labels = %v, want %s=1 and no %s (containers inherit it)", cfg.Labels, docker.ProbeImageLabel, docker.HelperLabel)
 		}
 		files, err := c.ImageFiles(ctx, ref)
 		if err != nil {

@@ -23,11 +23,16 @@ const ProbeRepo = "dockmap-probe"
 // image, so that one binary always gives the same layer.
 var probeImageTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// ProbeImageLabel marks dockmap's probe images.
+const ProbeImageLabel = "dockmap.probe-image"
+
 // EnsureProbeImage makes sure the engine has the probe image for the
 // dockmap binary at binaryPath and returns its reference,
 // "dockmap-probe:<12 hex digits of the binary's SHA-256>". The image is
 // FROM scratch: the binary at /dockmap, a minimal /etc/passwd and
-// /etc/group, ENTRYPOINT ["/dockmap","probe"] and the label HelperLabel=1.
+// /etc/group, ENTRYPOINT ["/dockmap","probe"] and the label ProbeImageLabel=1
+// (not HelperLabel: containers inherit image labels, and a container a user
+// runs from this image is theirs, not a hidden helper).
 // It is imported from a tar built in memory (no registry is needed) only
 // when the engine does not have that reference yet.
 //
@@ -60,7 +65,7 @@ func (c *Client) EnsureProbeImage(ctx context.Context, binaryPath string) (ref s
 	if err != nil {
 		return "", fmt.Errorf("probe image: %w", err)
 	}
-	changes := []string{`ENTRYPOINT ["/dockmap","probe"]`, `LABEL ` + HelperLabel + `=1`}
+	changes := []string{`ENTRYPOINT ["/dockmap","probe"]`, `LABEL ` + ProbeImageLabel + `=1`}
 	if err := c.ImportImage(ctx, bytes.NewReader(rootfs), ref, changes); err != nil {
 		return "", err
 	}

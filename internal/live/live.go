@@ -61,6 +61,10 @@ type Live struct {
 	now    func() time.Time
 	window time.Duration
 
+	// poke asks for a re-list without an event: some changes (removing a
+	// legacy link) make none.
+	poke chan struct{}
+
 	mu     sync.Mutex // protects the fields below
 	graph  topology.Graph
 	seq    uint64
@@ -82,7 +86,8 @@ func New(src Source, h *hub.Hub, log *slog.Logger, opts ...Option) *Live {
 	if src == nil || h == nil || log == nil {
 		panic("live.New: nil dependency")
 	}
-	l := &Live{src: src, hub: h, log: log, now: time.Now, window: coalesceWindow, synced: make(chan struct{})}
+	l := &Live{src: src, hub: h, log: log, now: time.Now, window: coalesceWindow,
+		poke: make(chan struct{}, 1), synced: make(chan struct{})}
 	for _, o := range opts {
 		o(l)
 	}
@@ -109,6 +114,14 @@ func (l *Live) Engine() topology.EngineState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.engine
+}
+
+// Refresh asks for a re-list soon, as an event would. It never blocks.
+func (l *Live) Refresh() {
+	select {
+	case l.poke <- struct{}{}:
+	default: // one is already due
+	}
 }
 
 // Synced is closed once the first list has succeeded.
@@ -189,6 +202,10 @@ func (l *Live) session(ctx context.Context) error {
 			ended = true
 			l.log.Info("event stream ended, resyncing", "err", err)
 			return errResync
+		case <-l.poke:
+			if err := l.relist(ctx); err != nil {
+				return err
+			}
 		case <-trigger:
 			if l.window > 0 {
 				t := time.NewTimer(l.window)

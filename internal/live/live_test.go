@@ -322,3 +322,22 @@ func TestBackoffIsCappedAndJittered(t *testing.T) {
 		t.Errorf("first retry waits %v, want < %v", d, backoffMin)
 	}
 }
+
+func TestRefreshRelistsWithoutAnEvent(t *testing.T) {
+	f := newFake()
+	var names []string
+	var mu sync.Mutex
+	f.listFn = func() (topology.Inventory, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return inventoryOf(names...), nil
+	}
+	l, _ := startLive(t, f)
+	<-l.Synced()
+	// A change the engine reports no event for (removing a legacy link).
+	mu.Lock()
+	names = append(names, "quiet")
+	mu.Unlock()
+	l.Refresh()
+	waitUntil(t, "the change after Refresh", func() bool { return len(l.Snapshot().Nodes) == 1 })
+}

@@ -17,7 +17,7 @@ var crossOrigin = http.NewCrossOriginProtection()
 // cross-origin browser request gets through, and a body must be JSON. A plain
 // HTML form (which needs no CORS preflight) can send neither, so a page on
 // another site cannot drive dockmap.
-func mutationGuard() echo.MiddlewareFunc {
+func mutationGuard(src LiveSource) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
@@ -30,7 +30,11 @@ func mutationGuard() echo.MiddlewareFunc {
 					return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the request body as application/json")
 				}
 			}
-			return next(c)
+			err := next(c)
+			// Removing a legacy link, for one, makes no engine event: re-list
+			// after every change so the map never waits for one.
+			src.Refresh()
+			return err
 		}
 	}
 }

@@ -30,6 +30,8 @@ type LiveSource interface {
 	Snapshot() topology.Snapshot
 	// Subscribe subscribes to live messages and then takes a snapshot.
 	Subscribe(ctx context.Context) (topology.Snapshot, *hub.Subscription)
+	// Refresh asks for a re-list: some changes make no engine event.
+	Refresh()
 }
 
 // Deps are the server's dependencies.
