@@ -151,6 +151,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return lv.Run(gctx) })
 	g.Go(func() error {
+		reportLeftovers(gctx, lv, dc, logger)
+		return nil
+	})
+	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve: %w", err)
 		}
@@ -164,6 +168,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// reportLeftovers says, once the engine is reachable, which containers an
+// interrupted re-create left half-way; the page offers to roll them back or
+// finish them.
+func reportLeftovers(ctx context.Context, lv *live.Live, dc *docker.Client, logger *slog.Logger) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-lv.Synced():
+	}
+	left, err := dc.Leftovers(ctx)
+	if err != nil {
+		logger.Warn("look for re-create leftovers", "err", err)
+		return
+	}
+	for _, l := range left {
+		logger.Warn("a re-create was interrupted: roll it back or finish it from the page",
+			"container", l.OriginalName, "old", l.OldName, "new", l.NewID)
+	}
 }
 
 // startStamp makes the asset version change on every start of a dev build.
