@@ -170,3 +170,42 @@ func TestBadProbeAndLinkInputChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// Two re-creates of one container at once: exactly one runs, the other gets
+// 409 at once, and nothing is left half-way.
+func TestConcurrentRecreateGets409(t *testing.T) {
+	ts, c := startSynced(t)
+	_, _, dbName, webName := tutorialPair(t, ts, c)
+	statuses := make(chan apiResult, 2)
+	for _, alias := range []string{"database", "db2"} {
+		go func() {
+			statuses <- call(t, ts.URL, "POST", "/api/links",
+				map[string]any{"from": webName, "to": dbName, "alias": alias, "confirm": true}, nil)
+		}()
+	}
+	got := map[int]int{}
+	for range 2 {
+		r := <-statuses
+		got[r.Status]++
+		if id, _ := r.Body["container"].(string); id != "" {
+			dockertest.TrackContainer(t, c, id)
+		}
+	}
+	if got[http.StatusOK] != 1 || got[http.StatusConflict] != 1 {
+		t.Fatalf("statuses = %v, want one 200 and one 409", got)
+	}
+	resp, err := http.Get(ts.URL + "/api/recreate/leftovers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var left []struct{ OriginalName string }
+	if err := json.NewDecoder(resp.Body).Decode(&left); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range left {
+		if l.OriginalName == webName {
+			t.Errorf("re-create of %s left half-way: %+v", webName, l)
+		}
+	}
+}
