@@ -18,12 +18,13 @@ import (
 // old container, renamed "<name>-dockmap-old-<short id>", and the new one
 // that may hold the original name.
 type Leftover struct {
-	OldID, OldName string
+	OldID   string `json:"oldID"`
+	OldName string `json:"oldName"`
 	// OriginalName is the name the old container had before the recreate.
-	OriginalName string
+	OriginalName string `json:"originalName"`
 	// NewID is the container that now holds OriginalName, or "" if none.
-	NewID      string
-	NewRunning bool
+	NewID      string `json:"newID"`
+	NewRunning bool   `json:"newRunning"`
 }
 
 // leftoverName matches the name a recreate gives the old container.

@@ -15,29 +15,34 @@ const maxLostFiles = 200
 // FileChange is one change in a container's writable layer, as
 // `docker diff` shows it.
 type FileChange struct {
-	Path string
+	Path string `json:"path"`
 	// Kind is "changed", "added" or "deleted".
-	Kind string
+	Kind string `json:"kind"`
 }
 
 // PeerRef names another container and, for a link, the alias it uses.
-type PeerRef struct{ ID, Name, Alias string }
+type PeerRef struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Alias string `json:"alias,omitempty"`
+}
 
 // RecreatePreview says what a recreate of a container would cost, for the
 // user to confirm before Recreate runs.
 type RecreatePreview struct {
-	ID, Name string
+	ID   string `json:"id"`
+	Name string `json:"name"`
 	// LostFiles are the writable-layer changes a recreate loses (files
 	// outside volumes and binds), at most maxLostFiles of them.
-	LostFiles []FileChange
+	LostFiles []FileChange `json:"lostFiles"`
 	// Truncated is set when LostFiles was cut short.
-	Truncated bool
+	Truncated bool `json:"truncated"`
 	// LinkedFrom are the containers with a legacy link to this one: a
 	// recreate breaks them until they are re-created too.
-	LinkedFrom []PeerRef
+	LinkedFrom []PeerRef `json:"linkedFrom"`
 	// NetNSUsers are the containers in `container:<this>` network mode:
 	// they lose their network when this one goes.
-	NetNSUsers []PeerRef
+	NetNSUsers []PeerRef `json:"netnsUsers"`
 }
 
 // PreviewRecreate lists what a recreate of the container (name or full

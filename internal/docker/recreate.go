@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
 
@@ -438,13 +439,33 @@ func (c *Client) removeNew(ctx context.Context, newID string, old container.Insp
 			}
 		}
 	}
-	if err := c.api.ContainerRemove(ctx, newID, container.RemoveOptions{Force: true}); err != nil {
+	if err := c.removeRetrying(ctx, newID); err != nil {
 		return "", err
 	}
 	for _, v := range made {
 		_ = c.api.VolumeRemove(ctx, v, false) // best effort: it is empty and new
 	}
 	return "removed new container " + shortID(newID), nil
+}
+
+// removeRetrying force-removes a container, trying again for a few
+// seconds: a new container that keeps failing under a restart policy can be
+// between two runs, and the engine then answers "Could not kill running
+// container … is not running" (seen on engine 20.10).
+func (c *Client) removeRetrying(ctx context.Context, id string) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		err = c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
+		if err == nil || cerrdefs.IsNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 // anonymousSpec reports whether the volume at dest was not named in the

@@ -124,7 +124,8 @@ func (l *Live) Refresh() {
 	}
 }
 
-// Synced is closed once the first list has succeeded.
+// Synced is closed once the first list has succeeded and the engine is
+// shown connected.
 func (l *Live) Synced() <-chan struct{} { return l.synced }
 
 // Run follows the engine until ctx ends, reconnecting forever with capped,
@@ -235,6 +236,14 @@ func (l *Live) resync(ctx context.Context) error {
 		return err
 	}
 	l.setConnected(version, api)
+	// Synced means listed and shown connected, in that order for readers.
+	l.mu.Lock()
+	select {
+	case <-l.synced:
+	default:
+		close(l.synced)
+	}
+	l.mu.Unlock()
 	return nil
 }
 
@@ -252,11 +261,6 @@ func (l *Live) relist(ctx context.Context) error {
 	defer l.mu.Unlock()
 	d := topology.Diff(l.graph, g)
 	l.graph = g
-	select {
-	case <-l.synced:
-	default:
-		close(l.synced)
-	}
 	if d.Empty() {
 		return nil
 	}

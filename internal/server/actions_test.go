@@ -88,6 +88,9 @@ func TestProbeAndLinkTheTutorial(t *testing.T) {
 	if plan.Status != http.StatusOK || plan.Body["method"] != "recreate" || plan.Body["preview"] == nil {
 		t.Fatalf("plan = %d %v, want a re-create with a preview", plan.Status, plan.Body)
 	}
+	if pv, _ := plan.Body["preview"].(map[string]any); pv["name"] != webName || pv["lostFiles"] == nil && pv["truncated"] == nil {
+		t.Errorf("preview = %v, want web's name and the lostFiles/linkedFrom fields in camelCase", pv)
+	}
 	link["confirm"] = true
 	r := call(t, ts.URL, "POST", "/api/links", link, nil)
 	if r.Status != http.StatusOK {
