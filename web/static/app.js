@@ -1,14 +1,41 @@
 // app.js is the page's entry point: it creates the graph, connects to
-// /live, and wires the panel, the event feed, the badges and the keyboard.
+// /live, and wires the panel, the event feed, the badges, the toolbar and
+// the keyboard. The features live in their own modules: run.js (run a
+// container), actions.js (start/stop/remove), probes.js, ping-form.js and
+// matrix.js (reachability), links.js (add/remove links, link mode),
+// jobs.js (Activity), leftovers.js (interrupted re-creates).
 //
 // Globals, for people and for browser tests:
 //   window.cy       the Cytoscape instance
-//   window.dockmap  {lastSeq, connected, engine, selected}: live state, read only
+//   window.dockmap  {lastSeq, connected, engine, selected, watching,
+//                    linkMode}: live state, read only
 
 import { createGraph, renderSnapshot, applyDelta, filterByName, focusEdges, fitGraph } from './graph.js';
 import { startLive } from './live.js';
 import { initPanel, openPanel, refreshPanel, clearPanel, showRemoved, selectedContainer } from './panel.js';
 import { addEvent } from './feed.js';
+import { anyDialogOpen } from './dialogs.js';
+import { errorText } from './api.js';
+import { initJobs, addProgress } from './jobs.js';
+import { initActions } from './actions.js';
+import { initRun, openRun } from './run.js';
+import {
+  initProbes,
+  addResult,
+  syncWithGraph,
+  onProbesChanged,
+  pingMatrix,
+  pingNeighbours,
+  containerID,
+  createWatch,
+  describeProbeEdge,
+  describeContainerProbes,
+} from './probes.js';
+import { initPingForm } from './ping-form.js';
+import { renderMatrix } from './matrix.js';
+import { initLinks, setLinkMode, linkModeOn, onLinkMode } from './links.js';
+import { initLeftovers, refreshLeftovers } from './leftovers.js';
+import { initTooltip } from './tooltip.js';
 
 const graphEl = document.getElementById('graph');
 const badge = document.getElementById('engine-badge');
@@ -23,8 +50,22 @@ const state = {
   connected: false, // WebSocket open and its snapshot applied
   engine: null, // last EngineState received
   selected: null, // node ID of the container in the panel
+  watching: false, // Watch re-probes the selection
+  linkMode: false, // a drag on the graph draws a link
 };
 window.dockmap = state;
+
+// A viewer session gets no button that changes anything (the server
+// refuses them anyway).
+const readOnly = document.querySelector('.workspace')?.dataset.readOnly === 'true';
+
+// selectedName is the name of the container in the panel when it was
+// chosen: when that container goes (docker rm, or a re-create renaming it
+// aside), the panel follows a new container of that name.
+let selectedName = null;
+// pendingSelect is the ID of a container just made from the page, to
+// select as soon as the graph has it.
+let pendingSelect = null;
 
 const legend = document.getElementById('legend');
 
@@ -43,7 +84,27 @@ function legendRect() {
 
 const cy = createGraph(graphEl, { fitAvoid: legendRect });
 window.cy = cy;
-initPanel(document.getElementById('panel'));
+const panelEl = document.getElementById('panel');
+initPanel(panelEl);
+initProbes(cy);
+initJobs(document.getElementById('activity-list'), document.getElementById('activity-empty'));
+initLeftovers(document.getElementById('leftovers'));
+
+// ---- toast: one short line over the graph ----
+
+const toastEl = document.getElementById('toast');
+let toastTimer = null;
+
+// toast says text for a few seconds (kind "error" shows it in red).
+function toast(text, kind = '') {
+  toastEl.textContent = text;
+  toastEl.className = `toast ${kind}`;
+  toastEl.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    toastEl.hidden = true;
+  }, kind === 'error' ? 8000 : 4000);
+}
 
 // engineText matches templates.engineText, so the server-rendered badge and
 // the live one read the same.
@@ -80,11 +141,18 @@ function select(node) {
   cy.elements(':selected').not(node).unselect();
   node.select();
   focusEdges(cy);
-  if (node.hasClass('container')) {
+  showInPanel(node);
+}
+
+// showInPanel opens the panel for node if it is a container, or empties it.
+function showInPanel(node) {
+  if (node && node.nonempty() && node.hasClass('container')) {
     state.selected = node.id();
+    selectedName = node.data('name') || null;
     openPanel(node.id());
   } else if (state.selected !== null) {
     state.selected = null;
+    selectedName = null;
     clearPanel();
   }
 }
@@ -93,29 +161,80 @@ function clearSelection() {
   cy.elements(':selected').unselect();
   focusEdges(cy);
   state.selected = null;
+  selectedName = null;
   clearPanel();
 }
 
-// afterChange keeps the panel and the search filter in step with the graph.
+// selectedContainers are the container nodes in the selection.
+function selectedContainers() {
+  return cy.nodes('node.container:selected');
+}
+
+// afterMultiSelect runs after Shift+click or a box selection changed the
+// selection: the panel shows the container just added, or another one
+// still selected when the one it showed was taken out.
+function afterMultiSelect(node) {
+  focusEdges(cy);
+  if (node && node.selected() && node.hasClass('container')) {
+    showInPanel(node);
+    return;
+  }
+  const shown = state.selected && cy.getElementById(state.selected);
+  if (shown && shown.nonempty() && shown.selected()) return;
+  const next = selectedContainers().first();
+  showInPanel(next.nonempty() ? next : null);
+}
+
+// selectWhenPresent selects the container with this full ID now, or when
+// the graph gets it.
+function selectWhenPresent(id) {
+  if (!id) return;
+  const node = cy.getElementById(`c:${id}`);
+  if (node.nonempty()) {
+    pendingSelect = null;
+    select(node);
+  } else {
+    pendingSelect = id;
+  }
+}
+
+// afterChange keeps the panel, the probes and the search filter in step
+// with the graph.
 function afterChange({ touched }) {
   const sel = selectedContainer();
   if (sel !== null && touched.has(sel)) {
     if (cy.getElementById(sel).empty()) {
-      state.selected = null;
-      showRemoved();
+      // Re-created (same name, new ID): follow it; else say it is gone.
+      const again = selectedName ? cy.nodes('node.container').filter((n) => n.data('name') === selectedName).first() : cy.collection();
+      if (again.nonempty()) {
+        select(again);
+      } else {
+        state.selected = null;
+        selectedName = null;
+        showRemoved();
+      }
     } else {
       refreshPanel();
     }
   }
+  if (pendingSelect && cy.getElementById(`c:${pendingSelect}`).nonempty()) selectWhenPresent(pendingSelect);
+  syncWithGraph();
   focusEdges(cy);
   if (search.value.trim()) filterByName(cy, search.value);
+  updateSelectionCount();
+  drawMatrix();
 }
 
 startLive({
   onSnapshot(msg) {
     setEngine(msg.engine);
     afterChange(renderSnapshot(cy, msg));
+    // On load and after every reconnect (the server may have restarted
+    // in the middle of a re-create).
+    if (!readOnly) refreshLeftovers();
   },
+  onProgress: addProgress,
+  onProbe: addResult,
   onDelta(msg) {
     afterChange(applyDelta(cy, msg));
   },
@@ -129,12 +248,29 @@ startLive({
   },
 });
 
-// Pointer: tap a node to select it, the background to clear; hovering a
-// node or an edge shows the IPs of its memberships.
-cy.on('tap', 'node', (ev) => select(ev.target));
-cy.on('tap', (ev) => {
-  if (ev.target === cy) clearSelection();
+// multiKey tells a Shift (or Ctrl/Cmd) click: Cytoscape then adds the node
+// to the selection or takes it out, by itself.
+const multiKey = (ev) => {
+  const o = ev.originalEvent;
+  return !!(o && (o.shiftKey || o.ctrlKey || o.metaKey));
+};
+
+// Pointer: tap a node to select it, Shift+tap to add it, the background to
+// clear; Shift+drag on the background selects a box. Hovering a node or an
+// edge shows the IPs of its memberships and a tooltip.
+cy.on('tap', 'node', (ev) => {
+  if (ev.target.hasClass('overlay')) return;
+  if (multiKey(ev)) {
+    // After Cytoscape's own toggle.
+    setTimeout(() => afterMultiSelect(ev.target), 0);
+    return;
+  }
+  select(ev.target);
 });
+cy.on('tap', (ev) => {
+  if (ev.target === cy && !multiKey(ev)) clearSelection();
+});
+cy.on('boxend', () => setTimeout(() => afterMultiSelect(null), 0));
 // Cytoscape also selects on its own (tap, programmatic): keep the edge
 // highlight in step whichever way it happened.
 cy.on('select unselect', 'node', () => focusEdges(cy));
@@ -142,6 +278,136 @@ cy.on('mouseover', 'node', (ev) => ev.target.connectedEdges().addClass('hover'))
 cy.on('mouseout', 'node', (ev) => ev.target.connectedEdges().removeClass('hover'));
 cy.on('mouseover', 'edge', (ev) => ev.target.addClass('hover'));
 cy.on('mouseout', 'edge', (ev) => ev.target.removeClass('hover'));
+
+// ---- tooltip ----
+
+// describe is the tooltip of a graph element: what it is, and for
+// containers and probe edges the probe results with their detail.
+function describe(ele) {
+  if (ele.isEdge()) {
+    if (ele.hasClass('probe')) return describeProbeEdge(ele);
+    const d = ele.data();
+    const ends = `${ele.source().data('name') || ele.source().data('label')} → ${ele.target().data('name') || ele.target().data('label')}`;
+    if (ele.hasClass('link')) return [{ text: `link ${ends}`, cls: 'tip-title' }, { text: `reaches it by the name ${d.label}` }];
+    if (ele.hasClass('member')) return [{ text: ends, cls: 'tip-title' }, { text: d.label ? `IP ${d.label}` : 'no IP (not running)' }];
+    if (ele.hasClass('mount')) return [{ text: ends, cls: 'tip-title' }, { text: `mounted at ${d.label}` }];
+    if (ele.hasClass('netns')) return [{ text: ends, cls: 'tip-title' }, { text: 'shares its network stack' }];
+    return null;
+  }
+  if (!ele.hasClass('container')) return null;
+  const c = ele.data('container') || {};
+  const lines = [{ text: c.name || ele.data('label'), cls: 'tip-title' }, { text: `${c.state || ''} · ${c.image || ''}` }];
+  ele.connectedEdges('edge.member').forEach((e) => {
+    const m = e.data('member') || {};
+    lines.push({ text: `${m.networkName || 'network'}: ${m.ip || 'no IP'}` });
+  });
+  return lines.concat(describeContainerProbes(ele.id()));
+}
+const tooltip = initTooltip(cy, document.getElementById('graph-tooltip'), describe);
+
+// ---- toolbar: run, link mode, ping selection, watch, matrix ----
+
+const btn = (id) => document.getElementById(id);
+const selectionCount = btn('selection-count');
+
+function updateSelectionCount() {
+  if (!selectionCount) return;
+  const n = selectedContainers().length;
+  selectionCount.textContent = n > 0 ? String(n) : '';
+  btn('ping-selection').dataset.count = String(n);
+}
+// Once per burst of select/unselect events (a click unselects the others
+// before it selects its node; a box selects many).
+let selectionTimer = null;
+cy.on('select unselect', 'node', () => {
+  if (selectionTimer !== null) return;
+  selectionTimer = setTimeout(() => {
+    selectionTimer = null;
+    updateSelectionCount();
+    // Watch stops when there is nothing left to watch.
+    if (state.watching && selectedContainers().empty()) watch.stop('the selection is empty');
+  }, 0);
+});
+
+// pingSelection probes the selection: two or more containers as a matrix,
+// one with its neighbours.
+async function pingSelection() {
+  const sel = selectedContainers();
+  if (sel.empty()) {
+    toast('Select containers first: click one, Shift+click or Shift+drag for more.');
+    return;
+  }
+  const b = btn('ping-selection');
+  b.classList.add('busy');
+  try {
+    if (sel.length === 1) {
+      const { count, error } = await pingNeighbours(sel.first(), 'both');
+      if (error) throw error;
+      if (count === 0) toast(`${sel.first().data('name')} shares no network or link with another container.`);
+    } else {
+      await pingMatrix(sel.map(containerID), 'both');
+    }
+  } catch (err) {
+    toast(`Ping failed: ${errorText(err)}`, 'error');
+  } finally {
+    b.classList.remove('busy');
+  }
+}
+
+const watch = createWatch({
+  selection: selectedContainers,
+  onState(on, reason) {
+    state.watching = on;
+    const b = btn('watch-toggle');
+    if (b) {
+      b.setAttribute('aria-pressed', String(on));
+      b.classList.toggle('on', on);
+    }
+    if (on) toast('Watching: the selection is pinged every 5 seconds. w to stop.');
+    else if (reason === 'nothing selected') toast('Watch needs a selection: click a container, Shift+click for more.');
+    else if (reason) toast(`Watch stopped (${reason}).`);
+  },
+  onError(text) {
+    toast(`Watch: ${text}`, 'error');
+  },
+});
+
+// The matrix: shown or hidden by m; drawn whenever results change.
+const matrixEl = document.getElementById('matrix');
+function drawMatrix() {
+  renderMatrix(document.getElementById('matrix-table'), document.getElementById('matrix-empty'));
+}
+function toggleMatrix(show = matrixEl.hidden) {
+  matrixEl.hidden = !show;
+  btn('matrix-toggle')?.setAttribute('aria-pressed', String(show));
+  if (show) drawMatrix();
+}
+onProbesChanged(() => {
+  drawMatrix();
+  tooltip.refresh();
+});
+document.getElementById('matrix-close').addEventListener('click', () => toggleMatrix(false));
+
+const linkHint = document.getElementById('link-hint');
+onLinkMode((on) => {
+  state.linkMode = on;
+  btn('link-mode')?.setAttribute('aria-pressed', String(on));
+  btn('link-mode')?.classList.toggle('on', on);
+  graphEl.classList.toggle('link-mode', on);
+  linkHint.hidden = !on;
+});
+
+if (!readOnly) {
+  initActions(panelEl);
+  initPingForm(cy, panelEl);
+  initRun(cy, (id) => selectWhenPresent(id));
+  initLinks(cy, panelEl, { linked: (id) => selectWhenPresent(id), toast });
+  btn('run-open')?.addEventListener('click', openRun);
+  btn('link-mode')?.addEventListener('click', () => setLinkMode(!linkModeOn()));
+  btn('ping-selection')?.addEventListener('click', pingSelection);
+  btn('watch-toggle')?.addEventListener('click', () => watch.toggle());
+}
+btn('matrix-toggle')?.addEventListener('click', () => toggleMatrix());
 
 // zoomBy zooms around the centre of the view, as a projector user expects
 // from a key press (there is no pointer position to zoom around).
@@ -179,11 +445,35 @@ search.addEventListener('keydown', (ev) => {
 // browser's own Ctrl/Cmd shortcuts keep working).
 document.addEventListener('keydown', (ev) => {
   if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  // A dialog has the keyboard (Escape closes it by itself).
+  if (anyDialogOpen()) return;
   const t = ev.target;
   if (t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+  const operator = !readOnly;
   switch (ev.key) {
     case 'Escape':
-      clearSelection();
+      if (linkModeOn()) setLinkMode(false);
+      else clearSelection();
+      break;
+    case 'r':
+      if (!operator) return;
+      ev.preventDefault(); // or the key would be typed into the dialog
+      openRun();
+      break;
+    case 'l':
+      if (!operator) return;
+      setLinkMode(!linkModeOn());
+      break;
+    case 'p':
+      if (!operator) return;
+      pingSelection();
+      break;
+    case 'w':
+      if (!operator) return;
+      watch.toggle();
+      break;
+    case 'm':
+      toggleMatrix();
       break;
     case '/':
     case 'f':

@@ -48,6 +48,8 @@ const colours = {
   text: '#1b1f23',
   selected: '#ff9800',
   flash: '#ffe100',
+  probeOK: '#2e7d32',
+  probeFail: '#c62828',
 };
 
 // networkPalette holds the network colours: dark enough for white labels
@@ -246,6 +248,46 @@ const stylesheet = [
     },
   },
   { selector: 'edge:selected', style: { 'underlay-color': colours.selected, 'underlay-opacity': 0.4, 'underlay-padding': 4 } },
+  // Probe results (probes.js): a thin dashed arrow from the container that
+  // pinged to the one it pinged, green or red, with the failure kinds.
+  {
+    selector: 'edge.probe',
+    style: {
+      label: 'data(label)',
+      width: 2.5,
+      'line-style': 'dashed',
+      'line-dash-pattern': [7, 4],
+      'target-arrow-shape': 'triangle',
+      'arrow-scale': 1.2,
+      'line-color': colours.probeOK,
+      'target-arrow-color': colours.probeOK,
+      'text-wrap': 'wrap',
+      'font-size': 14,
+      'font-weight': 'bold',
+      color: colours.probeFail,
+      'z-index': 20,
+    },
+  },
+  { selector: 'edge.probe.probe-fail', style: { 'line-color': colours.probeFail, 'target-arrow-color': colours.probeFail } },
+  { selector: 'edge.probe.probe-pending', style: { 'line-opacity': 0.45 } },
+  // Link mode: the line drawn while dragging, and the two ends.
+  {
+    selector: 'edge.link-draft',
+    style: {
+      width: 4,
+      'line-color': colours.link,
+      'line-style': 'dashed',
+      'target-arrow-shape': 'triangle',
+      'target-arrow-color': colours.link,
+      'curve-style': 'straight',
+      'z-index': 30,
+    },
+  },
+  { selector: 'node.ghost', style: { width: 1, height: 1, opacity: 0, events: 'no', label: '' } },
+  {
+    selector: 'node.link-source, node.link-target',
+    style: { 'underlay-color': colours.link, 'underlay-opacity': 0.35, 'underlay-padding': 12, 'underlay-shape': 'ellipse' },
+  },
   // Highlight for what a delta just added or changed.
   { selector: '.flash', style: { 'overlay-color': colours.flash, 'overlay-opacity': 0.55, 'overlay-padding': 10 } },
   // Search: everything that does not match steps back.
@@ -269,9 +311,10 @@ export function createGraph(container, options = {}) {
     style: stylesheet,
     minZoom: 0.05,
     maxZoom: 5,
-    // One selection at a time: the side panel shows one container.
+    // A click selects one node; Shift+click adds or removes one, and
+    // Shift+drag on the background selects a box (for "Ping selection").
     selectionType: 'single',
-    boxSelectionEnabled: false,
+    boxSelectionEnabled: true,
   });
   cy.scratch(scratchKey, { fitAvoid: options.fitAvoid || null });
   return cy;
@@ -281,7 +324,7 @@ export function createGraph(container, options = {}) {
 // pixels around them, like cy.fit, but in the largest part of the view
 // that is not under the floating legend (above, below, left or right of
 // it, whichever lets the graph be drawn biggest).
-export function fitGraph(cy, eles = cy.elements(), padding = 40) {
+export function fitGraph(cy, eles = cy.elements().not('.ghost'), padding = 40) {
   if (eles.empty()) return;
   const bb = eles.boundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
   const w = cy.width();
@@ -422,7 +465,7 @@ function upsert(cy, json, raw) {
 export function renderSnapshot(cy, snapshot) {
   const nodes = snapshot.nodes || [];
   const edges = snapshot.edges || [];
-  if (cy.nodes().empty()) {
+  if (cy.nodes().not('.overlay').empty()) {
     cy.batch(() => {
       cy.elements().remove();
       // One add() for everything: adding elements one by one costs a
@@ -435,7 +478,7 @@ export function renderSnapshot(cy, snapshot) {
     fullLayout(cy);
     // Only now, so that the layout kept room for their full size.
     markEmptyNetworks(cy);
-    return { touched: new Set(cy.nodes().map((n) => n.id())) };
+    return { touched: new Set(cy.nodes().map((n) => n.id())), removedNames: new Map() };
   }
   return applyDelta(cy, diffAgainst(cy, nodes, edges));
 }
@@ -452,9 +495,13 @@ function diffAgainst(cy, nodes, edges) {
       if (ele.empty()) added.push(item);
       else if (rawOf(ele) !== JSON.stringify(item)) changed.push(item);
     }
-    cy[group]().forEach((ele) => {
-      if (!seen.has(ele.id())) removed.push(ele.id());
-    });
+    // Overlays (probe edges, the link-mode line) are the page's own, not
+    // the server's: a snapshot never removes them.
+    cy[group]()
+      .not('.overlay')
+      .forEach((ele) => {
+        if (!seen.has(ele.id())) removed.push(ele.id());
+      });
   };
   compare(nodes, 'nodes', delta.addedNodes, delta.changedNodes, delta.removedNodes);
   compare(edges, 'edges', delta.addedEdges, delta.changedEdges, delta.removedEdges);
@@ -466,9 +513,11 @@ function diffAgainst(cy, nodes, edges) {
 // changed elements flash. It returns {touched}: the IDs of the nodes whose
 // details may have changed (changed or removed nodes, ends of added,
 // changed or removed edges, neighbours of changed nodes), so the caller
-// can refresh a panel that shows one of them.
+// can refresh a panel that shows one of them, and removedNames (node ID →
+// name of each removed container).
 export function applyDelta(cy, delta) {
   const touched = new Set();
+  const removedNames = new Map(); // node ID → name of each removed container
   const fresh = [];
   const flashed = [];
   cy.batch(() => {
@@ -483,6 +532,7 @@ export function applyDelta(cy, delta) {
       const n = cy.getElementById(id);
       if (n.empty()) continue;
       touched.add(id);
+      if (n.hasClass('container')) removedNames.set(id, n.data('name'));
       n.neighborhood('node').forEach((m) => touched.add(m.id()));
       n.remove(); // also removes its remaining edges
     }
@@ -513,7 +563,7 @@ export function applyDelta(cy, delta) {
   // size; nothing is drawn in between.
   placeNewNodes(cy, fresh);
   flash(cy.collection(flashed));
-  return { touched };
+  return { touched, removedNames };
 }
 
 // flash highlights eles for flashMillis, so the audience sees what changed.
@@ -565,7 +615,7 @@ function placeNewNodes(cy, fresh) {
   const boxes = new Map();
   const obstacles = [];
   cy.nodes().forEach((n) => {
-    if (isNew.has(n.id())) return;
+    if (isNew.has(n.id()) || n.hasClass('overlay')) return;
     const b = nodeBox(n);
     boxes.set(n.id(), b);
     obstacles.push(b);
@@ -661,7 +711,7 @@ function anchorRank(n, edge, m) {
 function anchorsOf(n, boxes) {
   const out = [];
   const seen = new Set();
-  n.connectedEdges().forEach((e) => {
+  n.connectedEdges().not('.overlay').forEach((e) => {
     const m = e.source().same(n) ? e.target() : e.source();
     if (m.same(n) || seen.has(m.id()) || !boxes.has(m.id())) return;
     seen.add(m.id());

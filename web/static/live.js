@@ -26,6 +26,7 @@ export function liveURL(loc = window.location) {
 
 // startLive connects and keeps reconnecting until stop() is called.
 // handlers: onSnapshot(msg), onDelta(msg), onEvent(event), onEngine(state),
+// onProgress(msg) (a step of a long job), onProbe(result),
 // onStatus('connecting' | 'live' | 'reconnecting'), onSeq(lastSeq).
 // A handler that throws is treated like a gap: the picture may be wrong,
 // so we start over from a snapshot rather than drift.
@@ -103,8 +104,14 @@ export function startLive(handlers, url = liveURL()) {
       case 'engine':
         handlers.onEngine && handlers.onEngine(msg.engine);
         break;
+      case 'progress':
+        handlers.onProgress && handlers.onProgress(msg);
+        break;
+      case 'probe':
+        handlers.onProbe && handlers.onProbe(msg.result);
+        break;
       default:
-        // Newer servers may send more (e.g. probe results); not an error.
+        // Newer servers may send more; not an error.
         break;
     }
   }

@@ -9,6 +9,8 @@ let panel = null; // the <aside id="panel">
 let selectedID = null; // node ID of the container shown, or null
 let request = 0; // number of the latest fetch; older answers are dropped
 let refreshTimer = null;
+let lastHTML = ''; // the fragment shown, to skip a refresh that changes nothing
+const loadHooks = new Set();
 
 // Deltas come in bursts (a compose up is dozens); one fetch per burst.
 const refreshDelay = 100;
@@ -16,6 +18,21 @@ const refreshDelay = 100;
 // initPanel binds the module to the panel element.
 export function initPanel(el) {
   panel = el;
+}
+
+// onPanelLoad calls fn(panel, nodeID) each time a container's fragment
+// has been put in the panel, so that modules can fill in what only they
+// hold (ping results, an error from the last action).
+export function onPanelLoad(fn) {
+  loadHooks.add(fn);
+}
+
+// panelContainer describes the container in the panel: {nodeID, id, name,
+// state}, or null.
+export function panelContainer() {
+  const art = panel && panel.querySelector('[data-testid=container-panel]');
+  if (!art) return null;
+  return { nodeID: art.dataset.id, id: art.dataset.containerId, name: art.dataset.name, state: art.dataset.state };
 }
 
 // selectedContainer is the node ID shown in the panel, or null.
@@ -58,6 +75,7 @@ export function showRemoved() {
 // message replaces the panel's content with one line of text.
 function message(testid, text) {
   if (!panel) return;
+  lastHTML = '';
   const p = document.createElement('p');
   p.className = testid;
   p.dataset.testid = testid;
@@ -93,9 +111,60 @@ async function load(id) {
   }
   const html = await res.text();
   if (mine !== request) return;
+  panel.classList.remove('loading');
+  // Deltas touch a container for many reasons (a neighbour joined its
+  // network): a refresh that changes nothing leaves the panel alone, with
+  // what the user was typing.
+  if (html === lastHTML && panelContainer()?.nodeID === id) return;
+  const kept = keepForm(id);
   // Server-rendered, templ-escaped fragment: the only innerHTML of the page.
   panel.innerHTML = html;
-  panel.classList.remove('loading');
+  lastHTML = html;
+  restoreForm(kept);
   // Let htmx wire any hx-* buttons the fragment carries.
   if (window.htmx) window.htmx.process(panel);
+  for (const fn of loadHooks) {
+    try {
+      fn(panel, id);
+    } catch (err) {
+      console.warn('dockmap: panel hook', err);
+    }
+  }
+}
+
+// keepForm notes the values of the panel's form fields marked data-keep
+// (and the focused one), when the panel is about to show the same
+// container again, so a refresh does not undo what the user chose.
+function keepForm(id) {
+  const cur = panelContainer();
+  if (!cur || cur.nodeID !== id) return null;
+  const fields = [];
+  panel.querySelectorAll('[data-keep]').forEach((el) => {
+    fields.push({ key: el.dataset.keep, value: el.value, checked: el.checked, type: el.type, touched: el.dataset.touched });
+  });
+  const f = document.activeElement;
+  const focus = f && panel.contains(f) && f.dataset ? f.dataset.testid : null;
+  return { fields, focus };
+}
+
+function restoreForm(kept) {
+  if (!kept) return;
+  for (const k of kept.fields) {
+    const sel = `[data-keep="${CSS.escape(k.key)}"]`;
+    if (k.type === 'radio') {
+      if (!k.checked) continue;
+      const r = panel.querySelector(`${sel}[value="${CSS.escape(k.value)}"]`);
+      if (r) r.checked = true;
+      continue;
+    }
+    const el = panel.querySelector(sel);
+    if (!el) continue;
+    if (el.tagName === 'SELECT' && ![...el.options].some((o) => o.value === k.value)) continue;
+    el.value = k.value;
+    if (k.touched) el.dataset.touched = k.touched;
+  }
+  if (kept.focus) {
+    const el = panel.querySelector(`[data-testid="${CSS.escape(kept.focus)}"]`);
+    if (el) el.focus();
+  }
 }

@@ -202,7 +202,7 @@ func TestContainerPanelLinks(t *testing.T) {
 		wantIn       []string
 		wantOutPeers []string
 	}{
-		{name: "parent", id: webID, wantOut: []string{"→ db (database)"}, wantOutPeers: []string{"c:" + databaseID}},
+		{name: "parent", id: webID, wantOut: []string{"→ db (database) ×"}, wantOutPeers: []string{"c:" + databaseID}},
 		{name: "target", id: databaseID, wantIn: []string{"← from web as db"}},
 		{name: "none", id: sidecarID},
 	}
@@ -223,6 +223,87 @@ func TestContainerPanelLinks(t *testing.T) {
 				t.Errorf("link-out data-peer = %q, want %q", peers, tt.wantOutPeers)
 			}
 		})
+	}
+}
+
+func TestContainerPanelActions(t *testing.T) {
+	g := fixtureGraph()
+	tests := []struct {
+		name string
+		id   string
+		want []string
+	}{
+		{name: "running", id: webID, want: []string{"stop", "restart", "force-remove"}},
+		{name: "stopped", id: sidecarID, want: []string{"start", "remove", "force-remove"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := mustPanel(t, g, tt.id)
+			var got []string
+			doc.Find(`[data-testid="container-actions"] button`).Each(func(_ int, s *goquery.Selection) {
+				a := s.AttrOr("data-action", "")
+				got = append(got, a)
+				if tid := s.AttrOr("data-testid", ""); tid != "action-"+a {
+					t.Errorf("button %q data-testid = %q, want %q", a, tid, "action-"+a)
+				}
+				if s.AttrOr("type", "") != "button" {
+					t.Errorf("button %q type = %q, want button", a, s.AttrOr("type", ""))
+				}
+			})
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("actions mismatch (-want +got):\n%s", diff)
+			}
+			if n := doc.Find(`[data-testid="action-error"][hidden]`).Length(); n != 1 {
+				t.Errorf("hidden action-error count = %d, want 1", n)
+			}
+			art := doc.Find(`[data-testid="container-panel"]`)
+			if got := art.AttrOr("data-container-id", ""); got != tt.id {
+				t.Errorf("data-container-id = %q, want %q", got, tt.id)
+			}
+		})
+	}
+}
+
+func TestContainerPanelPingAndLinkForms(t *testing.T) {
+	doc := mustPanel(t, fixtureGraph(), webID)
+	// Targets: every other container, by name, with its full ID as value.
+	type option struct{ Value, Text string }
+	var pings []option
+	doc.Find(`[data-testid="ping-target"] option`).Each(func(_ int, s *goquery.Selection) {
+		pings = append(pings, option{s.AttrOr("value", ""), strings.Join(strings.Fields(s.Text()), " ")})
+	})
+	want := []option{{databaseID, "database"}, {sidecarID, "sidecar (stopped)"}}
+	if diff := cmp.Diff(want, pings); diff != "" {
+		t.Errorf("ping targets mismatch (-want +got):\n%s", diff)
+	}
+	if got := doc.Find(`[data-testid="link-target"] option`).Length(); got != len(want) {
+		t.Errorf("link targets = %d, want %d", got, len(want))
+	}
+	if got := doc.Find(`[data-testid="ping-by"] input:checked`).AttrOr("value", ""); got != "both" {
+		t.Errorf("ping-by checked = %q, want both", got)
+	}
+	for _, id := range []string{"ping-by-ip", "ping-by-name", "ping-by-both", "ping-port", "ping-now", "ping-neighbours", "ping-results", "ping-error", "link-alias", "link-add"} {
+		if n := doc.Find(`[data-testid="` + id + `"]`).Length(); n != 1 {
+			t.Errorf("data-testid=%q count = %d, want 1", id, n)
+		}
+	}
+	// The alias starts as the first target's name, as --link name does.
+	if got := doc.Find(`[data-testid="link-alias"]`).AttrOr("value", ""); got != "database" {
+		t.Errorf("link-alias = %q, want database", got)
+	}
+	// Each link out has its remove button, naming the alias.
+	rm := doc.Find(`[data-testid="link-out"] [data-testid="link-remove"]`)
+	if got := rm.AttrOr("data-alias", ""); rm.Length() != 1 || got != "db" {
+		t.Errorf("link-remove count %d, data-alias %q; want 1, db", rm.Length(), got)
+	}
+	// A container alone has nothing to ping or link to.
+	alone := topology.Build(topology.Inventory{Containers: []topology.Container{{ID: webID, Name: "web", State: "running"}}})
+	doc = mustPanel(t, alone, webID)
+	if n := doc.Find(`[data-testid="ping-no-target"]`).Length(); n != 1 {
+		t.Errorf("ping-no-target count = %d, want 1", n)
+	}
+	if n := doc.Find(`[data-testid="add-link"]`).Length(); n != 0 {
+		t.Errorf("add-link count = %d, want 0 with no other container", n)
 	}
 }
 
@@ -358,6 +439,10 @@ func TestNewContainerPanelView(t *testing.T) {
 			IP: "172.17.0.3", PrefixLen: 16, Gateway: "172.17.0.1", MAC: "02:42:ac:11:00:03",
 		}},
 		LinksIn: []templates.LinkView{{Alias: "db", Peer: templates.PeerView{NodeID: topology.ContainerNodeID(webID), Name: "web"}}},
+		Targets: []templates.TargetView{
+			{NodeID: topology.ContainerNodeID(sidecarID), ID: sidecarID, Name: "sidecar"},
+			{NodeID: topology.ContainerNodeID(webID), ID: webID, Name: "web", Running: true},
+		},
 	}
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("NewContainerPanelView mismatch (-want +got):\n%s", diff)
@@ -386,7 +471,13 @@ func TestTopologyPage(t *testing.T) {
 		AssetVersion: "v1.2.3",
 		Engine:       topology.EngineState{Connected: true, Version: "20.10.24"},
 	}))
-	for _, id := range []string{"engine-badge", "live-status", "graph", "panel", "panel-empty", "event-feed", "event-list", "legend", "search"} {
+	for _, id := range []string{
+		"engine-badge", "live-status", "graph", "panel", "panel-empty", "event-feed", "event-list", "legend", "search",
+		"run-open", "link-mode", "ping-selection", "watch-toggle", "matrix-toggle",
+		"run-dialog", "run-image", "run-name", "run-cmd", "run-network", "run-submit", "pull-image", "pull-button",
+		"link-dialog", "link-confirm", "link-recreate-dependents", "confirm-dialog", "confirm-ok",
+		"matrix", "activity", "activity-list", "leftovers-banner", "graph-tooltip", "toast", "link-hint",
+	} {
 		if n := doc.Find(`[data-testid="` + id + `"]`).Length(); n != 1 {
 			t.Errorf("data-testid=%q count = %d, want 1", id, n)
 		}
@@ -488,6 +579,12 @@ func TestTopologyPageEngineDown(t *testing.T) {
 	}
 	if n := doc.Find(`[data-testid="read-only"]`).Length(); n != 1 {
 		t.Errorf("read-only marker count = %d, want 1", n)
+	}
+	// A viewer gets nothing that changes something.
+	for _, id := range []string{"run-open", "link-mode", "ping-selection", "watch-toggle", "run-dialog", "link-dialog"} {
+		if n := doc.Find(`[data-testid="` + id + `"]`).Length(); n != 0 {
+			t.Errorf("read-only page: data-testid=%q count = %d, want 0", id, n)
+		}
 	}
 	// Without an asset version, URLs carry no empty ?v=.
 	if got, want := doc.Find("script").Last().AttrOr("src", ""), "/static/app.js"; got != want {

@@ -55,6 +55,9 @@ type ContainerPanelView struct {
 	// (--network container:X), if any; NetNSUsers share this one's.
 	NetNSDonor *PeerView
 	NetNSUsers []PeerView
+	// Targets are the other containers of the graph, by name: what the
+	// panel's Ping and Add link forms offer as a target.
+	Targets []TargetView
 }
 
 // Running reports whether the container is up.
@@ -141,6 +144,14 @@ type PeerView struct {
 	Name   string
 }
 
+// TargetView is another container the panel's forms can aim at.
+type TargetView struct {
+	NodeID  topology.NodeID
+	ID      string // full container ID, what the JSON API takes
+	Name    string
+	Running bool
+}
+
 // NewContainerPanelView builds the view of the container node id from g. It
 // is pure. It returns false when g has no such node or the node is not a
 // container.
@@ -220,6 +231,18 @@ func NewContainerPanelView(g topology.Graph, id topology.NodeID) (ContainerPanel
 	slices.SortFunc(v.LinksOut, byLink)
 	slices.SortFunc(v.LinksIn, byLink)
 	slices.SortFunc(v.NetNSUsers, func(a, b PeerView) int { return strings.Compare(a.Name, b.Name) })
+	for _, o := range g.Nodes {
+		if o.Kind != topology.KindContainer || o.Container == nil || o.ID == id {
+			continue
+		}
+		v.Targets = append(v.Targets, TargetView{
+			NodeID: o.ID, ID: o.Container.ID, Name: cmp.Or(o.Container.Name, o.Label, shortID(o.Container.ID)),
+			Running: o.Container.State == "running",
+		})
+	}
+	slices.SortFunc(v.Targets, func(a, b TargetView) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+	})
 	return v, true
 }
 
@@ -335,4 +358,13 @@ func assetURL(path, version string) string {
 		u += "?v=" + url.QueryEscape(version)
 	}
 	return u
+}
+
+// DefaultAlias is what the Add link form's alias starts as: the name of
+// the first target, which is what `--link name` would use.
+func (v ContainerPanelView) DefaultAlias() string {
+	if len(v.Targets) == 0 {
+		return ""
+	}
+	return v.Targets[0].Name
 }

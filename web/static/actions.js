@@ -1,0 +1,76 @@
+// actions.js runs the container panel's lifecycle buttons (rendered by
+// templates.ContainerPanel with data-action): start, stop and restart at
+// once; remove and force remove after a confirm dialog, force remove only
+// once the user has typed the container's name. An error shows inline in
+// the panel (action-error), with the server's detail.
+
+import { api, errorText } from './api.js';
+import { confirmAction } from './dialogs.js';
+import { showText } from './dom.js';
+import { onPanelLoad, panelContainer } from './panel.js';
+
+const busyText = { start: 'Starting…', stop: 'Stopping…', restart: 'Restarting…' };
+
+// The last error per container node, so that a refresh of the panel
+// (which re-renders it) does not hide it.
+const errors = new Map();
+
+// initActions wires the buttons of panel (the #panel element).
+export function initActions(panel) {
+  panel.addEventListener('click', (ev) => {
+    const btn = ev.target instanceof Element ? ev.target.closest('button[data-action]') : null;
+    if (!btn || !panel.contains(btn)) return;
+    const action = btn.dataset.action;
+    if (!['start', 'stop', 'restart', 'remove', 'force-remove'].includes(action)) return;
+    const c = panelContainer();
+    if (!c) return;
+    ev.preventDefault();
+    run(panel, btn, action, c);
+  });
+  onPanelLoad((p, nodeID) => showText(p.querySelector('[data-testid=action-error]'), errors.get(nodeID) || ''));
+}
+
+function setError(panel, c, text) {
+  if (text) errors.set(c.nodeID, text);
+  else errors.delete(c.nodeID);
+  if (panelContainer()?.nodeID === c.nodeID) showText(panel.querySelector('[data-testid=action-error]'), text);
+}
+
+async function run(panel, btn, action, c) {
+  const ref = encodeURIComponent(c.id);
+  setError(panel, c, '');
+  if (action === 'remove') {
+    await confirmAction({
+      title: `Remove ${c.name}?`,
+      message: `The container ${c.name} is deleted (docker rm). Its named volumes are kept; what it wrote outside volumes is lost.`,
+      confirmLabel: 'Remove',
+      danger: true,
+      action: () => api('DELETE', `/api/containers/${ref}`),
+    });
+    return;
+  }
+  if (action === 'force-remove') {
+    await confirmAction({
+      title: `Force remove ${c.name}?`,
+      message: `The container ${c.name} is killed if it runs, then deleted (docker rm -f). Its named volumes are kept; what it wrote outside volumes is lost.`,
+      confirmLabel: 'Force remove',
+      danger: true,
+      typeName: c.name,
+      action: () => api('DELETE', `/api/containers/${ref}?force=1`),
+    });
+    return;
+  }
+  const label = btn.textContent;
+  btn.disabled = true;
+  btn.textContent = busyText[action] || `${label}…`;
+  try {
+    await api('POST', `/api/containers/${ref}/${action}`, {});
+  } catch (err) {
+    setError(panel, c, `${label} failed: ${errorText(err)}`);
+  } finally {
+    // The panel may have been re-rendered meanwhile; then this button is
+    // no longer in the page and nothing is lost.
+    btn.disabled = false;
+    btn.textContent = label;
+  }
+}

@@ -1,0 +1,51 @@
+// dom.js builds DOM nodes without HTML strings: every text goes in through
+// textContent (or a text node), so Docker-provided names, labels and
+// messages can never become markup.
+
+// h creates an element. props may hold className, text (its textContent),
+// dataset (data-* attributes), attrs (other attributes, set as strings),
+// and any writable property (title, hidden, disabled, type, value, ...).
+// children are nodes or strings (strings become text nodes); null and
+// false are skipped.
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null) continue;
+    if (k === 'text') el.textContent = String(v);
+    else if (k === 'dataset') for (const [dk, dv] of Object.entries(v)) el.dataset[dk] = String(dv);
+    else if (k === 'attrs') for (const [ak, av] of Object.entries(v)) el.setAttribute(ak, String(av));
+    else if (k === 'className') el.className = v;
+    else el[k] = v;
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+// showText sets el's text and shows it, or hides it when text is empty.
+export function showText(el, text) {
+  if (!el) return;
+  el.textContent = text || '';
+  el.hidden = !text;
+}
+
+// shortID cuts a Docker ID to the 12 digits docker ps shows.
+export function shortID(id) {
+  return String(id || '').slice(0, 12);
+}
+
+// field returns the first of names that o has (not undefined): the JSON
+// API names fields in camelCase, but a field may come in Go's own
+// spelling (LostFiles) from a struct without json tags.
+export function field(o, ...names) {
+  if (!o || typeof o !== 'object') return undefined;
+  for (const n of names) if (o[n] !== undefined) return o[n];
+  return undefined;
+}

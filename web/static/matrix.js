@@ -1,0 +1,64 @@
+// matrix.js draws the reachability matrix from the probe results: one row
+// per container that pinged, one column per container pinged (the same
+// set, so the matrix is square), each cell split "IP | name": green when
+// the latest probe reached, red when it failed, grey when never tried. A
+// cell's title holds the failure kind and detail.
+
+import { h } from './dom.js';
+import { allResults, failureTitle, isPending, nameOf, resultFor } from './probes.js';
+
+// renderMatrix redraws table (and shows emptyEl when there is nothing).
+export function renderMatrix(table, emptyEl) {
+  if (!table) return;
+  const ids = new Set();
+  for (const r of allResults()) {
+    ids.add(r.from);
+    ids.add(r.to);
+  }
+  const sorted = [...ids].map((id) => ({ id, name: nameOf(id) })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  if (emptyEl) emptyEl.hidden = sorted.length > 0;
+  table.hidden = sorted.length === 0;
+  if (!sorted.length) {
+    table.replaceChildren();
+    return;
+  }
+  const head = h(
+    'tr',
+    {},
+    h('th', { className: 'corner', scope: 'col', text: 'from ↓ · to →' }),
+    sorted.map((c) => h('th', { scope: 'col', className: 'col-name', title: c.name, text: c.name, dataset: { id: c.id } })),
+  );
+  const rows = sorted.map((row) =>
+    h(
+      'tr',
+      { dataset: { from: row.id } },
+      h('th', { scope: 'row', className: 'row-name', title: row.name, text: row.name }),
+      sorted.map((col) => (row.id === col.id ? h('td', { className: 'self', text: '—' }) : cell(row, col))),
+    ),
+  );
+  table.replaceChildren(h('thead', {}, head), h('tbody', {}, rows));
+}
+
+function cell(row, col) {
+  return h(
+    'td',
+    { className: 'pair' },
+    half(row, col, 'ip', 'IP'),
+    h('span', { className: 'sep', attrs: { 'aria-hidden': 'true' }, text: '|' }),
+    half(row, col, 'name', 'name'),
+  );
+}
+
+function half(row, col, by, text) {
+  const r = resultFor(row.id, col.id, by);
+  const state = !r ? 'unknown' : r.ok ? 'ok' : 'fail';
+  const mark = { ok: '✓', fail: '✗', unknown: '·' }[state];
+  const cls = ['half', state];
+  if (isPending(row.id, col.id, by)) cls.push('pending');
+  return h('span', {
+    className: cls.join(' '),
+    title: `${row.name} → ${col.name} by ${by === 'ip' ? 'IP' : 'name'}: ${failureTitle(r)}`,
+    text: `${mark} ${text}`,
+    dataset: { testid: 'matrix-cell', from: row.id, to: col.id, by, state, failure: (r && r.failure) || '' },
+  });
+}

@@ -1,0 +1,410 @@
+// probes.js holds the reachability results ("can A reach B, by IP, by
+// name") and shows them: an overlay edge A→B on the graph per pair, the
+// panel's ping results, and the matrix (matrix.js). Results come from the
+// answers to POST /api/probes and from the live "probe" messages, so every
+// browser sees every probe, whoever ran it.
+//
+// A result: {from, to (full container IDs), by: "ip"|"name", target, port,
+// ok, rttMs, resolved, failure, detail, method, at}. Only the latest per
+// (from, to, by) is kept; nothing survives a reload.
+//
+// Overlay edges are client-only Cytoscape elements with class "overlay"
+// (graph.js leaves them out of snapshots and layout): id "p:<from>><to>",
+// classes "probe probe-ok" or "probe probe-fail", label the failure kinds.
+
+import { api, errorText } from './api.js';
+import { h, shortID } from './dom.js';
+
+// failureText says a failure kind in words; failureHelp says why it
+// usually happens, in one sentence a workshop participant understands.
+export const failureText = {
+  'name-not-resolved': 'name not resolved',
+  timeout: 'timed out',
+  'no-route': 'no route',
+  refused: 'connection refused',
+  'target-stopped': 'target stopped',
+  'probe-impossible': 'probe impossible',
+};
+export const failureHelp = {
+  'name-not-resolved':
+    'The name means nothing here: on the default bridge only a link (--link) gives a name; on a user-defined network every member has one.',
+  timeout: 'No answer in time: something drops the packets (icc off, a firewall) or nothing answers.',
+  'no-route': 'No way there: the two containers share no network.',
+  refused: 'The container was reached, but nothing listens on that port.',
+  'target-stopped': 'The target is not running, so it has no address.',
+  'probe-impossible': 'dockmap could not run a probe from the source container.',
+};
+
+const byText = { ip: 'by IP', name: 'by name', both: 'by IP and name' };
+
+// How many pair probes one "Ping neighbours" sends at once.
+const neighbourConcurrency = 4;
+// Watch re-probes this often.
+export const watchMillis = 5000;
+// The panel shows at most this many results.
+const maxPanelResults = 12;
+
+let cy = null;
+const results = new Map(); // "<from>><to>><by>" → result
+const pending = new Map(); // same key → number of probes in flight
+const listeners = new Set();
+let notifyTimer = null;
+
+// initProbes binds the module to the graph.
+export function initProbes(cyInstance) {
+  cy = cyInstance;
+}
+
+// onProbesChanged calls fn() after results or pending probes changed
+// (coalesced: once per burst).
+export function onProbesChanged(fn) {
+  listeners.add(fn);
+}
+
+function changed() {
+  if (notifyTimer !== null) return;
+  notifyTimer = setTimeout(() => {
+    notifyTimer = null;
+    for (const fn of listeners) {
+      try {
+        fn();
+      } catch (err) {
+        console.warn('dockmap: probe listener', err);
+      }
+    }
+  }, 16);
+}
+
+const bare = (id) => String(id || '').replace(/^c:/, '');
+const keyOf = (from, to, by) => `${from}>${to}>${by}`;
+export const containerID = (node) => bare(node.id());
+
+// allResults lists the results held, latest per (from, to, by).
+export function allResults() {
+  return [...results.values()];
+}
+
+// resultFor is the latest result from → to by by, or undefined.
+export function resultFor(from, to, by) {
+  return results.get(keyOf(bare(from), bare(to), by));
+}
+
+// isPending tells whether a probe from → to by by is in flight.
+export function isPending(from, to, by) {
+  return (pending.get(keyOf(bare(from), bare(to), by)) || 0) > 0;
+}
+
+// addResult takes one result, from an answer or a live message.
+export function addResult(r) {
+  if (!r || !r.from || !r.to) return;
+  const from = bare(r.from);
+  const to = bare(r.to);
+  const by = r.by || 'ip';
+  const k = keyOf(from, to, by);
+  const old = results.get(k);
+  // The same result comes twice (the answer and the live message), and
+  // an answer may arrive after a newer live one: keep the newest.
+  if (old && old.at && r.at && Date.parse(old.at) > Date.parse(r.at)) return;
+  results.set(k, { ...r, from, to, by });
+  updateEdge(from, to);
+  changed();
+}
+
+// syncWithGraph drops the results of containers that are gone and redraws
+// the overlay edges (a snapshot may have removed them). Call it after
+// every graph change.
+export function syncWithGraph() {
+  if (!cy) return;
+  let dropped = false;
+  const pairs = new Set();
+  for (const [k, r] of results) {
+    if (cy.getElementById(`c:${r.from}`).empty() || cy.getElementById(`c:${r.to}`).empty()) {
+      results.delete(k);
+      dropped = true;
+    } else {
+      pairs.add(`${r.from}>${r.to}`);
+    }
+  }
+  for (const p of pairs) {
+    const [from, to] = p.split('>');
+    updateEdge(from, to);
+  }
+  if (dropped) changed();
+}
+
+function pairResults(from, to) {
+  const out = [];
+  for (const by of ['ip', 'name']) {
+    const r = results.get(keyOf(from, to, by));
+    if (r) out.push(r);
+  }
+  for (const r of results.values()) {
+    if (r.from === from && r.to === to && r.by !== 'ip' && r.by !== 'name') out.push(r);
+  }
+  return out;
+}
+
+// updateEdge draws, recolours or removes the overlay edge from → to.
+function updateEdge(from, to) {
+  if (!cy) return;
+  const id = `p:${from}>${to}`;
+  const edge = cy.getElementById(id);
+  const rs = pairResults(from, to);
+  const src = cy.getElementById(`c:${from}`);
+  const dst = cy.getElementById(`c:${to}`);
+  if (!rs.length || src.empty() || dst.empty()) {
+    if (edge.nonempty()) edge.remove();
+    return;
+  }
+  const failed = rs.filter((r) => !r.ok);
+  const label = failed.map(edgeLabel).join('\n');
+  const busy = isPending(from, to, 'ip') || isPending(from, to, 'name');
+  const classes = ['overlay', 'probe', failed.length ? 'probe-fail' : 'probe-ok'];
+  if (busy) classes.push('probe-pending');
+  if (edge.nonempty()) {
+    edge.data('label', label);
+    const keep = ['hover', 'focus', 'faded'].filter((c) => edge.hasClass(c));
+    edge.classes(classes.concat(keep));
+    return;
+  }
+  cy.add({ group: 'edges', data: { id, source: `c:${from}`, target: `c:${to}`, kind: 'probe', label }, classes });
+}
+
+// edgeLabel is a failed result on the graph, short: the kind, and how
+// the target was named when the kind does not say it.
+function edgeLabel(r) {
+  const kind = failureText[r.failure] || r.failure || 'failed';
+  if (r.failure === 'name-not-resolved') return `✗ ${kind}`;
+  return `✗ ${r.by === 'ip' ? 'IP' : r.by}: ${kind}`;
+}
+
+function setPending(from, to, by, delta) {
+  const bys = by === 'both' ? ['ip', 'name'] : [by];
+  for (const b of bys) {
+    const k = keyOf(from, to, b);
+    const n = (pending.get(k) || 0) + delta;
+    if (n > 0) pending.set(k, n);
+    else pending.delete(k);
+  }
+  if (results.has(keyOf(from, to, 'ip')) || results.has(keyOf(from, to, 'name'))) updateEdge(from, to);
+  changed();
+}
+
+function portOf(port) {
+  const n = Number(port);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+// pingPair probes from → to (container IDs) by "ip", "name" or "both",
+// with ICMP or, given a port, TCP. It returns the results (they also show
+// everywhere) and throws an APIError when the server refuses.
+export async function pingPair(from, to, by, port) {
+  from = bare(from);
+  to = bare(to);
+  const body = { from, to, by };
+  const p = portOf(port);
+  if (p) body.port = p;
+  setPending(from, to, by, +1);
+  try {
+    const res = await api('POST', '/api/probes', body);
+    const rs = (res && res.results) || [];
+    rs.forEach(addResult);
+    return rs;
+  } finally {
+    setPending(from, to, by, -1);
+  }
+}
+
+// pingMatrix probes every ordered pair of ids.
+export async function pingMatrix(ids, by, port) {
+  ids = ids.map(bare);
+  const body = { matrix: ids, by };
+  const p = portOf(port);
+  if (p) body.port = p;
+  const pairs = [];
+  for (const a of ids) for (const b of ids) if (a !== b) pairs.push([a, b]);
+  pairs.forEach(([a, b]) => setPending(a, b, by, +1));
+  try {
+    const res = await api('POST', '/api/probes', body);
+    const rs = (res && res.results) || [];
+    rs.forEach(addResult);
+    return rs;
+  } finally {
+    pairs.forEach(([a, b]) => setPending(a, b, by, -1));
+  }
+}
+
+// neighboursOf lists the containers that share a network, a link or a
+// network stack with node (a container node).
+export function neighboursOf(node) {
+  let out = cy.collection();
+  node.connectedEdges('edge.member').forEach((e) => {
+    const net = e.source().same(node) ? e.target() : e.source();
+    net.connectedEdges('edge.member').forEach((m) => {
+      out = out.union(m.source().same(net) ? m.target() : m.source());
+    });
+  });
+  out = out.union(node.connectedEdges('edge.link, edge.netns').connectedNodes());
+  return out.filter('node.container').not(node);
+}
+
+// pingNeighbours probes from node to each of its neighbours, a few at a
+// time. It returns how many it tried and the first error, if any.
+export async function pingNeighbours(node, by, port) {
+  const from = containerID(node);
+  const targets = neighboursOf(node).map(containerID);
+  let firstError = null;
+  let i = 0;
+  const worker = async () => {
+    while (i < targets.length) {
+      const to = targets[i++];
+      try {
+        await pingPair(from, to, by, port);
+      } catch (err) {
+        firstError = firstError || err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(neighbourConcurrency, targets.length) }, worker));
+  return { count: targets.length, error: firstError };
+}
+
+// nameOf is a container's name as the graph has it, or its short ID.
+export function nameOf(id) {
+  const n = cy && cy.getElementById(`c:${bare(id)}`);
+  return (n && n.nonempty() && (n.data('name') || n.data('label'))) || shortID(bare(id));
+}
+
+function rttText(ms) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '';
+  return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
+}
+
+// targetText is where a probe went: "172.17.0.3", "database → 172.17.0.3",
+// with ":port (TCP)" for a TCP probe.
+function targetText(r) {
+  let t = r.target || '';
+  if (r.by === 'name' && r.resolved && r.resolved !== r.target) t += ` → ${r.resolved}`;
+  if (r.port) t += ` port ${r.port}/tcp`;
+  return t;
+}
+
+// resultLine is one result in words, for the panel and the tooltips.
+export function resultLine(r, withSource = false) {
+  const who = withSource ? `${nameOf(r.from)} → ${nameOf(r.to)}` : nameOf(r.to);
+  const how = byText[r.by] || r.by;
+  if (r.ok) return `✓ ${who} ${how} (${targetText(r)}) · ${rttText(r.rttMs)}`;
+  return `✗ ${who} ${how} (${targetText(r)}): ${failureText[r.failure] || r.failure || 'failed'}`;
+}
+
+// failureTitle is a failed result's kind and detail, for title attributes.
+export function failureTitle(r) {
+  if (!r) return 'not tried yet';
+  if (r.ok) return `reaches ${targetText(r)} in ${rttText(r.rttMs)}${r.method ? ` (${r.method})` : ''}`;
+  const kind = failureText[r.failure] || r.failure || 'failed';
+  return [kind, r.detail, failureHelp[r.failure]].filter(Boolean).join(': ');
+}
+
+// renderPanelResults fills the open panel's ping results: the latest
+// result from its container to each target, newest first.
+export function renderPanelResults(panel) {
+  const art = panel && panel.querySelector('[data-testid=container-panel]');
+  const list = art && art.querySelector('[data-testid=ping-results]');
+  if (!list) return;
+  const id = art.dataset.containerId;
+  const mine = allResults()
+    .filter((r) => r.from === id)
+    .sort((a, b) => (Date.parse(b.at) || 0) - (Date.parse(a.at) || 0))
+    .slice(0, maxPanelResults);
+  const rows = mine.map((r) =>
+    h(
+      'li',
+      {
+        className: r.ok ? 'ok' : 'fail',
+        title: failureTitle(r),
+        dataset: { testid: 'ping-result', to: r.to, by: r.by, ok: String(!!r.ok), failure: r.failure || '', at: r.at || '' },
+      },
+      h('span', { className: 'result-line', text: resultLine(r) }),
+      r.ok
+        ? null
+        : h('span', { className: 'result-detail', dataset: { testid: 'ping-detail' }, text: [r.detail, failureHelp[r.failure]].filter(Boolean).join(' — ') }),
+    ),
+  );
+  list.replaceChildren(...rows);
+}
+
+// describeEdge is the tooltip of an overlay probe edge: one line per result.
+export function describeProbeEdge(edge) {
+  const [from, to] = edge.id().slice(2).split('>');
+  const lines = [{ text: `${nameOf(from)} → ${nameOf(to)}`, cls: 'tip-title' }];
+  for (const r of pairResults(from, to)) {
+    lines.push({ text: resultLine(r).replace(/^([✓✗]) [^ ]+ /, '$1 '), cls: r.ok ? 'ok' : 'fail' });
+    if (!r.ok && r.detail) lines.push({ text: r.detail, cls: 'tip-detail' });
+    if (!r.ok && failureHelp[r.failure]) lines.push({ text: failureHelp[r.failure], cls: 'tip-help' });
+  }
+  return lines;
+}
+
+// describeContainerProbes lists the results from and to a container, for
+// its tooltip.
+export function describeContainerProbes(id) {
+  id = bare(id);
+  const lines = [];
+  for (const r of allResults()) {
+    if (r.from !== id && r.to !== id) continue;
+    lines.push({ text: resultLine(r, true), cls: r.ok ? 'ok' : 'fail' });
+    if (!r.ok && r.detail) lines.push({ text: r.detail, cls: 'tip-detail' });
+  }
+  return lines.slice(0, 10);
+}
+
+// createWatch re-probes the selection every watchMillis until stopped:
+// two or more containers as a matrix, one container with its neighbours.
+// selection() returns the selected container nodes; onState(on, reason)
+// reports starts and stops. It never runs two rounds at once.
+export function createWatch({ selection, onState, onError }) {
+  let timer = null;
+  let busy = false;
+  const round = async () => {
+    if (timer === null || busy) return;
+    const sel = selection();
+    if (sel.empty()) {
+      stop('the selection is empty');
+      return;
+    }
+    busy = true;
+    try {
+      if (sel.length === 1) {
+        const { error } = await pingNeighbours(sel.first(), 'both');
+        if (error) throw error;
+      } else {
+        await pingMatrix(sel.map(containerID), 'both');
+      }
+    } catch (err) {
+      if (onError) onError(errorText(err));
+    } finally {
+      busy = false;
+    }
+  };
+  const stop = (reason = '') => {
+    if (timer === null) return;
+    clearInterval(timer);
+    timer = null;
+    onState(false, reason);
+  };
+  const start = () => {
+    if (timer !== null) return true;
+    if (selection().empty()) {
+      onState(false, 'nothing selected');
+      return false;
+    }
+    timer = setInterval(round, watchMillis);
+    onState(true, '');
+    round();
+    return true;
+  };
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) stop('page hidden');
+  });
+  return { start, stop, running: () => timer !== null, toggle: () => (timer !== null ? (stop('stopped'), false) : start()) };
+}
