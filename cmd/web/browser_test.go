@@ -39,7 +39,7 @@ var servingLine = regexp.MustCompile(`serving (http://\S+)`)
 // port, with env laid over the process environment, and returns its base
 // URL once /healthz answers. It is stopped when the test ends, and the test
 // fails if run then returns an error.
-func startDockmap(t *testing.T, env map[string]string) (baseURL string) {
+func startDockmap(t testing.TB, env map[string]string) (baseURL string) {
 	t.Helper()
 	baseURL, _ = launchDockmap(t, env, "127.0.0.1:0")
 	return baseURL
@@ -48,7 +48,7 @@ func startDockmap(t *testing.T, env map[string]string) (baseURL string) {
 // launchDockmap is startDockmap on a given address, and returns stop as
 // well, which ends run early and reports what run returned. Cleanup calls
 // stop too; a second call does nothing.
-func launchDockmap(t *testing.T, env map[string]string, addr string) (baseURL string, stop func() error) {
+func launchDockmap(t testing.TB, env map[string]string, addr string) (baseURL string, stop func() error) {
 	t.Helper()
 	getenv := func(key string) string {
 		if v, ok := env[key]; ok {
@@ -133,7 +133,7 @@ func launchDockmap(t *testing.T, env map[string]string, addr string) (baseURL st
 }
 
 // waitForReady polls url until it answers 200.
-func waitForReady(t *testing.T, url string) {
+func waitForReady(t testing.TB, url string) {
 	t.Helper()
 	hc := &http.Client{Timeout: 5 * time.Second}
 	deadline := time.Now().Add(waitTimeout)
@@ -201,7 +201,7 @@ const reportCSP = `document.addEventListener('securitypolicyviolation', (e) => {
 // skipped when there is none, or fails when REQUIRE_BROWSER=1. When the
 // test ends, it fails if the page logged an error, threw, broke its CSP or
 // opened a dialog the test did not take with takeDialogs.
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	path := chromiumPath()
 	if path == "" {
@@ -345,7 +345,7 @@ func evalAs[T any](b *browser, expr string) (T, error) {
 }
 
 // mustEval evaluates expr in the page and decodes its value into T.
-func mustEval[T any](t *testing.T, b *browser, expr string) T {
+func mustEval[T any](t testing.TB, b *browser, expr string) T {
 	t.Helper()
 	v, err := evalAs[T](b, expr)
 	if err != nil {
@@ -355,7 +355,7 @@ func mustEval[T any](t *testing.T, b *browser, expr string) T {
 }
 
 // mustDo runs actions on the tab, each bounded by waitTimeout.
-func mustDo(t *testing.T, b *browser, what string, actions ...chromedp.Action[chromedp.Void]) {
+func mustDo(t testing.TB, b *browser, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, waitTimeout)
 	defer cancel()
@@ -367,7 +367,7 @@ func mustDo(t *testing.T, b *browser, what string, actions ...chromedp.Action[ch
 // waitJS polls until the JavaScript expression expr is truthy, and fails
 // the test with expr's last value if that does not happen within timeout.
 // An expression that throws counts as false.
-func waitJS(t *testing.T, b *browser, expr string, timeout time.Duration) {
+func waitJS(t testing.TB, b *browser, expr string, timeout time.Duration) {
 	t.Helper()
 	check := fmt.Sprintf(`(() => { try { return !!(%s); } catch (e) { return false; } })()`, expr)
 	deadline := time.Now().Add(timeout)
@@ -394,7 +394,7 @@ func waitJS(t *testing.T, b *browser, expr string, timeout time.Duration) {
 
 // openMap navigates to the map and waits until the graph is visible and
 // the WebSocket has delivered its snapshot.
-func openMap(t *testing.T, b *browser, baseURL string) {
+func openMap(t testing.TB, b *browser, baseURL string) {
 	t.Helper()
 	mustDo(t, b, "open the map",
 		chromedp.Navigate(baseURL+"/"),
@@ -406,7 +406,7 @@ func openMap(t *testing.T, b *browser, baseURL string) {
 // clickNode clicks the node with a real mouse event at the point where it
 // is drawn, once it has stopped moving (a new node is placed, then settled
 // by a local layout) and nothing covers it.
-func clickNode(t *testing.T, b *browser, id string) {
+func clickNode(t testing.TB, b *browser, id string) {
 	t.Helper()
 	node := fmt.Sprintf(`window.cy.getElementById(%s)`, jsString(id))
 	// Bring the node into view, away from the floating legend, if it is

@@ -129,7 +129,7 @@ func TestBrowserTutorialLinks(t *testing.T) {
 
 // openMapRetry is openMap, reloading while the page fails to start: a
 // module load cancelled by a host network change leaves a dead page.
-func openMapRetry(t *testing.T, b *browser, baseURL string) {
+func openMapRetry(t testing.TB, b *browser, baseURL string) {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
 		mustDo(t, b, "open the map",
@@ -158,7 +158,7 @@ func pollJS(b *browser, expr string, timeout time.Duration) bool {
 // runFromPage runs a container of image named name from the Run dialog,
 // on the default bridge, and returns its ID once the graph has it. It is
 // removed when the test ends.
-func runFromPage(t *testing.T, b *browser, c *docker.Client, baseURL, image, name string) string {
+func runFromPage(t testing.TB, b *browser, c *docker.Client, baseURL, image, name string) string {
 	t.Helper()
 	const dlg = `document.querySelector('[data-testid=run-dialog]')`
 	mustDo(t, b, "open the Run dialog", chromedp.Click(chromedp.CSS(`[data-testid=run-open]`)))
@@ -190,7 +190,7 @@ func runFromPage(t *testing.T, b *browser, c *docker.Client, baseURL, image, nam
 }
 
 // graphContainerID finds the container named name in GET /api/graph.
-func graphContainerID(t *testing.T, baseURL, name string) (string, bool) {
+func graphContainerID(t testing.TB, baseURL, name string) (string, bool) {
 	t.Helper()
 	resp, err := http.Get(baseURL + "/api/graph")
 	if err != nil {
@@ -227,7 +227,7 @@ func resultRow(to, by string) string {
 // the panel, by "ip" or "name", with the panel's controls, and waits for a
 // new result. A click that lands while the panel is being refreshed is
 // lost, so it clicks again if no result comes.
-func pingFromPanel(t *testing.T, b *browser, to, by string) {
+func pingFromPanel(t testing.TB, b *browser, to, by string) {
 	t.Helper()
 	before := mustEval[string](t, b, `(`+resultRow(to, by)+`?.dataset.at || '')`)
 	fresh := fmt.Sprintf(`(() => { const r = %s; return !!r && (%s === '' || r.dataset.at !== %[2]s); })()`, resultRow(to, by), jsString(before))
@@ -253,7 +253,7 @@ func pingFromPanel(t *testing.T, b *browser, to, by string) {
 
 // clearInput empties the input matched by the CSS selector sel
 // (chromedp.Clear only resets the value attribute, not what was typed).
-func clearInput(t *testing.T, b *browser, sel string) {
+func clearInput(t testing.TB, b *browser, sel string) {
 	t.Helper()
 	mustEval[bool](t, b, fmt.Sprintf(`(() => { const e = document.querySelector(%s); e.value = ''; return true; })()`, jsString(sel)))
 }
