@@ -115,6 +115,11 @@ func TestProbeAndLinkTheTutorial(t *testing.T) {
 	if status != http.StatusOK || len(got.Results) != 1 || !got.Results[0].OK {
 		t.Errorf("web → database by name after the link = %d %+v, want ok", status, got)
 	}
+	// The link alias is a name of database that the map knows.
+	status, got = probeAPI(t, ts.URL, map[string]any{"from": webName, "to": dbName, "name": "database"})
+	if status != http.StatusOK || len(got.Results) != 1 || !got.Results[0].OK || got.Results[0].Target != "database" {
+		t.Errorf("web → database by its link alias = %d %+v, want ok", status, got)
+	}
 	status, got = probeAPI(t, ts.URL, map[string]any{"from": dbName, "to": webName, "by": "name"})
 	if status != http.StatusOK || len(got.Results) != 1 || got.Results[0].OK {
 		t.Errorf("database → web by name = %d %+v, want a failure: links are one-way", status, got)
@@ -151,6 +156,9 @@ func TestBadProbeAndLinkInputChangesNothing(t *testing.T) {
 		{"itself", "POST", "/api/probes", map[string]any{"from": webName, "to": webName}, 400},
 		{"bad by", "POST", "/api/probes", map[string]any{"from": webName, "to": dbName, "by": "dns"}, 400},
 		{"bad port", "POST", "/api/probes", map[string]any{"from": webName, "to": dbName, "port": 70000}, 400},
+		{"name not known", "POST", "/api/probes", map[string]any{"from": webName, "to": dbName, "name": "evil.example"}, 404},
+		{"name with shell", "POST", "/api/probes", map[string]any{"from": webName, "to": dbName, "name": "; id"}, 404},
+		{"name by ip", "POST", "/api/probes", map[string]any{"from": webName, "to": dbName, "name": "db", "by": "ip"}, 400},
 		{"unknown source", "POST", "/api/probes", map[string]any{"from": "nosuch-" + dockertest.RunID(), "to": dbName}, 404},
 		{"bad alias", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": "a b", "confirm": true}, 400},
 		{"long alias", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": strings.Repeat("a", 64), "confirm": true}, 400},

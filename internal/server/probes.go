@@ -33,6 +33,9 @@ type probeRequest struct {
 	Matrix []string `json:"matrix"`
 	By     string   `json:"by"`
 	Port   int      `json:"port"`
+	// Name probes one of To's other names instead of its container name: a
+	// network alias or a link alias. It must be one the graph knows.
+	Name string `json:"name"`
 }
 
 // resolve turns the request into probes, with every target taken from the
@@ -46,6 +49,15 @@ func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
 	case "ip", "name":
 	default:
 		return nil, fmt.Errorf("%w: by must be ip, name or both", topology.ErrInvalid)
+	}
+	if r.Name != "" {
+		if r.By != "" && r.By != "name" {
+			return nil, fmt.Errorf("%w: a name is probed by name only", topology.ErrInvalid)
+		}
+		if len(r.Matrix) > 0 {
+			return nil, fmt.Errorf("%w: name goes with from and to, not with matrix", topology.ErrInvalid)
+		}
+		bys = []string{"name"}
 	}
 	if r.Port < 0 || r.Port > 65535 {
 		return nil, fmt.Errorf("%w: port %d is out of range", topology.ErrInvalid, r.Port)
@@ -102,6 +114,13 @@ func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
 			}
 			if by == "name" {
 				req.Target = p.to.Container.Name
+				if r.Name != "" {
+					if !knownName(g, p.from.ID, p.to.ID, r.Name) {
+						return nil, fmt.Errorf("%w: %q is not a name of %s that the map knows (its name, a network alias or a link alias)",
+							topology.ErrNotFound, r.Name, p.to.Container.Name)
+					}
+					req.Target = r.Name
+				}
 			} else {
 				req.Target = ipFor(g, p.from.ID, p.to.ID)
 			}
@@ -109,6 +128,23 @@ func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
 		}
 	}
 	return reqs, nil
+}
+
+// knownName reports whether name is a name of to: its container name, one
+// of its network aliases, or the alias of a link from → to.
+func knownName(g topology.Graph, from, to topology.NodeID, name string) bool {
+	if n, ok := g.Node(to); ok && n.Container != nil && n.Container.Name == name {
+		return true
+	}
+	for _, e := range g.EdgesOf(to) {
+		switch {
+		case e.Kind == topology.EdgeMember && e.From == to && slices.Contains(e.Member.Aliases, name):
+			return true
+		case e.Kind == topology.EdgeLink && e.From == from && e.To == to && e.Link.Alias == name:
+			return true
+		}
+	}
+	return false
 }
 
 // targetByRef finds a probe target: a container by full ID or exact name,
