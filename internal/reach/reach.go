@@ -1,0 +1,129 @@
+// Package reach predicts whether one container can reach another, and says
+// why not in words a workshop participant understands, with the fix. It is
+// pure: it reads a topology.Graph and nothing else, so every rule is a table
+// test and the predictions can be shown before any probe runs ("predicted")
+// and compared with a probe afterwards (Agree).
+//
+// # Rules
+//
+// For a pair from → to, the first rule that applies decides; its Reason.Code
+// is stable and the page may key on it:
+//
+//   - "stopped": from or to is not running; nothing reaches a stopped
+//     container. Fix: start it. "donor-stopped": the container whose network
+//     namespace one of them borrows (--network container:X) is stopped.
+//   - "shared-namespace": the two share one network namespace (a netns
+//     edge either way, or both borrow a third's): they are one host on the
+//     network and talk over localhost. Two containers in host mode share the
+//     host's stack the same way ("host-network", OK).
+//   - "no-network": one of them runs with --network none.
+//   - "host-network": to runs with --network host and has no container IP;
+//     from in host mode reaches container IPs through the host but has no
+//     container DNS.
+//   - "no-common-network": they share no network. Fix: attach the other one
+//     to a user-defined network one of them is already on.
+//   - On the default bridge, ping by IP works, but a name resolves only
+//     through a legacy link from → to ("link" note, Via "link alias X");
+//     otherwise "no-dns-default-bridge", and "one-way-link" when the only
+//     link goes the other way.
+//   - On a common user-defined network names resolve both ways (container
+//     name, aliases on that network, short ID): "common-network" note, Via
+//     the network. An "internal" network adds a note that its members reach
+//     each other but nothing outside.
+//   - "icc-off": inter-container communication is off on the network. On a
+//     user-defined bridge every packet between its containers is dropped; on
+//     the default bridge ping is dropped even between linked containers, and
+//     TCP reaches to's exposed ports only through a link from → to
+//     ("link-ports" note).
+//   - "no-exposed-port": the TCP outcome needs an exposed TCP port of to.
+//   - "unknown-name" (ExplainName only): no shared network gives to that name.
+//
+// When several networks are shared, each of the three outcomes (by IP, by
+// name, TCP) takes the first network that works, user-defined networks
+// first, and names it in Via; when none works, the reasons of every shared
+// network are listed.
+//
+// # Concurrency
+//
+// An Explainer is immutable once New returns: any number of goroutines may
+// call its methods at once. It describes the graph it was built from; build a
+// new one for each new graph.
+package reach
+
+import (
+	"fmt"
+
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// Reason is one fact about a pair, in words a workshop participant
+// understands, with the fix.
+type Reason struct {
+	// Code is stable, e.g. "no-common-network".
+	Code string `json:"code"`
+	// Text is one sentence: "web and database share no network."
+	Text string `json:"text"`
+	// Fix says what to do: "Attach database to appnet (docker network connect appnet database)."
+	Fix string `json:"fix,omitempty"`
+}
+
+// Outcome is the predicted result of one way of reaching the target.
+type Outcome struct {
+	OK bool `json:"ok"`
+	// Via says how: a network name, "link alias db", "shared namespace".
+	Via string `json:"via,omitempty"`
+	// Reasons say why not, or carry notes when OK. Never nil.
+	Reasons []Reason `json:"reasons"`
+}
+
+// Prediction is what the graph says about reaching To from From.
+type Prediction struct {
+	// From and To are full container IDs.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// ByIP is an ICMP ping to an IP of To.
+	ByIP Outcome `json:"byIP"`
+	// ByName is an ICMP ping to To by its name (or an alias).
+	ByName Outcome `json:"byName"`
+	// TCP is a TCP connect to an exposed port of To, as far as the graph
+	// can tell.
+	TCP Outcome `json:"tcp"`
+}
+
+// Explain predicts whether from can reach to in g. It indexes the whole
+// graph first: to explain many pairs of one graph, use New once and
+// (*Explainer).Explain. It returns an error wrapping topology.ErrNotFound
+// when either ID is not in g, and topology.ErrInvalid when either is not a
+// container or both are the same.
+func Explain(g topology.Graph, from, to topology.NodeID) (Prediction, error) {
+	return New(g).Explain(from, to)
+}
+
+// ExplainName predicts whether from can ping to by the given name (a
+// container name, a network alias, a link alias, a short ID or "localhost").
+// Its errors are those of Explain, plus topology.ErrInvalid for an empty
+// name.
+func ExplainName(g topology.Graph, from, to topology.NodeID, name string) (Outcome, error) {
+	return New(g).ExplainName(from, to, name)
+}
+
+// Agree reports whether a measured probe result matches the prediction: by
+// is "ip", "name" or "tcp", and ok is what the probe measured. An unknown by
+// never agrees. A disagreement means something outside Docker (a firewall,
+// a service not listening) is at work.
+func Agree(p Prediction, by string, ok bool) bool {
+	switch by {
+	case "ip":
+		return p.ByIP.OK == ok
+	case "name":
+		return p.ByName.OK == ok
+	case "tcp":
+		return p.TCP.OK == ok
+	}
+	return false
+}
+
+// errPair is the error for a pair that cannot be explained.
+func errPair(from, to topology.NodeID, err error) error {
+	return fmt.Errorf("explain %s → %s: %w", from, to, err)
+}
