@@ -130,7 +130,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	prober := probe.New(dc, server.ProbePublisher(h))
 	defer prober.Close()
 	handler := server.New(server.Deps{
-		Live: lv, Engine: dc, Linker: dc, Prober: prober, Publisher: h, Logger: logger, Static: static,
+		Live: lv, Engine: dc, Linker: dc, Networks: dc, Prober: prober, Publisher: h, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts,
 	})
 

@@ -170,12 +170,13 @@ func (c *Client) CreateNetwork(ctx context.Context, spec NetworkSpec) (string, e
 	return resp.ID, nil
 }
 
-// RemoveNetwork removes a network by ID or name.
+// RemoveNetwork removes a network by ID or name; the engine refuses while
+// running members remain (ErrConflict).
 func (c *Client) RemoveNetwork(ctx context.Context, id string) error {
 	if err := c.ready(ctx); err != nil {
 		return err
 	}
-	return translate("remove network "+id, c.api.NetworkRemove(ctx, id))
+	return translateNetwork("remove network "+id, c.api.NetworkRemove(ctx, id))
 }
 
 // ConnectNetwork attaches a container to a network with optional aliases.

@@ -17,7 +17,7 @@ import (
 // every connect, so aliases cannot change while the key stays the same.
 type aliasRecord struct {
 	key     string
-	aliases map[string][]string // network ID → user-given aliases
+	aliases map[string][]string // aliasNetKey → user-given aliases
 }
 
 // inspectConcurrency bounds the inspects a cold start sends at once.
@@ -106,7 +106,7 @@ func aliasKey(ct *topology.Container, netName map[string]string) (key string, ne
 
 func applyAliases(ct *topology.Container, aliases map[string][]string) {
 	for i := range ct.Endpoints {
-		ct.Endpoints[i].Aliases = aliases[ct.Endpoints[i].NetworkID]
+		ct.Endpoints[i].Aliases = aliases[aliasNetKey(ct.Endpoints[i].NetworkID, ct.Endpoints[i].NetworkName)]
 	}
 }
 
@@ -126,7 +126,7 @@ func (c *Client) inspectAliases(ctx context.Context, ct *topology.Container) (ma
 	if info.NetworkSettings == nil {
 		return out, nil
 	}
-	for _, ep := range info.NetworkSettings.Networks {
+	for name, ep := range info.NetworkSettings.Networks {
 		if ep == nil {
 			continue
 		}
@@ -137,7 +137,16 @@ func (c *Client) inspectAliases(ctx context.Context, ct *topology.Container) (ma
 			}
 		}
 		slices.Sort(as)
-		out[ep.NetworkID] = as
+		out[aliasNetKey(ep.NetworkID, name)] = as
 	}
 	return out, nil
+}
+
+// aliasNetKey keys aliases by network ID; a container that never ran has
+// no network IDs yet (every endpoint says ""), so its are keyed by name.
+func aliasNetKey(networkID, networkName string) string {
+	if networkID == "" {
+		return "name:" + networkName
+	}
+	return networkID
 }

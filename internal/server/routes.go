@@ -18,6 +18,8 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.GET("/api/links/plan", handleLinkPlan(d.Live, d.Linker))
 	e.GET("/api/containers/:id/recreate-preview", handleRecreatePreview(d.Live, d.Linker))
 	e.GET("/api/recreate/leftovers", handleLeftovers(d.Linker))
+	e.GET("/api/networks/:id", handleNetworkDetail(d.Live, d.Networks))
+	e.GET("/api/reach", handleReach(d.Live))
 
 	// Everything below changes something: POST or DELETE only, same origin
 	// only, JSON bodies only.
@@ -29,6 +31,10 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	m.POST("/api/links", handleAddLink(d.Live, d.Linker, d.Publisher))
 	m.DELETE("/api/links", handleRemoveLink(d.Live, d.Linker))
 	m.POST("/api/recreate/leftovers/:id/:action", handleLeftoverAction(d.Linker))
+	m.POST("/api/networks", handleCreateNetwork(d.Live, d.Networks))
+	m.DELETE("/api/networks/:id", handleRemoveNetwork(d.Live, d.Networks))
+	m.POST("/api/networks/:id/connect", handleConnect(d.Live, d.Networks))
+	m.POST("/api/networks/:id/disconnect", handleDisconnect(d.Live, d.Networks))
 	// Probes exec into containers, so they are actions too.
 	m.POST("/api/probes", handleProbes(d.Live, d.Prober))
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound, "no such page") })

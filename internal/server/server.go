@@ -41,6 +41,9 @@ type Deps struct {
 	Engine Engine
 	// Linker adds and removes links, re-creating containers safely.
 	Linker Linker
+	// Networks creates, inspects and removes networks and attaches
+	// containers to them.
+	Networks Networker
 	// Prober runs reachability probes.
 	Prober Prober
 	// Publisher sends progress of long jobs to every browser.
@@ -60,7 +63,7 @@ const bodyLimit = "64K"
 
 // New returns the HTTP handler for dockmap.
 func New(d Deps) http.Handler {
-	if d.Live == nil || d.Engine == nil || d.Linker == nil || d.Prober == nil || d.Publisher == nil || d.Logger == nil || d.Static == nil {
+	if d.Live == nil || d.Engine == nil || d.Linker == nil || d.Networks == nil || d.Prober == nil || d.Publisher == nil || d.Logger == nil || d.Static == nil {
 		panic("server.New: nil dependency")
 	}
 	e := echo.New()

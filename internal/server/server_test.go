@@ -48,7 +48,7 @@ func startServer(t testing.TB, c *docker.Client) *testServer {
 	}
 	prober := probe.New(c, server.ProbePublisher(h))
 	srv := httptest.NewServer(server.New(server.Deps{
-		Live: l, Engine: c, Linker: c, Prober: prober, Publisher: h, Logger: log, Static: static, AssetVersion: "test",
+		Live: l, Engine: c, Linker: c, Networks: c, Prober: prober, Publisher: h, Logger: log, Static: static, AssetVersion: "test",
 	}))
 	t.Cleanup(func() {
 		prober.Close()
