@@ -61,7 +61,7 @@ import (
 type Reason struct {
 	// Code is stable, e.g. "no-common-network".
 	Code string `json:"code"`
-	// Text is one sentence: "web and database share no network."
+	// Text is one sentence: "web and database have no network in common."
 	Text string `json:"text"`
 	// Fix says what to do: "Attach database to appnet (docker network connect appnet database)."
 	Fix string `json:"fix,omitempty"`

@@ -176,7 +176,7 @@ func TestExplain(t *testing.T) {
 			g:    graph(allNets, ctr("web", on("appnet")), db(on("backnet"))),
 			from: "web", to: "database",
 			ip: no("no-common-network"), byName: no("no-common-network"), tcp: no("no-common-network"),
-			texts: []string{"web and database share no network.", "Attach database to appnet (docker network connect appnet database)."},
+			texts: []string{"web and database have no network in common.", "Attach database to appnet (docker network connect appnet database)."},
 		},
 		{
 			name: "no network in common, only the target on a user network",

@@ -95,7 +95,7 @@ func (x *Explainer) modeReasons(a, b int32) []Reason {
 func (x *Explainer) noCommon(a, b int32) Reason {
 	ca, cb := &x.cs[a], &x.cs[b]
 	ra, rb := &x.cs[ca.root], &x.cs[cb.root]
-	r := Reason{Code: "no-common-network", Text: ca.name + " and " + cb.name + " share no network."}
+	r := Reason{Code: "no-common-network", Text: ca.name + " and " + cb.name + " have no network in common."}
 	if n, ok := x.userNetwork(ra); ok {
 		r.Fix = "Attach " + rb.name + " to " + n + " (docker network connect " + n + " " + rb.name + ")."
 	} else if n, ok := x.userNetwork(rb); ok {

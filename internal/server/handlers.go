@@ -72,6 +72,26 @@ func handleContainerPanel(src LiveSource) echo.HandlerFunc {
 	}
 }
 
+// handleNetworkPanel serves "GET /panel/network/:id", the side panel of one
+// network (id is its node ID, "n:<full id>", or its full ID).
+func handleNetworkPanel(src LiveSource) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		raw, err := url.PathUnescape(c.Param("id"))
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "bad network id")
+		}
+		id := topology.NodeID(raw)
+		if !strings.HasPrefix(raw, "n:") {
+			id = topology.NetworkNodeID(raw)
+		}
+		v, ok := templates.NewNetworkPanelView(src.Snapshot().Graph, id)
+		if !ok {
+			return echo.NewHTTPError(http.StatusNotFound, "no such network: it may have been removed")
+		}
+		return render(c, http.StatusOK, templates.NetworkPanel(v))
+	}
+}
+
 // handleStatic serves "GET /static/*" from the embedded files. Versioned
 // URLs (?v=) are cached for a year: the version changes with every build.
 func handleStatic(static fs.FS) echo.HandlerFunc {

@@ -13,6 +13,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.GET("/api/graph", handleGraphJSON(d.Live))
 	e.GET("/live", handleLive(d.Live, d.Logger))
 	e.GET("/panel/container/:id", handleContainerPanel(d.Live))
+	e.GET("/panel/network/:id", handleNetworkPanel(d.Live))
 	e.GET("/static/*", handleStatic(d.Static))
 	e.GET("/api/images", handleListImages(d.Engine))
 	e.GET("/api/links/plan", handleLinkPlan(d.Live, d.Linker))

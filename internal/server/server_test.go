@@ -383,3 +383,43 @@ func TestOversizedClientMessageClosesWith1009(t *testing.T) {
 		return ts.Hub.Len() == 0, "subscription still registered"
 	})
 }
+
+func TestNetworkPanel(t *testing.T) {
+	ts, c := startSynced(t)
+	name := dockertest.UniqueName(t, "net")
+	netID := dockertest.CreateNetwork(t, c, name)
+	ctr := dockertest.RunContainer(t, c, dockertest.WithNetwork(name))
+	dockertest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		for _, e := range ts.Live.Snapshot().Graph.EdgesOf(topology.ContainerNodeID(ctr)) {
+			if e.Kind == topology.EdgeMember && e.Member.IP != "" {
+				return true, ""
+			}
+		}
+		return false, "member edge not in the graph yet"
+	})
+	for _, path := range []string{"/panel/network/" + url.PathEscape("n:"+netID), "/panel/network/" + netID} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := goquery.NewDocumentFromReader(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d (%v)", path, resp.StatusCode, err)
+		}
+		if got, _ := doc.Find("[data-testid=network-panel]").Attr("data-id"); got != "n:"+netID {
+			t.Errorf("GET %s: panel data-id %q, want n:%s", path, got, netID)
+		}
+		if !strings.Contains(doc.Text(), name) {
+			t.Errorf("GET %s: the panel does not name the network", path)
+		}
+	}
+	resp, err := http.Get(ts.URL + "/panel/network/" + strings.Repeat("0", 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("panel of an unknown network = %d, want 404", resp.StatusCode)
+	}
+}

@@ -36,6 +36,9 @@ import { renderMatrix } from './matrix.js';
 import { initLinks, setLinkMode, linkModeOn, onLinkMode } from './links.js';
 import { initLeftovers, refreshLeftovers } from './leftovers.js';
 import { initTooltip } from './tooltip.js';
+import { initNetworks, openNetworkDialog } from './networks.js';
+import { invalidateReach, onReachChanged, prediction, verdict, predictionText } from './reach.js';
+import { h } from './dom.js';
 
 const graphEl = document.getElementById('graph');
 const badge = document.getElementById('engine-badge');
@@ -146,7 +149,7 @@ function select(node) {
 
 // showInPanel opens the panel for node if it is a container, or empties it.
 function showInPanel(node) {
-  if (node && node.nonempty() && node.hasClass('container')) {
+  if (node && node.nonempty() && (node.hasClass('container') || node.hasClass('network'))) {
     state.selected = node.id();
     selectedName = node.data('name') || null;
     openPanel(node.id());
@@ -198,12 +201,33 @@ function selectWhenPresent(id) {
   }
 }
 
+// pendingNode is the node ID of a network just made from the page.
+let pendingNode = null;
+
+// selectNodeWhenPresent selects the node with this ID now, or when the
+// graph gets it.
+function selectNodeWhenPresent(id) {
+  const node = cy.getElementById(id);
+  if (node.nonempty()) {
+    pendingNode = null;
+    select(node);
+  } else {
+    pendingNode = id;
+  }
+}
+
 // afterChange keeps the panel, the probes and the search filter in step
 // with the graph.
 function afterChange({ touched }) {
+  // Every prediction may have changed with the graph.
+  invalidateReach();
   const sel = selectedContainer();
   if (sel !== null && touched.has(sel)) {
-    if (cy.getElementById(sel).empty()) {
+    if (cy.getElementById(sel).empty() && sel.startsWith('n:')) {
+      state.selected = null;
+      selectedName = null;
+      showRemoved('network');
+    } else if (cy.getElementById(sel).empty()) {
       // Re-created (same name, new ID): follow it; else say it is gone.
       const again = selectedName ? cy.nodes('node.container').filter((n) => n.data('name') === selectedName).first() : cy.collection();
       if (again.nonempty()) {
@@ -218,6 +242,7 @@ function afterChange({ touched }) {
     }
   }
   if (pendingSelect && cy.getElementById(`c:${pendingSelect}`).nonempty()) selectWhenPresent(pendingSelect);
+  if (pendingNode && cy.getElementById(pendingNode).nonempty()) selectNodeWhenPresent(pendingNode);
   syncWithGraph();
   focusEdges(cy);
   if (search.value.trim()) filterByName(cy, search.value);
@@ -239,7 +264,8 @@ startLive({
     afterChange(applyDelta(cy, msg));
   },
   onEvent(ev) {
-    addEvent(feedList, ev);
+    addEvent(feedList, ev, containerName);
+    if (ev.type === 'network' && (ev.action === 'connect' || ev.action === 'disconnect')) flashMembership(ev);
   },
   onEngine: setEngine,
   onStatus: setLiveStatus,
@@ -247,6 +273,27 @@ startLive({
     state.lastSeq = seq;
   },
 });
+
+// containerName names the container with full ID id from the graph.
+function containerName(id) {
+  const n = cy.getElementById(`c:${id}`);
+  return n.nonempty() ? n.data('name') || n.data('label') : '';
+}
+
+// flashMembership highlights what a network connect or disconnect event
+// changed: the member edge (once the delta has drawn it) or, for a
+// disconnect, the two ends.
+function flashMembership(ev) {
+  const cid = (ev.attributes || {}).container;
+  if (!cid || !ev.id) return;
+  setTimeout(() => {
+    const ends = cy.getElementById(`c:${cid}`).union(cy.getElementById(`n:${ev.id}`));
+    const edge = cy.getElementById(`m:${cid}@${ev.id}`);
+    const eles = edge.nonempty() ? edge.union(ends) : ends;
+    eles.addClass('flash');
+    setTimeout(() => eles.removeClass('flash'), 1500);
+  }, 250);
+}
 
 // multiKey tells a Shift (or Ctrl/Cmd) click: Cytoscape then adds the node
 // to the selection or takes it out, by itself.
@@ -324,10 +371,45 @@ cy.on('select unselect', 'node', () => {
   selectionTimer = setTimeout(() => {
     selectionTimer = null;
     updateSelectionCount();
+    showSelectionPrediction();
     // Watch stops when there is nothing left to watch.
     if (state.watching && selectedContainers().empty()) watch.stop('the selection is empty');
   }, 0);
 });
+
+// ---- prediction for two selected containers ----
+
+const reachCard = document.getElementById('reach-card');
+
+// showSelectionPrediction says, when exactly two containers are selected,
+// what the explainer predicts both ways, before any probe.
+function showSelectionPrediction() {
+  if (!reachCard) return;
+  const sel = selectedContainers();
+  if (sel.length !== 2) {
+    reachCard.hidden = true;
+    reachCard.replaceChildren();
+    return;
+  }
+  const [a, b] = [sel[0], sel[1]];
+  const lines = [];
+  for (const [x, y] of [[a, b], [b, a]]) {
+    const p = prediction(x.id(), y.id());
+    lines.push(h('div', { className: 'tip-title', text: `${x.data('name')} → ${y.data('name')}` }));
+    if (!p) {
+      lines.push(h('div', { className: 'none', text: 'predicting…' }));
+      continue;
+    }
+    for (const by of ['ip', 'name']) {
+      const v = verdict(p, by);
+      if (!v) continue;
+      lines.push(h('div', { className: `reach-prediction ${v.ok ? 'ok' : 'fail'}`, text: predictionText(v, by), dataset: { testid: 'reach-prediction', by, ok: String(v.ok), from: x.id(), to: y.id() } }));
+    }
+  }
+  reachCard.replaceChildren(...lines);
+  reachCard.hidden = false;
+}
+onReachChanged(showSelectionPrediction);
 
 // pingSelection probes the selection: two or more containers as a matrix,
 // one with its neighbours.
@@ -386,6 +468,10 @@ onProbesChanged(() => {
   drawMatrix();
   tooltip.refresh();
 });
+onReachChanged(() => {
+  drawMatrix();
+  tooltip.refresh();
+});
 document.getElementById('matrix-close').addEventListener('click', () => toggleMatrix(false));
 
 const linkHint = document.getElementById('link-hint');
@@ -402,6 +488,15 @@ if (!readOnly) {
   initPingForm(cy, panelEl);
   initRun(cy, (id) => selectWhenPresent(id));
   initLinks(cy, panelEl, { linked: (id) => selectWhenPresent(id), toast });
+  initNetworks(cy, panelEl, {
+    toast,
+    selectNode: selectNodeWhenPresent,
+    async pingMembers(ids) {
+      toggleMatrix(true);
+      await pingMatrix(ids, 'both');
+    },
+  });
+  btn('network-open')?.addEventListener('click', openNetworkDialog);
   btn('run-open')?.addEventListener('click', openRun);
   btn('link-mode')?.addEventListener('click', () => setLinkMode(!linkModeOn()));
   btn('ping-selection')?.addEventListener('click', pingSelection);
@@ -459,6 +554,11 @@ document.addEventListener('keydown', (ev) => {
       if (!operator) return;
       ev.preventDefault(); // or the key would be typed into the dialog
       openRun();
+      break;
+    case 'n':
+      if (!operator) return;
+      ev.preventDefault(); // or the key would be typed into the dialog
+      openNetworkDialog();
       break;
     case 'l':
       if (!operator) return;

@@ -33,8 +33,23 @@ export function formatEvent(ev) {
   return [clock(ev.time), ev.type, ev.action, eventName(ev)].filter(Boolean).join(' ');
 }
 
+// sentence says a network connect or disconnect as a sentence ("web
+// joined appnet", "database left appnet"), or returns "" for any other
+// event. containerName(id) names a container from the graph.
+export function sentence(ev, containerName = () => '') {
+  if (ev.type !== 'network') return '';
+  const verb = { connect: 'joined', disconnect: 'left' }[ev.action];
+  if (!verb) return '';
+  const attrs = ev.attributes || {};
+  const cid = String(attrs.container || '');
+  const who = (cid && containerName(cid)) || (cid ? cid.slice(0, 12) : 'a container');
+  const net = ev.name || attrs.name || (ev.id ? String(ev.id).slice(0, 12) : 'a network');
+  return `${who} ${verb} ${net}`;
+}
+
 // addEvent prepends ev to the list element and trims the list.
-export function addEvent(list, ev) {
+// containerName(id), if given, names containers for the sentences.
+export function addEvent(list, ev, containerName) {
   const li = document.createElement('li');
   li.dataset.testid = 'event-row';
   li.className = 'event';
@@ -48,7 +63,16 @@ export function addEvent(list, ev) {
   if (ev.time) time.dateTime = ev.time;
   time.textContent = clock(ev.time);
   li.append(time);
-  for (const [cls, text] of [['ev-type', ev.type], ['ev-action', ev.action], ['ev-name', eventName(ev)]]) {
+  const said = sentence(ev, containerName);
+  if (said) {
+    const span = document.createElement('span');
+    span.className = 'ev-sentence';
+    span.dataset.testid = 'event-sentence';
+    span.textContent = said;
+    li.dataset.kind = `network-${ev.action}`;
+    li.append(' ', span);
+  }
+  for (const [cls, text] of said ? [] : [['ev-type', ev.type], ['ev-action', ev.action], ['ev-name', eventName(ev)]]) {
     if (!text) continue;
     const span = document.createElement('span');
     span.className = cls;

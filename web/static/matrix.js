@@ -6,6 +6,7 @@
 
 import { h } from './dom.js';
 import { allResults, failureTitle, isPending, nameOf, resultFor } from './probes.js';
+import { verdictFor, mismatchText, differs } from './reach.js';
 
 // renderMatrix redraws table (and shows emptyEl when there is nothing).
 export function renderMatrix(table, emptyEl) {
@@ -55,10 +56,29 @@ function half(row, col, by, text) {
   const mark = { ok: '✓', fail: '✗', unknown: '·' }[state];
   const cls = ['half', state];
   if (isPending(row.id, col.id, by)) cls.push('pending');
+  let title = `${row.name} → ${col.name} by ${by === 'ip' ? 'IP' : 'name'}: ${failureTitle(r)}`;
+  // Predictions are fetched only for a matrix someone looks at.
+  const v = r && matrixShown() ? verdictFor(r) : undefined;
+  const differsNow = !!r && differs(r, v);
+  if (r && !r.ok && v) {
+    for (const why of v.reasons) title += `\nwhy: ${why.text || why.code}${why.fix ? `\nfix: ${why.fix}` : ''}`;
+  }
+  if (differsNow) {
+    cls.push('mismatch');
+    title += `\n${mismatchText}`;
+  }
   return h('span', {
     className: cls.join(' '),
-    title: `${row.name} → ${col.name} by ${by === 'ip' ? 'IP' : 'name'}: ${failureTitle(r)}`,
+    title,
     text: `${mark} ${text}`,
-    dataset: { testid: 'matrix-cell', from: row.id, to: col.id, by, state, failure: (r && r.failure) || '' },
+    dataset: {
+      testid: 'matrix-cell', from: row.id, to: col.id, by, state, failure: (r && r.failure) || '', mismatch: String(differsNow),
+      reasons: r && !r.ok && v ? v.reasons.map((x) => x.code).join(' ') : '',
+    },
   });
+}
+
+function matrixShown() {
+  const m = document.getElementById('matrix');
+  return !!m && !m.hidden;
 }

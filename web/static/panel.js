@@ -35,7 +35,16 @@ export function panelContainer() {
   return { nodeID: art.dataset.id, id: art.dataset.containerId, name: art.dataset.name, state: art.dataset.state };
 }
 
-// selectedContainer is the node ID shown in the panel, or null.
+// panelNetwork describes the network in the panel: {nodeID, id, name,
+// members (names)}, or null.
+export function panelNetwork() {
+  const art = panel && panel.querySelector('[data-testid=network-panel]');
+  if (!art) return null;
+  return { nodeID: art.dataset.id, id: art.dataset.networkId, name: art.dataset.name };
+}
+
+// selectedContainer is the node ID shown in the panel (a container or a
+// network), or null.
 export function selectedContainer() {
   return selectedID;
 }
@@ -61,15 +70,21 @@ export function clearPanel() {
   selectedID = null;
   request++;
   clearTimeout(refreshTimer);
-  message('panel-empty', 'Click a container to see its details');
+  message('panel-empty', 'Click a container or a network to see its details');
 }
 
-// showRemoved says the shown container is gone (docker rm).
-export function showRemoved() {
+// showRemoved says the shown container (or network) is gone.
+export function showRemoved(what = 'container') {
   selectedID = null;
   request++;
   clearTimeout(refreshTimer);
-  message('panel-removed', 'container removed');
+  message('panel-removed', `${what} removed`);
+}
+
+// panelURL is the fragment of node ID id: a network's or a container's.
+function panelURL(id) {
+  const kind = String(id).startsWith('n:') ? 'network' : 'container';
+  return `/panel/${kind}/${encodeURIComponent(id)}`;
 }
 
 // message replaces the panel's content with one line of text.
@@ -90,7 +105,7 @@ async function load(id) {
   panel.classList.add('loading');
   let res;
   try {
-    res = await fetch(`/panel/container/${encodeURIComponent(id)}`, {
+    res = await fetch(panelURL(id), {
       // HX-Request makes the server's error handler answer with a partial.
       headers: { Accept: 'text/html', 'HX-Request': 'true' },
       credentials: 'same-origin',
@@ -101,7 +116,7 @@ async function load(id) {
   }
   if (mine !== request) return; // the user picked another container meanwhile
   if (res.status === 404) {
-    showRemoved();
+    showRemoved(String(id).startsWith('n:') ? 'network' : 'container');
     return;
   }
   const type = res.headers.get('Content-Type') || '';
@@ -115,7 +130,7 @@ async function load(id) {
   // Deltas touch a container for many reasons (a neighbour joined its
   // network): a refresh that changes nothing leaves the panel alone, with
   // what the user was typing.
-  if (html === lastHTML && panelContainer()?.nodeID === id) return;
+  if (html === lastHTML && (panelContainer() || panelNetwork())?.nodeID === id) return;
   const kept = keepForm(id);
   // Server-rendered, templ-escaped fragment: the only innerHTML of the page.
   panel.innerHTML = html;
@@ -136,7 +151,7 @@ async function load(id) {
 // (and the focused one), when the panel is about to show the same
 // container again, so a refresh does not undo what the user chose.
 function keepForm(id) {
-  const cur = panelContainer();
+  const cur = panelContainer() || panelNetwork();
   if (!cur || cur.nodeID !== id) return null;
   const fields = [];
   panel.querySelectorAll('[data-keep]').forEach((el) => {

@@ -5,7 +5,8 @@
 // section (probes.renderPanelResults), on the graph and in the matrix.
 
 import { errorText } from './api.js';
-import { showText } from './dom.js';
+import { h, showText } from './dom.js';
+import { onReachChanged, prediction, predictionText, verdict } from './reach.js';
 import { onPanelLoad, panelContainer } from './panel.js';
 import { onProbesChanged, pingNeighbours, pingPair, renderPanelResults } from './probes.js';
 
@@ -23,8 +24,49 @@ export function initPingForm(cy, panel) {
     ev.preventDefault();
     neighbours(cy, panel, btn);
   });
-  onPanelLoad((p) => renderPanelResults(p));
+  onPanelLoad((p) => {
+    renderPanelResults(p);
+    renderPrediction(p);
+  });
   onProbesChanged(() => renderPanelResults(panel));
+  onReachChanged(() => {
+    renderPanelResults(panel);
+    renderPrediction(panel);
+  });
+  panel.addEventListener('change', (ev) => {
+    const form = ev.target instanceof Element ? ev.target.closest('form[data-form=ping]') : null;
+    if (form) renderPrediction(panel);
+  });
+}
+
+// renderPrediction shows, under the ping form, what the explainer predicts
+// from the panel's container to the chosen target, by IP and/or by name,
+// before anything is probed.
+export function renderPrediction(panel) {
+  const box = panel.querySelector('[data-testid=container-panel] [data-testid=reach-predictions]');
+  const form = panel.querySelector('form[data-form=ping]');
+  const c = panelContainer();
+  if (!box || !form || !c) return;
+  const { to, by, port } = formValues(form);
+  const p = to ? prediction(c.id, to) : undefined;
+  if (!p) {
+    box.replaceChildren();
+    return;
+  }
+  const bys = port ? ['tcp'] : by === 'both' ? ['ip', 'name'] : [by];
+  const lines = [];
+  for (const b of bys) {
+    const v = verdict(p, b === 'tcp' ? 'ip' : b, port);
+    if (!v) continue;
+    lines.push(
+      h('p', {
+        className: `reach-prediction ${v.ok ? 'ok' : 'fail'}`,
+        text: predictionText(v, b === 'tcp' ? `to port ${port}/tcp` : b),
+        dataset: { testid: 'reach-prediction', by: b, ok: String(v.ok), to },
+      }),
+    );
+  }
+  box.replaceChildren(...lines);
 }
 
 function formValues(form) {

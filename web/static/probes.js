@@ -14,6 +14,7 @@
 
 import { api, errorText } from './api.js';
 import { h, shortID } from './dom.js';
+import { verdictFor, reasonNodes, reasonLines, mismatchText, differs } from './reach.js';
 
 // failureText says a failure kind in words; failureHelp says why it
 // usually happens, in one sentence a workshop participant understands.
@@ -316,20 +317,27 @@ export function renderPanelResults(panel) {
     .filter((r) => r.from === id)
     .sort((a, b) => (Date.parse(b.at) || 0) - (Date.parse(a.at) || 0))
     .slice(0, maxPanelResults);
-  const rows = mine.map((r) =>
-    h(
+  const rows = mine.map((r) => {
+    // The explainer's verdict for this pair (fetched once per graph
+    // change): why it failed, and whether the measure agrees.
+    const v = verdictFor(r);
+    const differsNow = differs(r, v);
+    const reasons = r.ok ? [] : reasonNodes(v);
+    return h(
       'li',
       {
-        className: r.ok ? 'ok' : 'fail',
+        className: `${r.ok ? 'ok' : 'fail'}${differsNow ? ' mismatch' : ''}`,
         title: failureTitle(r),
-        dataset: { testid: 'ping-result', to: r.to, by: r.by, ok: String(!!r.ok), failure: r.failure || '', at: r.at || '' },
+        dataset: { testid: 'ping-result', to: r.to, by: r.by, ok: String(!!r.ok), failure: r.failure || '', at: r.at || '', mismatch: String(differsNow) },
       },
       h('span', { className: 'result-line', text: resultLine(r) }),
       r.ok
         ? null
         : h('span', { className: 'result-detail', dataset: { testid: 'ping-detail' }, text: [r.detail, failureHelp[r.failure]].filter(Boolean).join(' — ') }),
-    ),
-  );
+      reasons.length ? h('ul', { className: 'reach-reasons', dataset: { testid: 'reach-reasons' } }, reasons) : null,
+      differsNow ? h('span', { className: 'reach-mismatch', dataset: { testid: 'reach-mismatch' }, text: mismatchText }) : null,
+    );
+  });
   list.replaceChildren(...rows);
 }
 
@@ -341,6 +349,9 @@ export function describeProbeEdge(edge) {
     lines.push({ text: resultLine(r).replace(/^([✓✗]) [^ ]+ /, '$1 '), cls: r.ok ? 'ok' : 'fail' });
     if (!r.ok && r.detail) lines.push({ text: r.detail, cls: 'tip-detail' });
     if (!r.ok && failureHelp[r.failure]) lines.push({ text: failureHelp[r.failure], cls: 'tip-help' });
+    const v = verdictFor(r);
+    if (!r.ok) lines.push(...reasonLines(v));
+    if (differs(r, v)) lines.push({ text: mismatchText, cls: 'tip-mismatch' });
   }
   return lines;
 }

@@ -443,6 +443,9 @@ func TestNewContainerPanelView(t *testing.T) {
 			{NodeID: topology.ContainerNodeID(sidecarID), ID: sidecarID, Name: "sidecar"},
 			{NodeID: topology.ContainerNodeID(webID), ID: webID, Name: "web", Running: true},
 		},
+		// database is only on the default bridge: appnet is on offer.
+		CanJoin:  true,
+		Joinable: []templates.NetworkChoice{{NodeID: topology.NetworkNodeID(appnetID), ID: appnetID, Name: "appnet"}},
 	}
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("NewContainerPanelView mismatch (-want +got):\n%s", diff)
@@ -485,7 +488,7 @@ func TestTopologyPage(t *testing.T) {
 	if got, want := testText(doc.Selection, "engine-badge"), "connected · Docker 20.10.24"; got != want {
 		t.Errorf("engine-badge = %q, want %q", got, want)
 	}
-	if got, want := testText(doc.Selection, "panel-empty"), "Click a container to see its details"; got != want {
+	if got, want := testText(doc.Selection, "panel-empty"), "Click a container or a network to see its details"; got != want {
 		t.Errorf("panel-empty = %q, want %q", got, want)
 	}
 	if got, want := doc.Find("#graph").AttrOr("data-testid", ""), "graph"; got != want {

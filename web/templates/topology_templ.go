@@ -108,7 +108,7 @@ func TopologyPage(v PageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p id=\"link-hint\" class=\"link-hint\" data-testid=\"link-hint\" hidden>Link mode: drag from a container onto the one it should reach by name. <kbd>l</kbd> or <kbd>Esc</kbd> to leave.</p><div id=\"toast\" class=\"toast\" data-testid=\"toast\" role=\"status\" hidden></div><div id=\"graph-tooltip\" class=\"graph-tooltip\" data-testid=\"graph-tooltip\" role=\"tooltip\" hidden></div></div></div><div class=\"sidebar\"><aside id=\"panel\" class=\"panel\" data-testid=\"panel\" aria-live=\"polite\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p id=\"link-hint\" class=\"link-hint\" data-testid=\"link-hint\" hidden>Link mode: drag from a container onto the one it should reach by name. <kbd>l</kbd> or <kbd>Esc</kbd> to leave.</p><div id=\"toast\" class=\"toast\" data-testid=\"toast\" role=\"status\" hidden></div><div id=\"reach-card\" class=\"reach-card\" data-testid=\"selection-prediction\" aria-live=\"polite\" hidden></div><div id=\"graph-tooltip\" class=\"graph-tooltip\" data-testid=\"graph-tooltip\" role=\"tooltip\" hidden></div></div></div><div class=\"sidebar\"><aside id=\"panel\" class=\"panel\" data-testid=\"panel\" aria-live=\"polite\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -134,6 +134,14 @@ func TopologyPage(v PageView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				templ_7745c5c3_Err = LinkDialog().Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = NetworkDialog().Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = AttachDialog().Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -209,7 +217,7 @@ func EngineBadge(e topology.EngineState) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.FormatBool(e.Connected)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 86, Col: 50}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 89, Col: 50}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 			if templ_7745c5c3_Err != nil {
@@ -227,7 +235,7 @@ func EngineBadge(e topology.EngineState) templ.Component {
 				var templ_7745c5c3_Var8 string
 				templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(e.Host).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 88, Col: 17}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 91, Col: 17}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 				if templ_7745c5c3_Err != nil {
@@ -255,7 +263,7 @@ func EngineBadge(e topology.EngineState) templ.Component {
 		var templ_7745c5c3_Var9 string
 		templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(engineText(e))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 90, Col: 17}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 93, Col: 17}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 		if templ_7745c5c3_Err != nil {
@@ -287,7 +295,7 @@ func PanelEmpty() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p class=\"panel-empty\" data-testid=\"panel-empty\">Click a container to see its details</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p class=\"panel-empty\" data-testid=\"panel-empty\">Click a container or a network to see its details</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -404,7 +412,7 @@ func legendItem(kind string, text string) templ.Component {
 		var templ_7745c5c3_Var13 string
 		templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression("legend-" + kind).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 128, Col: 35}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 131, Col: 35}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 		if templ_7745c5c3_Err != nil {
@@ -457,7 +465,7 @@ func legendItem(kind string, text string) templ.Component {
 		var templ_7745c5c3_Var16 string
 		templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(text)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 128, Col: 113}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 131, Col: 113}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 		if templ_7745c5c3_Err != nil {
@@ -490,7 +498,7 @@ func toolbar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<div class=\"toolbar\" role=\"toolbar\" aria-label=\"Actions\"><button type=\"button\" id=\"run-open\" data-testid=\"run-open\" title=\"Run a container (r)\">Run… <kbd>r</kbd></button> <button type=\"button\" id=\"link-mode\" data-testid=\"link-mode\" aria-pressed=\"false\" title=\"Link mode: drag from a container onto another to link them (l)\">Link <kbd>l</kbd></button> <button type=\"button\" id=\"ping-selection\" data-testid=\"ping-selection\" data-count=\"0\" title=\"Ping between the selected containers; one selected: its neighbours (p). Shift+click or Shift+drag to select several.\">Ping <span id=\"selection-count\" class=\"count\" data-testid=\"selection-count\"></span> <kbd>p</kbd></button> <button type=\"button\" id=\"watch-toggle\" data-testid=\"watch-toggle\" aria-pressed=\"false\" title=\"Re-ping the selection every 5 seconds until stopped (w)\">Watch <kbd>w</kbd></button> <button type=\"button\" id=\"matrix-toggle\" data-testid=\"matrix-toggle\" aria-pressed=\"false\" title=\"Reachability matrix (m)\">Matrix <kbd>m</kbd></button></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<div class=\"toolbar\" role=\"toolbar\" aria-label=\"Actions\"><button type=\"button\" id=\"run-open\" data-testid=\"run-open\" title=\"Run a container (r)\">Run… <kbd>r</kbd></button> <button type=\"button\" id=\"network-open\" data-testid=\"network-open\" title=\"Create a network (n)\">Network… <kbd>n</kbd></button> <button type=\"button\" id=\"link-mode\" data-testid=\"link-mode\" aria-pressed=\"false\" title=\"Link mode: drag from a container onto another to link them (l)\">Link <kbd>l</kbd></button> <button type=\"button\" id=\"ping-selection\" data-testid=\"ping-selection\" data-count=\"0\" title=\"Ping between the selected containers; one selected: its neighbours (p). Shift+click or Shift+drag to select several.\">Ping <span id=\"selection-count\" class=\"count\" data-testid=\"selection-count\"></span> <kbd>p</kbd></button> <button type=\"button\" id=\"watch-toggle\" data-testid=\"watch-toggle\" aria-pressed=\"false\" title=\"Re-ping the selection every 5 seconds until stopped (w)\">Watch <kbd>w</kbd></button> <button type=\"button\" id=\"matrix-toggle\" data-testid=\"matrix-toggle\" aria-pressed=\"false\" title=\"Reachability matrix (m)\">Matrix <kbd>m</kbd></button></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

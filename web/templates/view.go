@@ -58,6 +58,11 @@ type ContainerPanelView struct {
 	// Targets are the other containers of the graph, by name: what the
 	// panel's Ping and Add link forms offer as a target.
 	Targets []TargetView
+	// Joinable are the user-defined networks the container is not on yet,
+	// for the Networks section's "Attach to…" form; CanJoin is false in
+	// host, none and container: network mode (the engine refuses).
+	Joinable []NetworkChoice
+	CanJoin  bool
 }
 
 // Running reports whether the container is up.
@@ -243,6 +248,8 @@ func NewContainerPanelView(g topology.Graph, id topology.NodeID) (ContainerPanel
 	slices.SortFunc(v.Targets, func(a, b TargetView) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
 	})
+	v.CanJoin = canJoinNetworks(c)
+	v.Joinable = joinableNetworks(g, c, v.Networks)
 	return v, true
 }
 

@@ -1,0 +1,319 @@
+// networks.js runs everything about networks the page can change: the
+// "Create a network" dialog (templates.NetworkDialog, key n), the network
+// panel's buttons (attach a container, detach a member, remove the
+// network, ping the members), the container panel's "Attach to…" form
+// and per-network Detach buttons, and dropping a container onto a network
+// on the graph (templates.AttachDialog). All through the JSON API:
+// POST /api/networks, DELETE /api/networks/{id}[?detach=1],
+// POST /api/networks/{id}/connect and /disconnect. The graph then changes
+// by itself through the live deltas.
+
+import { api, errorText } from './api.js';
+import { confirmAction, openDialog } from './dialogs.js';
+import { showText } from './dom.js';
+import { panelContainer, panelNetwork } from './panel.js';
+
+let cy = null;
+let hooks = { toast: () => {}, pingMembers: async () => {}, selectNode: () => {} };
+
+// initNetworks wires the dialogs, the panel (the #panel element) and the
+// drop gesture. opts: toast(text, kind), pingMembers(ids) and
+// selectNode(nodeID).
+export function initNetworks(cyInstance, panel, opts = {}) {
+  cy = cyInstance;
+  hooks = { ...hooks, ...opts };
+  const dlg = document.getElementById('network-dialog');
+  if (dlg) dlg.querySelector('form').addEventListener('submit', (ev) => createNetwork(ev, dlg));
+  panel.addEventListener('submit', (ev) => {
+    const form = ev.target;
+    if (!(form instanceof HTMLFormElement) || form.dataset.form !== 'attach') return;
+    ev.preventDefault();
+    attachFromPanel(form);
+  });
+  panel.addEventListener('click', (ev) => {
+    const btn = ev.target instanceof Element ? ev.target.closest('button[data-action]') : null;
+    if (!btn || !panel.contains(btn)) return;
+    const handler = {
+      'detach-network': detachFromContainerPanel,
+      'detach-member': detachMember,
+      'remove-network': removeNetwork,
+      'ping-members': pingMembers,
+    }[btn.dataset.action];
+    if (!handler) return;
+    ev.preventDefault();
+    handler(btn, panel);
+  });
+  initDrop();
+}
+
+// openNetworkDialog shows "Create a network" with a fresh form.
+export function openNetworkDialog() {
+  const dlg = document.getElementById('network-dialog');
+  if (!dlg) return;
+  const form = dlg.querySelector('form');
+  form.reset();
+  showText(dlg.querySelector('#network-dialog-error'), '');
+  openDialog(dlg);
+  setTimeout(() => dlg.querySelector('#network-name').focus(), 50);
+}
+
+async function createNetwork(ev, dlg) {
+  ev.preventDefault();
+  const form = ev.target;
+  const err = dlg.querySelector('#network-dialog-error');
+  const v = (name) => form.elements[name].value.trim();
+  const body = {
+    name: v('name'),
+    subnet: v('subnet'),
+    gateway: v('gateway'),
+    internal: form.elements.internal.checked,
+    icc: form.elements.icc.checked,
+    attachable: form.elements.attachable.checked,
+  };
+  if (!body.name) {
+    showText(err, 'Type a name for the network, such as appnet.');
+    form.elements.name.focus();
+    return;
+  }
+  if (body.gateway && !body.subnet) {
+    showText(err, 'A gateway needs a subnet: give both, or neither.');
+    return;
+  }
+  const btn = form.querySelector('[data-testid=network-create]');
+  btn.disabled = true;
+  btn.textContent = 'Creating…';
+  showText(err, '');
+  try {
+    const res = (await api('POST', '/api/networks', body)) || {};
+    dlg.close('done');
+    hooks.toast(`Network ${res.name || body.name} created.`);
+    if (res.id) hooks.selectNode(`n:${res.id}`);
+  } catch (e) {
+    showText(err, errorText(e));
+  } finally {
+    btn.disabled = false;
+    btn.textContent = 'Create';
+  }
+}
+
+// splitAliases turns "db, mysql" into ["db", "mysql"].
+export function splitAliases(text) {
+  return String(text || '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
+
+// connect attaches container (ID or name) to network (ID or name).
+export function connect(network, container, aliases, ip) {
+  const body = { container, aliases: aliases || [] };
+  if (ip) body.ip = ip;
+  return api('POST', `/api/networks/${encodeURIComponent(network)}/connect`, body);
+}
+
+// disconnect detaches container from network.
+export function disconnect(network, container) {
+  return api('POST', `/api/networks/${encodeURIComponent(network)}/disconnect`, { container });
+}
+
+async function attachFromPanel(form) {
+  const err = form.querySelector('[data-testid=attach-error]');
+  const aliases = splitAliases(form.elements.aliases.value);
+  const ip = form.elements.ip.value.trim();
+  const bad = aliases.find((a) => /\s/.test(a));
+  if (bad) {
+    showText(err, `The alias "${bad}" has a space: aliases are single names, separated by commas.`);
+    return;
+  }
+  let network;
+  let container;
+  let what;
+  if (form.dataset.networkId) {
+    // The network panel: the container comes from the select.
+    network = form.dataset.networkId;
+    const sel = form.elements.container;
+    container = sel.value;
+    what = `${sel.selectedOptions[0]?.dataset.name || container} to ${form.dataset.networkName}`;
+  } else {
+    const sel = form.elements.network;
+    network = sel.value;
+    container = form.dataset.containerId;
+    what = `${form.dataset.containerName} to ${sel.selectedOptions[0]?.dataset.name || network}`;
+  }
+  if (!network || !container) return;
+  const btn = form.querySelector('[data-testid=attach-submit]');
+  btn.disabled = true;
+  btn.textContent = 'Attaching…';
+  showText(err, '');
+  try {
+    await connect(network, container, aliases, ip);
+    hooks.toast(`Attached ${what}.`);
+    form.elements.aliases.value = '';
+    form.elements.ip.value = '';
+  } catch (e) {
+    // The panel may have been refreshed meanwhile: show it where it is now.
+    const cur = form.isConnected ? err : document.querySelector('#panel [data-testid=attach-error]');
+    showText(cur, `Attach failed: ${errorText(e)}`);
+  } finally {
+    btn.disabled = false;
+    btn.textContent = 'Attach';
+  }
+}
+
+function panelError(panel, text) {
+  const el = panel.querySelector('[data-testid=network-error]') || panel.querySelector('[data-testid=action-error]');
+  showText(el, text);
+}
+
+async function detachFromContainerPanel(btn, panel) {
+  const c = panelContainer();
+  if (!c) return;
+  const net = btn.dataset.networkName || btn.dataset.networkId;
+  const last = btn.dataset.last === 'yes';
+  await confirmAction({
+    title: `Detach ${c.name} from ${net}?`,
+    message: last
+      ? `${c.name} leaves ${net}, its only network: it will have no network at all until attached again.`
+      : `${c.name} leaves ${net}: the other members no longer reach it there, by IP or by name.`,
+    confirmLabel: 'Detach',
+    danger: true,
+    action: () => disconnect(btn.dataset.networkId, c.id),
+  });
+}
+
+async function detachMember(btn, panel) {
+  const n = panelNetwork();
+  if (!n) return;
+  const name = btn.dataset.containerName;
+  await confirmAction({
+    title: `Detach ${name} from ${n.name}?`,
+    message: `${name} leaves ${n.name}: the other members no longer reach it there, by IP or by name.`,
+    confirmLabel: 'Detach',
+    danger: true,
+    action: () => disconnect(n.id, btn.dataset.containerId),
+  });
+}
+
+async function removeNetwork(btn, panel) {
+  const n = panelNetwork();
+  if (!n) return;
+  const ref = encodeURIComponent(n.id);
+  const members = btn.dataset.members || '';
+  if (!members) {
+    await confirmAction({
+      title: `Remove ${n.name}?`,
+      message: `The network ${n.name} is deleted (docker network rm).`,
+      confirmLabel: 'Remove',
+      danger: true,
+      action: () => api('DELETE', `/api/networks/${ref}`),
+    });
+    return;
+  }
+  // Members remain: the engine refuses, so offer to detach them first.
+  await confirmAction({
+    title: `Remove ${n.name}?`,
+    message: `These containers are still on ${n.name}: ${members}. Detach them and remove the network?`,
+    confirmLabel: 'Detach them and remove',
+    danger: true,
+    action: () => api('DELETE', `/api/networks/${ref}?detach=1`),
+  });
+}
+
+async function pingMembers(btn) {
+  const n = panelNetwork();
+  if (!n || !cy) return;
+  const ids = [...document.querySelectorAll('#panel [data-testid=network-member]')].map((r) => r.dataset.containerId).filter(Boolean);
+  if (ids.length < 2) return;
+  const label = btn.textContent;
+  btn.disabled = true;
+  btn.textContent = 'Pinging…';
+  try {
+    await hooks.pingMembers(ids);
+  } catch (e) {
+    hooks.toast(`Ping failed: ${errorText(e)}`, 'error');
+  } finally {
+    btn.disabled = false;
+    btn.textContent = label;
+  }
+}
+
+// ---- drop a container onto a network ----
+
+const dragKey = 'dockmap-drag-from';
+
+function networkUnder(node) {
+  const p = node.position();
+  return cy
+    .nodes('node.network')
+    .filter((n) => {
+      const bb = n.boundingBox({ includeLabels: false, includeOverlays: false });
+      return p.x >= bb.x1 && p.x <= bb.x2 && p.y >= bb.y1 && p.y <= bb.y2;
+    })
+    .first();
+}
+
+function initDrop() {
+  cy.on('grab', 'node.container', (ev) => {
+    ev.target.scratch(dragKey, { ...ev.target.position() });
+  });
+  cy.on('dragfree', 'node.container', (ev) => {
+    const node = ev.target;
+    const from = node.scratch(dragKey);
+    node.removeScratch(dragKey);
+    const net = networkUnder(node);
+    if (net.empty()) return;
+    // Back where it was: the drop is a request, not a move.
+    if (from) node.position(from);
+    const info = net.data('network') || {};
+    const c = node.data('container') || {};
+    const name = node.data('name') || c.name || node.id();
+    const netName = info.name || net.data('name');
+    const already = node.connectedEdges('edge.member').some((e) => e.target().same(net) || e.source().same(net));
+    if (already) {
+      hooks.toast(`${name} is already on ${netName}.`);
+      return;
+    }
+    if (info.driver === 'host' || info.driver === 'null') {
+      hooks.toast(`Containers cannot be attached to ${netName}: it is the engine's ${netName} network.`, 'error');
+      return;
+    }
+    openAttachDialog({ id: node.id().replace(/^c:/, ''), name }, { id: info.id || net.id().replace(/^n:/, ''), name: netName });
+  });
+}
+
+// openAttachDialog asks for the aliases and static IP of container joining
+// network, then connects them.
+export function openAttachDialog(container, network) {
+  const dlg = document.getElementById('attach-dialog');
+  if (!dlg) return;
+  const form = dlg.querySelector('form');
+  form.reset();
+  dlg.dataset.container = container.id;
+  dlg.dataset.network = network.id;
+  dlg.querySelector('#attach-dialog-title').textContent = `Attach ${container.name} to ${network.name}?`;
+  const err = dlg.querySelector('#attach-dialog-error');
+  showText(err, '');
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    const aliases = splitAliases(form.elements.aliases.value);
+    const bad = aliases.find((a) => /\s/.test(a));
+    if (bad) {
+      showText(err, `The alias "${bad}" has a space: aliases are single names, separated by commas.`);
+      return;
+    }
+    const ok = form.querySelector('[data-testid=attach-dialog-ok]');
+    ok.disabled = true;
+    showText(err, '');
+    try {
+      await connect(network.id, container.id, aliases, form.elements.ip.value.trim());
+      dlg.close('done');
+      hooks.toast(`Attached ${container.name} to ${network.name}.`);
+    } catch (e) {
+      showText(err, errorText(e));
+    } finally {
+      ok.disabled = false;
+    }
+  };
+  openDialog(dlg);
+  setTimeout(() => form.elements.aliases.focus(), 50);
+}

@@ -1,0 +1,198 @@
+// reach.js asks the server's explainer (GET /api/reach?from=&to=) whether
+// a container can reach another, and why not: a prediction from the graph
+// alone, with no engine call, so it is cheap and shown everywhere a probe
+// result is (the panel's rows, the matrix, the probe edges), and before
+// any probe (the ping form's "predicted" line). When the measured result
+// disagrees with the prediction, the page says so: something outside
+// Docker (a firewall) is at work.
+//
+// A prediction: {from, to, byIP, byName, tcp}, each {ok, via, reasons:
+// [{code, text, fix}]}. Field names may come in Go's spelling; field()
+// reads both.
+
+import { api } from './api.js';
+import { h, field } from './dom.js';
+
+const bare = (id) => String(id || '').replace(/^c:/, '');
+
+let changedAt = 0; // when the graph last changed (ms)
+let generation = 0; // bumped on every graph change: predictions go stale
+const cache = new Map(); // "<from>><to>" → {gen, value, pending}
+const listeners = new Set();
+let notifyTimer = null;
+
+// mismatchText is what the page says when a probe disagrees with the
+// prediction.
+export const mismatchText = 'measured differs from prediction: something outside Docker (a firewall?) is at work';
+
+// onReachChanged calls fn() when predictions arrived (once per burst).
+export function onReachChanged(fn) {
+  listeners.add(fn);
+}
+
+function changed() {
+  if (notifyTimer !== null) return;
+  notifyTimer = setTimeout(() => {
+    notifyTimer = null;
+    for (const fn of listeners) {
+      try {
+        fn();
+      } catch (err) {
+        console.warn('dockmap: reach listener', err);
+      }
+    }
+  }, 16);
+}
+
+// invalidateReach forgets every prediction: call it after each graph
+// change. Predictions are fetched again when next asked for, and the old
+// ones are shown until then (no flicker).
+export function invalidateReach() {
+  generation++;
+  changedAt = Date.now();
+  if (flushTimer !== null) scheduleFlush();
+}
+
+// prediction returns the cached prediction from → to (container IDs), or
+// undefined, and fetches it (again) when missing or stale; listeners hear
+// when it arrives.
+export function prediction(from, to) {
+  from = bare(from);
+  to = bare(to);
+  if (!from || !to || from === to) return undefined;
+  // Only pairs the page's graph holds: the server answers 404 for a
+  // container that is gone, and the browser logs that as an error.
+  const cy = window.cy;
+  if (cy && (cy.getElementById(`c:${from}`).empty() || cy.getElementById(`c:${to}`).empty())) return undefined;
+  const k = `${from}>${to}`;
+  const c = cache.get(k);
+  if (!c || (c.gen !== generation && !c.pending)) {
+    const entry = c || { gen: generation, value: undefined, pending: false };
+    entry.gen = generation;
+    entry.pending = true;
+    cache.set(k, entry);
+    queue.set(k, { entry, from, to });
+    scheduleFlush();
+  }
+  return c ? c.value : undefined;
+}
+
+// Fetches wait for the graph to be quiet this long: the server answers
+// 404 for a container it just removed, and the browser logs that.
+const quietMillis = 300;
+const queue = new Map(); // "<from>><to>" → {entry, from, to}
+let flushTimer = null;
+
+function scheduleFlush() {
+  clearTimeout(flushTimer);
+  flushTimer = setTimeout(flush, quietMillis);
+}
+
+function flush() {
+  flushTimer = null;
+  const cy = window.cy;
+  for (const [k, { entry, from, to }] of queue) {
+    queue.delete(k);
+    if (cy && (cy.getElementById(`c:${from}`).empty() || cy.getElementById(`c:${to}`).empty())) {
+      entry.pending = false;
+      continue;
+    }
+    const q = new URLSearchParams({ from, to });
+    api('GET', `/api/reach?${q}`)
+      .then((v) => {
+        entry.value = v || undefined;
+      })
+      .catch(() => {
+        // No explainer (yet), or the pair is gone: show nothing.
+      })
+      .finally(() => {
+        entry.pending = false;
+        changed();
+      });
+  }
+}
+
+// fetchPrediction is prediction as a promise of the fresh value.
+export async function fetchPrediction(from, to) {
+  const q = new URLSearchParams({ from: bare(from), to: bare(to) });
+  return api('GET', `/api/reach?${q}`);
+}
+
+// verdict is the part of prediction p for a probe by "ip" or "name", or a
+// TCP probe (a port): {ok, via, reasons} or undefined.
+export function verdict(p, by, port) {
+  if (!p) return undefined;
+  if (port) {
+    const t = field(p, 'tcp', 'TCP');
+    if (t) return norm(t);
+  }
+  return norm(by === 'name' ? field(p, 'byName', 'ByName') : field(p, 'byIP', 'byIp', 'ByIP'));
+}
+
+function norm(v) {
+  if (!v || typeof v !== 'object') return undefined;
+  const reasons = (field(v, 'reasons', 'Reasons') || []).map((r) => ({
+    code: field(r, 'code', 'Code') || '',
+    text: field(r, 'text', 'Text') || '',
+    fix: field(r, 'fix', 'Fix') || '',
+  }));
+  return { ok: !!field(v, 'ok', 'OK', 'Ok'), via: field(v, 'via', 'Via') || '', reasons };
+}
+
+// verdictFor is the prediction for a probe result r, or undefined while it
+// is not known.
+export function verdictFor(r) {
+  return verdict(prediction(r.from, r.to), r.by, r.port);
+}
+
+// differs tells whether result r disagrees with verdict v. A result
+// measured before the last graph change is not held against the new
+// prediction (the picture changed since).
+export function differs(r, v) {
+  if (!r || !v || v.ok === !!r.ok) return false;
+  const at = Date.parse(r.at);
+  return !Number.isFinite(at) || at >= changedAt - 500;
+}
+
+// mismatch tells whether a measured result r disagrees with what was
+// predicted for it.
+export function mismatch(r) {
+  return differs(r, verdictFor(r));
+}
+
+// predictionText says a verdict in one line: "predicted: reachable by name
+// via appnet", "predicted: unreachable by IP — they share no network. Fix: …".
+export function predictionText(v, by) {
+  const how = by === 'name' ? 'by name' : by === 'ip' ? 'by IP' : by;
+  if (v.ok) return `predicted: reachable ${how}${v.via ? ` via ${v.via}` : ''}`;
+  const r = v.reasons[0];
+  let t = `predicted: unreachable ${how}`;
+  if (r && r.text) t += ` — ${r.text.replace(/\.+$/, '')}`;
+  if (r && r.fix) t += `. Fix: ${r.fix}`;
+  return t;
+}
+
+// reasonNodes are the reasons of verdict v as list items (text and fix),
+// for a result row.
+export function reasonNodes(v) {
+  if (!v || v.ok) return [];
+  return v.reasons.map((r) =>
+    h(
+      'li',
+      { className: 'reach-reason', dataset: { testid: 'reach-reason', code: r.code } },
+      h('span', { className: 'reason-text', text: r.text || r.code }),
+      r.fix ? h('span', { className: 'reach-fix', dataset: { testid: 'reach-fix' }, text: ` Fix: ${r.fix}` }) : null,
+    ),
+  );
+}
+
+// reasonLines are the reasons of verdict v as tooltip lines.
+export function reasonLines(v) {
+  if (!v || v.ok) return [];
+  const out = [];
+  for (const r of v.reasons) {
+    out.push({ text: `why: ${r.text || r.code}`, cls: 'tip-why' });
+    if (r.fix) out.push({ text: `fix: ${r.fix}`, cls: 'tip-fix' });
+  }
+  return out;
+}
