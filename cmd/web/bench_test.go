@@ -65,3 +65,53 @@ func BenchmarkProbeClickToEdge(b *testing.B) {
 	b.ReportMetric(float64(samples[len(samples)/2].Microseconds())/1000, "p50-ms-click-to-edge")
 	b.ReportMetric(float64(samples[len(samples)*99/100].Microseconds())/1000, "p99-ms-click-to-edge")
 }
+
+// BenchmarkAttachDetachToGraph measures attaching a container to a network
+// from the page (the same API call the Attach button makes) until the
+// member edge is on the page's graph, and the same for detaching. Run it
+// with -benchtime=10x or more.
+func BenchmarkAttachDetachToGraph(b *testing.B) {
+	c := dockertest.Client(b)
+	netName := dockertest.UniqueName(b, "benchnet")
+	netID := dockertest.CreateNetwork(b, c, netName)
+	ctr := dockertest.RunContainer(b, c)
+	base := startDockmap(b, nil)
+	br := newBrowser(b)
+	br.allow(regexp.MustCompile(`ERR_NETWORK_CHANGED`))
+	openMapRetry(b, br, base)
+	waitJS(b, br, fmt.Sprintf(`window.cy.getElementById(%s).nonempty() && window.cy.getElementById(%s).nonempty()`,
+		jsString("c:"+ctr), jsString("n:"+netID)), waitTimeout)
+	measure := func(action string, wantEdge bool) string {
+		return fmt.Sprintf(`(async () => {
+			const t0 = performance.now();
+			const r = await fetch(%[1]s, {method: 'POST', headers: {'Content-Type': 'application/json'},
+				body: JSON.stringify({container: %[2]s})});
+			if (!r.ok) return -1;
+			while (performance.now() - t0 < 20000) {
+				if (window.cy.getElementById(%[3]s).nonempty() === %[4]v) return performance.now() - t0;
+				await new Promise((res) => requestAnimationFrame(res));
+			}
+			return -2;
+		})()`, jsString("/api/networks/"+netID+"/"+action), jsString(ctr), jsString("m:"+ctr+"@"+netID), wantEdge)
+	}
+	run := func(expr string) time.Duration {
+		ctx, cancel := context.WithTimeout(br.ctx, 30*time.Second)
+		defer cancel()
+		ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](expr, chromedp.EvalAwaitPromise))
+		if err != nil || ms < 0 {
+			b.Fatalf("the graph never showed the change: %v (%v)", err, ms)
+		}
+		return time.Duration(ms * float64(time.Millisecond))
+	}
+	var attach, detach []time.Duration
+	for b.Loop() {
+		attach = append(attach, run(measure("connect", true)))
+		detach = append(detach, run(measure("disconnect", false)))
+	}
+	slices.Sort(attach)
+	slices.Sort(detach)
+	b.ReportMetric(float64(attach[len(attach)/2].Microseconds())/1000, "p50-ms-attach")
+	b.ReportMetric(float64(detach[len(detach)/2].Microseconds())/1000, "p50-ms-detach")
+	b.ReportMetric(float64(attach[len(attach)-1].Microseconds())/1000, "max-ms-attach")
+	b.ReportMetric(float64(detach[len(detach)-1].Microseconds())/1000, "max-ms-detach")
+}
