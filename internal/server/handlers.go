@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/dockmap/dockmap/internal/live"
@@ -55,40 +56,34 @@ func handleGraphJSON(src LiveSource) echo.HandlerFunc {
 // handleContainerPanel serves "GET /panel/container/:id", the side panel of
 // one container (id is its node ID, "c:<full id>", or its full ID).
 func handleContainerPanel(src LiveSource) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		raw, err := url.PathUnescape(c.Param("id"))
-		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "bad container id")
-		}
-		id := topology.NodeID(raw)
-		if !strings.HasPrefix(raw, "c:") {
-			id = topology.ContainerNodeID(raw)
-		}
-		v, ok := templates.NewContainerPanelView(src.Snapshot().Graph, id)
-		if !ok {
-			return echo.NewHTTPError(http.StatusNotFound, "no such container: it may have been removed")
-		}
-		return render(c, http.StatusOK, templates.ContainerPanel(v))
-	}
+	return handlePanel(src, "c:", "container", templates.NewContainerPanelView, templates.ContainerPanel)
 }
 
 // handleNetworkPanel serves "GET /panel/network/:id", the side panel of one
 // network (id is its node ID, "n:<full id>", or its full ID).
 func handleNetworkPanel(src LiveSource) echo.HandlerFunc {
+	return handlePanel(src, "n:", "network", templates.NewNetworkPanelView, templates.NetworkPanel)
+}
+
+// handlePanel renders the panel of one node, built from the current graph
+// (no engine call): view builds the view, and reports false when the graph
+// has no such node of that kind.
+func handlePanel[V any](src LiveSource, prefix, kind string,
+	view func(topology.Graph, topology.NodeID) (V, bool), cmp func(V) templ.Component) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		raw, err := url.PathUnescape(c.Param("id"))
 		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "bad network id")
+			return echo.NewHTTPError(http.StatusBadRequest, "bad "+kind+" id")
 		}
 		id := topology.NodeID(raw)
-		if !strings.HasPrefix(raw, "n:") {
-			id = topology.NetworkNodeID(raw)
+		if !strings.HasPrefix(raw, prefix) {
+			id = topology.NodeID(prefix + raw)
 		}
-		v, ok := templates.NewNetworkPanelView(src.Snapshot().Graph, id)
+		v, ok := view(src.Snapshot().Graph, id)
 		if !ok {
-			return echo.NewHTTPError(http.StatusNotFound, "no such network: it may have been removed")
+			return echo.NewHTTPError(http.StatusNotFound, "no such "+kind+": it may have been removed")
 		}
-		return render(c, http.StatusOK, templates.NetworkPanel(v))
+		return render(c, http.StatusOK, cmp(v))
 	}
 }
 

@@ -49,3 +49,28 @@ export function field(o, ...names) {
   for (const n of names) if (o[n] !== undefined) return o[n];
   return undefined;
 }
+
+// notifier coalesces "something changed" into one call of every listener
+// per burst (one frame), so a flood of results repaints once.
+export function notifier(what) {
+  const listeners = new Set();
+  let timer = null;
+  return {
+    listen(fn) {
+      listeners.add(fn);
+    },
+    changed() {
+      if (timer !== null) return;
+      timer = setTimeout(() => {
+        timer = null;
+        for (const fn of listeners) {
+          try {
+            fn();
+          } catch (err) {
+            console.warn(`dockmap: ${what} listener`, err);
+          }
+        }
+      }, 16);
+    },
+  };
+}

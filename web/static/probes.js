@@ -13,7 +13,7 @@
 // classes "probe probe-ok" or "probe probe-fail", label the failure kinds.
 
 import { api, errorText } from './api.js';
-import { h, shortID } from './dom.js';
+import { h, shortID, notifier } from './dom.js';
 import { verdictFor, reasonNodes, reasonLines, mismatchText, differs } from './reach.js';
 
 // failureText says a failure kind in words; failureHelp says why it
@@ -48,8 +48,7 @@ const maxPanelResults = 12;
 let cy = null;
 const results = new Map(); // "<from>><to>><by>" → result
 const pending = new Map(); // same key → number of probes in flight
-const listeners = new Set();
-let notifyTimer = null;
+const notify = notifier('probe');
 
 // initProbes binds the module to the graph.
 export function initProbes(cyInstance) {
@@ -59,21 +58,11 @@ export function initProbes(cyInstance) {
 // onProbesChanged calls fn() after results or pending probes changed
 // (coalesced: once per burst).
 export function onProbesChanged(fn) {
-  listeners.add(fn);
+  notify.listen(fn);
 }
 
 function changed() {
-  if (notifyTimer !== null) return;
-  notifyTimer = setTimeout(() => {
-    notifyTimer = null;
-    for (const fn of listeners) {
-      try {
-        fn();
-      } catch (err) {
-        console.warn('dockmap: probe listener', err);
-      }
-    }
-  }, 16);
+  notify.changed();
 }
 
 const bare = (id) => String(id || '').replace(/^c:/, '');

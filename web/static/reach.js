@@ -11,15 +11,14 @@
 // reads both.
 
 import { api } from './api.js';
-import { h, field } from './dom.js';
+import { h, field, notifier } from './dom.js';
 
 const bare = (id) => String(id || '').replace(/^c:/, '');
 
 let changedAt = 0; // when the graph last changed (ms)
 let generation = 0; // bumped on every graph change: predictions go stale
 const cache = new Map(); // "<from>><to>" → {gen, value, pending}
-const listeners = new Set();
-let notifyTimer = null;
+const notify = notifier('reach');
 
 // mismatchText is what the page says when a probe disagrees with the
 // prediction.
@@ -27,21 +26,11 @@ export const mismatchText = 'measured differs from prediction: something outside
 
 // onReachChanged calls fn() when predictions arrived (once per burst).
 export function onReachChanged(fn) {
-  listeners.add(fn);
+  notify.listen(fn);
 }
 
 function changed() {
-  if (notifyTimer !== null) return;
-  notifyTimer = setTimeout(() => {
-    notifyTimer = null;
-    for (const fn of listeners) {
-      try {
-        fn();
-      } catch (err) {
-        console.warn('dockmap: reach listener', err);
-      }
-    }
-  }, 16);
+  notify.changed();
 }
 
 // invalidateReach forgets every prediction: call it after each graph
