@@ -30,6 +30,9 @@ type ContainerSpec struct {
 	// Links are legacy links on the default bridge, "target:alias".
 	Links  []string
 	Mounts []MountSpec
+	// VolumesFrom copies other containers' mounts, like `--volumes-from`:
+	// "<name or ID>" or "<name or ID>:ro".
+	VolumesFrom []string
 	// Interactive keeps a shell-like command alive, like `docker run -dit`.
 	Interactive bool
 	// Env holds "KEY=value" pairs added to the image's environment.
@@ -77,7 +80,7 @@ func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (strin
 		Image: spec.Image, Cmd: spec.Cmd, Labels: spec.Labels, Env: spec.Env, User: spec.User,
 		Tty: spec.Interactive, OpenStdin: spec.Interactive,
 	}
-	hc := &container.HostConfig{Links: spec.Links, GroupAdd: spec.GroupAdd}
+	hc := &container.HostConfig{Links: spec.Links, GroupAdd: spec.GroupAdd, VolumesFrom: spec.VolumesFrom}
 	switch {
 	case spec.NetworkMode != "":
 		hc.NetworkMode = container.NetworkMode(spec.NetworkMode)

@@ -12,29 +12,46 @@ import (
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
-// aliasRecord is what one inspect told us about a container's aliases.
-// key is the set of its endpoint IDs: the engine makes a new endpoint on
-// every connect, so aliases cannot change while the key stays the same.
-type aliasRecord struct {
-	key     string
-	aliases map[string][]string // aliasNetKey → user-given aliases
+// inspectRecord is what one inspect told us about a container that the
+// list call does not carry.
+//
+// volumesFrom comes from HostConfig, which never changes for a container
+// ID (a recreate makes a new ID), so it is read once per container. The
+// aliases may change, but only with the endpoints: the engine makes a new
+// endpoint on every connect, so key, the set of endpoint IDs the aliases
+// were read under, tells when they must be read again. One inspect serves
+// both.
+type inspectRecord struct {
+	volumesFrom []string
+	key         string
+	aliases     map[string][]string // aliasNetKey → user-given aliases
 }
+
+// staleKey marks aliases that must be read again whatever the endpoints
+// say; aliasKey never returns it.
+const staleKey = "\x00stale"
 
 // inspectConcurrency bounds the inspects a cold start sends at once.
 const inspectConcurrency = 8
 
-// fillAliases sets Endpoint.Aliases on containers attached to user-defined
-// networks. The list call does not carry aliases, so each such container is
-// inspected once per endpoint change and the answer cached; containers only
-// on the default bridge are never inspected (aliases need the embedded DNS).
-func (c *Client) fillAliases(ctx context.Context, cs []topology.Container, ns []topology.Network) error {
+// fillInspected sets what only an inspect tells on the listed containers:
+// Container.VolumesFrom on all of them, and Endpoint.Aliases on those
+// attached to user-defined networks (aliases need the embedded DNS, so
+// containers only on the default bridge get none).
+//
+// Each container is inspected once, when first seen (a cold start sends at
+// most inspectConcurrency at once), and again only when its endpoints
+// change or forgetAliases was called for it; otherwise the cached answer is
+// used, so a re-list of an idle engine makes no inspect at all.
+func (c *Client) fillInspected(ctx context.Context, cs []topology.Container, ns []topology.Network) error {
 	netName := make(map[string]string, len(ns))
 	for _, n := range ns {
 		netName[n.ID] = n.Name
 	}
 	type job struct {
-		i   int
-		key string
+		i     int
+		key   string
+		needs bool
 	}
 	var jobs []job
 	seen := make(map[string]bool, len(cs))
@@ -44,19 +61,16 @@ func (c *Client) fillAliases(ctx context.Context, cs []topology.Container, ns []
 		ct := &cs[i]
 		seen[ct.ID] = true
 		key, needs := aliasKey(ct, netName)
-		if !needs {
-			delete(c.aliases, ct.ID)
+		rec, ok := c.inspected[ct.ID]
+		if !ok || (needs && rec.key != key) {
+			jobs = append(jobs, job{i, key, needs})
 			continue
 		}
-		if rec, ok := c.aliases[ct.ID]; ok && rec.key == key {
-			applyAliases(ct, rec.aliases)
-			continue
-		}
-		jobs = append(jobs, job{i, key})
+		rec.applyTo(ct, needs)
 	}
-	for id := range c.aliases {
+	for id := range c.inspected {
 		if !seen[id] {
-			delete(c.aliases, id)
+			delete(c.inspected, id)
 		}
 	}
 	c.mu.Unlock()
@@ -66,15 +80,19 @@ func (c *Client) fillAliases(ctx context.Context, cs []topology.Container, ns []
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(inspectConcurrency)
-	recs := make([]map[string][]string, len(jobs))
+	recs := make([]*inspectRecord, len(jobs))
 	for k, j := range jobs {
 		g.Go(func() error {
-			a, err := c.inspectAliases(gctx, &cs[j.i])
+			rec, err := c.inspectRecord(gctx, &cs[j.i])
 			if errors.Is(err, topology.ErrNotFound) {
 				return nil // removed since the list: the next re-list drops it
 			}
-			recs[k] = a
-			return err
+			if err != nil {
+				return err
+			}
+			rec.key = j.key
+			recs[k] = &rec
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -86,10 +104,44 @@ func (c *Client) fillAliases(ctx context.Context, cs []topology.Container, ns []
 		if recs[k] == nil {
 			continue
 		}
-		c.aliases[cs[j.i].ID] = aliasRecord{key: j.key, aliases: recs[k]}
-		applyAliases(&cs[j.i], recs[k])
+		c.inspected[cs[j.i].ID] = *recs[k]
+		recs[k].applyTo(&cs[j.i], j.needs)
 	}
 	return nil
+}
+
+// applyTo copies the record onto a listed container; the aliases only if
+// the container is on a user-defined network.
+func (r inspectRecord) applyTo(ct *topology.Container, aliases bool) {
+	ct.VolumesFrom = r.volumesFrom
+	if !aliases {
+		return
+	}
+	for i := range ct.Endpoints {
+		ct.Endpoints[i].Aliases = r.aliases[aliasNetKey(ct.Endpoints[i].NetworkID, ct.Endpoints[i].NetworkName)]
+	}
+}
+
+// forgetAliases makes the next re-list read a container's aliases again
+// (aliases.go): a stopped container keeps an empty endpoint ID across
+// disconnect and connect, so the cache key would not notice the change.
+// What never changes (its --volumes-from) stays cached.
+func (c *Client) forgetAliases(containerID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if topology.IsFullID(containerID) {
+		if rec, ok := c.inspected[containerID]; ok {
+			rec.key = staleKey
+			c.inspected[containerID] = rec
+		}
+		return
+	}
+	// A name: the cache is keyed by full ID, so every container's aliases
+	// are read again (only those on user-defined networks need it).
+	for id, rec := range c.inspected {
+		rec.key = staleKey
+		c.inspected[id] = rec
+	}
 }
 
 func aliasKey(ct *topology.Container, netName map[string]string) (key string, needed bool) {
@@ -104,27 +156,25 @@ func aliasKey(ct *topology.Container, netName map[string]string) (key string, ne
 	return strings.Join(ids, ","), needed
 }
 
-func applyAliases(ct *topology.Container, aliases map[string][]string) {
-	for i := range ct.Endpoints {
-		ct.Endpoints[i].Aliases = aliases[aliasNetKey(ct.Endpoints[i].NetworkID, ct.Endpoints[i].NetworkName)]
-	}
-}
-
-// inspectAliases reads the user-given aliases of each endpoint. Engines
-// answering API < 1.45 add the short ID and the hostname to Aliases
-// themselves (research/docker-api-semantics.md §3.1); those are dropped.
-func (c *Client) inspectAliases(ctx context.Context, ct *topology.Container) (map[string][]string, error) {
+// inspectRecord inspects a container for its --volumes-from and the
+// user-given aliases of each endpoint. Engines answering API < 1.45 add the
+// short ID and the hostname to Aliases themselves
+// (research/docker-api-semantics.md §3.1); those are dropped.
+func (c *Client) inspectRecord(ctx context.Context, ct *topology.Container) (inspectRecord, error) {
 	info, err := c.api.ContainerInspect(ctx, ct.ID)
 	if err != nil {
-		return nil, translate("inspect container "+ct.Name, err)
+		return inspectRecord{}, translate("inspect container "+ct.Name, err)
+	}
+	rec := inspectRecord{aliases: make(map[string][]string)}
+	if info.ContainerJSONBase != nil && info.HostConfig != nil && len(info.HostConfig.VolumesFrom) > 0 {
+		rec.volumesFrom = slices.Clone(info.HostConfig.VolumesFrom)
 	}
 	auto := map[string]bool{shortID(ct.ID): true}
 	if info.Config != nil {
 		auto[info.Config.Hostname] = true
 	}
-	out := make(map[string][]string)
 	if info.NetworkSettings == nil {
-		return out, nil
+		return rec, nil
 	}
 	for name, ep := range info.NetworkSettings.Networks {
 		if ep == nil {
@@ -137,9 +187,9 @@ func (c *Client) inspectAliases(ctx context.Context, ct *topology.Container) (ma
 			}
 		}
 		slices.Sort(as)
-		out[aliasNetKey(ep.NetworkID, name)] = as
+		rec.aliases[aliasNetKey(ep.NetworkID, name)] = as
 	}
-	return out, nil
+	return rec, nil
 }
 
 // aliasNetKey keys aliases by network ID; a container that never ran has

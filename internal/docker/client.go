@@ -11,7 +11,8 @@
 // # Concurrency
 //
 // A Client is safe for concurrent use. ListInventory keeps a small cache of
-// per-container aliases guarded by a mutex (see aliases.go). Re-creates and
+// what one inspect per container told (its --volumes-from, and its aliases
+// until its endpoints change), guarded by a mutex (see aliases.go). Re-creates and
 // link changes lock the container (by ID and name) for their whole run, so
 // a second one on the same container fails at once with ErrBusy
 // (recreate.go).
@@ -43,8 +44,8 @@ type Client struct {
 	negMu      sync.Mutex
 	negotiated atomic.Bool
 
-	mu      sync.Mutex             // protects aliases
-	aliases map[string]aliasRecord // container ID → inspected aliases
+	mu        sync.Mutex               // protects inspected
+	inspected map[string]inspectRecord // container ID → what its inspect told (aliases.go)
 
 	rec recreateState // containers being re-created or re-linked (recreate.go)
 }
@@ -76,7 +77,7 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configure docker client: %w", err)
 	}
-	return &Client{api: api, aliases: make(map[string]aliasRecord)}, nil
+	return &Client{api: api, inspected: make(map[string]inspectRecord)}, nil
 }
 
 // Close releases the client's idle connections.

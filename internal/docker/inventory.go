@@ -14,9 +14,10 @@ import (
 )
 
 // ListInventory lists containers (all, not only running), networks and
-// volumes: three calls, run at once. Aliases on user-defined networks are not
-// in the list; they come from a cache filled by one inspect per container
-// endpoint change (aliases.go), so an idle engine costs nothing.
+// volumes: three calls, run at once. Aliases on user-defined networks and
+// --volumes-from are not in the list; they come from a cache filled by one
+// inspect per new container and per endpoint change (aliases.go), so an
+// idle engine costs nothing.
 func (c *Client) ListInventory(ctx context.Context) (topology.Inventory, error) {
 	if err := c.ready(ctx); err != nil {
 		return topology.Inventory{}, err
@@ -67,7 +68,7 @@ func (c *Client) ListInventory(ctx context.Context) (topology.Inventory, error) 
 		}
 		inv.Containers = append(inv.Containers, fromSummary(s))
 	}
-	if err := c.fillAliases(ctx, inv.Containers, inv.Networks); err != nil {
+	if err := c.fillInspected(ctx, inv.Containers, inv.Networks); err != nil {
 		return topology.Inventory{}, err
 	}
 	return inv, nil

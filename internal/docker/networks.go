@@ -268,20 +268,6 @@ func (c *Client) Detach(ctx context.Context, networkID, containerID string) erro
 	return translateNetwork("detach "+containerID+" from "+networkID, err)
 }
 
-// forgetAliases drops the cached aliases of a container (aliases.go): a
-// stopped container keeps an empty endpoint ID across disconnect and
-// connect, so the cache key would not notice the change.
-func (c *Client) forgetAliases(containerID string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if topology.IsFullID(containerID) {
-		delete(c.aliases, containerID)
-		return
-	}
-	// A name: the cache is keyed by full ID, so drop it all.
-	clear(c.aliases)
-}
-
 // endpointOn finds a container's endpoint on a network. A container that
 // never ran lists its networks by name with an empty NetworkID.
 func endpointOn(info container.InspectResponse, networkID, networkName string) (*network.EndpointSettings, string) {

@@ -33,8 +33,16 @@ type RecreateChange struct {
 	AddLinks []Link
 	// RemoveLinks are the aliases of links to drop.
 	RemoveLinks []string
-	// AddMounts are mounts to add (volume, bind or tmpfs).
+	// AddMounts are mounts to add (volume, bind or tmpfs). A destination
+	// the container already mounts something at is refused (ErrInvalid).
 	AddMounts []MountSpec
+	// AddVolumesFrom are containers whose mounts to copy, like
+	// `--volumes-from`: "<donor name or ID>", or with ":ro" to copy them
+	// read-only (":rw" is the default). The donor must exist (else
+	// ErrNotFound) and not be the container itself (ErrInvalid); a donor
+	// mount at a destination the container already uses is refused
+	// (ErrInvalid).
+	AddVolumesFrom []string
 }
 
 // Step is one step of a recreate or a link change, reported as it starts

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -62,6 +63,9 @@ func (c *Client) planRecreate(ctx context.Context, info container.InspectRespons
 
 	var err error
 	if hc.Links, err = c.planLinks(ctx, info, ch, spec.wasRunning); err != nil {
+		return recreateSpec{}, err
+	}
+	if err := c.planVolumesFrom(ctx, info, &hc, ch); err != nil {
 		return recreateSpec{}, err
 	}
 	if err := planMounts(info, &hc, ch.AddMounts); err != nil {
@@ -194,7 +198,110 @@ func (ch RecreateChange) validate() error {
 			return err
 		}
 	}
+	for _, vf := range ch.AddVolumesFrom {
+		if _, _, err := parseVolumesFromSpec(vf); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// parseVolumesFromSpec checks a volumes-from entry to add,
+// "<donor name or ID>[:ro|:rw]", and splits it.
+func parseVolumesFromSpec(s string) (donor string, readOnly bool, err error) {
+	donor, mode, hasMode := strings.Cut(s, ":")
+	if hasMode && mode != "ro" && mode != "rw" {
+		return "", false, fmt.Errorf("%w: volumes-from %q: the mode after ':' must be ro or rw", topology.ErrInvalid, s)
+	}
+	if !topology.IsFullID(donor) {
+		if err := topology.ValidateName("volumes-from container", donor); err != nil {
+			return "", false, err
+		}
+	}
+	return donor, mode == "ro", nil
+}
+
+// planVolumesFrom appends ch.AddVolumesFrom to hc.VolumesFrom, by the
+// donor's name (which a recreate of the donor keeps), after checking each
+// donor exists, is not the container itself nor a donor already, and has
+// no mount where the container (or ch.AddMounts) already mounts something:
+// there the container's own mount would silently win over the donor's.
+// It also checks the donors the container already has still exist, as the
+// engine refuses to create the new container otherwise.
+func (c *Client) planVolumesFrom(ctx context.Context, info container.InspectResponse, hc *container.HostConfig, ch RecreateChange) error {
+	name := containerName(info)
+	donors := make(map[string]bool) // IDs of the donors the container has
+	for _, vf := range hc.VolumesFrom {
+		ref, _, _ := strings.Cut(vf, ":")
+		d, err := c.inspect(ctx, strings.TrimPrefix(ref, "/"))
+		if err != nil {
+			if errors.Is(err, topology.ErrNotFound) {
+				return fmt.Errorf("%w: %s has the volumes of %s, which no longer exists: it cannot be re-created", topology.ErrConflict, name, ref)
+			}
+			return fmt.Errorf("volumes-from of %s: %w", name, err)
+		}
+		donors[d.ID] = true
+	}
+	if len(ch.AddVolumesFrom) == 0 {
+		return nil
+	}
+	used := make(map[string]string) // destination → what is mounted there
+	for _, m := range info.Mounts {
+		used[path.Clean(m.Destination)] = "a mount"
+	}
+	for d := range info.Config.Volumes {
+		used[path.Clean(d)] = "an image volume"
+	}
+	for d := range hc.Tmpfs {
+		used[path.Clean(d)] = "a tmpfs"
+	}
+	for _, m := range ch.AddMounts {
+		used[path.Clean(m.Target)] = "the mount being added"
+	}
+	vfs := slices.Clone(hc.VolumesFrom)
+	for _, vf := range ch.AddVolumesFrom {
+		ref, ro, err := parseVolumesFromSpec(vf)
+		if err != nil {
+			return err
+		}
+		d, err := c.inspect(ctx, ref)
+		if err != nil {
+			return fmt.Errorf("volumes-from: %w", err)
+		}
+		dname := containerName(d)
+		switch {
+		case d.ID == info.ID:
+			return fmt.Errorf("%w: %s cannot take the volumes of itself", topology.ErrInvalid, name)
+		case donors[d.ID]:
+			return fmt.Errorf("%w: %s already has the volumes of %s", topology.ErrConflict, name, dname)
+		}
+		for _, m := range sortedMounts(d.Mounts) {
+			dest := path.Clean(m.Destination)
+			if what, ok := used[dest]; ok {
+				return fmt.Errorf("%w: %s mounts %s at %s, where %s already has %s", topology.ErrInvalid, dname, mountLabel(m), dest, name, what)
+			}
+			used[dest] = "a mount of " + dname
+		}
+		donors[d.ID] = true
+		entry := dname
+		if ro {
+			entry += ":ro"
+		}
+		vfs = append(vfs, entry)
+	}
+	hc.VolumesFrom = vfs
+	return nil
+}
+
+// mountLabel names what a mount point mounts, for messages.
+func mountLabel(m container.MountPoint) string {
+	switch {
+	case m.Type == mount.TypeVolume && m.Name != "":
+		return "volume " + m.Name
+	case m.Source != "":
+		return string(m.Type) + " " + m.Source
+	}
+	return string(m.Type)
 }
 
 // legacyLinksAllowed refuses legacy links where the engine would: they
@@ -305,7 +412,7 @@ func planMounts(info container.InspectResponse, hc *container.HostConfig, add []
 		d := path.Clean(m.Target)
 		_, imageVolume := info.Config.Volumes[m.Target]
 		if covered[d] || imageVolume || mounted[d] {
-			return fmt.Errorf("%w: %s already has a mount at %s", topology.ErrConflict, name, d)
+			return fmt.Errorf("%w: %s already has a mount at %s: choose another destination", topology.ErrInvalid, name, d)
 		}
 		covered[d] = true
 		mounts = append(mounts, mm)

@@ -18,10 +18,10 @@ func Build(inv Inventory) Graph {
 		nmounts += len(c.Mounts)
 	}
 	// Edges are gathered by kind, containers taken in ID order, so that the
-	// concatenation in ID-prefix order ("l:" < "m:" < "mt:" < "ns:") is
-	// already sorted (sorting these 88-byte values from random order was a
-	// third of Build's time).
-	var links, netns []Edge
+	// concatenation in ID-prefix order ("l:" < "m:" < "mt:" < "ns:" <
+	// "vf:") is already sorted (sorting these 88-byte values from random
+	// order was a third of Build's time).
+	var links, netns, volumesFrom []Edge
 	members := make([]Edge, 0, nmembers)
 	mounts := make([]Edge, 0, nmounts)
 
@@ -114,6 +114,23 @@ func Build(inv Inventory) Graph {
 			}
 		}
 
+		firstVF := len(volumesFrom)
+		for _, vf := range c.VolumesFrom {
+			donor, ro := parseVolumesFrom(vf)
+			if !byID[donor] {
+				donor = byName[donor]
+			}
+			if donor == "" {
+				continue // removed since: the mounts it gave stay as mount edges
+			}
+			volumesFrom = append(volumesFrom, Edge{
+				ID:   EdgeID("vf:" + c.ID + ">" + donor),
+				Kind: EdgeVolumesFrom, From: cid, To: ContainerNodeID(donor),
+				VolumesFrom: &VolumesFromInfo{ReadOnly: ro},
+			})
+		}
+		sortEdges(volumesFrom[firstVF:])
+
 		firstMount := len(mounts)
 		for _, m := range c.Mounts {
 			var to NodeID
@@ -145,8 +162,8 @@ func Build(inv Inventory) Graph {
 	}
 
 	sortEdges(links)
-	edges := make([]Edge, 0, len(links)+len(members)+len(mounts)+len(netns))
-	edges = append(append(append(append(edges, links...), members...), mounts...), netns...)
+	edges := make([]Edge, 0, len(links)+len(members)+len(mounts)+len(netns)+len(volumesFrom))
+	edges = append(append(append(append(append(edges, links...), members...), mounts...), netns...), volumesFrom...)
 	// Already in order unless one container ID is a prefix of another
 	// (never with real 64-digit IDs): checking is linear, sorting is not.
 	if !slices.IsSortedFunc(edges, compareEdges) {
@@ -154,6 +171,14 @@ func Build(inv Inventory) Graph {
 	}
 	slices.SortFunc(nodes, func(a, b Node) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return Graph{Nodes: nodes, Edges: compactEdges(edges)}
+}
+
+// parseVolumesFrom splits a HostConfig.VolumesFrom entry ("web",
+// "/web", "web:ro", "web:rw", "web:ro,z") into the donor's name or ID and
+// whether the copied mounts are read-only.
+func parseVolumesFrom(s string) (donor string, readOnly bool) {
+	donor, mode, _ := strings.Cut(s, ":")
+	return strings.TrimPrefix(donor, "/"), slices.Contains(strings.Split(mode, ","), "ro")
 }
 
 func compareEdges(a, b Edge) int { return strings.Compare(string(a.ID), string(b.ID)) }

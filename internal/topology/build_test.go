@@ -98,6 +98,19 @@ func netnsEdge(from, donor string) topology.Edge {
 	}
 }
 
+func withVolumesFrom(c topology.Container, from ...string) topology.Container {
+	c.VolumesFrom = from
+	return c
+}
+
+func volumesFromEdge(from, donor string, ro bool) topology.Edge {
+	return topology.Edge{
+		ID:   topology.EdgeID("vf:" + from + ">" + donor),
+		Kind: topology.EdgeVolumesFrom, From: topology.ContainerNodeID(from), To: topology.ContainerNodeID(donor),
+		VolumesFrom: &topology.VolumesFromInfo{ReadOnly: ro},
+	}
+}
+
 func TestBuild(t *testing.T) {
 	var (
 		web, db, api, side = pad("0eb"), pad("db"), pad("a91"), pad("5de")
@@ -278,6 +291,25 @@ func TestBuild(t *testing.T) {
 					nodeWith(containerNode(pad("f"), "gone-id"), func(c *topology.ContainerInfo) { c.NetworkMode = "container:" + pad("dead") }),
 				},
 				Edges: []topology.Edge{netnsEdge(side, web), netnsEdge(api, web)},
+			},
+		},
+		{
+			name: "volumes-from by name and by ID, ro and rw, unknown donors dropped",
+			inv: topology.Inventory{Containers: []topology.Container{
+				running(web, "web"),
+				running(db, "database"),
+				withVolumesFrom(running(side, "by-name"), "web", "/database:ro"),
+				withVolumesFrom(running(api, "by-id"), web+":rw", "gone:ro", pad("dead")),
+			}},
+			want: topology.Graph{
+				Nodes: []topology.Node{
+					containerNode(web, "web"), containerNode(side, "by-name"),
+					containerNode(api, "by-id"), containerNode(db, "database"),
+				},
+				Edges: []topology.Edge{
+					volumesFromEdge(side, web, false), volumesFromEdge(side, db, true),
+					volumesFromEdge(api, web, false),
+				},
 			},
 		},
 		{
@@ -541,9 +573,10 @@ func checkGraph(t *testing.T, g topology.Graph) {
 		}
 	}
 	ends := map[topology.EdgeKind][2]topology.NodeKind{
-		topology.EdgeLink:   {topology.KindContainer, topology.KindContainer},
-		topology.EdgeMember: {topology.KindContainer, topology.KindNetwork},
-		topology.EdgeNetNS:  {topology.KindContainer, topology.KindContainer},
+		topology.EdgeLink:        {topology.KindContainer, topology.KindContainer},
+		topology.EdgeMember:      {topology.KindContainer, topology.KindNetwork},
+		topology.EdgeNetNS:       {topology.KindContainer, topology.KindContainer},
+		topology.EdgeVolumesFrom: {topology.KindContainer, topology.KindContainer},
 	}
 	for _, e := range g.Edges {
 		from, ok := g.Node(e.From)
@@ -564,7 +597,7 @@ func checkGraph(t *testing.T, g topology.Graph) {
 			t.Errorf("edge %q of kind %q joins %v", e.ID, e.Kind, got)
 		}
 		infos := 0
-		for _, set := range []bool{e.Link != nil, e.Member != nil, e.Mount != nil} {
+		for _, set := range []bool{e.Link != nil, e.Member != nil, e.Mount != nil, e.VolumesFrom != nil} {
 			if set {
 				infos++
 			}

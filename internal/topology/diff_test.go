@@ -488,6 +488,12 @@ func TestEdgeEqualSeesEveryField(t *testing.T) {
 		"netns": func() topology.Edge {
 			return topology.Edge{ID: "ns:1>2", Kind: topology.EdgeNetNS, From: "c:1", To: "c:2"}
 		},
+		"volumes-from": func() topology.Edge {
+			return topology.Edge{
+				ID: "vf:1>2", Kind: topology.EdgeVolumesFrom, From: "c:1", To: "c:2",
+				VolumesFrom: &topology.VolumesFromInfo{ReadOnly: true},
+			}
+		},
 	}, topology.Edge.Equal)
 }
 

@@ -45,6 +45,9 @@ const (
 	// EdgeNetNS joins a container in `--network container:X` mode to X:
 	// "ns:<container id>><donor id>".
 	EdgeNetNS EdgeKind = "netns"
+	// EdgeVolumesFrom joins a container created with --volumes-from to its
+	// donor, whose mounts it copied at create: "vf:<container id>><donor id>".
+	EdgeVolumesFrom EdgeKind = "volumes-from"
 )
 
 // Graph is the whole picture. Nodes and Edges are sorted by ID, which Diff
@@ -118,13 +121,14 @@ type BindInfo struct {
 // Edge is one connection between two nodes. At most one of the
 // kind-specific fields is set (netns edges carry none).
 type Edge struct {
-	ID     EdgeID      `json:"id"`
-	Kind   EdgeKind    `json:"kind"`
-	From   NodeID      `json:"from"`
-	To     NodeID      `json:"to"`
-	Link   *LinkInfo   `json:"link,omitempty"`
-	Member *MemberInfo `json:"member,omitempty"`
-	Mount  *MountInfo  `json:"mount,omitempty"`
+	ID          EdgeID           `json:"id"`
+	Kind        EdgeKind         `json:"kind"`
+	From        NodeID           `json:"from"`
+	To          NodeID           `json:"to"`
+	Link        *LinkInfo        `json:"link,omitempty"`
+	Member      *MemberInfo      `json:"member,omitempty"`
+	Mount       *MountInfo       `json:"mount,omitempty"`
+	VolumesFrom *VolumesFromInfo `json:"volumesFrom,omitempty"`
 }
 
 // LinkInfo is what a link edge carries.
@@ -152,6 +156,13 @@ type MountInfo struct {
 	Destination string `json:"destination"`
 	ReadOnly    bool   `json:"readOnly"`
 	Mode        string `json:"mode,omitempty"`
+}
+
+// VolumesFromInfo is what a volumes-from edge carries.
+type VolumesFromInfo struct {
+	// ReadOnly is set for "--volumes-from donor:ro": every copied mount is
+	// read-only in the container, whatever it is in the donor.
+	ReadOnly bool `json:"readOnly"`
 }
 
 // EngineState is what dockmap knows about its connection to the engine.
@@ -259,6 +270,8 @@ func (e Edge) Equal(o Edge) bool {
 		return e.Member != nil && o.Member != nil && e.Member.equal(o.Member)
 	case e.Mount != nil || o.Mount != nil:
 		return e.Mount != nil && o.Mount != nil && *e.Mount == *o.Mount
+	case e.VolumesFrom != nil || o.VolumesFrom != nil:
+		return e.VolumesFrom != nil && o.VolumesFrom != nil && *e.VolumesFrom == *o.VolumesFrom
 	}
 	return true
 }

@@ -29,6 +29,11 @@ type Container struct {
 	NetworkMode string
 	Endpoints   []Endpoint
 	Mounts      []Mount
+	// VolumesFrom holds HostConfig.VolumesFrom as the engine stores it:
+	// the donor's name or ID, with ":ro" or ":rw" when given ("web",
+	// "web:ro"). The list call does not carry it; the adapter reads it from
+	// one inspect per container.
+	VolumesFrom []string
 }
 
 // Port is one exposed or published port.

@@ -290,6 +290,22 @@ func randomInventory(r *rand.Rand, size sceneSize) topology.Inventory {
 		target.Names = append(target.Names, inv.Containers[i].Name+"/"+target.Name)
 		slices.Sort(target.Names)
 	}
+	// --volumes-from, by name or ID, read-only or not; drawn last so that
+	// the rest of a seeded inventory stays what it was.
+	for i := range inv.Containers {
+		if i == 0 || r.IntN(15) != 0 {
+			continue
+		}
+		donor := inv.Containers[r.IntN(i)]
+		ref := donor.Name
+		if r.IntN(2) == 0 {
+			ref = donor.ID
+		}
+		if r.IntN(2) == 0 {
+			ref += ":ro"
+		}
+		inv.Containers[i].VolumesFrom = append(inv.Containers[i].VolumesFrom, ref)
+	}
 	return inv
 }
 

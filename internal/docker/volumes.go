@@ -1,0 +1,116 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// VolumeDetail is what the volumes panel shows of a volume.
+type VolumeDetail struct {
+	Name       string            `json:"name"`
+	Driver     string            `json:"driver"`
+	Mountpoint string            `json:"mountpoint"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	// Scope is "local" or "global" (cluster-wide).
+	Scope string `json:"scope"`
+	// CreatedAt is the engine's timestamp, as it gives it (RFC 3339).
+	CreatedAt string `json:"createdAt,omitempty"`
+}
+
+// VolumeUsage is how much a volume holds and how many containers use it,
+// as the engine's disk-usage call reports it.
+type VolumeUsage struct {
+	// Size is the bytes under the volume's directory, or -1 when the
+	// engine does not measure it (a driver other than local, or a local
+	// volume with driver options, e.g. an NFS mount).
+	Size int64 `json:"size"`
+	// RefCount is the number of containers, running or not, that mount
+	// the volume, or -1 when the engine does not say.
+	RefCount int64 `json:"refCount"`
+}
+
+// InspectVolume returns a volume's details. It returns an error wrapping
+// topology.ErrNotFound if there is no such volume.
+func (c *Client) InspectVolume(ctx context.Context, name string) (VolumeDetail, error) {
+	if err := c.ready(ctx); err != nil {
+		return VolumeDetail{}, err
+	}
+	v, err := c.api.VolumeInspect(ctx, name)
+	if err != nil {
+		return VolumeDetail{}, translate("inspect volume "+name, err)
+	}
+	return VolumeDetail{
+		Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Labels: v.Labels,
+		Scope: v.Scope, CreatedAt: v.CreatedAt,
+	}, nil
+}
+
+// VolumeUsage measures a volume through the engine's disk-usage call,
+// limited to volumes. The engine walks every local volume's directory for
+// it, so it can take seconds on a busy host: call it on request, never on
+// the re-list path, and give it a ctx with a deadline. It returns an error
+// wrapping topology.ErrNotFound if there is no such volume.
+func (c *Client) VolumeUsage(ctx context.Context, name string) (VolumeUsage, error) {
+	if err := c.ready(ctx); err != nil {
+		return VolumeUsage{}, err
+	}
+	du, err := c.api.DiskUsage(ctx, types.DiskUsageOptions{Types: []types.DiskUsageObject{types.VolumeObject}})
+	if err != nil {
+		return VolumeUsage{}, translate("measure volume "+name, err)
+	}
+	for _, v := range du.Volumes {
+		if v == nil || v.Name != name {
+			continue
+		}
+		if v.UsageData == nil {
+			return VolumeUsage{Size: -1, RefCount: -1}, nil
+		}
+		return VolumeUsage{Size: v.UsageData.Size, RefCount: v.UsageData.RefCount}, nil
+	}
+	// The engine leaves out the volumes it does not measure: tell those
+	// apart from a volume that does not exist.
+	if _, err := c.api.VolumeInspect(ctx, name); err != nil {
+		return VolumeUsage{}, translate("measure volume "+name, err)
+	}
+	return VolumeUsage{Size: -1, RefCount: -1}, nil
+}
+
+// CreateNamedVolume creates a local volume labelled ManagedLabel=1 plus
+// labels. The engine answers a create of an existing name with the
+// existing volume, silently, so the name is checked first: an existing
+// name returns an error wrapping topology.ErrConflict, and a name that is
+// not a plain volume name (a path, ":" or "..") one wrapping
+// topology.ErrInvalid.
+func (c *Client) CreateNamedVolume(ctx context.Context, name string, labels map[string]string) error {
+	if err := topology.ValidateName("volume name", name); err != nil {
+		return err
+	}
+	if strings.Contains(name, "..") {
+		return fmt.Errorf("%w: volume name %q contains \"..\"", topology.ErrInvalid, name)
+	}
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	step := "create volume " + name
+	switch _, err := c.api.VolumeInspect(ctx, name); {
+	case err == nil:
+		return fmt.Errorf("%s: %w: a volume named %s already exists", step, topology.ErrConflict, name)
+	case !cerrdefs.IsNotFound(err):
+		return translate(step, err)
+	}
+	all := map[string]string{ManagedLabel: "1"}
+	for k, v := range labels {
+		if k != ManagedLabel {
+			all[k] = v
+		}
+	}
+	_, err := c.api.VolumeCreate(ctx, volume.CreateOptions{Name: name, Driver: "local", Labels: all})
+	return translate(step, err)
+}
