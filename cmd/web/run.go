@@ -21,6 +21,7 @@ import (
 	"github.com/dockmap/dockmap/internal/live"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
+	"github.com/dockmap/dockmap/internal/topology"
 	"github.com/dockmap/dockmap/web"
 )
 
@@ -36,6 +37,7 @@ type config struct {
 	addr         string
 	unsafeExpose bool
 	allowedHosts []string
+	allowBinds   []string
 	dev          bool
 	logLevel     slog.Level
 }
@@ -52,6 +54,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	fs.BoolVar(&cfg.unsafeExpose, unsafeExposeFlag, false,
 		"serve a non-loopback --addr with NO access control: anyone who reaches it is root on this host")
 	hosts := fs.String("allowed-host", getenv("DOCKMAP_ALLOWED_HOSTS"), "comma-separated extra host names accepted in the Host header (env DOCKMAP_ALLOWED_HOSTS)")
+	binds := fs.String("allow-bind", getenv("DOCKMAP_ALLOW_BINDS"), "comma-separated host path prefixes under which containers may get bind mounts (env DOCKMAP_ALLOW_BINDS); none by default, never / or the Docker socket")
 	fs.BoolVar(&cfg.dev, "dev", false, "serve web/static from disk (for editing the page)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -65,6 +68,17 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 			cfg.allowedHosts = append(cfg.allowedHosts, h)
 		}
 	}
+	var prefixes []string
+	for _, p := range strings.Split(*binds, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			prefixes = append(prefixes, p)
+		}
+	}
+	allowBinds, err := topology.ValidateBindPrefixes(prefixes)
+	if err != nil {
+		return cfg, fmt.Errorf("--allow-bind: %w", err)
+	}
+	cfg.allowBinds = allowBinds
 	host, _, err := net.SplitHostPort(cfg.addr)
 	if err != nil {
 		return cfg, fmt.Errorf("--addr %q: %w", cfg.addr, err)
@@ -130,8 +144,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	prober := probe.New(dc, server.ProbePublisher(h))
 	defer prober.Close()
 	handler := server.New(server.Deps{
-		Live: lv, Engine: dc, Linker: dc, Networks: dc, Prober: prober, Publisher: h, Logger: logger, Static: static,
-		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts,
+		Live: lv, Engine: dc, Linker: dc, Networks: dc, Volumes: dc, Prober: prober, Publisher: h, Logger: logger, Static: static,
+		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
 	})
 
 	ln, err := net.Listen("tcp", cfg.addr)

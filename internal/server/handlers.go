@@ -54,9 +54,25 @@ func handleGraphJSON(src LiveSource) echo.HandlerFunc {
 }
 
 // handleContainerPanel serves "GET /panel/container/:id", the side panel of
-// one container (id is its node ID, "c:<full id>", or its full ID).
-func handleContainerPanel(src LiveSource) echo.HandlerFunc {
-	return handlePanel(src, "c:", "container", templates.NewContainerPanelView, templates.ContainerPanel)
+// one container (id is its node ID, "c:<full id>", or its full ID). The
+// Mount form offers host paths only when binds are allowed.
+func handleContainerPanel(src LiveSource, bindsAllowed bool) echo.HandlerFunc {
+	view := func(g topology.Graph, id topology.NodeID) (templates.ContainerPanelView, bool) {
+		v, ok := templates.NewContainerPanelView(g, id)
+		v.BindsAllowed = bindsAllowed
+		return v, ok
+	}
+	return handlePanel(src, "c:", "container", view, templates.ContainerPanel)
+}
+
+// handleVolumePanel serves "GET /panel/volume/:id" ("v:<name>" or the name).
+func handleVolumePanel(src LiveSource) echo.HandlerFunc {
+	return handlePanel(src, "v:", "volume", templates.NewVolumePanelView, templates.VolumePanel)
+}
+
+// handleBindPanel serves "GET /panel/bind/:id" ("b:<host path>").
+func handleBindPanel(src LiveSource) echo.HandlerFunc {
+	return handlePanel(src, "b:", "bind mount", templates.NewBindPanelView, templates.BindPanel)
 }
 
 // handleNetworkPanel serves "GET /panel/network/:id", the side panel of one

@@ -12,7 +12,9 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.GET("/healthz", handleHealthz(d.Live))
 	e.GET("/api/graph", handleGraphJSON(d.Live))
 	e.GET("/live", handleLive(d.Live, d.Logger))
-	e.GET("/panel/container/:id", handleContainerPanel(d.Live))
+	e.GET("/panel/container/:id", handleContainerPanel(d.Live, len(d.AllowBinds) > 0))
+	e.GET("/panel/volume/:id", handleVolumePanel(d.Live))
+	e.GET("/panel/bind/:id", handleBindPanel(d.Live))
 	e.GET("/panel/network/:id", handleNetworkPanel(d.Live))
 	e.GET("/static/*", handleStatic(d.Static))
 	e.GET("/api/images", handleListImages(d.Engine))
@@ -21,6 +23,8 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	e.GET("/api/recreate/leftovers", handleLeftovers(d.Linker))
 	e.GET("/api/networks/:id", handleNetworkDetail(d.Live, d.Networks))
 	e.GET("/api/reach", handleReach(d.Live))
+	e.GET("/api/volumes/:name", handleVolumeDetail(d.Live))
+	e.GET("/api/volumes/:name/usage", handleVolumeUsage(d.Live, d.Volumes))
 
 	// Everything below changes something: POST or DELETE only, same origin
 	// only, JSON bodies only.
@@ -36,7 +40,11 @@ func registerRoutes(e *echo.Echo, d Deps) {
 	m.DELETE("/api/networks/:id", handleRemoveNetwork(d.Live, d.Networks))
 	m.POST("/api/networks/:id/connect", handleConnect(d.Live, d.Networks))
 	m.POST("/api/networks/:id/disconnect", handleDisconnect(d.Live, d.Networks))
-	// Probes exec into containers, so they are actions too.
+	m.POST("/api/volumes", handleCreateVolume(d.Live, d.Volumes))
+	m.DELETE("/api/volumes/:name", handleRemoveVolume(d.Live, d.Volumes))
+	m.POST("/api/containers/:id/mounts", handleAddMount(d.Live, d.Volumes, d.Publisher, d.AllowBinds))
+	// Probes and share tests exec into containers, so they are actions too.
+	m.POST("/api/volumes/:name/share-test", handleShareTest(d.Live, d.Volumes, d.Publisher))
 	m.POST("/api/probes", handleProbes(d.Live, d.Prober))
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound, "no such page") })
 }

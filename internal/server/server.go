@@ -44,6 +44,9 @@ type Deps struct {
 	// Networks creates, inspects and removes networks and attaches
 	// containers to them.
 	Networks Networker
+	// Volumes creates, measures and removes volumes, mounts them into
+	// containers and tests sharing.
+	Volumes Volumes
 	// Prober runs reachability probes.
 	Prober Prober
 	// Publisher sends progress of long jobs to every browser.
@@ -56,6 +59,11 @@ type Deps struct {
 	// AllowedHosts are host names or IPs accepted in the Host header besides
 	// the loopback names (localhost, 127.0.0.1, ::1).
 	AllowedHosts []string
+	// AllowBinds are the host path prefixes under which containers may get
+	// bind mounts (dockmap --allow-bind); none means no binds. New panics
+	// on a prefix topology.ValidateBindPrefixes refuses: run checks them
+	// at start.
+	AllowBinds []string
 }
 
 // bodyLimit caps request bodies; dockmap's JSON requests are tiny.
@@ -63,9 +71,14 @@ const bodyLimit = "64K"
 
 // New returns the HTTP handler for dockmap.
 func New(d Deps) http.Handler {
-	if d.Live == nil || d.Engine == nil || d.Linker == nil || d.Networks == nil || d.Prober == nil || d.Publisher == nil || d.Logger == nil || d.Static == nil {
+	if d.Live == nil || d.Engine == nil || d.Linker == nil || d.Networks == nil || d.Volumes == nil || d.Prober == nil || d.Publisher == nil || d.Logger == nil || d.Static == nil {
 		panic("server.New: nil dependency")
 	}
+	allowBinds, err := topology.ValidateBindPrefixes(d.AllowBinds)
+	if err != nil {
+		panic("server.New: " + err.Error())
+	}
+	d.AllowBinds = allowBinds
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -34,7 +34,7 @@ type testServer struct {
 
 // startServer runs the whole server on the real engine (or on c, when the
 // test wants another engine address) behind httptest.
-func startServer(t testing.TB, c *docker.Client) *testServer {
+func startServer(t testing.TB, c *docker.Client, opts ...func(*server.Deps)) *testServer {
 	t.Helper()
 	h := hub.New(hub.DefaultBuffer)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -47,9 +47,13 @@ func startServer(t testing.TB, c *docker.Client) *testServer {
 		t.Fatal(err)
 	}
 	prober := probe.New(c, server.ProbePublisher(h))
-	srv := httptest.NewServer(server.New(server.Deps{
-		Live: l, Engine: c, Linker: c, Networks: c, Prober: prober, Publisher: h, Logger: log, Static: static, AssetVersion: "test",
-	}))
+	deps := server.Deps{
+		Live: l, Engine: c, Linker: c, Networks: c, Volumes: c, Prober: prober, Publisher: h, Logger: log, Static: static, AssetVersion: "test",
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	srv := httptest.NewServer(server.New(deps))
 	t.Cleanup(func() {
 		prober.Close()
 		h.Close()
@@ -421,5 +425,36 @@ func TestNetworkPanel(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("panel of an unknown network = %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestVolumeAndBindPanels(t *testing.T) {
+	ts, c := startSynced(t)
+	vol := dockertest.CreateVolume(t, c, dockertest.UniqueName(t, "vol"))
+	dir := t.TempDir()
+	ctr := dockertest.RunContainer(t, c,
+		dockertest.WithMount(docker.MountSpec{Type: "volume", Source: vol, Target: "/data"}),
+		dockertest.WithMount(docker.MountSpec{Type: "bind", Source: dir, Target: "/host", ReadOnly: true}))
+	dockertest.WaitFor(t, 10*time.Second, func() (bool, string) {
+		return len(ts.Live.Snapshot().Graph.EdgesOf(topology.ContainerNodeID(ctr))) >= 3, "mounts not in the graph yet"
+	})
+	for path, testid := range map[string]string{
+		"/panel/volume/" + url.PathEscape("v:"+vol): "volume-panel",
+		"/panel/volume/" + url.PathEscape(vol):      "volume-panel",
+		"/panel/bind/" + url.PathEscape("b:"+dir):   "bind-panel",
+	} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := goquery.NewDocumentFromReader(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d (%v), want 200", path, resp.StatusCode, err)
+			continue
+		}
+		if doc.Find("[data-testid=" + testid + "]").Length() != 1 {
+			t.Errorf("GET %s: no %s", path, testid)
+		}
 	}
 }

@@ -3,6 +3,7 @@
 // the keyboard. The features live in their own modules: run.js (run a
 // container), actions.js (start/stop/remove), probes.js, ping-form.js and
 // matrix.js (reachability), links.js (add/remove links, link mode),
+// volumes.js (create/remove volumes, size, share test, mount),
 // jobs.js (Activity), leftovers.js (interrupted re-creates).
 //
 // Globals, for people and for browser tests:
@@ -12,7 +13,7 @@
 
 import { createGraph, renderSnapshot, applyDelta, filterByName, focusEdges, fitGraph } from './graph.js';
 import { startLive } from './live.js';
-import { initPanel, openPanel, refreshPanel, clearPanel, showRemoved, selectedContainer } from './panel.js';
+import { initPanel, openPanel, refreshPanel, clearPanel, showRemoved, selectedContainer, kindOf } from './panel.js';
 import { addEvent } from './feed.js';
 import { anyDialogOpen } from './dialogs.js';
 import { errorText } from './api.js';
@@ -37,6 +38,7 @@ import { initLinks, setLinkMode, linkModeOn, onLinkMode } from './links.js';
 import { initLeftovers, refreshLeftovers } from './leftovers.js';
 import { initTooltip } from './tooltip.js';
 import { initNetworks, openNetworkDialog } from './networks.js';
+import { initVolumes, openVolumeDialog, addShare } from './volumes.js';
 import { invalidateReach, onReachChanged, prediction, verdict, predictionText } from './reach.js';
 import { h } from './dom.js';
 
@@ -138,8 +140,8 @@ function setLiveStatus(s) {
   graphEl.classList.toggle('stale', s === 'reconnecting');
 }
 
-// select shows node (a Cytoscape node) as the selection; containers open
-// the panel, other nodes only highlight their edges.
+// select shows node (a Cytoscape node) as the selection; containers,
+// networks, volumes and host paths open the panel.
 function select(node) {
   cy.elements(':selected').not(node).unselect();
   node.select();
@@ -147,9 +149,12 @@ function select(node) {
   showInPanel(node);
 }
 
-// showInPanel opens the panel for node if it is a container, or empties it.
+// panelKinds are the node classes that have a panel.
+const panelKinds = ['container', 'network', 'volume', 'bind'];
+
+// showInPanel opens the panel for node if it has one, or empties it.
 function showInPanel(node) {
-  if (node && node.nonempty() && (node.hasClass('container') || node.hasClass('network'))) {
+  if (node && node.nonempty() && panelKinds.some((k) => node.hasClass(k))) {
     state.selected = node.id();
     selectedName = node.data('name') || null;
     openPanel(node.id());
@@ -223,10 +228,10 @@ function afterChange({ touched }) {
   invalidateReach();
   const sel = selectedContainer();
   if (sel !== null && touched.has(sel)) {
-    if (cy.getElementById(sel).empty() && sel.startsWith('n:')) {
+    if (cy.getElementById(sel).empty() && kindOf(sel) !== 'container') {
       state.selected = null;
       selectedName = null;
-      showRemoved('network');
+      showRemoved(kindOf(sel) === 'bind' ? 'bind mount' : kindOf(sel));
     } else if (cy.getElementById(sel).empty()) {
       // Re-created (same name, new ID): follow it; else say it is gone.
       const again = selectedName ? cy.nodes('node.container').filter((n) => n.data('name') === selectedName).first() : cy.collection();
@@ -260,12 +265,14 @@ startLive({
   },
   onProgress: addProgress,
   onProbe: addResult,
+  onShare: addShare,
   onDelta(msg) {
     afterChange(applyDelta(cy, msg));
   },
   onEvent(ev) {
     addEvent(feedList, ev, containerName);
     if (ev.type === 'network' && (ev.action === 'connect' || ev.action === 'disconnect')) flashMembership(ev);
+    if (ev.type === 'volume' && (ev.action === 'mount' || ev.action === 'unmount')) flashMount(ev);
   },
   onEngine: setEngine,
   onStatus: setLiveStatus,
@@ -290,6 +297,21 @@ function flashMembership(ev) {
     const ends = cy.getElementById(`c:${cid}`).union(cy.getElementById(`n:${ev.id}`));
     const edge = cy.getElementById(`m:${cid}@${ev.id}`);
     const eles = edge.nonempty() ? edge.union(ends) : ends;
+    eles.addClass('flash');
+    setTimeout(() => eles.removeClass('flash'), 1500);
+  }, 250);
+}
+
+// flashMount highlights the mount edge of a volume mount or unmount event
+// (once the delta has drawn it), or the two ends.
+function flashMount(ev) {
+  const cid = (ev.attributes || {}).container;
+  if (!cid || !ev.id) return;
+  setTimeout(() => {
+    const vol = cy.getElementById(`v:${ev.id}`);
+    const c = cy.getElementById(`c:${cid}`);
+    const edges = c.edgesWith(vol);
+    const eles = edges.nonempty() ? edges.union(vol).union(c) : vol.union(c);
     eles.addClass('flash');
     setTimeout(() => eles.removeClass('flash'), 1500);
   }, 250);
@@ -339,11 +361,20 @@ function describe(ele) {
     if (ele.hasClass('member')) return [{ text: ends, cls: 'tip-title' }, { text: d.label ? `IP ${d.label}` : 'no IP (not running)' }];
     if (ele.hasClass('mount')) return [{ text: ends, cls: 'tip-title' }, { text: `mounted at ${d.label}` }];
     if (ele.hasClass('netns')) return [{ text: ends, cls: 'tip-title' }, { text: 'shares its network stack' }];
+    if (ele.hasClass('volumes-from')) {
+      return [{ text: ends, cls: 'tip-title' }, { text: `mounts every volume of ${ele.target().data('name') || 'the donor'}${ele.hasClass('ro') ? ', read-only' : ''} (--volumes-from)` }];
+    }
     return null;
+  }
+  if (ele.hasClass('volume')) {
+    const v = ele.data('volume') || {};
+    const users = ele.connectedEdges('edge.mount').length;
+    return [{ text: v.anonymous ? `anonymous volume ${String(v.name || '').slice(0, 12)}` : `volume ${v.name || ele.data('label')}`, cls: 'tip-title' }, { text: `${v.driver || 'local'} · ${users} mount${users === 1 ? '' : 's'}` }];
   }
   if (!ele.hasClass('container')) return null;
   const c = ele.data('container') || {};
   const lines = [{ text: c.name || ele.data('label'), cls: 'tip-title' }, { text: `${c.state || ''} · ${c.image || ''}` }];
+  if ((c.tmpfs || []).length) lines.push({ text: `tmpfs: ${c.tmpfs.join(', ')}` });
   ele.connectedEdges('edge.member').forEach((e) => {
     const m = e.data('member') || {};
     lines.push({ text: `${m.networkName || 'network'}: ${m.ip || 'no IP'}` });
@@ -496,7 +527,9 @@ if (!readOnly) {
       await pingMatrix(ids, 'both');
     },
   });
+  initVolumes(cy, panelEl, { toast, selectNode: selectNodeWhenPresent, mounted: (id) => selectWhenPresent(id) });
   btn('network-open')?.addEventListener('click', openNetworkDialog);
+  btn('volume-open')?.addEventListener('click', openVolumeDialog);
   btn('run-open')?.addEventListener('click', openRun);
   btn('link-mode')?.addEventListener('click', () => setLinkMode(!linkModeOn()));
   btn('ping-selection')?.addEventListener('click', pingSelection);
@@ -559,6 +592,11 @@ document.addEventListener('keydown', (ev) => {
       if (!operator) return;
       ev.preventDefault(); // or the key would be typed into the dialog
       openNetworkDialog();
+      break;
+    case 'v':
+      if (!operator) return;
+      ev.preventDefault(); // or the key would be typed into the dialog
+      openVolumeDialog();
       break;
     case 'l':
       if (!operator) return;

@@ -33,18 +33,43 @@ export function formatEvent(ev) {
   return [clock(ev.time), ev.type, ev.action, eventName(ev)].filter(Boolean).join(' ');
 }
 
-// sentence says a network connect or disconnect as a sentence ("web
-// joined appnet", "database left appnet"), or returns "" for any other
-// event. containerName(id) names a container from the graph.
+// sentence says a network or volume event as a sentence ("web joined
+// appnet", "database left appnet", "web mounted shared-data at /data",
+// "volume shared-data created"), or returns "" for any other event.
+// containerName(id) names a container from the graph.
 export function sentence(ev, containerName = () => '') {
-  if (ev.type !== 'network') return '';
-  const verb = { connect: 'joined', disconnect: 'left' }[ev.action];
-  if (!verb) return '';
   const attrs = ev.attributes || {};
   const cid = String(attrs.container || '');
   const who = (cid && containerName(cid)) || (cid ? cid.slice(0, 12) : 'a container');
+  if (ev.type === 'volume') return volumeSentence(ev, attrs, who);
+  if (ev.type !== 'network') return '';
+  const verb = { connect: 'joined', disconnect: 'left' }[ev.action];
+  if (!verb) return '';
   const net = ev.name || attrs.name || (ev.id ? String(ev.id).slice(0, 12) : 'a network');
   return `${who} ${verb} ${net}`;
+}
+
+// volumeSentence is sentence for a volume event. An anonymous volume's
+// 64-digit name is cut to 12.
+function volumeSentence(ev, attrs, who) {
+  let vol = String(ev.name || attrs.name || ev.id || '');
+  if (/^[0-9a-f]{64}$/.test(vol)) vol = `${vol.slice(0, 12)} (anonymous)`;
+  vol = vol || 'a volume';
+  switch (ev.action) {
+    case 'create':
+      return `volume ${vol} created`;
+    case 'destroy':
+      return `volume ${vol} removed`;
+    case 'mount': {
+      const at = attrs.destination ? ` at ${attrs.destination}` : '';
+      const ro = attrs['read/write'] === 'false' ? ' read-only' : '';
+      return `${who} mounted ${vol}${at}${ro}`;
+    }
+    case 'unmount':
+      return `${who} unmounted ${vol}`;
+    default:
+      return '';
+  }
 }
 
 // addEvent prepends ev to the list element and trims the list.
@@ -69,7 +94,7 @@ export function addEvent(list, ev, containerName) {
     span.className = 'ev-sentence';
     span.dataset.testid = 'event-sentence';
     span.textContent = said;
-    li.dataset.kind = `network-${ev.action}`;
+    li.dataset.kind = `${ev.type}-${ev.action}`;
     li.append(' ', span);
   }
   for (const [cls, text] of said ? [] : [['ev-type', ev.type], ['ev-action', ev.action], ['ev-name', eventName(ev)]]) {

@@ -45,6 +45,9 @@ const colours = {
   link: '#7b1fa2',
   mount: '#a66f00',
   netns: '#37474f',
+  volumesFrom: '#00838f',
+  shareOK: '#2e7d32',
+  shareFail: '#c62828',
   text: '#1b1f23',
   selected: '#ff9800',
   flash: '#ffe100',
@@ -120,6 +123,8 @@ const stylesheet = [
       'font-weight': 'normal',
     },
   },
+  // A tmpfs mount (memory, gone with the container): a double ring.
+  { selector: 'node.container.tmpfs', style: { 'border-style': 'double', 'border-width': 7 } },
   { selector: 'node.container.unhealthy', style: { 'border-color': colours.unhealthy, 'border-width': 7 } },
   { selector: 'node.container.health-starting', style: { 'border-color': colours.starting, 'border-width': 5 } },
   {
@@ -247,6 +252,26 @@ const stylesheet = [
       'target-arrow-color': colours.netns,
     },
   },
+  // --volumes-from: from the container that borrows to the donor, teal,
+  // dash-dotted, with the donor's volumes behind the arrow.
+  {
+    selector: 'edge.volumes-from',
+    style: {
+      label: 'data(label)',
+      width: 4,
+      'line-color': colours.volumesFrom,
+      'line-style': 'dashed',
+      'line-dash-pattern': [12, 4, 2, 4],
+      'target-arrow-shape': 'triangle-tee',
+      'target-arrow-color': colours.volumesFrom,
+      'arrow-scale': 1.4,
+      color: '#004d52',
+      'font-weight': 'bold',
+    },
+  },
+  // Test sharing (volumes.js): the mounts that proved sharing, or not.
+  { selector: 'edge.mount.share-ok', style: { 'line-color': colours.shareOK, width: 6, 'z-index': 15 } },
+  { selector: 'edge.mount.share-fail', style: { 'line-color': colours.shareFail, width: 6, 'z-index': 15 } },
   { selector: 'edge:selected', style: { 'underlay-color': colours.selected, 'underlay-opacity': 0.4, 'underlay-padding': 4 } },
   // Probe results (probes.js): a thin dashed arrow from the container that
   // pinged to the one it pinged, green or red, with the failure kinds.
@@ -370,6 +395,11 @@ function nodeElement(n) {
     classes.push(c.state === 'running' ? 'running' : 'stopped');
     if (c.health === 'unhealthy') classes.push('unhealthy');
     if (c.health === 'starting') classes.push('health-starting');
+    // A tmpfs mount has no node of its own: the container wears it.
+    if ((c.tmpfs || []).length) {
+      classes.push('tmpfs');
+      data.label = `${data.label} · tmpfs`;
+    }
   } else if (n.kind === 'network' && n.network) {
     const net = n.network;
     data.name = net.name;
@@ -424,6 +454,10 @@ function edgeElement(e) {
     if (e.mount.readOnly) classes.push('ro');
   } else if (e.kind === 'netns') {
     data.label = 'netns';
+  } else if (e.kind === 'volumes-from') {
+    const ro = !!(e.volumesFrom && e.volumesFrom.readOnly);
+    data.label = ro ? 'volumes-from (ro)' : 'volumes-from';
+    if (ro) classes.push('ro');
   }
   return { group: 'edges', data, classes };
 }
@@ -447,7 +481,7 @@ function upsert(cy, json, raw) {
     if (stale.length) existing.removeData(stale.join(' '));
     existing.data(json.data);
     // classes() replaces the list: keep the transient UI classes.
-    const keep = ['focus', 'hover', 'faded'].filter((c) => existing.hasClass(c));
+    const keep = ['focus', 'hover', 'faded', 'share-ok', 'share-fail'].filter((c) => existing.hasClass(c));
     existing.classes(json.classes.concat(keep));
     existing.scratch(scratchKey, { raw });
     return { ele: existing, isNew: false };
@@ -700,7 +734,7 @@ function anchorRank(n, edge, m) {
   if (n.hasClass('container')) {
     if (m.hasClass('network')) return 0;
     if (edge.hasClass('link')) return 1;
-    if (edge.hasClass('netns')) return 2;
+    if (edge.hasClass('netns') || edge.hasClass('volumes-from')) return 2;
     if (m.hasClass('container')) return 3;
     return 4; // volume or bind
   }

@@ -13,7 +13,8 @@
 
 import { api, errorText } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
-import { field, h, showText } from './dom.js';
+import { showText } from './dom.js';
+import { addStep, claimJob, failedStep, showRecreatePreview } from './recreate.js';
 import { onJob } from './jobs.js';
 import { panelContainer } from './panel.js';
 
@@ -149,8 +150,6 @@ function planFailed(mine, text) {
   showText($('#link-error'), text);
 }
 
-const kindText = { A: 'added', C: 'changed', D: 'deleted', 0: 'changed', 1: 'added', 2: 'deleted' };
-
 function showPlan(mine) {
   const plan = mine.plan;
   const recreate = plan.method === 'recreate';
@@ -163,36 +162,7 @@ function showPlan(mine) {
   method.dataset.method = plan.method || '';
   $('#link-message').textContent = plan.message || '';
   $('#link-recreate').hidden = !recreate;
-  if (recreate) {
-    const p = plan.preview || {};
-    const files = field(p, 'lostFiles', 'LostFiles') || [];
-    const lost = files.map((f) => {
-      const kind = field(f, 'kind', 'Kind') || '';
-      return h(
-        'li',
-        { dataset: { testid: 'lost-file' } },
-        h('span', { className: 'kind', text: kindText[kind] || kind }),
-        ' ',
-        h('code', { text: field(f, 'path', 'Path') || '' }),
-      );
-    });
-    if (!files.length) lost.push(h('li', { className: 'none', dataset: { testid: 'no-lost-files' }, text: 'no files changed outside volumes' }));
-    if (field(p, 'truncated', 'Truncated')) lost.push(h('li', { className: 'none', text: '… and more' }));
-    $('#link-lost').replaceChildren(...lost);
-    const peerName = (x) => (typeof x === 'string' ? x : field(x, 'name', 'Name') || field(x, 'id', 'ID') || '?');
-    const from = field(p, 'linkedFrom', 'LinkedFrom') || [];
-    $('#link-dependents').hidden = from.length === 0;
-    $('#link-linked-from').replaceChildren(
-      ...from.map((l) =>
-        h('li', { dataset: { testid: 'linked-from' } }, h('strong', { text: peerName(l) }), ` reaches it as ${field(l, 'alias', 'Alias') || '?'}: that link breaks`),
-      ),
-    );
-    const users = field(p, 'netnsUsers', 'NetNSUsers') || [];
-    $('#link-netns').hidden = users.length === 0;
-    $('#link-netns-users').replaceChildren(
-      ...users.map((u) => h('li', { dataset: { testid: 'netns-user-broken' } }, h('strong', { text: peerName(u) }), ' shares its network stack: it loses its network')),
-    );
-  }
+  if (recreate) showRecreatePreview(dlg, 'link', plan.preview);
   const ok = $('#link-confirm');
   ok.textContent = recreate ? `Re-create ${mine.from.name} and link` : 'Add the alias';
   ok.disabled = false;
@@ -245,9 +215,7 @@ async function confirmLink() {
     }
     setState('failed');
     ok.hidden = true;
-    const failed = $('#link-steps').querySelector('li.failed');
-    const step = failed ? ` (step: ${failed.dataset.step})` : '';
-    showText($('#link-error'), `${errorText(err)}${step}`);
+    showText($('#link-error'), `${errorText(err)}${failedStep($('#link-steps'))}`);
   }
 }
 
@@ -256,34 +224,10 @@ async function confirmLink() {
 // after Confirm is taken if the name differs.
 function followJob(msg) {
   const mine = current;
-  if (!mine || !mine.submitted) return;
-  const job = String(msg.job || '');
-  if (mine.job === null) {
-    const expected = `link ${mine.from.name} → ${mine.to.name} as ${mine.alias}`;
-    if (job !== expected && !(job.startsWith('link ') && job.includes(mine.from.name))) return;
-    mine.job = job;
-  }
-  if (job !== mine.job) return;
-  addStep(msg);
-}
-
-// addStep shows one progress message: "stop: running" then "stop: done"
-// are one step, "stop", whose state changes.
-function addStep(msg) {
-  const list = $('#link-steps');
-  const status = String(msg.status || '');
-  const i = status.indexOf(': ');
-  const step = i > 0 ? status.slice(0, i) : status;
-  const state = i > 0 ? status.slice(i + 2) : '';
-  let li = [...list.children].find((c) => c.dataset.step === step);
-  if (!li) {
-    li = h('li', { dataset: { testid: 'link-step', step } });
-    list.append(li);
-  }
-  const failed = msg.failed || /fail/i.test(state);
-  li.className = failed ? 'failed' : /done|ok/i.test(state) || msg.done ? 'done' : 'running';
-  li.dataset.state = li.className;
-  li.textContent = msg.detail ? `${status} · ${msg.detail}` : status;
+  if (!mine) return;
+  const expected = `link ${mine.from.name} → ${mine.to.name} as ${mine.alias}`;
+  const accept = (job) => job === expected || (job.startsWith('link ') && job.includes(mine.from.name));
+  if (claimJob(mine, msg.job, accept)) addStep($('#link-steps'), msg, 'link-step');
 }
 
 // ---- link mode: drag from a container onto another ----

@@ -27,6 +27,7 @@ export function liveURL(loc = window.location) {
 // startLive connects and keeps reconnecting until stop() is called.
 // handlers: onSnapshot(msg), onDelta(msg), onEvent(event), onEngine(state),
 // onProgress(msg) (a step of a long job), onProbe(result),
+// onShare(msg) (one share-test result: {volume, result}),
 // onStatus('connecting' | 'live' | 'reconnecting'), onSeq(lastSeq).
 // A handler that throws is treated like a gap: the picture may be wrong,
 // so we start over from a snapshot rather than drift.
@@ -109,6 +110,9 @@ export function startLive(handlers, url = liveURL()) {
         break;
       case 'probe':
         handlers.onProbe && handlers.onProbe(msg.result);
+        break;
+      case 'share':
+        handlers.onShare && handlers.onShare(msg);
         break;
       default:
         // Newer servers may send more; not an error.

@@ -43,6 +43,20 @@ export function panelNetwork() {
   return { nodeID: art.dataset.id, id: art.dataset.networkId, name: art.dataset.name };
 }
 
+// panelVolume describes the volume in the panel: {nodeID, name, inUse},
+// or null.
+export function panelVolume() {
+  const art = panel && panel.querySelector('[data-testid=volume-panel]');
+  if (!art) return null;
+  return { nodeID: art.dataset.id, name: art.dataset.name, inUse: art.dataset.inUse === 'yes' };
+}
+
+// shownNodeID is the node ID of what the panel's fragment shows, or null.
+function shownNodeID() {
+  const art = panel && panel.querySelector('[data-testid=container-panel], [data-testid=network-panel], [data-testid=volume-panel], [data-testid=bind-panel]');
+  return art ? art.dataset.id : null;
+}
+
 // selectedContainer is the node ID shown in the panel (a container or a
 // network), or null.
 export function selectedContainer() {
@@ -70,7 +84,7 @@ export function clearPanel() {
   selectedID = null;
   request++;
   clearTimeout(refreshTimer);
-  message('panel-empty', 'Click a container or a network to see its details');
+  message('panel-empty', 'Click a container, a network or a volume to see its details');
 }
 
 // showRemoved says the shown container (or network) is gone.
@@ -81,10 +95,16 @@ export function showRemoved(what = 'container') {
   message('panel-removed', `${what} removed`);
 }
 
-// panelURL is the fragment of node ID id: a network's or a container's.
+// kindOf names what node ID id is by its prefix: n: network, v: volume,
+// b: bind (host path), c: container.
+export function kindOf(id) {
+  return { n: 'network', v: 'volume', b: 'bind' }[String(id).slice(0, 1)] || 'container';
+}
+
+// panelURL is the fragment of node ID id: a network's, a volume's, a host
+// path's or a container's.
 function panelURL(id) {
-  const kind = String(id).startsWith('n:') ? 'network' : 'container';
-  return `/panel/${kind}/${encodeURIComponent(id)}`;
+  return `/panel/${kindOf(id)}/${encodeURIComponent(id)}`;
 }
 
 // message replaces the panel's content with one line of text.
@@ -116,7 +136,7 @@ async function load(id) {
   }
   if (mine !== request) return; // the user picked another container meanwhile
   if (res.status === 404) {
-    showRemoved(String(id).startsWith('n:') ? 'network' : 'container');
+    showRemoved(kindOf(id) === 'bind' ? 'bind mount' : kindOf(id));
     return;
   }
   const type = res.headers.get('Content-Type') || '';
@@ -130,7 +150,7 @@ async function load(id) {
   // Deltas touch a container for many reasons (a neighbour joined its
   // network): a refresh that changes nothing leaves the panel alone, with
   // what the user was typing.
-  if (html === lastHTML && (panelContainer() || panelNetwork())?.nodeID === id) return;
+  if (html === lastHTML && shownNodeID() === id) return;
   const kept = keepForm(id);
   // Server-rendered, templ-escaped fragment: the only innerHTML of the page.
   panel.innerHTML = html;
@@ -151,8 +171,7 @@ async function load(id) {
 // (and the focused one), when the panel is about to show the same
 // container again, so a refresh does not undo what the user chose.
 function keepForm(id) {
-  const cur = panelContainer() || panelNetwork();
-  if (!cur || cur.nodeID !== id) return null;
+  if (shownNodeID() !== id) return null;
   const fields = [];
   panel.querySelectorAll('[data-keep]').forEach((el) => {
     fields.push({ key: el.dataset.keep, value: el.value, checked: el.checked, type: el.type, touched: el.dataset.touched });

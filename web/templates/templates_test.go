@@ -446,6 +446,8 @@ func TestNewContainerPanelView(t *testing.T) {
 		// database is only on the default bridge: appnet is on offer.
 		CanJoin:  true,
 		Joinable: []templates.NetworkChoice{{NodeID: topology.NetworkNodeID(appnetID), ID: appnetID, Name: "appnet"}},
+		// The named volume is on offer to mount; the anonymous one is not.
+		Volumes: []templates.VolumeChoice{{NodeID: topology.VolumeNodeID("data"), Name: "data"}},
 	}
 	if diff := cmp.Diff(want, v); diff != "" {
 		t.Errorf("NewContainerPanelView mismatch (-want +got):\n%s", diff)
@@ -488,7 +490,7 @@ func TestTopologyPage(t *testing.T) {
 	if got, want := testText(doc.Selection, "engine-badge"), "connected · Docker 20.10.24"; got != want {
 		t.Errorf("engine-badge = %q, want %q", got, want)
 	}
-	if got, want := testText(doc.Selection, "panel-empty"), "Click a container or a network to see its details"; got != want {
+	if got, want := testText(doc.Selection, "panel-empty"), "Click a container, a network or a volume to see its details"; got != want {
 		t.Errorf("panel-empty = %q, want %q", got, want)
 	}
 	if got, want := doc.Find("#graph").AttrOr("data-testid", ""), "graph"; got != want {
@@ -600,7 +602,7 @@ func TestLegend(t *testing.T) {
 	want := []string{
 		"container running", "container stopped", "unhealthy", "network", "default bridge",
 		"volume", "anonymous volume", "bind mount", "link → alias", "membership (IP)",
-		"mount rw", "mount ro", "netns (shared)",
+		"mount rw", "mount ro", "netns (shared)", "volumes-from → donor", "tmpfs mount (double ring)",
 	}
 	if diff := cmp.Diff(want, texts(doc.Find(`[data-testid="legend"] li`))); diff != "" {
 		t.Errorf("legend mismatch (-want +got):\n%s", diff)

@@ -145,6 +145,14 @@ func TopologyPage(v PageView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
+				templ_7745c5c3_Err = VolumeDialog().Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = MountDialog().Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
 			}
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " ")
 			if templ_7745c5c3_Err != nil {
@@ -217,7 +225,7 @@ func EngineBadge(e topology.EngineState) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.FormatBool(e.Connected)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 89, Col: 50}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 91, Col: 50}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 			if templ_7745c5c3_Err != nil {
@@ -235,7 +243,7 @@ func EngineBadge(e topology.EngineState) templ.Component {
 				var templ_7745c5c3_Var8 string
 				templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(e.Host).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 91, Col: 17}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 93, Col: 17}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 				if templ_7745c5c3_Err != nil {
@@ -263,7 +271,7 @@ func EngineBadge(e topology.EngineState) templ.Component {
 		var templ_7745c5c3_Var9 string
 		templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(engineText(e))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 93, Col: 17}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 95, Col: 17}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 		if templ_7745c5c3_Err != nil {
@@ -295,7 +303,7 @@ func PanelEmpty() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p class=\"panel-empty\" data-testid=\"panel-empty\">Click a container or a network to see its details</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p class=\"panel-empty\" data-testid=\"panel-empty\">Click a container, a network or a volume to see its details</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -380,6 +388,14 @@ func Legend() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
+		templ_7745c5c3_Err = legendItem("edge-volumes-from", "volumes-from → donor").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = legendItem("tmpfs", "tmpfs mount (double ring)").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</ul><p class=\"legend-note\" data-testid=\"legend-note\"><span class=\"swatch swatch-network-colours\" aria-hidden=\"true\"></span> network, membership: colour per network</p></details>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
@@ -412,7 +428,7 @@ func legendItem(kind string, text string) templ.Component {
 		var templ_7745c5c3_Var13 string
 		templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression("legend-" + kind).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 131, Col: 35}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 135, Col: 35}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 		if templ_7745c5c3_Err != nil {
@@ -465,7 +481,7 @@ func legendItem(kind string, text string) templ.Component {
 		var templ_7745c5c3_Var16 string
 		templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(text)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 131, Col: 113}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 135, Col: 113}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 		if templ_7745c5c3_Err != nil {
@@ -498,7 +514,7 @@ func toolbar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<div class=\"toolbar\" role=\"toolbar\" aria-label=\"Actions\"><button type=\"button\" id=\"run-open\" data-testid=\"run-open\" title=\"Run a container (r)\">Run… <kbd>r</kbd></button> <button type=\"button\" id=\"network-open\" data-testid=\"network-open\" title=\"Create a network (n)\">Network… <kbd>n</kbd></button> <button type=\"button\" id=\"link-mode\" data-testid=\"link-mode\" aria-pressed=\"false\" title=\"Link mode: drag from a container onto another to link them (l)\">Link <kbd>l</kbd></button> <button type=\"button\" id=\"ping-selection\" data-testid=\"ping-selection\" data-count=\"0\" title=\"Ping between the selected containers; one selected: its neighbours (p). Shift+click or Shift+drag to select several.\">Ping <span id=\"selection-count\" class=\"count\" data-testid=\"selection-count\"></span> <kbd>p</kbd></button> <button type=\"button\" id=\"watch-toggle\" data-testid=\"watch-toggle\" aria-pressed=\"false\" title=\"Re-ping the selection every 5 seconds until stopped (w)\">Watch <kbd>w</kbd></button> <button type=\"button\" id=\"matrix-toggle\" data-testid=\"matrix-toggle\" aria-pressed=\"false\" title=\"Reachability matrix (m)\">Matrix <kbd>m</kbd></button></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<div class=\"toolbar\" role=\"toolbar\" aria-label=\"Actions\"><button type=\"button\" id=\"run-open\" data-testid=\"run-open\" title=\"Run a container (r)\">Run… <kbd>r</kbd></button> <button type=\"button\" id=\"network-open\" data-testid=\"network-open\" title=\"Create a network (n)\">Network… <kbd>n</kbd></button> <button type=\"button\" id=\"volume-open\" data-testid=\"volume-open\" title=\"Create a volume (v)\">Volume… <kbd>v</kbd></button> <button type=\"button\" id=\"link-mode\" data-testid=\"link-mode\" aria-pressed=\"false\" title=\"Link mode: drag from a container onto another to link them (l)\">Link <kbd>l</kbd></button> <button type=\"button\" id=\"ping-selection\" data-testid=\"ping-selection\" data-count=\"0\" title=\"Ping between the selected containers; one selected: its neighbours (p). Shift+click or Shift+drag to select several.\">Ping <span id=\"selection-count\" class=\"count\" data-testid=\"selection-count\"></span> <kbd>p</kbd></button> <button type=\"button\" id=\"watch-toggle\" data-testid=\"watch-toggle\" aria-pressed=\"false\" title=\"Re-ping the selection every 5 seconds until stopped (w)\">Watch <kbd>w</kbd></button> <button type=\"button\" id=\"matrix-toggle\" data-testid=\"matrix-toggle\" aria-pressed=\"false\" title=\"Reachability matrix (m)\">Matrix <kbd>m</kbd></button></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -63,6 +63,16 @@ type ContainerPanelView struct {
 	// host, none and container: network mode (the engine refuses).
 	Joinable []NetworkChoice
 	CanJoin  bool
+	// Volumes are the named volumes of the graph, for the "Mount…" form;
+	// VolumesFrom are the containers whose volumes this one mounts
+	// (--volumes-from), and VolumesTo those that mount this one's.
+	Volumes     []VolumeChoice
+	VolumesFrom []PeerView
+	VolumesTo   []PeerView
+	// BindsAllowed offers a host path in the "Mount…" form. The panel
+	// handler sets it when dockmap was started with allowed bind paths;
+	// the server checks every path anyway.
+	BindsAllowed bool
 }
 
 // Running reports whether the container is up.
@@ -212,6 +222,12 @@ func NewContainerPanelView(g topology.Graph, id topology.NodeID) (ContainerPanel
 			if e.To == id {
 				v.LinksIn = append(v.LinksIn, LinkView{Alias: e.Link.Alias, Peer: peer(g, e.From)})
 			}
+		case topology.EdgeVolumesFrom:
+			if e.From == id {
+				v.VolumesFrom = append(v.VolumesFrom, peer(g, e.To))
+			} else {
+				v.VolumesTo = append(v.VolumesTo, peer(g, e.From))
+			}
 		case topology.EdgeNetNS:
 			if e.From == id {
 				p := peer(g, e.To)
@@ -250,6 +266,10 @@ func NewContainerPanelView(g topology.Graph, id topology.NodeID) (ContainerPanel
 	})
 	v.CanJoin = canJoinNetworks(c)
 	v.Joinable = joinableNetworks(g, c, v.Networks)
+	v.Volumes = namedVolumes(g)
+	byName := func(a, b PeerView) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortFunc(v.VolumesFrom, byName)
+	slices.SortFunc(v.VolumesTo, byName)
 	return v, true
 }
 

@@ -1,0 +1,484 @@
+// volumes.js runs everything about volumes the page can change or ask:
+// the "Create a volume" dialog (templates.VolumeDialog, key v), the
+// volume panel's buttons (Size, Test sharing, Remove…), and the container
+// panel's "Mount…" form with its confirm (templates.MountDialog), all
+// through the JSON API:
+//
+//   POST   /api/volumes {name, labels}
+//   DELETE /api/volumes/{name}?confirm={name}
+//   GET    /api/volumes/{name}/usage           → {size, refCount} (slow)
+//   POST   /api/volumes/{name}/share-test      → {results: [...]}, each
+//          result also streamed live as {type: "share", volume, result}
+//   GET    /api/containers/{id}/recreate-preview first, for the same
+//          "what will be lost" confirm as a link (recreate.js); then
+//   POST   /api/containers/{id}/mounts {volume | volumesFrom | bind,
+//          target, readOnly, confirm: true}, steps from the "progress"
+//          messages.
+//
+// The graph changes by itself through the live deltas. What only the page
+// holds (a measured size, share-test rows) is kept per volume and put back
+// whenever the panel is re-rendered.
+
+import { api, errorText } from './api.js';
+import { confirmAction, openDialog } from './dialogs.js';
+import { h, showText, shortID } from './dom.js';
+import { onJob } from './jobs.js';
+import { onPanelLoad, panelContainer, panelVolume } from './panel.js';
+import { addStep, claimJob, failedStep, showRecreatePreview } from './recreate.js';
+
+let cy = null;
+let hooks = { toast: () => {}, selectNode: () => {}, mounted: () => {} };
+
+// usage holds per volume name {state: measuring|done|failed, text}.
+const usage = new Map();
+// shares holds per volume name {running, rows: Map(key → result), error}.
+const shares = new Map();
+
+// initVolumes wires the dialogs and the panel (the #panel element).
+// opts: toast(text, kind), selectNode(nodeID), mounted(containerID) after
+// a mount re-created a container.
+export function initVolumes(cyInstance, panel, opts = {}) {
+  cy = cyInstance;
+  hooks = { ...hooks, ...opts };
+  const dlg = document.getElementById('volume-dialog');
+  if (dlg) dlg.querySelector('form').addEventListener('submit', (ev) => createVolume(ev, dlg));
+  panel.addEventListener('click', (ev) => {
+    const btn = ev.target instanceof Element ? ev.target.closest('button[data-action]') : null;
+    if (!btn || !panel.contains(btn)) return;
+    const handler = { 'volume-size': measure, 'share-test': shareTest, 'remove-volume': removeVolume }[btn.dataset.action];
+    if (!handler) return;
+    ev.preventDefault();
+    handler(btn, panel);
+  });
+  panel.addEventListener('submit', (ev) => {
+    const form = ev.target;
+    if (!(form instanceof HTMLFormElement) || form.dataset.form !== 'mount') return;
+    ev.preventDefault();
+    submitMountForm(form);
+  });
+  panel.addEventListener('change', (ev) => {
+    const t = ev.target;
+    if (t instanceof HTMLInputElement && t.name === 'kind' && t.form && t.form.dataset.form === 'mount') showKind(t.form);
+  });
+  onPanelLoad((el) => {
+    const form = el.querySelector('form[data-form=mount]');
+    if (form) showKind(form);
+    const v = panelVolume();
+    if (v) {
+      drawUsage(el, v.name);
+      drawShares(el, v.name);
+    }
+  });
+  initMountDialog();
+}
+
+// ---- create ----
+
+// openVolumeDialog shows "Create a volume" with a fresh form.
+export function openVolumeDialog() {
+  const dlg = document.getElementById('volume-dialog');
+  if (!dlg) return;
+  dlg.querySelector('form').reset();
+  showText(dlg.querySelector('#volume-dialog-error'), '');
+  openDialog(dlg);
+  setTimeout(() => dlg.querySelector('#volume-name').focus(), 50);
+}
+
+// parseLabels turns "a=1\nb=2" into {a: "1", b: "2"}; it throws on a line
+// with no key.
+export function parseLabels(text) {
+  const labels = {};
+  for (const raw of String(text || '').split('\n')) {
+    const line = raw.trim();
+    if (!line) continue;
+    const i = line.indexOf('=');
+    const key = (i < 0 ? line : line.slice(0, i)).trim();
+    if (!key) throw new Error(`Label line "${line}" has no key: write key=value.`);
+    labels[key] = i < 0 ? '' : line.slice(i + 1).trim();
+  }
+  return labels;
+}
+
+async function createVolume(ev, dlg) {
+  ev.preventDefault();
+  const form = ev.target;
+  const err = dlg.querySelector('#volume-dialog-error');
+  const name = form.elements.name.value.trim();
+  if (!name) {
+    showText(err, 'Type a name for the volume, such as shared-data.');
+    form.elements.name.focus();
+    return;
+  }
+  let labels;
+  try {
+    labels = parseLabels(form.elements.labels.value);
+  } catch (e) {
+    showText(err, errorText(e));
+    return;
+  }
+  const btn = form.querySelector('[data-testid=volume-create]');
+  btn.disabled = true;
+  btn.textContent = 'Creating…';
+  showText(err, '');
+  try {
+    const res = (await api('POST', '/api/volumes', { name, labels })) || {};
+    dlg.close('done');
+    const made = res.name || name;
+    hooks.toast(`Volume ${made} created.`);
+    hooks.selectNode(`v:${made}`);
+  } catch (e) {
+    showText(err, errorText(e));
+  } finally {
+    btn.disabled = false;
+    btn.textContent = 'Create';
+  }
+}
+
+// ---- size ----
+
+// formatBytes says n bytes as a person reads it: "4.2 MB".
+export function formatBytes(n) {
+  if (typeof n !== 'number' || n < 0 || !Number.isFinite(n)) return 'unknown';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+async function measure(btn, panel) {
+  const v = panelVolume();
+  if (!v) return;
+  const name = v.name;
+  if (usage.get(name)?.state === 'measuring') return;
+  usage.set(name, { state: 'measuring', text: 'measuring… (the engine adds up every file; this can take a while)' });
+  drawUsage(panel, name);
+  try {
+    const res = (await api('GET', `/api/volumes/${encodeURIComponent(name)}/usage`)) || {};
+    const refs = Number(res.refCount);
+    const refText = Number.isFinite(refs) && refs >= 0 ? ` · ${refs} container${refs === 1 ? '' : 's'} reference it` : '';
+    usage.set(name, { state: 'done', text: `${formatBytes(res.size)}${refText}` });
+  } catch (e) {
+    usage.set(name, { state: 'failed', text: `could not measure: ${errorText(e)}` });
+  }
+  drawUsage(panel, name);
+}
+
+function drawUsage(panel, name) {
+  const v = panelVolume();
+  if (!v || v.name !== name) return;
+  const dd = panel.querySelector('[data-testid=volume-usage]');
+  const btn = panel.querySelector('[data-testid=volume-size]');
+  const u = usage.get(name);
+  if (!dd || !u) return;
+  dd.dataset.state = u.state;
+  dd.replaceChildren(
+    u.state === 'measuring' ? h('span', { className: 'spinner', attrs: { 'aria-hidden': 'true' } }) : null,
+    h('span', { className: u.state === 'failed' ? 'error-text' : '', text: u.text, dataset: { testid: 'volume-usage-text' } }),
+  );
+  if (btn) {
+    btn.disabled = u.state === 'measuring';
+    btn.classList.toggle('busy', u.state === 'measuring');
+  }
+}
+
+// ---- share test ----
+
+// shareText says a share-test state in words.
+const shareText = {
+  written: 'wrote the marker file',
+  seen: 'sees the marker file',
+  'not-seen': 'does not see the marker file',
+  'read-only': 'read-only: its write was refused',
+  writable: 'writable!',
+  impossible: 'could not test',
+};
+const goodStates = new Set(['written', 'seen', 'read-only']);
+
+// shareKey tells results apart: a container may report its read (seen)
+// and its write attempt (read-only) separately.
+function shareKey(r) {
+  const phase = r.state === 'read-only' || r.state === 'writable' || r.state === 'written' ? 'write' : 'read';
+  return `${r.containerId}|${r.role}|${phase}`;
+}
+
+// addShare takes one live {type: "share", volume, result} message.
+export function addShare(msg) {
+  if (!msg || !msg.volume || !msg.result) return;
+  const s = shares.get(msg.volume);
+  if (!s) return; // a test started elsewhere: nothing on this page asks
+  takeResult(msg.volume, s, msg.result);
+}
+
+function takeResult(volume, s, r) {
+  if (!r || !r.containerId) return;
+  s.rows.set(shareKey(r), r);
+  flashMounts(volume, r);
+  drawShares(document.getElementById('panel'), volume);
+}
+
+// flashMounts marks the mount edge of the result's container to the
+// volume green or red for a moment.
+function flashMounts(volume, r) {
+  if (!cy) return;
+  const cls = goodStates.has(r.state) ? 'share-ok' : 'share-fail';
+  const edges = cy
+    .edges('edge.mount')
+    .filter((e) => e.source().id() === `c:${r.containerId}` && e.target().id() === `v:${volume}`);
+  if (edges.empty()) return;
+  edges.removeClass('share-ok share-fail').addClass(cls);
+  setTimeout(() => edges.removeClass(cls), 2500);
+}
+
+async function shareTest(btn, panel) {
+  const v = panelVolume();
+  if (!v) return;
+  const name = v.name;
+  const prev = shares.get(name);
+  if (prev && prev.running) return;
+  const s = { running: true, rows: new Map(), error: '' };
+  shares.set(name, s);
+  drawShares(panel, name);
+  try {
+    const res = (await api('POST', `/api/volumes/${encodeURIComponent(name)}/share-test`, {})) || {};
+    for (const r of res.results || []) s.rows.set(shareKey(r), r);
+    if (!s.rows.size) s.error = 'No running container mounts this volume: nothing to test.';
+  } catch (e) {
+    s.error = errorText(e);
+  }
+  s.running = false;
+  drawShares(document.getElementById('panel'), name);
+}
+
+function drawShares(panel, name) {
+  const v = panelVolume();
+  if (!panel || !v || v.name !== name) return;
+  const list = panel.querySelector('[data-testid=share-results]');
+  const btn = panel.querySelector('[data-testid=volume-share-test]');
+  const s = shares.get(name);
+  if (!list || !s) return;
+  const rows = [...s.rows.values()]
+    .sort((a, b) => (a.role === b.role ? String(a.name).localeCompare(String(b.name)) : a.role === 'writer' ? -1 : 1))
+    .map((r) => {
+      const state = String(r.state || '');
+      const cls = goodStates.has(state) ? 'ok' : state === 'writable' ? 'warn' : 'fail';
+      return h(
+        'li',
+        {
+          className: `share-result ${cls}`,
+          dataset: { testid: 'share-result', containerId: r.containerId, name: r.name || '', role: r.role || '', state },
+          title: r.detail || '',
+        },
+        h('strong', { text: r.name || shortID(r.containerId) }),
+        h('span', { className: 'role', text: ` (${r.role || '?'}) ` }),
+        h('span', { className: 'share-state', dataset: { testid: 'share-state' }, text: shareText[state] || state }),
+        r.detail ? h('span', { className: 'detail', text: ` · ${r.detail}` }) : null,
+      );
+    });
+  if (s.running) rows.push(h('li', { className: 'none running', dataset: { testid: 'share-running' } }, h('span', { className: 'spinner', attrs: { 'aria-hidden': 'true' } }), ' testing…'));
+  if (s.error) rows.push(h('li', { className: 'error', dataset: { testid: 'share-error' }, text: s.error }));
+  if (!s.running && !s.error) rows.push(h('li', { className: 'none', dataset: { testid: 'share-done' }, text: 'done; the marker file was removed' }));
+  list.replaceChildren(...rows);
+  list.dataset.state = s.running ? 'running' : s.error ? 'failed' : 'done';
+  if (btn) {
+    btn.disabled = s.running;
+    btn.classList.toggle('busy', s.running);
+  }
+}
+
+// ---- remove ----
+
+function removeVolume(btn, panel) {
+  const v = panelVolume();
+  if (!v) return;
+  const err = panel.querySelector('[data-testid=volume-error]');
+  if (v.inUse) {
+    showText(err, `${v.name} is in use by ${btn.dataset.users || 'a container'}: the engine refuses to remove it. Remove those containers (or re-create them without it) first.`);
+    return;
+  }
+  showText(err, '');
+  confirmAction({
+    title: `Remove the volume ${v.name}?`,
+    message: `Its data goes: every file in ${v.name} is deleted, and that cannot be undone.`,
+    confirmLabel: 'Remove volume',
+    danger: true,
+    typeName: v.name,
+    action: () => api('DELETE', `/api/volumes/${encodeURIComponent(v.name)}?confirm=${encodeURIComponent(v.name)}`),
+  }).then((done) => {
+    if (done) hooks.toast(`Volume ${v.name} removed.`);
+  });
+}
+
+// ---- mount into a container ----
+
+// showKind shows the mount form's fields for the chosen source.
+function showKind(form) {
+  const kind = form.querySelector('input[name=kind]:checked')?.value || 'volume';
+  form.querySelectorAll('[data-kind]').forEach((el) => {
+    el.hidden = !el.dataset.kind.split(' ').includes(kind);
+  });
+}
+
+function submitMountForm(form) {
+  const c = panelContainer();
+  const err = form.querySelector('[data-testid=mount-form-error]');
+  if (!c) return;
+  const kind = form.querySelector('input[name=kind]:checked')?.value || 'volume';
+  const target = (form.elements.target?.value || '').trim();
+  const readOnly = !!form.elements.readOnly?.checked;
+  const body = { readOnly };
+  let what;
+  if (kind === 'volumesFrom') {
+    const opt = form.elements.volumesFrom?.selectedOptions[0];
+    if (!opt || !opt.value) return showText(err, 'Choose the container whose volumes to mount.');
+    body.volumesFrom = opt.value;
+    what = `the volumes of ${opt.dataset.name || opt.textContent.trim()}`;
+  } else {
+    if (kind === 'bind') {
+      const path = (form.elements.bind?.value || '').trim();
+      if (!path.startsWith('/')) return showText(err, 'The host path must be absolute, such as /srv/data.');
+      body.bind = path;
+      what = path;
+    } else {
+      const vol = form.elements.volume?.value || '';
+      if (!vol) return showText(err, 'Choose a volume, or create one first (v).');
+      body.volume = vol;
+      what = vol;
+    }
+    if (!target.startsWith('/')) return showText(err, 'The path in the container must be absolute, such as /data.');
+    body.target = target;
+  }
+  showText(err, '');
+  openMountDialog({ id: c.id, name: c.name }, body, what);
+}
+
+let mdlg = null;
+let mcurrent = null; // {container, body, what, job, submitted}
+
+const m$ = (sel) => mdlg.querySelector(sel);
+
+function initMountDialog() {
+  mdlg = document.getElementById('mount-dialog');
+  if (!mdlg) return;
+  mdlg.querySelector('form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    confirmMount();
+  });
+  mdlg.addEventListener('close', () => {
+    mcurrent = null;
+    mdlg.dataset.state = 'idle';
+  });
+  onJob((msg) => {
+    const mine = mcurrent;
+    if (!mine) return;
+    const c = mine.container;
+    const accept = (job) => job.includes(c.name) || job.includes(shortID(c.id)) || /^mount\b/.test(job);
+    if (claimJob(mine, msg.job, accept)) addStep(m$('#mount-steps'), msg, 'mount-step');
+  });
+}
+
+function mountTitle(c, body, what) {
+  const at = body.target ? ` at ${body.target}` : '';
+  return `Mount ${what} into ${c.name}${at}${body.readOnly ? ' (read-only)' : ''}`;
+}
+
+// openMountDialog asks the server what mounting body into container c
+// ({id, name}) takes, shows what the re-create would lose, and waits for
+// Confirm.
+export async function openMountDialog(c, body, what) {
+  if (!mdlg) return;
+  const mine = { container: c, body, what, job: null, submitted: 0, ready: false };
+  mcurrent = mine;
+  mdlg.dataset.state = 'loading';
+  m$('#mount-title').textContent = mountTitle(c, body, what);
+  m$('#mount-loading').hidden = false;
+  m$('#mount-plan').hidden = true;
+  m$('#mount-recreate').hidden = true;
+  m$('#mount-steps').hidden = true;
+  m$('#mount-steps').replaceChildren();
+  showText(m$('#mount-error'), '');
+  showText(m$('#mount-done'), '');
+  const ok = m$('#mount-confirm');
+  ok.hidden = false;
+  ok.disabled = true;
+  ok.textContent = 'Confirm';
+  m$('#mount-cancel').textContent = 'Cancel';
+  openDialog(mdlg);
+  m$('#mount-cancel').focus();
+
+  const path = `/api/containers/${encodeURIComponent(c.id)}`;
+  // The server checks the request itself only with confirm (without, it
+  // answers 428, which the browser would log as a failed load): a refused
+  // host path or a clashing target shows after Confirm, with nothing
+  // changed.
+  let preview;
+  try {
+    preview = await api('GET', `${path}/recreate-preview`);
+  } catch (err) {
+    mountPlanFailed(mine, errorText(err));
+    return;
+  }
+  if (mcurrent !== mine) return;
+  m$('#mount-loading').hidden = true;
+  m$('#mount-plan').hidden = false;
+  m$('#mount-method').textContent = `Re-create ${c.name} with the new mount (docker cannot add one to an existing container)`;
+  showRecreatePreview(mdlg, 'mount', preview);
+  ok.textContent = `Re-create ${c.name} and mount`;
+  ok.disabled = false;
+  mine.ready = true;
+  mdlg.dataset.state = 'ready';
+  ok.focus();
+}
+
+function mountPlanFailed(mine, text) {
+  if (mcurrent !== mine) return;
+  mdlg.dataset.state = 'error';
+  m$('#mount-loading').hidden = true;
+  showText(m$('#mount-error'), text);
+}
+
+async function confirmMount() {
+  const mine = mcurrent;
+  if (!mine || !mine.ready || mdlg.dataset.state !== 'ready') return;
+  mdlg.dataset.state = 'running';
+  mine.submitted = Date.now();
+  const ok = m$('#mount-confirm');
+  ok.disabled = true;
+  ok.textContent = 'Working…';
+  m$('#mount-cancel').textContent = 'Close';
+  m$('#mount-steps').hidden = false;
+  showText(m$('#mount-error'), '');
+  const c = mine.container;
+  try {
+    const res = await api('POST', `/api/containers/${encodeURIComponent(c.id)}/mounts`, { ...mine.body, confirm: true });
+    finishMount(mine, res || {});
+  } catch (err) {
+    if (mcurrent !== mine) {
+      hooks.toast(`${mountTitle(c, mine.body, mine.what)} failed: ${errorText(err)}`, 'error');
+      return;
+    }
+    mdlg.dataset.state = 'failed';
+    ok.hidden = true;
+    showText(m$('#mount-error'), `${errorText(err)}${failedStep(m$('#mount-steps'))}`);
+  }
+}
+
+function finishMount(mine, res) {
+  const c = mine.container;
+  const newID = typeof res.container === 'string' ? res.container : (res.container && (res.container.id || res.container.ID)) || '';
+  const at = mine.body.target ? ` at ${mine.body.target}` : '';
+  const text = `Done: ${c.name} was re-created; it mounts ${mine.what}${at}${mine.body.readOnly ? ' read-only' : ''}.`;
+  if (mcurrent !== mine) {
+    hooks.toast(text);
+  } else {
+    mdlg.dataset.state = 'done';
+    m$('#mount-confirm').hidden = true;
+    m$('#mount-loading').hidden = true;
+    showText(m$('#mount-done'), text);
+    m$('#mount-cancel').textContent = 'Close';
+    m$('#mount-cancel').focus();
+  }
+  if (newID) hooks.mounted(newID);
+}
