@@ -453,7 +453,7 @@ func TestVolumeAndBindPanels(t *testing.T) {
 			t.Errorf("GET %s = %d (%v), want 200", path, resp.StatusCode, err)
 			continue
 		}
-		if doc.Find("[data-testid=" + testid + "]").Length() != 1 {
+		if doc.Find("[data-testid="+testid+"]").Length() != 1 {
 			t.Errorf("GET %s: no %s", path, testid)
 		}
 	}
