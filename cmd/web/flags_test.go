@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,5 +93,30 @@ func TestParseFlagsAddr(t *testing.T) {
 				t.Errorf("allowedHosts mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestAllowBindFlag(t *testing.T) {
+	env := func(k string) string { return "" }
+	for _, bad := range []string{"/", "relative/dir", "/var/run", "/run", "/var", "/var/run/docker.sock", "/x:y"} {
+		if _, err := parseFlags([]string{"dockmap", "--allow-bind", bad}, env, io.Discard); err == nil || !strings.Contains(err.Error(), "--allow-bind") {
+			t.Errorf("--allow-bind %q: err = %v, want a refusal naming the flag", bad, err)
+		}
+	}
+	cfg, err := parseFlags([]string{"dockmap", "--allow-bind", "/srv/data, /tmp/x/"}, env, io.Discard)
+	if err != nil {
+		t.Fatalf("--allow-bind /srv/data,/tmp/x/: %v", err)
+	}
+	if want := []string{"/srv/data", "/tmp/x"}; !slices.Equal(cfg.allowBinds, want) {
+		t.Errorf("allowBinds = %q, want %q", cfg.allowBinds, want)
+	}
+	fromEnv := func(k string) string {
+		if k == "DOCKMAP_ALLOW_BINDS" {
+			return "/"
+		}
+		return ""
+	}
+	if _, err := parseFlags([]string{"dockmap"}, fromEnv, io.Discard); err == nil {
+		t.Error("DOCKMAP_ALLOW_BINDS=/ accepted, want a refusal")
 	}
 }
