@@ -235,6 +235,9 @@ func TestVolumesShareMountAndVolumesFrom(t *testing.T) {
 		}
 		return anon != ""
 	})
+	// After the re-create the new web mounts it by name, so removing web
+	// with its volumes no longer takes it: remove it ourselves.
+	dockertest.TrackVolume(t, c, anon)
 	danglingBefore := dangling(t, c)
 
 	mount := map[string]any{"volume": shared, "target": "/shared"}
