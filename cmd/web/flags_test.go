@@ -120,3 +120,37 @@ func TestAllowBindFlag(t *testing.T) {
 		t.Error("DOCKMAP_ALLOW_BINDS=/ accepted, want a refusal")
 	}
 }
+
+// TestAllowDangerousSpecsFlag: dangerous specs are refused unless the flag
+// or DOCKMAP_ALLOW_DANGEROUS_SPECS=1 says otherwise; a garbled env value
+// stops the start rather than being read as either.
+func TestAllowDangerousSpecsFlag(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{"default", []string{"dockmap"}, nil, false},
+		{"flag", []string{"dockmap", "--allow-dangerous-specs"}, nil, true},
+		{"flag=false", []string{"dockmap", "--allow-dangerous-specs=false"}, map[string]string{"DOCKMAP_ALLOW_DANGEROUS_SPECS": "1"}, false},
+		{"env 1", []string{"dockmap"}, map[string]string{"DOCKMAP_ALLOW_DANGEROUS_SPECS": "1"}, true},
+		{"env 0", []string{"dockmap"}, map[string]string{"DOCKMAP_ALLOW_DANGEROUS_SPECS": "0"}, false},
+		{"env empty", []string{"dockmap"}, map[string]string{"DOCKMAP_ALLOW_DANGEROUS_SPECS": ""}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseFlags(tt.args, envOf(tt.env), io.Discard)
+			if err != nil {
+				t.Fatalf("parseFlags(%q) = %v", tt.args, err)
+			}
+			if cfg.allowDangerous != tt.want {
+				t.Errorf("allowDangerous = %v, want %v", cfg.allowDangerous, tt.want)
+			}
+		})
+	}
+	_, err := parseFlags([]string{"dockmap"}, envOf(map[string]string{"DOCKMAP_ALLOW_DANGEROUS_SPECS": "yes please"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "DOCKMAP_ALLOW_DANGEROUS_SPECS") {
+		t.Errorf("DOCKMAP_ALLOW_DANGEROUS_SPECS=yes please: err = %v, want a refusal naming it", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,8 +39,11 @@ type config struct {
 	unsafeExpose bool
 	allowedHosts []string
 	allowBinds   []string
-	dev          bool
-	logLevel     slog.Level
+	// allowDangerous lets re-creates carry specs that give a container
+	// the host (privileged, host namespaces, binds of / ...).
+	allowDangerous bool
+	dev            bool
+	logLevel       slog.Level
 }
 
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (config, error) {
@@ -55,6 +59,16 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 		"serve a non-loopback --addr with NO access control: anyone who reaches it is root on this host")
 	hosts := fs.String("allowed-host", getenv("DOCKMAP_ALLOWED_HOSTS"), "comma-separated extra host names accepted in the Host header (env DOCKMAP_ALLOWED_HOSTS)")
 	binds := fs.String("allow-bind", getenv("DOCKMAP_ALLOW_BINDS"), "comma-separated host path prefixes under which containers may get bind mounts (env DOCKMAP_ALLOW_BINDS); none by default, never / or the Docker socket")
+	defDanger := false
+	if v := getenv("DOCKMAP_ALLOW_DANGEROUS_SPECS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, fmt.Errorf("DOCKMAP_ALLOW_DANGEROUS_SPECS=%q: want 1 or 0", v)
+		}
+		defDanger = b
+	}
+	fs.BoolVar(&cfg.allowDangerous, docker.AllowDangerousSpecsFlag, defDanger,
+		"let re-creates keep or add privileged mode, added capabilities, host namespaces, devices, unconfined seccomp/AppArmor, binds of / or the Docker socket, non-local volume drivers (env DOCKMAP_ALLOW_DANGEROUS_SPECS=1); refused by default")
 	fs.BoolVar(&cfg.dev, "dev", false, "serve web/static from disk (for editing the page)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -124,6 +138,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	var dopts []docker.Option
 	if h := getenv("DOCKER_HOST"); h != "" {
 		dopts = append(dopts, docker.WithHost(h))
+	}
+	dopts = append(dopts, docker.WithDangerousSpecs(cfg.allowDangerous))
+	if cfg.allowDangerous {
+		logger.Warn("--" + docker.AllowDangerousSpecsFlag + " is set: re-creates may keep or add privileged mode, host namespaces and binds of / or the Docker socket")
 	}
 	dc, err := docker.New(dopts...)
 	if err != nil {

@@ -48,36 +48,46 @@ type Client struct {
 	inspected map[string]inspectRecord // container ID → what its inspect told (aliases.go)
 
 	rec recreateState // containers being re-created or re-linked (recreate.go)
+
+	// allowDangerous lets re-creates carry specs that give a container
+	// the host (WithDangerousSpecs, danger.go). Set once by New.
+	allowDangerous bool
 }
 
-// Option changes how New connects.
-type Option func(*[]client.Opt)
+// Option changes how New connects and what the client allows.
+type Option func(*options)
+
+// options is what the Options of New set.
+type options struct {
+	copts          []client.Opt
+	allowDangerous bool
+}
 
 // WithHost connects to the given daemon address ("unix:///path",
 // "tcp://host:port") instead of the one in DOCKER_HOST.
 func WithHost(host string) Option {
-	return func(o *[]client.Opt) { *o = append(*o, client.WithHost(host)) }
+	return func(o *options) { o.copts = append(o.copts, client.WithHost(host)) }
 }
 
 // WithHTTPClient uses the given HTTP client (tests use it to go through a
 // proxy that can be cut).
 func WithHTTPClient(hc *http.Client) Option {
-	return func(o *[]client.Opt) { *o = append(*o, client.WithHTTPClient(hc)) }
+	return func(o *options) { o.copts = append(o.copts, client.WithHTTPClient(hc)) }
 }
 
 // New returns a client configured from the environment like the docker CLI.
 // It does not contact the engine: an unreachable engine is reported by the
 // first call, so dockmap can start and serve while the engine is down.
 func New(opts ...Option) (*Client, error) {
-	copts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
-	for _, o := range opts {
-		o(&copts)
+	o := options{copts: []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}}
+	for _, opt := range opts {
+		opt(&o)
 	}
-	api, err := client.NewClientWithOpts(copts...)
+	api, err := client.NewClientWithOpts(o.copts...)
 	if err != nil {
 		return nil, fmt.Errorf("configure docker client: %w", err)
 	}
-	return &Client{api: api, inspected: make(map[string]inspectRecord)}, nil
+	return &Client{api: api, inspected: make(map[string]inspectRecord), allowDangerous: o.allowDangerous}, nil
 }
 
 // Close releases the client's idle connections.

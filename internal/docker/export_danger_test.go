@@ -1,0 +1,4 @@
+package docker
+
+// DangerousSpec exposes dangerousSpec to the external tests (danger_test.go).
+var DangerousSpec = dangerousSpec
