@@ -41,10 +41,16 @@ func TestBrowserVolumes(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=volume-labels-input]`), "chapter=3"),
 		chromedp.Click(chromedp.CSS(`[data-testid=volume-create]`)),
 	)
-	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
+	// Generous: the engine can be slow to answer right after other tests'
+	// clean-ups; the message says where a slow create got to.
+	dockertest.WaitFor(t, 3*waitTimeout, func() (bool, string) {
 		ok, _ := evalAs[bool](b, nodeExists(volNode))
 		msg, _ := evalAs[string](b, `document.querySelector('[data-testid=volume-dialog-error]').textContent`)
-		return ok, fmt.Sprintf("%s not on the graph; dialog error %q", volNode, msg)
+		btn, _ := evalAs[string](b, `document.querySelector('[data-testid=volume-create]').textContent`)
+		typed, _ := evalAs[string](b, `document.querySelector('[data-testid=volume-name-input]').value`)
+		_, engErr := c.InspectVolume(t.Context(), volName)
+		return ok, fmt.Sprintf("%s not on the graph; dialog error %q, button %q, typed %q, engine inspect: %v",
+			volNode, msg, btn, typed, engErr)
 	})
 	waitJS(t, b, `!`+volDlg+`.open`, waitTimeout)
 	// The new volume opens in the panel, with its label.
