@@ -28,7 +28,7 @@ func registerRoutes(e *echo.Echo, d Deps) {
 
 	// Everything below changes something: POST or DELETE only, same origin
 	// only, JSON bodies only.
-	m := e.Group("", mutationGuard(d.Live))
+	m := e.Group("", mutationGuard(d.Live, d.Logger))
 	m.POST("/api/containers", handleRunContainer(d.Live, d.Engine))
 	m.POST("/api/containers/:id/:action", handleContainerAction(d.Live, d.Engine))
 	m.DELETE("/api/containers/:id", handleRemoveContainer(d.Live, d.Engine))
