@@ -74,3 +74,14 @@ export function notifier(what) {
     },
   };
 }
+
+// focusSoon focuses el once the dialog has opened, unless the user (or a
+// test typing fast) is already in another field of it: a late timer must
+// never pull the caret out from under someone typing.
+export function focusSoon(dlg, el) {
+  setTimeout(() => {
+    const active = document.activeElement;
+    if (active && active !== dlg && dlg.contains(active)) return;
+    el.focus();
+  }, 50);
+}

@@ -10,7 +10,7 @@
 
 import { api, errorText } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
-import { showText } from './dom.js';
+import { showText, focusSoon } from './dom.js';
 import { panelContainer, panelNetwork } from './panel.js';
 
 let cy = null;
@@ -54,7 +54,7 @@ export function openNetworkDialog() {
   form.reset();
   showText(dlg.querySelector('#network-dialog-error'), '');
   openDialog(dlg);
-  setTimeout(() => dlg.querySelector('#network-name').focus(), 50);
+  focusSoon(dlg, dlg.querySelector('#network-name'));
 }
 
 async function createNetwork(ev, dlg) {
@@ -315,5 +315,5 @@ export function openAttachDialog(container, network) {
     }
   };
   openDialog(dlg);
-  setTimeout(() => form.elements.aliases.focus(), 50);
+  focusSoon(dlg, form.elements.aliases);
 }

@@ -6,7 +6,7 @@
 
 import { api, errorText } from './api.js';
 import { openDialog } from './dialogs.js';
-import { h, showText, shortID } from './dom.js';
+import { h, showText, shortID, focusSoon } from './dom.js';
 import { onJob } from './jobs.js';
 
 // Pull progress lines shown under the pull row; older ones scroll away.
@@ -53,7 +53,7 @@ export function openRun() {
   loadImages();
   openDialog(dlg);
   // After the key that opened it is done, so it is not typed in.
-  setTimeout(() => dlg.querySelector('#run-name').focus(), 50);
+  focusSoon(dlg, dlg.querySelector('#run-name'));
 }
 
 // imageOptions turns GET /api/images into <option>s: one per tag, newest

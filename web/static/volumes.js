@@ -21,7 +21,7 @@
 
 import { api, errorText } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
-import { h, showText, shortID } from './dom.js';
+import { h, showText, shortID, focusSoon } from './dom.js';
 import { onJob } from './jobs.js';
 import { onPanelLoad, panelContainer, panelVolume } from './panel.js';
 import { addStep, claimJob, failedStep, showRecreatePreview } from './recreate.js';
@@ -81,7 +81,7 @@ export function openVolumeDialog() {
   dlg.querySelector('form').reset();
   showText(dlg.querySelector('#volume-dialog-error'), '');
   openDialog(dlg);
-  setTimeout(() => dlg.querySelector('#volume-name').focus(), 50);
+  focusSoon(dlg, dlg.querySelector('#volume-name'));
 }
 
 // parseLabels turns "a=1\nb=2" into {a: "1", b: "2"}; it throws on a line
