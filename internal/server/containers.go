@@ -71,7 +71,7 @@ func (r runRequest) validate(g topology.Graph) (docker.RunSpec, error) {
 	}
 	spec := docker.RunSpec{Name: r.Name, Image: r.Image, Cmd: r.Cmd}
 	if r.Network != "" && r.Network != "bridge" {
-		n, err := networkByRef(g, r.Network)
+		n, err := g.NetworkByRef(r.Network)
 		if err != nil {
 			return docker.RunSpec{}, err
 		}
@@ -81,16 +81,6 @@ func (r runRequest) validate(g topology.Graph) (docker.RunSpec, error) {
 		spec.Network = n.Network.ID
 	}
 	return spec, nil
-}
-
-// networkByRef finds a network by full ID or exact name in the graph.
-func networkByRef(g topology.Graph, ref string) (topology.Node, error) {
-	for _, n := range g.Nodes {
-		if n.Kind == topology.KindNetwork && (n.Network.ID == ref || n.Network.Name == ref) {
-			return n, nil
-		}
-	}
-	return topology.Node{}, fmt.Errorf("%w: no network named %q", topology.ErrNotFound, ref)
 }
 
 // decodeJSON reads a small JSON body, refusing unknown fields so a typo is

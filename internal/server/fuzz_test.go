@@ -260,7 +260,7 @@ func FuzzNetworkRequest(f *testing.F) {
 		if topology.IsReservedNetworkName(spec.Name) {
 			t.Errorf("network name %q accepted, but it is predefined", spec.Name)
 		}
-		if _, err := networkByRef(g, spec.Name); err == nil {
+		if _, err := g.NetworkByRef(spec.Name); err == nil {
 			t.Errorf("network name %q accepted, but a network has it", spec.Name)
 		}
 		if spec.Subnet == "" {

@@ -46,7 +46,7 @@ func (r networkRequest) validate(g topology.Graph) (docker.NetworkCreate, error)
 	if err := topology.ValidateNetworkName(r.Name); err != nil {
 		return docker.NetworkCreate{}, err
 	}
-	if _, err := networkByRef(g, r.Name); err == nil {
+	if _, err := g.NetworkByRef(r.Name); err == nil {
 		return docker.NetworkCreate{}, fmt.Errorf("%w: a network named %q already exists", topology.ErrConflict, r.Name)
 	}
 	spec := docker.NetworkCreate{Name: r.Name, Internal: r.Internal, ICC: r.ICC == nil || *r.ICC, Attachable: r.Attachable}
@@ -67,12 +67,6 @@ func (r networkRequest) validate(g topology.Graph) (docker.NetworkCreate, error)
 		return docker.NetworkCreate{}, fmt.Errorf("%w: a gateway needs a subnet: give both, or neither to let Docker pick", topology.ErrInvalid)
 	}
 	return spec, nil
-}
-
-// lookupNetwork finds a network by full ID, node ID ("n:<id>") or exact
-// name, never by ID prefix.
-func lookupNetwork(g topology.Graph, ref string) (topology.Node, error) {
-	return networkByRef(g, strings.TrimPrefix(ref, "n:"))
 }
 
 // handleCreateNetwork serves "POST /api/networks": 201 {id, name}.
@@ -98,7 +92,7 @@ func handleCreateNetwork(src LiveSource, nw Networker) echo.HandlerFunc {
 // member (stopped ones too), their IPs and aliases.
 func handleNetworkDetail(src LiveSource, nw Networker) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		n, err := lookupNetwork(src.Snapshot().Graph, c.Param("id"))
+		n, err := src.Snapshot().Graph.NetworkByRef(c.Param("id"))
 		if err != nil {
 			return err
 		}
@@ -125,7 +119,7 @@ type removed struct {
 func handleRemoveNetwork(src LiveSource, nw Networker) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		g := src.Snapshot().Graph
-		n, err := lookupNetwork(g, c.Param("id"))
+		n, err := g.NetworkByRef(c.Param("id"))
 		if err != nil {
 			return err
 		}
@@ -180,7 +174,7 @@ type attached struct {
 
 // validateConnect checks an attach against the graph; no engine call.
 func validateConnect(g topology.Graph, netRef string, req connectRequest) (n, ct topology.Node, err error) {
-	if n, err = lookupNetwork(g, netRef); err != nil {
+	if n, err = g.NetworkByRef(netRef); err != nil {
 		return n, ct, err
 	}
 	if ct, err = g.ContainerByRef(req.Container); err != nil {
@@ -246,7 +240,7 @@ func handleDisconnect(src LiveSource, nw Networker) echo.HandlerFunc {
 			return err
 		}
 		g := src.Snapshot().Graph
-		n, err := lookupNetwork(g, c.Param("id"))
+		n, err := g.NetworkByRef(c.Param("id"))
 		if err != nil {
 			return err
 		}

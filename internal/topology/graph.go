@@ -194,6 +194,17 @@ func (g Graph) Node(id NodeID) (Node, bool) {
 	return g.Nodes[i], true
 }
 
+// Edge returns the edge with the given ID.
+func (g Graph) Edge(id EdgeID) (Edge, bool) {
+	i, ok := slices.BinarySearchFunc(g.Edges, id, func(e Edge, id EdgeID) int {
+		return strings.Compare(string(e.ID), string(id))
+	})
+	if !ok {
+		return Edge{}, false
+	}
+	return g.Edges[i], true
+}
+
 // EdgesOf returns every edge that starts or ends at id, in ID order.
 func (g Graph) EdgesOf(id NodeID) []Edge {
 	var out []Edge

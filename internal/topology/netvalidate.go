@@ -204,14 +204,7 @@ func ValidateStaticIP(g Graph, n, c Node, ip string) error {
 
 // MemberEdge returns the membership edge of container c on network n.
 func (g Graph) MemberEdge(c, n NodeID) (Edge, bool) {
-	id := EdgeID("m:" + strings.TrimPrefix(string(c), "c:") + "@" + strings.TrimPrefix(string(n), "n:"))
-	i, ok := slices.BinarySearchFunc(g.Edges, id, func(e Edge, id EdgeID) int {
-		return strings.Compare(string(e.ID), string(id))
-	})
-	if !ok {
-		return Edge{}, false
-	}
-	return g.Edges[i], true
+	return g.Edge(EdgeID("m:" + strings.TrimPrefix(string(c), "c:") + "@" + strings.TrimPrefix(string(n), "n:")))
 }
 
 // Members returns the container nodes attached to network n, in ID order.

@@ -82,3 +82,15 @@ func (g Graph) ContainerByRef(ref string) (Node, error) {
 	}
 	return Node{}, fmt.Errorf("%w: no container named %q", ErrNotFound, ref)
 }
+
+// NetworkByRef finds a network node by full ID, node ID ("n:<id>") or exact
+// name, never by ID prefix (the engine would accept one).
+func (g Graph) NetworkByRef(ref string) (Node, error) {
+	ref = strings.TrimPrefix(ref, "n:")
+	for _, n := range g.Nodes {
+		if n.Kind == KindNetwork && (n.Network.ID == ref || n.Network.Name == ref) {
+			return n, nil
+		}
+	}
+	return Node{}, fmt.Errorf("%w: no network named %q", ErrNotFound, ref)
+}

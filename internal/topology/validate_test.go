@@ -64,3 +64,27 @@ func TestContainerByRef(t *testing.T) {
 		}
 	}
 }
+
+func TestNetworkByRefAndEdge(t *testing.T) {
+	id := strings.Repeat("ef", 32)
+	g := topology.Build(topology.Inventory{
+		Networks: []topology.Network{{ID: id, Name: "appnet"}},
+		Containers: []topology.Container{{ID: "c1", Name: "web", Names: []string{"web"},
+			Endpoints: []topology.Endpoint{{NetworkID: id, NetworkName: "appnet", IP: "10.0.0.2"}}}},
+	})
+	for _, ref := range []string{id, "n:" + id, "appnet"} {
+		if n, err := g.NetworkByRef(ref); err != nil || n.Network.ID != id {
+			t.Errorf("NetworkByRef(%q) = %v, %v; want appnet", ref, n.ID, err)
+		}
+	}
+	if _, err := g.NetworkByRef(id[:12]); !errors.Is(err, topology.ErrNotFound) {
+		t.Errorf("NetworkByRef(ID prefix) = %v, want ErrNotFound", err)
+	}
+	e, ok := g.MemberEdge(topology.ContainerNodeID("c1"), topology.NetworkNodeID(id))
+	if !ok || e.Member.IP != "10.0.0.2" {
+		t.Errorf("MemberEdge = %+v, %v; want web's endpoint", e, ok)
+	}
+	if _, ok := g.Edge("m:nope"); ok {
+		t.Error("Edge of an unknown ID found something")
+	}
+}
