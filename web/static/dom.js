@@ -41,15 +41,6 @@ export function shortID(id) {
   return String(id || '').slice(0, 12);
 }
 
-// field returns the first of names that o has (not undefined): the JSON
-// API names fields in camelCase, but a field may come in Go's own
-// spelling (LostFiles) from a struct without json tags.
-export function field(o, ...names) {
-  if (!o || typeof o !== 'object') return undefined;
-  for (const n of names) if (o[n] !== undefined) return o[n];
-  return undefined;
-}
-
 // notifier coalesces "something changed" into one call of every listener
 // per burst (one frame), so a flood of results repaints once.
 export function notifier(what) {

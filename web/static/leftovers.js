@@ -6,7 +6,7 @@
 // the new one, remove the old).
 
 import { api, errorText } from './api.js';
-import { field, h } from './dom.js';
+import { h } from './dom.js';
 
 let banner = null;
 let list = null;
@@ -44,11 +44,11 @@ function render(items) {
 // normalise takes either spelling of a leftover's fields.
 function normalise(l) {
   return {
-    oldID: field(l, 'oldID', 'oldId', 'OldID') || '',
-    oldName: field(l, 'oldName', 'OldName') || '',
-    originalName: field(l, 'originalName', 'OriginalName') || '',
-    newID: field(l, 'newID', 'newId', 'NewID') || '',
-    newRunning: !!field(l, 'newRunning', 'NewRunning'),
+    oldID: l?.oldID || '',
+    oldName: l?.oldName || '',
+    originalName: l?.originalName || '',
+    newID: l?.newID || '',
+    newRunning: !!l?.newRunning,
   };
 }
 

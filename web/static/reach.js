@@ -7,11 +7,10 @@
 // Docker (a firewall) is at work.
 //
 // A prediction: {from, to, byIP, byName, tcp}, each {ok, via, reasons:
-// [{code, text, fix}]}. Field names may come in Go's spelling; field()
-// reads both.
+// [{code, text, fix}]}.
 
 import { api } from './api.js';
-import { h, field, notifier } from './dom.js';
+import { h, notifier } from './dom.js';
 
 const bare = (id) => String(id || '').replace(/^c:/, '');
 
@@ -112,20 +111,20 @@ export async function fetchPrediction(from, to) {
 export function verdict(p, by, port) {
   if (!p) return undefined;
   if (port) {
-    const t = field(p, 'tcp', 'TCP');
+    const t = p?.tcp;
     if (t) return norm(t);
   }
-  return norm(by === 'name' ? field(p, 'byName', 'ByName') : field(p, 'byIP', 'byIp', 'ByIP'));
+  return norm(by === 'name' ? p?.byName : p?.byIP);
 }
 
 function norm(v) {
   if (!v || typeof v !== 'object') return undefined;
-  const reasons = (field(v, 'reasons', 'Reasons') || []).map((r) => ({
-    code: field(r, 'code', 'Code') || '',
-    text: field(r, 'text', 'Text') || '',
-    fix: field(r, 'fix', 'Fix') || '',
+  const reasons = (v?.reasons || []).map((r) => ({
+    code: r?.code || '',
+    text: r?.text || '',
+    fix: r?.fix || '',
   }));
-  return { ok: !!field(v, 'ok', 'OK', 'Ok'), via: field(v, 'via', 'Via') || '', reasons };
+  return { ok: !!v?.ok, via: v?.via || '', reasons };
 }
 
 // verdictFor is the prediction for a probe result r, or undefined while it

@@ -7,7 +7,7 @@
 //
 // Everything from Docker (paths, names) goes in through textContent.
 
-import { field, h } from './dom.js';
+import { h } from './dom.js';
 
 // kindText names the kinds of docker diff: A added, C changed, D deleted
 // (numbers from the engine's API, letters from the CLI).
@@ -15,7 +15,7 @@ const kindText = { A: 'added', C: 'changed', D: 'deleted', 0: 'changed', 1: 'add
 
 // peerName is a container named in a preview: a string, or {name, id}.
 function peerName(x) {
-  return typeof x === 'string' ? x : field(x, 'name', 'Name') || field(x, 'id', 'ID') || '?';
+  return typeof x === 'string' ? x : x?.name || x?.id || '?';
 }
 
 // showRecreatePreview fills the recreatePreview block with ids prefixed
@@ -25,28 +25,28 @@ function peerName(x) {
 export function showRecreatePreview(root, prefix, preview) {
   const $ = (suffix) => root.querySelector(`#${prefix}-${suffix}`);
   const p = preview || {};
-  const files = field(p, 'lostFiles', 'LostFiles') || [];
+  const files = p?.lostFiles || [];
   const lost = files.map((f) => {
-    const kind = field(f, 'kind', 'Kind') || '';
+    const kind = f?.kind || '';
     return h(
       'li',
       { dataset: { testid: 'lost-file' } },
       h('span', { className: 'kind', text: kindText[kind] || kind }),
       ' ',
-      h('code', { text: field(f, 'path', 'Path') || '' }),
+      h('code', { text: f?.path || '' }),
     );
   });
   if (!files.length) lost.push(h('li', { className: 'none', dataset: { testid: 'no-lost-files' }, text: 'no files changed outside volumes' }));
-  if (field(p, 'truncated', 'Truncated')) lost.push(h('li', { className: 'none', text: '… and more' }));
+  if (p?.truncated) lost.push(h('li', { className: 'none', text: '… and more' }));
   $('lost').replaceChildren(...lost);
-  const from = field(p, 'linkedFrom', 'LinkedFrom') || [];
+  const from = p?.linkedFrom || [];
   $('dependents').hidden = from.length === 0;
   $('linked-from').replaceChildren(
     ...from.map((l) =>
-      h('li', { dataset: { testid: 'linked-from' } }, h('strong', { text: peerName(l) }), ` reaches it as ${field(l, 'alias', 'Alias') || '?'}: that link breaks`),
+      h('li', { dataset: { testid: 'linked-from' } }, h('strong', { text: peerName(l) }), ` reaches it as ${l?.alias || '?'}: that link breaks`),
     ),
   );
-  const users = field(p, 'netnsUsers', 'NetNSUsers') || [];
+  const users = p?.netnsUsers || [];
   $('netns').hidden = users.length === 0;
   $('netns-users').replaceChildren(
     ...users.map((u) => h('li', { dataset: { testid: 'netns-user-broken' } }, h('strong', { text: peerName(u) }), ' shares its network stack: it loses its network')),
