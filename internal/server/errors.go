@@ -46,6 +46,17 @@ func sentinelOf(err error) (int, string, bool) {
 	return 0, "", false
 }
 
+// errorDetail is the sentence an answer gives for err.
+func errorDetail(err error) string {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if m, ok := he.Message.(string); ok {
+			return m
+		}
+	}
+	return err.Error()
+}
+
 // errorHandler is the one place errors become responses: JSON for API
 // clients, a fragment for htmx, a page for browsers. Only 5xx are logged.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
@@ -54,13 +65,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		status, title := statusOf(err)
-		detail := err.Error()
-		var he *echo.HTTPError
-		if errors.As(err, &he) {
-			if m, ok := he.Message.(string); ok {
-				detail = m
-			}
-		}
+		detail := errorDetail(err)
 		if status >= 500 {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status, "err", err)
 		}

@@ -9,17 +9,21 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/live"
 	"github.com/dockmap/dockmap/internal/topology"
 	"github.com/dockmap/dockmap/web/templates"
 )
 
-// handleTopologyPage serves "GET /": the live map.
-func handleTopologyPage(src LiveSource, assetVersion string) echo.HandlerFunc {
+// handleTopologyPage serves "GET /": the live map, with the controls the
+// caller's role may use.
+func handleTopologyPage(src LiveSource, assetVersion string, readOnly bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		snap := src.Snapshot()
+		acc := templates.AccessOf(c.Request().Context())
 		return render(c, http.StatusOK, templates.TopologyPage(templates.PageView{
 			AssetVersion: assetVersion, Engine: snap.Engine,
+			ReadOnly: !acc.CanAct, ReadOnlyMode: readOnly, Role: acc.Role, SignedIn: acc.SignedIn,
 		}))
 	}
 }
@@ -33,13 +37,22 @@ type health struct {
 
 // handleHealthz serves "GET /healthz": 200 whenever dockmap serves, with the
 // engine's state in the body (an unreachable engine is not dockmap's fault,
-// and the page still works and says so).
+// and the page still works and says so). It needs no credential, so that a
+// container health check can use it; a stranger learns only whether the
+// engine is connected, not its address, version or errors.
 func handleHealthz(src LiveSource) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		eng := src.Snapshot().Engine
 		h := health{Status: "ok", Engine: eng, Message: "engine connected"}
 		if !eng.Connected {
 			h.Message = "engine unreachable: " + eng.LastError
+		}
+		if roleOf(c) == auth.Anonymous {
+			h.Engine = topology.EngineState{Connected: eng.Connected}
+			h.Message = "engine connected"
+			if !eng.Connected {
+				h.Message = "engine unreachable"
+			}
 		}
 		return c.JSON(http.StatusOK, h)
 	}

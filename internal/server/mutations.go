@@ -1,30 +1,101 @@
 package server
 
 import (
+	"encoding/json"
 	"log/slog"
 	"mime"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/dockmap/dockmap/internal/hub"
 )
 
-// audit records one change asked of dockmap: who (client address), what
-// (method and route with its parameters; never the query string or body,
-// which could hold secrets), and the result. Every mutation reaches it,
-// refused ones included, so the log is a complete trail.
-func audit(log *slog.Logger, c echo.Context, err error) {
+// AuditEntry is one change asked of dockmap, done or refused.
+type AuditEntry struct {
+	Time   time.Time         `json:"time"`
+	Role   string            `json:"role"`
+	Remote string            `json:"remote"`
+	Method string            `json:"method"`
+	Route  string            `json:"route"`
+	Params map[string]string `json:"params,omitempty"`
+	Status int               `json:"status"`
+	Error  string            `json:"error,omitempty"`
+}
+
+// auditKeep is how many entries the Activity panel can show.
+const auditKeep = 200
+
+// auditTrail records every mutation in the structured log and keeps the
+// latest for the operators' Activity panel, which it also updates live.
+// The entries hold who (role and client address), what (method and route
+// with its parameters; never the query string or body, which could hold
+// secrets) and the result.
+type auditTrail struct {
+	log *slog.Logger
+	pub Publisher
+
+	mu      sync.Mutex // protects entries
+	entries []AuditEntry
+}
+
+func newAuditTrail(log *slog.Logger, pub Publisher) *auditTrail {
+	return &auditTrail{log: log, pub: pub}
+}
+
+func (t *auditTrail) record(c echo.Context, err error) {
 	status := c.Response().Status
 	if err != nil {
 		status, _ = statusOf(err)
 	}
-	attrs := []any{"remote", c.RealIP(), "method", c.Request().Method, "route", c.Path(), "status", status}
-	for _, name := range c.ParamNames() {
-		attrs = append(attrs, "param."+name, c.Param(name))
+	e := AuditEntry{Time: time.Now().UTC(), Role: roleOf(c).String(), Remote: c.RealIP(), Method: c.Request().Method,
+		Route: c.Path(), Status: status}
+	attrs := []any{"role", e.Role, "remote", e.Remote, "method", e.Method, "route", e.Route, "status", status}
+	if names := c.ParamNames(); len(names) > 0 {
+		e.Params = make(map[string]string, len(names))
+		for _, name := range names {
+			e.Params[name] = c.Param(name)
+			attrs = append(attrs, "param."+name, c.Param(name))
+		}
 	}
 	if err != nil {
+		e.Error = errorDetail(err)
 		attrs = append(attrs, "err", err.Error())
 	}
-	log.Info("audit", attrs...)
+	t.log.Info("audit", attrs...)
+
+	t.mu.Lock()
+	t.entries = append(t.entries, e)
+	if len(t.entries) > auditKeep {
+		t.entries = append(t.entries[:0], t.entries[len(t.entries)-auditKeep:]...)
+	}
+	t.mu.Unlock()
+	data, jerr := json.Marshal(struct {
+		Type  string     `json:"type"`
+		Entry AuditEntry `json:"entry"`
+	}{"audit", e})
+	if jerr == nil {
+		t.pub.Publish(hub.Message{Type: auditMessage, Data: data})
+	}
+}
+
+// auditMessage is the live message type only operators' connections get.
+const auditMessage = "audit"
+
+// list returns the kept entries, newest last.
+func (t *auditTrail) list() []AuditEntry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]AuditEntry(nil), t.entries...)
+}
+
+// handleAudit serves "GET /api/audit": the latest changes, newest last.
+func handleAudit(t *auditTrail) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]any{"entries": t.list()})
+	}
 }
 
 // crossOrigin is the standard library's CSRF defence (Go 1.25): it allows
@@ -37,11 +108,9 @@ var crossOrigin = http.NewCrossOriginProtection()
 // cross-origin browser request gets through, and a body must be JSON. A plain
 // HTML form (which needs no CORS preflight) can send neither, so a page on
 // another site cannot drive dockmap.
-func mutationGuard(src LiveSource, log *slog.Logger) echo.MiddlewareFunc {
+func mutationGuard(src LiveSource) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) (err error) {
-			// Refused requests are part of the trail too.
-			defer func() { audit(log, c, err) }()
+		return func(c echo.Context) error {
 			req := c.Request()
 			if err := crossOrigin.Check(req); err != nil {
 				return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
@@ -52,7 +121,7 @@ func mutationGuard(src LiveSource, log *slog.Logger) echo.MiddlewareFunc {
 					return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the request body as application/json")
 				}
 			}
-			err = next(c)
+			err := next(c)
 			// Removing a legacy link, for one, makes no engine event: re-list
 			// after every change so the map never waits for one.
 			src.Refresh()

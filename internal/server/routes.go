@@ -4,47 +4,97 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/dockmap/dockmap/internal/auth"
 )
 
-// registerRoutes is the one list of every URL dockmap serves.
-func registerRoutes(e *echo.Echo, d Deps) {
-	e.GET("/", handleTopologyPage(d.Live, d.AssetVersion))
-	e.GET("/healthz", handleHealthz(d.Live))
-	e.GET("/api/graph", handleGraphJSON(d.Live))
-	e.GET("/live", handleLive(d.Live, d.Logger))
-	e.GET("/panel/container/:id", handleContainerPanel(d.Live, len(d.AllowBinds) > 0))
-	e.GET("/panel/volume/:id", handleVolumePanel(d.Live))
-	e.GET("/panel/bind/:id", handleBindPanel(d.Live))
-	e.GET("/panel/network/:id", handleNetworkPanel(d.Live))
-	e.GET("/static/*", handleStatic(d.Static))
-	e.GET("/api/images", handleListImages(d.Engine))
-	e.GET("/api/links/plan", handleLinkPlan(d.Live, d.Linker))
-	e.GET("/api/containers/:id/recreate-preview", handleRecreatePreview(d.Live, d.Linker))
-	e.GET("/api/recreate/leftovers", handleLeftovers(d.Linker))
-	e.GET("/api/networks/:id", handleNetworkDetail(d.Live, d.Networks))
-	e.GET("/api/reach", handleReach(d.Live))
-	e.GET("/api/volumes/:name", handleVolumeDetail(d.Live))
-	e.GET("/api/volumes/:name/usage", handleVolumeUsage(d.Live, d.Volumes))
+// Public routes need no credential: the login page and the files every
+// page loads, and a health check that says only "up" to strangers.
+const Public = auth.Anonymous
 
-	// Everything below changes something: POST or DELETE only, same origin
-	// only, JSON bodies only.
-	m := e.Group("", mutationGuard(d.Live, d.Logger))
-	m.POST("/api/containers", handleRunContainer(d.Live, d.Engine))
-	m.POST("/api/containers/:id/:action", handleContainerAction(d.Live, d.Engine))
-	m.DELETE("/api/containers/:id", handleRemoveContainer(d.Live, d.Engine))
-	m.POST("/api/images/pull", handlePullImage(d.Engine, d.Publisher))
-	m.POST("/api/links", handleAddLink(d.Live, d.Linker, d.Publisher))
-	m.DELETE("/api/links", handleRemoveLink(d.Live, d.Linker))
-	m.POST("/api/recreate/leftovers/:id/:action", handleLeftoverAction(d.Linker))
-	m.POST("/api/networks", handleCreateNetwork(d.Live, d.Networks))
-	m.DELETE("/api/networks/:id", handleRemoveNetwork(d.Live, d.Networks))
-	m.POST("/api/networks/:id/connect", handleConnect(d.Live, d.Networks))
-	m.POST("/api/networks/:id/disconnect", handleDisconnect(d.Live, d.Networks))
-	m.POST("/api/volumes", handleCreateVolume(d.Live, d.Volumes))
-	m.DELETE("/api/volumes/:name", handleRemoveVolume(d.Live, d.Volumes))
-	m.POST("/api/containers/:id/mounts", handleAddMount(d.Live, d.Volumes, d.Publisher, d.AllowBinds))
-	// Probes and share tests exec into containers, so they are actions too.
-	m.POST("/api/volumes/:name/share-test", handleShareTest(d.Live, d.Volumes, d.Publisher))
-	m.POST("/api/probes", handleProbes(d.Live, d.Prober))
+// Route is one URL dockmap serves and the least role that may use it.
+type Route struct {
+	Method string
+	Path   string
+	Role   auth.Role
+	// Session marks the two non-GET routes that change only the caller's
+	// own cookie (log in, log out), not the engine.
+	Session bool
+	handler echo.HandlerFunc
+}
+
+// routes is the one list of every URL dockmap serves, each with its role.
+// Nothing is registered any other way, and a request whose route is not in
+// this table is refused (routeTable, authorize): default deny.
+func routes(d Deps, trail *auditTrail) []Route {
+	return []Route{
+		{Method: "GET", Path: "/login", Role: Public, Session: true, handler: handleLoginPage(d.Auth)},
+		{Method: "POST", Path: "/login", Role: Public, Session: true, handler: handleLoginForm(d.Auth)},
+		{Method: "POST", Path: "/logout", Role: auth.Viewer, Session: true, handler: handleLogout()},
+		{Method: "GET", Path: "/static/*", Role: Public, handler: handleStatic(d.Static)},
+		{Method: "GET", Path: "/healthz", Role: Public, handler: handleHealthz(d.Live)},
+
+		{Method: "GET", Path: "/", Role: auth.Viewer, handler: handleTopologyPage(d.Live, d.AssetVersion, d.ReadOnly)},
+		{Method: "GET", Path: "/api/graph", Role: auth.Viewer, handler: handleGraphJSON(d.Live)},
+		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Logger, d.PongWait)},
+		{Method: "GET", Path: "/panel/container/:id", Role: auth.Viewer, handler: handleContainerPanel(d.Live, len(d.AllowBinds) > 0)},
+		{Method: "GET", Path: "/panel/volume/:id", Role: auth.Viewer, handler: handleVolumePanel(d.Live)},
+		{Method: "GET", Path: "/panel/bind/:id", Role: auth.Viewer, handler: handleBindPanel(d.Live)},
+		{Method: "GET", Path: "/panel/network/:id", Role: auth.Viewer, handler: handleNetworkPanel(d.Live)},
+		{Method: "GET", Path: "/api/networks/:id", Role: auth.Viewer, handler: handleNetworkDetail(d.Live, d.Networks)},
+		{Method: "GET", Path: "/api/reach", Role: auth.Viewer, handler: handleReach(d.Live)},
+		{Method: "GET", Path: "/api/volumes/:name", Role: auth.Viewer, handler: handleVolumeDetail(d.Live)},
+
+		// Reads that only the forms of an operator use, or that show what
+		// an operator is about to change.
+		{Method: "GET", Path: "/api/images", Role: auth.Operator, handler: handleListImages(d.Engine)},
+		{Method: "GET", Path: "/api/links/plan", Role: auth.Operator, handler: handleLinkPlan(d.Live, d.Linker)},
+		{Method: "GET", Path: "/api/containers/:id/recreate-preview", Role: auth.Operator, handler: handleRecreatePreview(d.Live, d.Linker)},
+		{Method: "GET", Path: "/api/recreate/leftovers", Role: auth.Operator, handler: handleLeftovers(d.Linker)},
+		// Measuring a volume runs a helper container.
+		{Method: "GET", Path: "/api/volumes/:name/usage", Role: auth.Operator, handler: handleVolumeUsage(d.Live, d.Volumes)},
+		{Method: "GET", Path: "/api/audit", Role: auth.Operator, handler: handleAudit(trail)},
+
+		// Everything below changes something: POST or DELETE only, operators
+		// only, same origin only, JSON bodies only (mutationGuard).
+		{Method: "POST", Path: "/api/containers", Role: auth.Operator, handler: handleRunContainer(d.Live, d.Engine)},
+		{Method: "POST", Path: "/api/containers/:id/:action", Role: auth.Operator, handler: handleContainerAction(d.Live, d.Engine)},
+		{Method: "DELETE", Path: "/api/containers/:id", Role: auth.Operator, handler: handleRemoveContainer(d.Live, d.Engine)},
+		{Method: "POST", Path: "/api/images/pull", Role: auth.Operator, handler: handlePullImage(d.Engine, d.Publisher)},
+		{Method: "POST", Path: "/api/links", Role: auth.Operator, handler: handleAddLink(d.Live, d.Linker, d.Publisher)},
+		{Method: "DELETE", Path: "/api/links", Role: auth.Operator, handler: handleRemoveLink(d.Live, d.Linker)},
+		{Method: "POST", Path: "/api/recreate/leftovers/:id/:action", Role: auth.Operator, handler: handleLeftoverAction(d.Linker)},
+		{Method: "POST", Path: "/api/networks", Role: auth.Operator, handler: handleCreateNetwork(d.Live, d.Networks)},
+		{Method: "DELETE", Path: "/api/networks/:id", Role: auth.Operator, handler: handleRemoveNetwork(d.Live, d.Networks)},
+		{Method: "POST", Path: "/api/networks/:id/connect", Role: auth.Operator, handler: handleConnect(d.Live, d.Networks)},
+		{Method: "POST", Path: "/api/networks/:id/disconnect", Role: auth.Operator, handler: handleDisconnect(d.Live, d.Networks)},
+		{Method: "POST", Path: "/api/volumes", Role: auth.Operator, handler: handleCreateVolume(d.Live, d.Volumes)},
+		{Method: "DELETE", Path: "/api/volumes/:name", Role: auth.Operator, handler: handleRemoveVolume(d.Live, d.Volumes)},
+		{Method: "POST", Path: "/api/containers/:id/mounts", Role: auth.Operator, handler: handleAddMount(d.Live, d.Volumes, d.Publisher, d.AllowBinds)},
+		// Probes and share tests exec into containers, so they are actions too.
+		{Method: "POST", Path: "/api/volumes/:name/share-test", Role: auth.Operator, handler: handleShareTest(d.Live, d.Volumes, d.Publisher)},
+		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober)},
+	}
+}
+
+// registerRoutes registers the table and nothing else.
+func registerRoutes(e *echo.Echo, table []Route, d Deps) {
+	for _, r := range table {
+		var mw []echo.MiddlewareFunc
+		if r.Method != http.MethodGet && !r.Session {
+			mw = append(mw, mutationGuard(d.Live))
+		}
+		e.Add(r.Method, r.Path, r.handler, mw...)
+	}
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.NewHTTPError(http.StatusNotFound, "no such page") })
+}
+
+// RouteTable lists every declared route without its handler, for audits
+// of who may do what.
+func RouteTable() []Route {
+	table := routes(Deps{}, nil)
+	for i := range table {
+		table[i].handler = nil
+	}
+	return table
 }

@@ -9,6 +9,9 @@
 // WebSocket upgrade must come from the same origin, responses carry a strict
 // CSP and the usual headers, and Docker-provided text is only ever rendered
 // as text (templ escapes it; the browser code uses textContent).
+//
+// Who may do what is declared once per route in routes.go and enforced by
+// authorize (access.go); see package auth for roles and tokens.
 package server
 
 import (
@@ -16,10 +19,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -64,6 +69,14 @@ type Deps struct {
 	// on a prefix topology.ValidateBindPrefixes refuses: run checks them
 	// at start.
 	AllowBinds []string
+	// Auth checks tokens and session cookies; nil turns access control off
+	// (a loopback address with no token configured): every caller is an
+	// operator.
+	Auth *auth.Auth
+	// ReadOnly turns every action off for everyone.
+	ReadOnly bool
+	// PongWait is how long a silent WebSocket client is kept (60 s when 0).
+	PongWait time.Duration
 }
 
 // bodyLimit caps request bodies; dockmap's JSON requests are tiny.
@@ -83,14 +96,21 @@ func New(d Deps) http.Handler {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
+	// The client address keys the login brake and goes into the audit
+	// trail, so it is the TCP peer: X-Forwarded-For is the client's to
+	// write and would let a guesser pick a fresh address per try.
+	e.IPExtractor = echo.ExtractIPDirect()
+	trail := newAuditTrail(d.Logger, d.Publisher)
+	table := routes(d, trail)
 	e.Use(
 		middleware.Recover(),
 		hostAllowlist(d.AllowedHosts),
 		secureHeaders(),
 		middleware.BodyLimit(bodyLimit),
 		requestLog(d.Logger),
+		authorize(table, d.Auth, d.ReadOnly, trail),
 	)
-	registerRoutes(e, d)
+	registerRoutes(e, table, d)
 	return e
 }
 

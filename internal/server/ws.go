@@ -10,15 +10,15 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
+	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/live"
 )
 
 // WebSocket timing and limits, as in the gorilla chat example.
 const (
-	writeWait  = 10 * time.Second
-	pongWait   = 60 * time.Second
-	pingPeriod = pongWait * 9 / 10
+	writeWait       = 10 * time.Second
+	defaultPongWait = 60 * time.Second
 	// maxMessageSize bounds what a client may send: the protocol needs
 	// nothing from the client, so anything big is abuse.
 	maxMessageSize = 4096
@@ -31,8 +31,13 @@ var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 16 * 10
 
 // handleLive serves "GET /live" (WebSocket): a snapshot first, then deltas,
 // events and engine state as they happen.
-func handleLive(src LiveSource, log *slog.Logger) echo.HandlerFunc {
+func handleLive(src LiveSource, log *slog.Logger, pongWait time.Duration) echo.HandlerFunc {
+	if pongWait <= 0 {
+		pongWait = defaultPongWait
+	}
 	return func(c echo.Context) error {
+		// The audit trail is for operators; a viewer's connection skips it.
+		operator := roleOf(c) == auth.Operator
 		conn, err := upgrader.Upgrade(c.Response(), c.Request(), nil)
 		if err != nil {
 			// The upgrader has already answered (403 for a foreign origin).
@@ -46,15 +51,15 @@ func handleLive(src LiveSource, log *slog.Logger) echo.HandlerFunc {
 			conn.Close()
 			return err
 		}
-		go readPump(conn, cancel)
-		writePump(ctx, conn, frame, snap.Seq, sub, log)
+		go readPump(conn, cancel, pongWait)
+		writePump(ctx, conn, frame, snap.Seq, sub, log, pongWait*9/10, operator)
 		return nil
 	}
 }
 
 // readPump reads and discards what the client sends, so that pongs and
 // close frames are processed; it cancels the connection when reading fails.
-func readPump(conn *websocket.Conn, cancel context.CancelFunc) {
+func readPump(conn *websocket.Conn, cancel context.CancelFunc, pongWait time.Duration) {
 	defer cancel()
 	conn.SetReadLimit(maxMessageSize)
 	_ = conn.SetReadDeadline(time.Now().Add(pongWait))
@@ -68,7 +73,8 @@ func readPump(conn *websocket.Conn, cancel context.CancelFunc) {
 
 // writePump owns every write to the connection: the snapshot, then the
 // subscription's messages and the keepalive pings.
-func writePump(ctx context.Context, conn *websocket.Conn, snapshot []byte, seq uint64, sub *hub.Subscription, log *slog.Logger) {
+func writePump(ctx context.Context, conn *websocket.Conn, snapshot []byte, seq uint64, sub *hub.Subscription, log *slog.Logger,
+	pingPeriod time.Duration, operator bool) {
 	ticker := time.NewTicker(pingPeriod)
 	defer func() {
 		ticker.Stop()
@@ -98,6 +104,9 @@ func writePump(ctx context.Context, conn *websocket.Conn, snapshot []byte, seq u
 			}
 			if m.Type == "delta" && m.Seq <= seq {
 				continue // already in the snapshot
+			}
+			if m.Type == auditMessage && !operator {
+				continue
 			}
 			if write(websocket.TextMessage, m.Data) != nil {
 				return

@@ -76,11 +76,21 @@ func fixtureGraph() topology.Graph {
 	})
 }
 
-// mustRender renders c and parses the result as a whole HTML document.
+// operator is what an operator's request carries.
+var operator = templates.Access{Role: "operator", CanAct: true}
+
+// mustRender renders c for an operator and parses the result as a whole
+// HTML document.
 func mustRender(t *testing.T, c templ.Component) (*goquery.Document, string) {
 	t.Helper()
+	return mustRenderAs(t, operator, c)
+}
+
+// mustRenderAs renders c for someone with access a.
+func mustRenderAs(t *testing.T, a templates.Access, c templ.Component) (*goquery.Document, string) {
+	t.Helper()
 	var buf bytes.Buffer
-	if err := c.Render(context.Background(), &buf); err != nil {
+	if err := c.Render(templates.WithAccess(context.Background(), a), &buf); err != nil {
 		t.Fatalf("Render: %v", err)
 	}
 	html := buf.String()
@@ -573,7 +583,7 @@ func assertStrictCSP(t *testing.T, doc *goquery.Document, html string) {
 func TestTopologyPageEngineDown(t *testing.T) {
 	doc, _ := mustRender(t, templates.TopologyPage(templates.PageView{
 		Engine:   topology.EngineState{LastError: "dial unix /var/run/docker.sock: connect: no such file or directory"},
-		ReadOnly: true,
+		ReadOnly: true, ReadOnlyMode: true,
 	}))
 	badge := doc.Find(`[data-testid="engine-badge"]`)
 	if got, want := strings.TrimSpace(badge.Text()), "engine unreachable: dial unix /var/run/docker.sock: connect: no such file or directory"; got != want {

@@ -20,8 +20,15 @@ type PageView struct {
 	// Engine is the engine state at render time; the badge is then kept
 	// up to date by the live connection.
 	Engine topology.EngineState
-	// ReadOnly marks a viewer session: the page offers no mutating action.
+	// ReadOnly marks a page that offers no mutating action: a viewer's, or
+	// anyone's when dockmap runs with --read-only.
 	ReadOnly bool
+	// ReadOnlyMode is dockmap's --read-only.
+	ReadOnlyMode bool
+	// Role is "operator" or "viewer", shown in the header.
+	Role string
+	// SignedIn offers a way to log out (access control is on).
+	SignedIn bool
 }
 
 // ContainerPanelView is what ContainerPanel renders: one container as
@@ -394,4 +401,15 @@ func (v ContainerPanelView) DefaultAlias() string {
 		return ""
 	}
 	return v.Targets[0].Name
+}
+
+// roleTitle explains the role badge.
+func roleTitle(v PageView) string {
+	switch {
+	case v.Role == "viewer":
+		return "You are a viewer: you see everything live but cannot change anything"
+	case v.ReadOnlyMode:
+		return "You are an operator, but dockmap runs with --read-only"
+	}
+	return "You are an operator: every action is yours (root on the Docker host)"
 }

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dockmap/dockmap/internal/auth"
+	"github.com/dockmap/dockmap/web/templates"
+)
+
+// roleKey is where authorize leaves the caller's role in the echo.Context.
+const roleKey = "dockmap.role"
+
+// roleOf returns the role authorize found for this request.
+func roleOf(c echo.Context) auth.Role {
+	r, _ := c.Get(roleKey).(auth.Role)
+	return r
+}
+
+// routeKey identifies a route by method and Echo path pattern.
+type routeKey struct{ method, path string }
+
+// authorize is the one gate every request passes after routing: it finds
+// the caller's role (a Bearer token or the session cookie; with access
+// control off, every local caller is an operator), looks the route up in
+// the table and refuses what the role may not do. A route missing from the
+// table needs a viewer and can never act: default deny. Every request to a
+// mutating route leaves an audit entry, refused ones included.
+func authorize(table []Route, a *auth.Auth, readOnly bool, trail *auditTrail) echo.MiddlewareFunc {
+	declared := make(map[routeKey]Route, len(table))
+	for _, r := range table {
+		declared[routeKey{r.Method, r.Path}] = r
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			req := c.Request()
+			route, ok := declared[routeKey{req.Method, c.Path()}]
+			if !ok && req.Method == http.MethodHead {
+				route, ok = declared[routeKey{http.MethodGet, c.Path()}]
+			}
+			if !ok {
+				route = Route{Role: auth.Viewer}
+			}
+			if route.Role == auth.Operator && req.Method != http.MethodGet {
+				defer func() { trail.record(c, err) }()
+			}
+
+			role := auth.Operator
+			if a != nil {
+				var cerr error
+				role, cerr = a.Request(req, c.RealIP())
+				if errors.Is(cerr, auth.ErrLimited) {
+					wait := a.Limiter().RetryAfter(c.RealIP())
+					c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+					return echo.NewHTTPError(http.StatusTooManyRequests, cerr.Error())
+				}
+			}
+			acc := templates.Access{Role: role.String(), CanAct: role == auth.Operator && !readOnly, SignedIn: a != nil && role != auth.Anonymous}
+			c.Set(roleKey, role)
+			c.SetRequest(req.WithContext(templates.WithAccess(req.Context(), acc)))
+
+			switch {
+			case route.Role == Public:
+			case role == auth.Anonymous:
+				return refuseAnonymous(c)
+			case route.Role == auth.Operator && readOnly:
+				return echo.NewHTTPError(http.StatusForbidden, "dockmap runs with --read-only: nothing can be changed")
+			case route.Role > role:
+				return echo.NewHTTPError(http.StatusForbidden, "you are signed in as a "+role.String()+": only an operator may do this")
+			}
+			return next(c)
+		}
+	}
+}
+
+// refuseAnonymous sends a browser to the login page and tells a script
+// how to authenticate.
+func refuseAnonymous(c echo.Context) error {
+	req := c.Request()
+	if req.Method == http.MethodGet && !strings.HasPrefix(req.URL.Path, "/api/") && req.URL.Path != "/live" &&
+		strings.Contains(req.Header.Get(echo.HeaderAccept), "text/html") {
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="dockmap"`)
+	return echo.NewHTTPError(http.StatusUnauthorized, "sign in first: open the login URL dockmap printed at start, or send Authorization: Bearer <token>")
+}
+
+// handleLoginPage serves "GET /login". With ?token= it swaps a valid token
+// for the session cookie and redirects to "/" (the token leaves the address
+// bar and the history's last entry); without one it shows a form. With
+// access control off there is nothing to log in to.
+func handleLoginPage(a *auth.Auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if a == nil {
+			return c.Redirect(http.StatusSeeOther, "/")
+		}
+		if !c.Request().URL.Query().Has("token") {
+			return render(c, http.StatusOK, templates.LoginPage(""))
+		}
+		return login(c, a, c.QueryParam("token"))
+	}
+}
+
+// handleLoginForm serves "POST /login" from the login page's form, so a
+// pasted token never appears in a URL at all.
+func handleLoginForm(a *auth.Auth) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if a == nil {
+			return c.Redirect(http.StatusSeeOther, "/")
+		}
+		if err := crossOrigin.Check(c.Request()); err != nil {
+			return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
+		}
+		return login(c, a, c.FormValue("token"))
+	}
+}
+
+func login(c echo.Context, a *auth.Auth, token string) error {
+	role, err := a.Login(token, c.RealIP())
+	if errors.Is(err, auth.ErrLimited) {
+		wait := a.Limiter().RetryAfter(c.RealIP())
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		return render(c, http.StatusTooManyRequests, templates.LoginPage("Too many wrong tokens from this address: wait a few seconds and try again."))
+	}
+	if role == auth.Anonymous {
+		return render(c, http.StatusUnauthorized, templates.LoginPage("That token is not valid for this dockmap. Check the URL it printed at start."))
+	}
+	c.SetCookie(&http.Cookie{
+		Name: auth.CookieName, Value: a.Session(role), Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil,
+		// A workshop day, not forever.
+		MaxAge: int((7 * 24 * time.Hour) / time.Second),
+	})
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// handleLogout serves "POST /logout": the cookie is cleared.
+func handleLogout() echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := crossOrigin.Check(c.Request()); err != nil {
+			return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
+		}
+		c.SetCookie(&http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1,
+			HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil})
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+}

@@ -1,0 +1,61 @@
+package templates_test
+
+import (
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
+
+	"github.com/dockmap/dockmap/internal/topology"
+	"github.com/dockmap/dockmap/web/templates"
+)
+
+var viewer = templates.Access{Role: "viewer"}
+
+// actionControls are the elements of a page that could change something.
+const actionControls = `button[data-action], form[data-form], .operator, [data-testid="container-actions"], ` +
+	`[data-testid="run-open"], [data-testid="link-mode"], [data-testid="ping-selection"], [data-testid="audit"]`
+
+// A viewer's panels and page hold no action at all (not hidden ones), but
+// keep what an operator's probes and share tests show live.
+func TestViewerGetsNoActionControls(t *testing.T) {
+	g := fixtureGraph()
+	cv, ok := templates.NewContainerPanelView(g, topology.ContainerNodeID(webID))
+	if !ok {
+		t.Fatal("no web container in the fixture")
+	}
+	vv, _ := templates.NewVolumePanelView(g, topology.VolumeNodeID("data"))
+	nv := *mustNetworkPanel(t, g, appnetID)
+	page := templates.TopologyPage(templates.PageView{ReadOnly: true, Role: "viewer", SignedIn: true})
+	for name, c := range map[string]templ.Component{
+		"container panel": templates.ContainerPanel(cv),
+		"volume panel":    templates.VolumePanel(vv),
+		"network panel":   templates.NetworkPanel(nv),
+		"page":            page,
+	} {
+		// The same component for an operator has actions: the check below
+		// can fail.
+		opDoc, _ := mustRender(t, c)
+		if name != "page" && opDoc.Find(actionControls).Length() == 0 {
+			t.Errorf("%s for an operator: no action controls found, the selector is wrong", name)
+		}
+		doc, _ := mustRenderAs(t, viewer, c)
+		doc.Find(actionControls).Each(func(_ int, s *goquery.Selection) {
+			h, _ := goquery.OuterHtml(s)
+			t.Errorf("%s for a viewer has an action control: %.200s", name, h)
+		})
+	}
+	doc, _ := mustRenderAs(t, viewer, templates.ContainerPanel(cv))
+	for _, id := range []string{"ping-results", "reach-predictions"} {
+		if doc.Find(`[data-testid="`+id+`"]`).Length() != 1 {
+			t.Errorf("a viewer's container panel lacks %s: viewers see probe results live", id)
+		}
+	}
+	doc, _ = mustRenderAs(t, viewer, page)
+	if got := doc.Find(`[data-testid="role"]`).Text(); got != "viewer" {
+		t.Errorf("role badge = %q, want viewer", got)
+	}
+	if doc.Find(`[data-testid="logout"]`).Length() != 1 {
+		t.Error("a signed-in viewer cannot log out")
+	}
+}
