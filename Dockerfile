@@ -58,4 +58,4 @@ EXPOSE 8080
 # (-p 127.0.0.1:8080:8080). Publishing it on every interface (-p 8080:8080)
 # or running with --network host gives root on this host to anyone who can
 # reach the port.
-ENTRYPOINT ["/dockmap", "--addr", "0.0.0.0:8080", "--unsafe-expose-without-auth"]
+ENTRYPOINT ["/dockmap", "--addr", "0.0.0.0:8080"]

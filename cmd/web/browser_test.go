@@ -33,7 +33,7 @@ const waitTimeout = 20 * time.Second
 const requireBrowserEnv = "REQUIRE_BROWSER"
 
 // servingLine is what run prints once it listens.
-var servingLine = regexp.MustCompile(`serving (http://\S+)`)
+var servingLine = regexp.MustCompile(`serving (https?://\S+)`)
 
 // startDockmap runs the whole program, as main does, on a free loopback
 // port, with env laid over the process environment, and returns its base
@@ -50,6 +50,22 @@ func startDockmap(t testing.TB, env map[string]string) (baseURL string) {
 // stop too; a second call does nothing.
 func launchDockmap(t testing.TB, env map[string]string, addr string) (baseURL string, stop func() error) {
 	t.Helper()
+	baseURL, _, stop = launch(t, env, nil, "-addr", addr)
+	return baseURL, stop
+}
+
+// launch runs the program with these arguments and returns its base URL
+// once /healthz answers (through hc, or a plain client when nil), what it
+// has printed so far (call it again for more), and stop.
+func launch(t testing.TB, env map[string]string, hc *http.Client, args ...string) (baseURL string, output func() string, stop func() error) {
+	t.Helper()
+	var outMu sync.Mutex
+	var out strings.Builder
+	output = func() string {
+		outMu.Lock()
+		defer outMu.Unlock()
+		return out.String()
+	}
 	getenv := func(key string) string {
 		if v, ok := env[key]; ok {
 			return v
@@ -60,7 +76,7 @@ func launchDockmap(t testing.TB, env map[string]string, addr string) (baseURL st
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, []string{"dockmap", "-addr", addr}, getenv, pw)
+		err := run(ctx, append([]string{"dockmap"}, args...), getenv, pw)
 		pw.Close()
 		done <- err
 	}()
@@ -78,6 +94,9 @@ func launchDockmap(t testing.TB, env map[string]string, addr string) (baseURL st
 		found := false
 		for sc.Scan() {
 			line := sc.Text()
+			outMu.Lock()
+			out.WriteString(line + "\n")
+			outMu.Unlock()
 			if !found {
 				if m := servingLine.FindStringSubmatch(line); m != nil {
 					found = true
@@ -128,14 +147,16 @@ func launchDockmap(t testing.TB, env map[string]string, addr string) (baseURL st
 	case <-time.After(waitTimeout):
 		t.Fatalf("dockmap did not print its URL within %v", waitTimeout)
 	}
-	waitForReady(t, baseURL+"/healthz")
-	return baseURL, stop
+	waitForReady(t, hc, baseURL+"/healthz")
+	return baseURL, output, stop
 }
 
 // waitForReady polls url until it answers 200.
-func waitForReady(t testing.TB, url string) {
+func waitForReady(t testing.TB, hc *http.Client, url string) {
 	t.Helper()
-	hc := &http.Client{Timeout: 5 * time.Second}
+	if hc == nil {
+		hc = &http.Client{Timeout: 5 * time.Second}
+	}
 	deadline := time.Now().Add(waitTimeout)
 	last := "no answer yet"
 	for {

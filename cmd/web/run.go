@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/live"
@@ -29,21 +32,44 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// unsafeExposeFlag is named to be read aloud: until access control exists,
-// anyone who can reach a non-loopback address can drive the Docker socket.
-const unsafeExposeFlag = "unsafe-expose-without-auth"
+// removedUnsafeFlag was the way to serve a non-loopback address before
+// dockmap had access control. It is still accepted so that old command
+// lines keep working, but it changes nothing: such an address always needs
+// a token now.
+const removedUnsafeFlag = "unsafe-expose-without-auth"
 
 // config is what the command line and environment say.
 type config struct {
 	addr         string
-	unsafeExpose bool
 	allowedHosts []string
 	allowBinds   []string
 	// allowDangerous lets re-creates carry specs that give a container
 	// the host (privileged, host namespaces, binds of / ...).
 	allowDangerous bool
-	dev            bool
-	logLevel       slog.Level
+	// tokens are the configured or generated credentials; access control
+	// is on exactly when authOn.
+	tokens auth.Tokens
+	authOn bool
+	// generated says which tokens dockmap made up (they are printed).
+	generatedOperator, generatedViewer bool
+	readOnly                           bool
+	tlsCert, tlsKey                    string
+	dev                                bool
+	logLevel                           slog.Level
+	// urlHosts are the host names the printed URLs use.
+	urlHosts []string
+}
+
+func boolEnv(getenv func(string) string, name string) (bool, error) {
+	v := getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want 1 or 0", name, v)
+	}
+	return b, nil
 }
 
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (config, error) {
@@ -54,28 +80,43 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	if defAddr == "" {
 		defAddr = "127.0.0.1:8080"
 	}
-	fs.StringVar(&cfg.addr, "addr", defAddr, "address to listen on (env DOCKMAP_ADDR); loopback only unless --"+unsafeExposeFlag)
-	fs.BoolVar(&cfg.unsafeExpose, unsafeExposeFlag, false,
-		"serve a non-loopback --addr with NO access control: anyone who reaches it is root on this host")
+	fs.StringVar(&cfg.addr, "addr", defAddr, "address to listen on (env DOCKMAP_ADDR); any non-loopback address needs tokens, generated at start when none are given")
+	unsafeOld := fs.Bool(removedUnsafeFlag, false, "no longer has an effect: a non-loopback --addr always needs a token now")
 	hosts := fs.String("allowed-host", getenv("DOCKMAP_ALLOWED_HOSTS"), "comma-separated extra host names accepted in the Host header (env DOCKMAP_ALLOWED_HOSTS)")
 	binds := fs.String("allow-bind", getenv("DOCKMAP_ALLOW_BINDS"), "comma-separated host path prefixes under which containers may get bind mounts (env DOCKMAP_ALLOW_BINDS); none by default, never / or the Docker socket")
-	defDanger := false
-	if v := getenv("DOCKMAP_ALLOW_DANGEROUS_SPECS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return cfg, fmt.Errorf("DOCKMAP_ALLOW_DANGEROUS_SPECS=%q: want 1 or 0", v)
-		}
-		defDanger = b
+	defDanger, err := boolEnv(getenv, "DOCKMAP_ALLOW_DANGEROUS_SPECS")
+	if err != nil {
+		return cfg, err
 	}
 	fs.BoolVar(&cfg.allowDangerous, docker.AllowDangerousSpecsFlag, defDanger,
 		"let re-creates keep or add privileged mode, added capabilities, host namespaces, devices, unconfined seccomp/AppArmor, binds of / or the Docker socket, non-local volume drivers (env DOCKMAP_ALLOW_DANGEROUS_SPECS=1); refused by default")
+	fs.StringVar(&cfg.tokens.Operator, "operator-token", getenv("DOCKMAP_OPERATOR_TOKEN"),
+		"token of the operator role, who may change everything (env DOCKMAP_OPERATOR_TOKEN, which `ps` cannot show); at least 22 characters")
+	fs.StringVar(&cfg.tokens.Viewer, "viewer-token", getenv("DOCKMAP_VIEWER_TOKEN"),
+		"token of the viewer role, who watches but changes nothing (env DOCKMAP_VIEWER_TOKEN)")
+	defRO, err := boolEnv(getenv, "DOCKMAP_READ_ONLY")
+	if err != nil {
+		return cfg, err
+	}
+	fs.BoolVar(&cfg.readOnly, "read-only", defRO, "turn every action off for everyone, operators included (env DOCKMAP_READ_ONLY=1)")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", getenv("DOCKMAP_TLS_CERT"), "serve HTTPS with this certificate (PEM; env DOCKMAP_TLS_CERT); needs --tls-key")
+	fs.StringVar(&cfg.tlsKey, "tls-key", getenv("DOCKMAP_TLS_KEY"), "private key of --tls-cert (PEM; env DOCKMAP_TLS_KEY)")
 	fs.BoolVar(&cfg.dev, "dev", false, "serve web/static from disk (for editing the page)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args[1:]); err != nil {
 		return cfg, err
 	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (did you mean dockmap probe?)", fs.Arg(0))
+	}
+	if *unsafeOld {
+		fmt.Fprintf(out, "--%s no longer has an effect: a non-loopback --addr always needs a token\n", removedUnsafeFlag)
+	}
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return cfg, fmt.Errorf("--log-level: %w", err)
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return cfg, errors.New("--tls-cert and --tls-key go together: give both or neither")
 	}
 	for _, h := range strings.Split(*hosts, ",") {
 		if h = strings.TrimSpace(h); h != "" {
@@ -97,17 +138,59 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	if err != nil {
 		return cfg, fmt.Errorf("--addr %q: %w", cfg.addr, err)
 	}
-	if !isLoopback(host) {
-		if !cfg.unsafeExpose {
-			return cfg, fmt.Errorf("--addr %s is not a loopback address and access control is not configured: "+
-				"anyone who can reach it could drive the Docker socket, which is root on this host. "+
-				"Listen on 127.0.0.1 and use an SSH tunnel, or pass --%s if you accept that", cfg.addr, unsafeExposeFlag)
-		}
-		if host != "" && net.ParseIP(host) != nil && !net.ParseIP(host).IsUnspecified() {
+	loopback := isLoopback(host)
+	cfg.urlHosts = []string{host}
+	if !loopback {
+		switch ip := net.ParseIP(host); {
+		case host == "" || ip != nil && ip.IsUnspecified():
+			// Every interface: each of its addresses is a way in.
+			cfg.urlHosts = nil
+			for _, a := range interfaceIPs() {
+				cfg.allowedHosts = append(cfg.allowedHosts, a.String())
+				if !a.IsLoopback() && a.To4() != nil {
+					cfg.urlHosts = append(cfg.urlHosts, a.String())
+				}
+			}
+			if len(cfg.urlHosts) == 0 {
+				cfg.urlHosts = []string{"localhost"}
+			}
+		case ip != nil:
 			cfg.allowedHosts = append(cfg.allowedHosts, host)
 		}
 	}
+
+	// Access control: off only for a loopback address with no token given.
+	if cfg.tokens.Viewer != "" && cfg.tokens.Operator == "" {
+		return cfg, errors.New("--viewer-token needs --operator-token too: otherwise nobody could act")
+	}
+	cfg.authOn = cfg.tokens.Operator != "" || !loopback
+	if cfg.authOn {
+		if cfg.tokens.Operator == "" {
+			cfg.tokens.Operator, cfg.generatedOperator = auth.NewToken(), true
+		}
+		if cfg.tokens.Viewer == "" {
+			cfg.tokens.Viewer, cfg.generatedViewer = auth.NewToken(), true
+		}
+		if err := cfg.tokens.Validate(); err != nil {
+			return cfg, err
+		}
+	}
 	return cfg, nil
+}
+
+// interfaceIPs lists this machine's addresses.
+func interfaceIPs() []net.IP {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var ips []net.IP
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			ips = append(ips, n.IP)
+		}
+	}
+	return ips
 }
 
 func isLoopback(host string) bool {
@@ -116,6 +199,34 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// printAccess says, once, how to get in: with access control on, a login
+// URL per role. Generated tokens are printed in full (nobody else knows
+// them); given ones are not repeated. This goes to stdout, never through
+// the logger.
+func printAccess(w io.Writer, cfg config, scheme string, port string) {
+	if !cfg.authOn {
+		fmt.Fprintf(w, "access control off: loopback address and no token, every local user is an operator\n")
+		return
+	}
+	if cfg.readOnly {
+		fmt.Fprintf(w, "--read-only: nobody can change anything\n")
+	}
+	fmt.Fprintf(w, "access control on: every request needs a token. Open one of these URLs:\n")
+	line := func(role, what, token string, generated bool, flagName string) {
+		for _, h := range cfg.urlHosts {
+			u := url.URL{Scheme: scheme, Host: net.JoinHostPort(h, port), Path: "/login"}
+			t := "<your " + flagName + ">"
+			if generated {
+				t = token
+			}
+			fmt.Fprintf(w, "  %-8s (%s): %s?token=%s\n", role, what, u.String(), t)
+		}
+	}
+	line("operator", "can change everything, root on this host", cfg.tokens.Operator, cfg.generatedOperator, "--operator-token")
+	line("viewer", "watches, changes nothing", cfg.tokens.Viewer, cfg.generatedViewer, "--viewer-token")
+	fmt.Fprintf(w, "  scripts: send Authorization: Bearer <token>\n")
 }
 
 // run is the whole program: it returns when ctx ends or serving fails.
@@ -161,14 +272,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	prober := probe.New(dc, server.ProbePublisher(h))
 	defer prober.Close()
+	var authn *auth.Auth
+	if cfg.authOn {
+		if authn, err = auth.New(cfg.tokens); err != nil {
+			return err
+		}
+	}
 	handler := server.New(server.Deps{
 		Live: lv, Engine: dc, Linker: dc, Networks: dc, Volumes: dc, Prober: prober, Publisher: h, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
+		Auth: authn, ReadOnly: cfg.readOnly,
 	})
+
+	var tlsConfig *tls.Config
+	scheme := "http"
+	if cfg.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.tlsCert, cfg.tlsKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	srv := &http.Server{
 		Handler:           handler,
@@ -178,7 +310,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	fmt.Fprintf(stdout, "dockmap %s serving http://%s (engine %s)\n", version, ln.Addr(), dc.Host())
+	// The URL printed is one a browser can open: on every interface, the
+	// first address of this machine rather than [::].
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	fmt.Fprintf(stdout, "dockmap %s serving %s://%s (listening on %s, engine %s)\n", version, scheme,
+		net.JoinHostPort(cfg.urlHosts[0], port), ln.Addr(), dc.Host())
+	printAccess(stdout, cfg, scheme, port)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return lv.Run(gctx) })

@@ -38,6 +38,11 @@ export async function api(method, path, body) {
       data = null;
     }
   }
+  if (res.status === 401) {
+    // The session is gone (a token changed, the cookie expired): sign in
+    // again rather than fail every button.
+    window.location.assign('/login');
+  }
   if (!res.ok) {
     const title = (data && data.error) || res.statusText || `HTTP ${res.status}`;
     const detail = (data && (data.detail || data.error)) || text.trim().slice(0, 300) || `HTTP ${res.status}`;

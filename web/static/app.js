@@ -32,7 +32,7 @@ import {
   describeProbeEdge,
   describeContainerProbes,
 } from './probes.js';
-import { initPingForm } from './ping-form.js';
+import { initPingForm, initPingResults } from './ping-form.js';
 import { renderMatrix } from './matrix.js';
 import { initLinks, setLinkMode, linkModeOn, onLinkMode } from './links.js';
 import { initLeftovers, refreshLeftovers } from './leftovers.js';
@@ -41,6 +41,7 @@ import { initNetworks, openNetworkDialog } from './networks.js';
 import { initVolumes, openVolumeDialog, addShare } from './volumes.js';
 import { invalidateReach, onReachChanged, prediction, verdict, predictionText } from './reach.js';
 import { h } from './dom.js';
+import { initAudit, addAudit } from './audit.js';
 
 const graphEl = document.getElementById('graph');
 const badge = document.getElementById('engine-badge');
@@ -255,6 +256,8 @@ function afterChange({ touched }) {
   drawMatrix();
 }
 
+initAudit(document.getElementById('audit-list'), document.getElementById('audit-empty'), containerName);
+
 startLive({
   onSnapshot(msg) {
     setEngine(msg.engine);
@@ -266,6 +269,7 @@ startLive({
   onProgress: addProgress,
   onProbe: addResult,
   onShare: addShare,
+  onAudit: addAudit,
   onDelta(msg) {
     afterChange(applyDelta(cy, msg));
   },
@@ -514,6 +518,7 @@ onLinkMode((on) => {
   linkHint.hidden = !on;
 });
 
+initPingResults(panelEl);
 if (!readOnly) {
   initActions(panelEl);
   initPingForm(cy, panelEl);

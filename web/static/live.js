@@ -114,6 +114,9 @@ export function startLive(handlers, url = liveURL()) {
       case 'share':
         handlers.onShare && handlers.onShare(msg);
         break;
+      case 'audit':
+        handlers.onAudit && handlers.onAudit(msg.entry);
+        break;
       default:
         // Newer servers may send more; not an error.
         break;

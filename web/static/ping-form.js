@@ -10,7 +10,22 @@ import { onReachChanged, prediction, predictionText, verdict } from './reach.js'
 import { onPanelLoad, panelContainer } from './panel.js';
 import { onProbesChanged, pingNeighbours, pingPair, renderPanelResults } from './probes.js';
 
-// initPingForm wires the section in panel; cy is the graph.
+// initPingResults keeps the section's results and prediction current, for
+// everyone: a viewer has no form but sees what operators' probes found.
+export function initPingResults(panel) {
+  onPanelLoad((p) => {
+    renderPanelResults(p);
+    renderPrediction(p);
+  });
+  onProbesChanged(() => renderPanelResults(panel));
+  onReachChanged(() => {
+    renderPanelResults(panel);
+    renderPrediction(panel);
+  });
+}
+
+// initPingForm wires the section's form in panel (operators only); cy is
+// the graph.
 export function initPingForm(cy, panel) {
   panel.addEventListener('submit', (ev) => {
     const form = ev.target;
@@ -23,15 +38,6 @@ export function initPingForm(cy, panel) {
     if (!btn) return;
     ev.preventDefault();
     neighbours(cy, panel, btn);
-  });
-  onPanelLoad((p) => {
-    renderPanelResults(p);
-    renderPrediction(p);
-  });
-  onProbesChanged(() => renderPanelResults(panel));
-  onReachChanged(() => {
-    renderPanelResults(panel);
-    renderPrediction(panel);
   });
   panel.addEventListener('change', (ev) => {
     const form = ev.target instanceof Element ? ev.target.closest('form[data-form=ping]') : null;

@@ -1,0 +1,65 @@
+// audit.js is the operators' list of changes asked of dockmap, done or
+// refused, with who asked: GET /api/audit on load (the server keeps the
+// latest 200), then the live "audit" messages {type: "audit", entry}. A
+// viewer's page has no list and its connection gets no such message.
+//
+// entry: {time, role, remote, method, route, params, status, error}
+
+import { api, errorText } from './api.js';
+import { h, shortID } from './dom.js';
+
+// Rows beyond this are dropped, oldest first.
+const maxRows = 100;
+
+let list = null;
+let empty = null;
+let nameOf = () => '';
+// Entries already shown, by a key of their fields: the load and the live
+// messages can overlap.
+const seen = new Set();
+
+// initAudit binds the module to the list; name(id) names a container ID.
+export async function initAudit(listEl, emptyEl, name) {
+  list = listEl;
+  empty = emptyEl;
+  nameOf = name;
+  if (!list) return;
+  try {
+    const res = await api('GET', '/api/audit');
+    for (const e of (res && res.entries) || []) addAudit(e);
+  } catch (err) {
+    empty.textContent = `Could not load the changes: ${errorText(err)}`;
+  }
+}
+
+// addAudit shows one entry at the top.
+export function addAudit(e) {
+  if (!list || !e) return;
+  const key = [e.time, e.remote, e.method, e.route, JSON.stringify(e.params || {}), e.status].join('|');
+  if (seen.has(key)) return;
+  seen.add(key);
+  const ok = e.status >= 200 && e.status < 300;
+  const when = new Date(e.time);
+  const row = h('li', { className: `audit-row ${ok ? 'ok' : 'refused'}`, dataset: { testid: 'audit-row', status: String(e.status), route: e.route } },
+    h('span', { className: 'audit-time', text: isNaN(when) ? '' : when.toLocaleTimeString() }),
+    h('span', { className: 'audit-what', text: describe(e), dataset: { testid: 'audit-what' } }),
+    h('span', { className: 'audit-who', text: `${e.role} · ${e.remote}`, dataset: { testid: 'audit-who' } }),
+    h('span', { className: 'audit-result', text: ok ? `${e.status} done` : `${e.status} ${e.error || 'refused'}`, dataset: { testid: 'audit-result' } }),
+  );
+  list.prepend(row);
+  while (list.children.length > maxRows) list.lastElementChild.remove();
+  empty.hidden = true;
+}
+
+// describe is the request as "METHOD route" with its parameters filled in,
+// container IDs named where the map knows them.
+function describe(e) {
+  const params = e.params || {};
+  const path = String(e.route || '').replace(/:([a-z]+)/g, (_, p) => {
+    const v = params[p];
+    if (v === undefined) return `:${p}`;
+    const name = /^[0-9a-f]{64}$/.test(v) ? nameOf(v) : '';
+    return name || (/^[0-9a-f]{64}$/.test(v) ? shortID(v) : v);
+  });
+  return `${e.method} ${path}`;
+}
