@@ -219,8 +219,12 @@ func TestContainerImageServesHealthz(t *testing.T) {
 		GroupAdd: []string{strconv.FormatUint(uint64(st.Gid), 10)},
 		Ports:    []docker.PortSpec{{ContainerPort: 8080, HostIP: "127.0.0.1"}},
 	}
+	// In its own network namespace the image listens on every interface,
+	// so access control is on: the operator's token comes from the
+	// environment, as the README shows.
+	spec.Env = []string{"DOCKMAP_OPERATOR_TOKEN=" + opToken}
 	if base := filepath.Base(sock); base != "docker.sock" {
-		spec.Env = []string{"DOCKER_HOST=unix://" + path.Join(imageSocketTarget, base)}
+		spec.Env = append(spec.Env, "DOCKER_HOST=unix://"+path.Join(imageSocketTarget, base))
 	}
 	id, err := c.CreateContainer(ctx, spec)
 	if err != nil {
@@ -237,8 +241,13 @@ func TestContainerImageServesHealthz(t *testing.T) {
 	var h struct {
 		Engine topology.EngineState `json:"engine"`
 	}
+	get := func(path string) (*http.Response, error) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+opToken)
+		return hc.Do(req)
+	}
 	dockertest.WaitFor(t, 60*time.Second, func() (bool, string) {
-		resp, err := hc.Get(base + "/healthz")
+		resp, err := get("/healthz")
 		if err != nil {
 			return false, fmt.Sprintf("GET /healthz: %v (container %s)", err, containerStatus(c, id))
 		}
@@ -256,13 +265,22 @@ func TestContainerImageServesHealthz(t *testing.T) {
 		t.Errorf("dockmap in the container uses engine %q, want the mounted socket under %s", h.Engine.Host, imageSocketTarget)
 	}
 
-	resp, err := hc.Get(base + "/")
+	resp, err := get("/")
 	if err != nil {
 		t.Fatalf("GET /: %v", err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("GET / = %d, want 200", resp.StatusCode)
+	}
+	// Without the token, the published port gives nothing away.
+	anon, err := hc.Get(base + "/api/graph")
+	if err != nil {
+		t.Fatalf("GET /api/graph: %v", err)
+	}
+	anon.Body.Close()
+	if anon.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /api/graph without a token = %d, want 401", anon.StatusCode)
 	}
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
 		t.Errorf("GET / Content-Security-Policy = %q, want default-src 'self'", csp)
