@@ -76,6 +76,16 @@ func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (strin
 	if err := c.ready(ctx); err != nil {
 		return "", err
 	}
+	cfg, hc := containerConfig(spec)
+	resp, err := c.api.ContainerCreate(ctx, cfg, hc, &network.NetworkingConfig{}, nil, spec.Name)
+	if err != nil {
+		return "", translate("create container "+spec.Name, err)
+	}
+	return resp.ID, nil
+}
+
+// containerConfig is spec in the engine's terms.
+func containerConfig(spec ContainerSpec) (*container.Config, *container.HostConfig) {
 	cfg := &container.Config{
 		Image: spec.Image, Cmd: spec.Cmd, Labels: spec.Labels, Env: spec.Env, User: spec.User,
 		Tty: spec.Interactive, OpenStdin: spec.Interactive,
@@ -110,11 +120,7 @@ func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (strin
 		}
 		hc.PortBindings[port] = append(hc.PortBindings[port], b)
 	}
-	resp, err := c.api.ContainerCreate(ctx, cfg, hc, &network.NetworkingConfig{}, nil, spec.Name)
-	if err != nil {
-		return "", translate("create container "+spec.Name, err)
-	}
-	return resp.ID, nil
+	return cfg, hc
 }
 
 // StartContainer starts a container by ID or name.

@@ -104,9 +104,10 @@ func dangerousSpec(cfg *container.Config, hc *container.HostConfig) []string {
 }
 
 // checkSpec refuses a spec dangerousSpec objects to, unless the client
-// allows dangerous specs. who says whose spec it is ("web", "the
-// re-created web").
-func (c *Client) checkSpec(who string, cfg *container.Config, hc *container.HostConfig) error {
+// allows dangerous specs: the one validator for create and re-create. verb
+// is what would be done ("create", "re-create"); who says whose spec it is
+// ("web", "the re-created web").
+func (c *Client) checkSpec(verb, who string, cfg *container.Config, hc *container.HostConfig) error {
 	if c.allowDangerous {
 		return nil
 	}
@@ -114,8 +115,8 @@ func (c *Client) checkSpec(who string, cfg *container.Config, hc *container.Host
 	if len(why) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s runs %s: dockmap will not re-create such a container unless started with --%s",
-		topology.ErrInvalid, who, strings.Join(why, ", "), AllowDangerousSpecsFlag)
+	return fmt.Errorf("%w: %s runs %s: dockmap will not %s such a container unless started with --%s",
+		topology.ErrInvalid, who, strings.Join(why, ", "), verb, AllowDangerousSpecsFlag)
 }
 
 // capNames normalises capability names ("cap_sys_admin" → "SYS_ADMIN"),

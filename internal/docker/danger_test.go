@@ -230,3 +230,20 @@ func shortOf(id string) string {
 	}
 	return id
 }
+
+// TestRunRefusesDangerous: a create goes through the same validator as a
+// re-create, before any engine call: a run on the host's network is
+// refused and nothing is made.
+func TestRunRefusesDangerous(t *testing.T) {
+	t.Parallel()
+	c := dockertest.Client(t)
+	name := dockertest.UniqueName(t, "hostnet")
+	_, err := c.RunContainer(t.Context(), docker.RunSpec{Name: name, Image: dockertest.FixtureImage(t), Network: "host"})
+	if !errors.Is(err, topology.ErrInvalid) || !strings.Contains(err.Error(), "will not create") ||
+		!strings.Contains(err.Error(), "--"+docker.AllowDangerousSpecsFlag) {
+		t.Fatalf("RunContainer(network host) = %v, want ErrInvalid naming the flag", err)
+	}
+	if _, _, err := c.ContainerStarted(t.Context(), name); !errors.Is(err, topology.ErrNotFound) {
+		t.Errorf("after the refusal, %s: %v, want no such container", name, err)
+	}
+}

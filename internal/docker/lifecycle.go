@@ -131,13 +131,21 @@ type RunSpec struct {
 }
 
 // RunContainer creates and starts a container kept running like
-// `docker run -dit`. If the start fails, the created container is removed
+// `docker run -dit`, refusing a dangerous spec as a re-create does. If the start fails, the created container is removed
 // again so that a failed run changes nothing.
 func (c *Client) RunContainer(ctx context.Context, spec RunSpec) (string, error) {
-	id, err := c.CreateContainer(ctx, ContainerSpec{
+	cs := ContainerSpec{
 		Name: spec.Name, Image: spec.Image, Cmd: spec.Cmd, Network: spec.Network,
 		Labels: map[string]string{ManagedLabel: "1"}, Interactive: true,
-	})
+	}
+	// The same validator as a re-create's, before any engine call: today
+	// only a host or container network mode could make a run dangerous,
+	// but the check must not depend on what RunSpec happens to hold.
+	cfg, hc := containerConfig(cs)
+	if err := c.checkSpec("create", spec.Name, cfg, hc); err != nil {
+		return "", err
+	}
+	id, err := c.CreateContainer(ctx, cs)
 	if err != nil {
 		return "", err
 	}

@@ -262,7 +262,7 @@ func (c *Client) recreate(ctx context.Context, info container.InspectResponse, c
 	}
 	// Refused before anything is touched: a copy of a container that has
 	// the host would have it too (danger.go).
-	if err := c.checkSpec(name, info.Config, info.HostConfig); err != nil {
+	if err := c.checkSpec("re-create", name, info.Config, info.HostConfig); err != nil {
 		return "", fmt.Errorf("recreate %s: %w", name, err)
 	}
 	spec, err := c.planRecreate(ctx, info, ch)
@@ -270,7 +270,7 @@ func (c *Client) recreate(ctx context.Context, info container.InspectResponse, c
 		return "", fmt.Errorf("recreate %s: %w", name, err)
 	}
 	// The change itself (a mount added) must not give the host either.
-	if err := c.checkSpec("the re-created "+name, spec.config, spec.host); err != nil {
+	if err := c.checkSpec("re-create", "the re-created "+name, spec.config, spec.host); err != nil {
 		return "", fmt.Errorf("recreate %s: %w", name, err)
 	}
 	r := &run{c: c, info: info, name: name, spec: spec, progress: progress}
