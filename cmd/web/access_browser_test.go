@@ -105,13 +105,7 @@ func crossOriginForms(t *testing.T, flags ...string) {
 	image := dockertest.FixtureImage(t)
 	base, _, _ := launch(t, nil, nil, append([]string{"-addr", "127.0.0.1:0"}, flags...)...)
 	// What the other site tries to create; removed if the test fails.
-	evilName := "evil-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
-	evilName = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
-			return r
-		}
-		return '-'
-	}, evilName)
+	evilName := dockertest.UniqueName(t, "evil")
 	t.Cleanup(func() { _ = c.RemoveContainer(context.Background(), evilName, true) })
 	id := dockertest.RunContainer(t, c)
 	_, started, err := c.ContainerStarted(engineCtx(t), id)
