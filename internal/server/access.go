@@ -121,6 +121,10 @@ func handleLoginForm(a *auth.Auth) echo.HandlerFunc {
 }
 
 func login(c echo.Context, a *auth.Auth, token string) error {
+	if token == "" {
+		// An empty form is a slip, not a guess: it costs no attempt.
+		return render(c, http.StatusBadRequest, templates.LoginPage("Paste the token first."))
+	}
 	role, err := a.Login(token, c.RealIP())
 	if errors.Is(err, auth.ErrLimited) {
 		wait := a.Limiter().RetryAfter(c.RealIP())

@@ -51,7 +51,8 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/links/plan", Role: auth.Operator, handler: handleLinkPlan(d.Live, d.Linker)},
 		{Method: "GET", Path: "/api/containers/:id/recreate-preview", Role: auth.Operator, handler: handleRecreatePreview(d.Live, d.Linker)},
 		{Method: "GET", Path: "/api/recreate/leftovers", Role: auth.Operator, handler: handleLeftovers(d.Linker)},
-		// Measuring a volume runs a helper container.
+		// Measuring a volume makes the engine add up every volume's files
+		// (docker system df -v): too heavy to leave to every viewer.
 		{Method: "GET", Path: "/api/volumes/:name/usage", Role: auth.Operator, handler: handleVolumeUsage(d.Live, d.Volumes)},
 		{Method: "GET", Path: "/api/audit", Role: auth.Operator, handler: handleAudit(trail)},
 
