@@ -141,6 +141,12 @@ func TestProbeAndLinkTheTutorial(t *testing.T) {
 func TestBadProbeAndLinkInputChangesNothing(t *testing.T) {
 	ts, p, real := proxiedServer(t)
 	_, _, dbName, webName := tutorialPair(t, ts, real)
+	hostName := dockertest.UniqueName(t, "hostnet")
+	dockertest.RunContainer(t, real, dockertest.WithName(hostName), dockertest.WithNetworkMode("host"))
+	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
+		_, err := ts.Live.Snapshot().Graph.ContainerByRef(hostName)
+		return err == nil, "host-network container not in the graph yet"
+	})
 	tests := []struct {
 		name   string
 		method string
@@ -163,6 +169,11 @@ func TestBadProbeAndLinkInputChangesNothing(t *testing.T) {
 		{"bad alias", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": "a b", "confirm": true}, 400},
 		{"long alias", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": strings.Repeat("a", 64), "confirm": true}, 400},
 		{"colon alias", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": "a:b:c", "confirm": true}, 400},
+		{"alias starting with a colon", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": ":x", "confirm": true}, 400},
+		{"alias ending with a colon", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": "x:", "confirm": true}, 400},
+		{"alias with a dot", "POST", "/api/links", map[string]any{"from": webName, "to": dbName, "alias": "api.github.com", "confirm": true}, 400},
+		{"link to a host-network container", "POST", "/api/links", map[string]any{"from": webName, "to": hostName, "alias": "h1", "confirm": true}, 400},
+		{"link from a host-network container", "POST", "/api/links", map[string]any{"from": hostName, "to": dbName, "alias": "d1", "confirm": true}, 400},
 		{"link to itself", "POST", "/api/links", map[string]any{"from": webName, "to": webName, "alias": "me", "confirm": true}, 400},
 		{"link to missing", "POST", "/api/links", map[string]any{"from": webName, "to": "nosuch-" + dockertest.RunID(), "alias": "x1", "confirm": true}, 404},
 		{"unlink missing source", "DELETE", "/api/links", map[string]any{"from": "nosuch-" + dockertest.RunID(), "alias": "x1"}, 404},

@@ -49,6 +49,14 @@ func (r networkRequest) validate(g topology.Graph) (docker.NetworkCreate, error)
 	if _, err := g.NetworkByRef(r.Name); err == nil {
 		return docker.NetworkCreate{}, fmt.Errorf("%w: a network named %q already exists", topology.ErrConflict, r.Name)
 	}
+	// The docker CLI takes an ID prefix where a name is asked for, so a
+	// network named like the start of another's ID makes `docker network
+	// rm ab12` ambiguous (SEC-14).
+	for _, n := range g.Nodes {
+		if n.Network != nil && strings.HasPrefix(n.Network.ID, strings.ToLower(r.Name)) {
+			return docker.NetworkCreate{}, fmt.Errorf("%w: %q is the start of network %s's ID; pick a name that cannot be taken for an ID", topology.ErrInvalid, r.Name, n.Network.Name)
+		}
+	}
 	spec := docker.NetworkCreate{Name: r.Name, Internal: r.Internal, ICC: r.ICC == nil || *r.ICC, Attachable: r.Attachable}
 	switch {
 	case r.Subnet != "":

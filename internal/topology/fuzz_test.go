@@ -92,6 +92,9 @@ func FuzzValidateAlias(f *testing.F) {
 			return
 		}
 		checkAcceptedName(t, "alias", alias)
+		if strings.Contains(alias, ".") {
+			t.Errorf("alias %q with a dot accepted", alias)
+		}
 	})
 }
 

@@ -28,10 +28,21 @@ func ValidateName(what, name string) error {
 	return nil
 }
 
-// ValidateAlias checks a link alias or network alias; the engine applies no
+// ValidateAlias checks a link alias or network alias. The engine applies no
 // rule of its own, so the container-name rule is used (it keeps aliases
-// usable as host names).
-func ValidateAlias(alias string) error { return ValidateName("alias", alias) }
+// usable as host names), without dots: every container on the network (or
+// the linking one) would resolve an alias such as api.github.com to this
+// container instead of the real host, a quiet way to intercept traffic
+// (security-reliability-anchors.md, SEC-15).
+func ValidateAlias(alias string) error {
+	if err := ValidateName("alias", alias); err != nil {
+		return err
+	}
+	if strings.Contains(alias, ".") {
+		return fmt.Errorf("%w: alias %q has a dot: it would hide the real host of that name from the containers that see the alias; use letters, digits, '_' and '-'", ErrInvalid, alias)
+	}
+	return nil
+}
 
 // imageRefRule is a conservative form of a Docker image reference:
 // [registry[:port]/]path[:tag][@digest], lowercase path components.
