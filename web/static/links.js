@@ -51,7 +51,7 @@ export function initLinks(cyInstance, panel, opts = {}) {
     if (!(t instanceof HTMLSelectElement) || t.dataset.testid !== 'link-target') return;
     const alias = t.form && t.form.querySelector('[data-testid=link-alias]');
     const opt = t.selectedOptions[0];
-    if (alias && opt && alias.dataset.touched !== '1') alias.value = opt.dataset.name || '';
+    if (alias && opt && alias.dataset.touched !== '1') alias.value = aliasFor(opt.dataset.name || '');
   });
   panel.addEventListener('input', (ev) => {
     const t = ev.target;
@@ -100,7 +100,7 @@ function setState(state) {
 // as alias, and waits for Confirm.
 export async function openLinkDialog(from, to, alias) {
   if (!dlg) return;
-  alias = (alias || to.name || '').trim();
+  alias = (alias || aliasFor(to.name || '')).trim();
   const mine = { from, to, alias, plan: null, job: null, submitted: 0 };
   current = mine;
   setState('loading');
@@ -322,4 +322,10 @@ function cancelDrag() {
   drag.over.removeClass('link-target');
   cy.remove(drag.edge.union(drag.ghost));
   drag = null;
+}
+
+// aliasFor is the alias a container name suggests: aliases take no dots
+// (one would shadow a real host name), so "my.db" suggests "my-db".
+export function aliasFor(name) {
+  return String(name).replaceAll('.', '-');
 }

@@ -59,3 +59,15 @@ func TestViewerGetsNoActionControls(t *testing.T) {
 		t.Error("a signed-in viewer cannot log out")
 	}
 }
+
+// The suggested link alias is one the server accepts: a target named with
+// dots suggests dashes.
+func TestDefaultAliasHasNoDots(t *testing.T) {
+	v := templates.ContainerPanelView{Targets: []templates.TargetView{{Name: "my.db.1"}}}
+	if got := v.DefaultAlias(); got != "my-db-1" {
+		t.Errorf("DefaultAlias() = %q, want my-db-1", got)
+	}
+	if err := topology.ValidateAlias(v.DefaultAlias()); err != nil {
+		t.Errorf("the suggested alias is refused: %v", err)
+	}
+}

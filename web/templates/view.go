@@ -400,7 +400,8 @@ func (v ContainerPanelView) DefaultAlias() string {
 	if len(v.Targets) == 0 {
 		return ""
 	}
-	return v.Targets[0].Name
+	// Aliases take no dots (topology.ValidateAlias): "my.db" suggests "my-db".
+	return strings.ReplaceAll(v.Targets[0].Name, ".", "-")
 }
 
 // roleTitle explains the role badge.
