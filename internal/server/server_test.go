@@ -357,37 +357,6 @@ func TestEngineUnreachableIsShown(t *testing.T) {
 	}
 }
 
-func TestOversizedClientMessageClosesWith1009(t *testing.T) {
-	ts, _ := startSynced(t)
-	// One frame for the whole message, so the server sees its size at once.
-	d := websocket.Dialer{WriteBufferSize: 64 << 10}
-	conn, _, err := d.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/live", http.Header{"Origin": {ts.URL}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	readFrame(t, conn) // snapshot
-	// Over the 4 KiB limit but small enough to sit in the socket buffers, so
-	// the write completes before the server hangs up.
-	if err := conn.WriteMessage(websocket.TextMessage, make([]byte, 8<<10)); err != nil {
-		t.Fatal(err)
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	for {
-		_, _, err := conn.ReadMessage()
-		if err == nil {
-			continue // frames already on their way
-		}
-		if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
-			t.Fatalf("read after oversized message: %v, want close 1009", err)
-		}
-		break
-	}
-	dockertest.WaitFor(t, 5*time.Second, func() (bool, string) {
-		return ts.Hub.Len() == 0, "subscription still registered"
-	})
-}
-
 func TestNetworkPanel(t *testing.T) {
 	ts, c := startSynced(t)
 	name := dockertest.UniqueName(t, "net")
