@@ -163,8 +163,12 @@ func (a *Auth) TokenRole(token string) Role {
 		return Anonymous
 	}
 	d := sha256.Sum256([]byte(token))
-	isOp := subtle.ConstantTimeCompare(d[:], a.operator[:])
-	isView := subtle.ConstantTimeCompare(d[:], a.viewer[:])
+	return a.pick(subtle.ConstantTimeCompare(d[:], a.operator[:]), subtle.ConstantTimeCompare(d[:], a.viewer[:]))
+}
+
+// pick is the role of a credential from its two comparisons, both always
+// made (1 is a match).
+func (a *Auth) pick(isOp, isView int) Role {
 	switch {
 	case isOp == 1:
 		return Operator
@@ -176,15 +180,8 @@ func (a *Auth) TokenRole(token string) Role {
 
 // SessionRole says which role a session cookie value grants.
 func (a *Auth) SessionRole(v string) Role {
-	isOp := subtle.ConstantTimeCompare([]byte(v), []byte(a.operatorSession))
-	isView := subtle.ConstantTimeCompare([]byte(v), []byte(a.viewerSession))
-	switch {
-	case isOp == 1:
-		return Operator
-	case isView == 1 && a.hasViewer:
-		return Viewer
-	}
-	return Anonymous
+	return a.pick(subtle.ConstantTimeCompare([]byte(v), []byte(a.operatorSession)),
+		subtle.ConstantTimeCompare([]byte(v), []byte(a.viewerSession)))
 }
 
 // Session returns the cookie value for a role (Operator or Viewer).
@@ -217,27 +214,25 @@ func (a *Auth) Request(r *http.Request, client string) (Role, error) {
 	if !hasBearer && cerr != nil {
 		return Anonymous, nil
 	}
-	if !a.limiter.Ready(client) {
-		return Anonymous, ErrLimited
-	}
-	var role Role
-	if hasBearer {
-		role = a.TokenRole(bearer)
-	} else {
-		role = a.SessionRole(cookie.Value)
-	}
-	if role == Anonymous {
-		a.limiter.Fail(client)
-	}
-	return role, nil
+	return a.braked(client, func() Role {
+		if hasBearer {
+			return a.TokenRole(bearer)
+		}
+		return a.SessionRole(cookie.Value)
+	})
 }
 
 // Login checks a token given to /login, with the same brake.
 func (a *Auth) Login(token, client string) (Role, error) {
+	return a.braked(client, func() Role { return a.TokenRole(token) })
+}
+
+// braked runs check unless client failed too often, and counts a failure.
+func (a *Auth) braked(client string, check func() Role) (Role, error) {
 	if !a.limiter.Ready(client) {
 		return Anonymous, ErrLimited
 	}
-	role := a.TokenRole(token)
+	role := check()
 	if role == Anonymous {
 		a.limiter.Fail(client)
 	}

@@ -55,8 +55,7 @@ func authorize(table []Route, a *auth.Auth, readOnly bool, trail *auditTrail) ec
 				var cerr error
 				role, cerr = a.Request(req, c.RealIP())
 				if errors.Is(cerr, auth.ErrLimited) {
-					wait := a.Limiter().RetryAfter(c.RealIP())
-					c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+					setRetryAfter(c, a)
 					return echo.NewHTTPError(http.StatusTooManyRequests, cerr.Error())
 				}
 			}
@@ -127,8 +126,7 @@ func login(c echo.Context, a *auth.Auth, token string) error {
 	}
 	role, err := a.Login(token, c.RealIP())
 	if errors.Is(err, auth.ErrLimited) {
-		wait := a.Limiter().RetryAfter(c.RealIP())
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		setRetryAfter(c, a)
 		return render(c, http.StatusTooManyRequests, templates.LoginPage("Too many wrong tokens from this address: wait a few seconds and try again."))
 	}
 	if role == auth.Anonymous {
@@ -141,6 +139,12 @@ func login(c echo.Context, a *auth.Auth, token string) error {
 		MaxAge: int((7 * 24 * time.Hour) / time.Second),
 	})
 	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// setRetryAfter says when a braked client may try again.
+func setRetryAfter(c echo.Context, a *auth.Auth) {
+	wait := a.Limiter().RetryAfter(c.RealIP())
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 }
 
 // handleLogout serves "POST /logout": the cookie is cleared.
