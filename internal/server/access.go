@@ -141,6 +141,25 @@ func login(c echo.Context, a *auth.Auth, token string) error {
 	return c.Redirect(http.StatusSeeOther, "/")
 }
 
+// session is the body of GET /api/session.
+type session struct {
+	Role          string `json:"role"`
+	AccessControl bool   `json:"accessControl"`
+	ReadOnly      bool   `json:"readOnly"`
+	CanAct        bool   `json:"canAct"`
+}
+
+// handleSession serves "GET /api/session": who the caller is to dockmap.
+// The page asks it when its live connection fails (a 401 means signed
+// out); a script can check its token with it.
+func handleSession(accessControl, readOnly bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := roleOf(c)
+		return c.JSON(http.StatusOK, session{Role: r.String(), AccessControl: accessControl, ReadOnly: readOnly,
+			CanAct: r == auth.Operator && !readOnly})
+	}
+}
+
 // setRetryAfter says when a braked client may try again.
 func setRetryAfter(c echo.Context, a *auth.Auth) {
 	wait := a.Limiter().RetryAfter(c.RealIP())

@@ -16,7 +16,7 @@ import { startLive } from './live.js';
 import { initPanel, openPanel, refreshPanel, clearPanel, showRemoved, selectedContainer, kindOf } from './panel.js';
 import { addEvent } from './feed.js';
 import { anyDialogOpen } from './dialogs.js';
-import { errorText } from './api.js';
+import { api, errorText } from './api.js';
 import { initJobs, addProgress } from './jobs.js';
 import { initActions } from './actions.js';
 import { initRun, openRun } from './run.js';
@@ -135,10 +135,22 @@ const statusText = { connecting: 'connecting…', live: 'live', reconnecting: 'r
 
 function setLiveStatus(s) {
   state.connected = s === 'live';
+  if (s === 'reconnecting') checkSession();
   liveStatus.textContent = statusText[s] || s;
   liveStatus.classList.remove('connecting', 'live', 'reconnecting');
   liveStatus.classList.add(s);
   graphEl.classList.toggle('stale', s === 'reconnecting');
+}
+
+// checkSession asks, at most every 3 s while the live connection fails,
+// whether this browser is still signed in: a WebSocket refused for want of
+// a session looks like any other failure, but GET /api/session answers
+// 401, and api() then opens the login page.
+let sessionCheckedAt = 0;
+function checkSession() {
+  if (Date.now() - sessionCheckedAt < 3000) return;
+  sessionCheckedAt = Date.now();
+  api('GET', '/api/session').catch(() => {});
 }
 
 // select shows node (a Cytoscape node) as the selection; containers,

@@ -1,0 +1,47 @@
+package server_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/server"
+)
+
+// GET /api/session says who the caller is: the page uses its 401 to notice
+// a lost sign-in, and a script to check its token.
+func TestSessionSaysWhoYouAre(t *testing.T) {
+	s := startAuthed(t)
+	ro := startAuthed(t, func(d *server.Deps) { d.ReadOnly = true })
+	open := startServer(t, dockertest.Client(t))
+	bearer := func(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
+	tests := []struct {
+		name       string
+		base       string
+		hdr        map[string]string
+		wantStatus int
+		wantRole   string
+		wantCanAct bool
+		wantAccess bool
+	}{
+		{"no credential", s.URL, nil, http.StatusUnauthorized, "", false, false},
+		{"viewer", s.URL, bearer(s.view), http.StatusOK, "viewer", false, true},
+		{"operator", s.URL, bearer(s.op), http.StatusOK, "operator", true, true},
+		{"operator, read-only", ro.URL, bearer(ro.op), http.StatusOK, "operator", false, true},
+		{"loopback without tokens", open.URL, nil, http.StatusOK, "operator", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := call(t, tt.base, "GET", "/api/session", nil, tt.hdr)
+			if r.Status != tt.wantStatus {
+				t.Fatalf("GET /api/session = %d %v, want %d", r.Status, r.Body, tt.wantStatus)
+			}
+			if tt.wantStatus != http.StatusOK {
+				return
+			}
+			if r.Body["role"] != tt.wantRole || r.Body["canAct"] != tt.wantCanAct || r.Body["accessControl"] != tt.wantAccess {
+				t.Errorf("GET /api/session = %v, want role %s, canAct %v, accessControl %v", r.Body, tt.wantRole, tt.wantCanAct, tt.wantAccess)
+			}
+		})
+	}
+}
