@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -93,7 +94,7 @@ func refuseAnonymous(c echo.Context) error {
 // for the session cookie and redirects to "/" (the token leaves the address
 // bar and the history's last entry); without one it shows a form. With
 // access control off there is nothing to log in to.
-func handleLoginPage(a *auth.Auth) echo.HandlerFunc {
+func handleLoginPage(a *auth.Auth, log *slog.Logger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if a == nil {
 			return c.Redirect(http.StatusSeeOther, "/")
@@ -101,13 +102,13 @@ func handleLoginPage(a *auth.Auth) echo.HandlerFunc {
 		if !c.Request().URL.Query().Has("token") {
 			return render(c, http.StatusOK, templates.LoginPage(""))
 		}
-		return login(c, a, c.QueryParam("token"))
+		return login(c, a, log, c.QueryParam("token"))
 	}
 }
 
 // handleLoginForm serves "POST /login" from the login page's form, so a
 // pasted token never appears in a URL at all.
-func handleLoginForm(a *auth.Auth) echo.HandlerFunc {
+func handleLoginForm(a *auth.Auth, log *slog.Logger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if a == nil {
 			return c.Redirect(http.StatusSeeOther, "/")
@@ -115,23 +116,28 @@ func handleLoginForm(a *auth.Auth) echo.HandlerFunc {
 		if err := crossOrigin.Check(c.Request()); err != nil {
 			return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
 		}
-		return login(c, a, c.FormValue("token"))
+		return login(c, a, log, c.FormValue("token"))
 	}
 }
 
-func login(c echo.Context, a *auth.Auth, token string) error {
+// login swaps token for the session cookie. Sign-ins and refusals are
+// logged with the client's address and the role, never the token.
+func login(c echo.Context, a *auth.Auth, log *slog.Logger, token string) error {
 	if token == "" {
 		// An empty form is a slip, not a guess: it costs no attempt.
 		return render(c, http.StatusBadRequest, templates.LoginPage("Paste the token first."))
 	}
 	role, err := a.Login(token, c.RealIP())
 	if errors.Is(err, auth.ErrLimited) {
+		log.Warn("login braked: too many wrong tokens", "remote", c.RealIP())
 		setRetryAfter(c, a)
 		return render(c, http.StatusTooManyRequests, templates.LoginPage("Too many wrong tokens from this address: wait a few seconds and try again."))
 	}
 	if role == auth.Anonymous {
+		log.Warn("login refused: wrong token", "remote", c.RealIP())
 		return render(c, http.StatusUnauthorized, templates.LoginPage("That token is not valid for this dockmap. Check the URL it printed at start."))
 	}
+	log.Info("login", "role", role.String(), "remote", c.RealIP())
 	c.SetCookie(&http.Cookie{
 		Name: auth.CookieName, Value: a.Session(role), Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil,

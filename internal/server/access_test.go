@@ -806,6 +806,10 @@ func TestSEC10TokenOnlyAtLogin(t *testing.T) {
 	if !strings.Contains(logs, `"path":"/login"`) {
 		t.Fatalf("the request log did not capture the flow:\n%s", logs)
 	}
+	// Sign-ins and refusals are logged (with the address, not the token).
+	if !strings.Contains(logs, `"msg":"login","role":"viewer"`) || !strings.Contains(logs, `"msg":"login refused: wrong token"`) {
+		t.Errorf("the log lacks the sign-in and the refusal:\n%s", logs)
+	}
 	for role, tok := range map[string]string{"operator": s.op, "viewer": s.view} {
 		if strings.Contains(logs, tok) {
 			t.Errorf("the %s token is in the log", role)

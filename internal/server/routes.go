@@ -28,8 +28,8 @@ type Route struct {
 // this table is refused (routeTable, authorize): default deny.
 func routes(d Deps, trail *auditTrail) []Route {
 	return []Route{
-		{Method: "GET", Path: "/login", Role: Public, Session: true, handler: handleLoginPage(d.Auth)},
-		{Method: "POST", Path: "/login", Role: Public, Session: true, handler: handleLoginForm(d.Auth)},
+		{Method: "GET", Path: "/login", Role: Public, Session: true, handler: handleLoginPage(d.Auth, d.Logger)},
+		{Method: "POST", Path: "/login", Role: Public, Session: true, handler: handleLoginForm(d.Auth, d.Logger)},
 		{Method: "POST", Path: "/logout", Role: auth.Viewer, Session: true, handler: handleLogout()},
 		{Method: "GET", Path: "/static/*", Role: Public, handler: handleStatic(d.Static)},
 		{Method: "GET", Path: "/healthz", Role: Public, handler: handleHealthz(d.Live)},

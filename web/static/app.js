@@ -64,6 +64,8 @@ window.dockmap = state;
 // A viewer session gets no button that changes anything (the server
 // refuses them anyway).
 const readOnly = document.querySelector('.workspace')?.dataset.readOnly === 'true';
+// With access control on, a sign-in can be lost (a token changed).
+const signedIn = document.querySelector('.workspace')?.dataset.signedIn === 'true';
 
 // selectedName is the name of the container in the panel when it was
 // chosen: when that container goes (docker rm, or a re-create renaming it
@@ -135,7 +137,7 @@ const statusText = { connecting: 'connecting…', live: 'live', reconnecting: 'r
 
 function setLiveStatus(s) {
   state.connected = s === 'live';
-  if (s === 'reconnecting') checkSession();
+  if (s === 'reconnecting' && signedIn) checkSession();
   liveStatus.textContent = statusText[s] || s;
   liveStatus.classList.remove('connecting', 'live', 'reconnecting');
   liveStatus.classList.add(s);
