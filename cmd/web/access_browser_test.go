@@ -165,3 +165,54 @@ setTimeout(() => { document.title = 'sent'; }, 1500);
 		t.Errorf("%d changes done by the other site, want 0", done)
 	}
 }
+
+// A browser whose sign-in no longer holds (dockmap restarted with other
+// tokens) lands on the login page by itself instead of reconnecting
+// forever, and signs in again there.
+func TestBrowserLostSessionGoesToLogin(t *testing.T) {
+	base, _, stop := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
+	b := newBrowser(t)
+	// The restart makes the browser log failed reconnections.
+	b.allow(regexp.MustCompile(`WebSocket|ERR_CONNECTION_REFUSED|status of 401`))
+	mustDo(t, b, "log in as a viewer", chromedp.Navigate(base+"/login?token="+viewToken))
+	waitJS(t, b, `window.dockmap && window.dockmap.connected`, waitTimeout)
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	const otherViewer = "view-0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e"
+	again, _, _ := launch(t, nil, nil, "-addr", strings.TrimPrefix(base, "http://"), "--operator-token", opToken, "--viewer-token", otherViewer)
+	if again != base {
+		t.Fatalf("restarted on %s, want %s", again, base)
+	}
+	waitJS(t, b, `location.pathname === '/login'`, waitTimeout)
+	mustDo(t, b, "sign in with the form",
+		chromedp.SendKeys(`[data-testid=login-token]`, otherViewer),
+		chromedp.Click(`[data-testid=login-submit]`),
+	)
+	waitJS(t, b, `location.pathname === '/' && window.dockmap && window.dockmap.connected`, waitTimeout)
+	if got := mustEval[string](t, b, `document.querySelector('[data-testid=role]')?.textContent.trim() ?? ''`); got != "viewer" {
+		t.Errorf("role after signing in again = %q, want viewer", got)
+	}
+}
+
+// A participant clicks the viewer URL in a chat or a slide (another site):
+// the login's redirect is part of a cross-site navigation, which keeps the
+// SameSite=Strict cookie out, and yet they end up on the map, signed in.
+func TestBrowserLoginLinkFromAnotherSite(t *testing.T) {
+	base, _, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
+	chat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<!DOCTYPE html><html><body><a id="join" href="%s/login?token=%s">join the workshop</a></body></html>`, base, viewToken)
+	}))
+	t.Cleanup(chat.Close)
+	b := newBrowser(t)
+	// The first load of the map after the cross-site redirect is refused
+	// (401) before the page loads itself again.
+	b.allow(regexp.MustCompile(`status of 401 \(Unauthorized\) \S+/$`))
+	mustDo(t, b, "open the chat", chromedp.Navigate(strings.Replace(chat.URL, "127.0.0.1", "localhost", 1)))
+	mustDo(t, b, "click the link", chromedp.Click(`#join`))
+	waitJS(t, b, `location.pathname === '/' && window.dockmap && window.dockmap.connected`, waitTimeout)
+	if got := mustEval[string](t, b, `document.querySelector('[data-testid=role]')?.textContent.trim() ?? ''`); got != "viewer" {
+		t.Errorf("role = %q, want viewer", got)
+	}
+}

@@ -130,6 +130,14 @@ func TestSubscribesBeforeFirstList(t *testing.T) {
 	f := newFake()
 	l, _ := startLive(t, f)
 	<-l.Synced()
+	// The watch runs in its own goroutine, which a loaded machine may
+	// start after the first list: what matters is the time it asks the
+	// engine to replay from, checked below.
+	waitUntil(t, "the watch", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.since) > 0
+	})
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.since) == 0 || len(f.listedAt) == 0 {

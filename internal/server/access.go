@@ -84,6 +84,15 @@ func refuseAnonymous(c echo.Context) error {
 	req := c.Request()
 	if req.Method == http.MethodGet && !strings.HasPrefix(req.URL.Path, "/api/") && req.URL.Path != "/live" &&
 		strings.Contains(req.Header.Get(echo.HeaderAccept), "text/html") {
+		if req.Header.Get("Sec-Fetch-Site") == "cross-site" && req.URL.Path == "/" {
+			// A login link opened from another site (a chat, a slide):
+			// /login's 303 leads here in the same cross-site navigation,
+			// and browsers keep SameSite=Strict cookies out of it. Loading
+			// the page again from here is same-site, so the cookie /login
+			// just set comes along; without one, that second request is
+			// sent to /login as usual.
+			return render(c, http.StatusUnauthorized, templates.ReloadPage())
+		}
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
 	c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="dockmap"`)

@@ -1,7 +1,9 @@
 package server_test
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/dockmap/dockmap/internal/dockertest"
@@ -43,5 +45,35 @@ func TestSessionSaysWhoYouAre(t *testing.T) {
 				t.Errorf("GET /api/session = %v, want role %s, canAct %v, accessControl %v", r.Body, tt.wantRole, tt.wantCanAct, tt.wantAccess)
 			}
 		})
+	}
+}
+
+// A cross-site navigation to the map without a cookie (the end of a login
+// link's redirect opened from another site) gets a page that loads the map
+// again as a same-site navigation; any other anonymous browser is sent to
+// the login page.
+func TestCrossSiteLandingLoadsTheMapAgain(t *testing.T) {
+	s := startAuthed(t)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(site string) (*http.Response, string) {
+		req, _ := http.NewRequest("GET", s.URL+"/", nil)
+		req.Header.Set("Accept", "text/html")
+		req.Header.Set("Sec-Fetch-Site", site)
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	resp, body := get("cross-site")
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `http-equiv="refresh" content="0; url=/"`) {
+		t.Errorf("cross-site landing = %d %q, want 401 with a refresh to /", resp.StatusCode, body)
+	}
+	for _, site := range []string{"same-origin", "none"} {
+		if resp, _ := get(site); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+			t.Errorf("%s landing = %d to %q, want 303 to /login", site, resp.StatusCode, resp.Header.Get("Location"))
+		}
 	}
 }
