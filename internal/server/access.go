@@ -71,7 +71,7 @@ func authorize(table []Route, a *auth.Auth, readOnly bool, trail *auditTrail) ec
 			case route.Role == auth.Operator && readOnly:
 				return echo.NewHTTPError(http.StatusForbidden, "dockmap runs with --read-only: nothing can be changed")
 			case route.Role > role:
-				return echo.NewHTTPError(http.StatusForbidden, "you are signed in as a "+role.String()+": only an operator may do this")
+				return echo.NewHTTPError(http.StatusForbidden, "your role is "+role.String()+": only an operator may do this")
 			}
 			return next(c)
 		}
