@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/dockmap/dockmap/internal/topology"
@@ -22,6 +23,10 @@ const ProbeRepo = "dockmap-probe"
 // probeImageTime is the modification time of every file in the probe
 // image, so that one binary always gives the same layer.
 var probeImageTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// probeImport serialises EnsureProbeImage across every Client of the
+// process: the race it prevents is on the engine's tag, not in a Client.
+var probeImport sync.Mutex
 
 // ProbeImageLabel marks dockmap's probe images.
 const ProbeImageLabel = "dockmap.probe-image"
@@ -39,8 +44,7 @@ const ProbeImageLabel = "dockmap.probe-image"
 // The binary must be a statically linked ELF executable, since the image
 // has no C library: EnsureProbeImage returns an error wrapping
 // topology.ErrInvalid, whose message says how to build it, for anything
-// else. Two concurrent calls for a new binary may both import it; the
-// second import only re-tags identical content.
+// else. Concurrent calls in one process import a new binary once.
 func (c *Client) EnsureProbeImage(ctx context.Context, binaryPath string) (ref string, err error) {
 	if err := c.ready(ctx); err != nil {
 		return "", err
@@ -54,6 +58,11 @@ func (c *Client) EnsureProbeImage(ctx context.Context, binaryPath string) (ref s
 	}
 	sum := sha256.Sum256(bin)
 	ref = ProbeRepo + ":" + hex.EncodeToString(sum[:])[:12]
+	// An import makes a new image (the engine stamps its creation time),
+	// so a second import of the same binary would move the tag and leave
+	// the first image dangling: one check-and-import at a time.
+	probeImport.Lock()
+	defer probeImport.Unlock()
 	exists, err := c.ImageExists(ctx, ref)
 	if err != nil {
 		return "", err
