@@ -101,20 +101,19 @@ func (c *Client) InspectNetwork(ctx context.Context, id string) (NetworkDetail, 
 	if err != nil {
 		return NetworkDetail{}, translateNetwork("inspect network "+id, err)
 	}
+	// The same reading of the engine's fields as the map's (fromNetwork);
+	// empty collections stay [] and {} in the answer, not null.
+	tn := fromNetwork(n)
 	d := NetworkDetail{
-		ID: n.ID, Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: n.Internal,
-		Attachable: n.Attachable, ICC: n.Options[optionICC] != "false",
-		Default: n.Options[optionDefaultBridge] == "true",
-		Subnets: []topology.Subnet{}, Options: n.Options, Labels: n.Labels, Members: []Member{},
+		ID: tn.ID, Name: tn.Name, Driver: tn.Driver, Scope: tn.Scope, Internal: tn.Internal,
+		Attachable: tn.Attachable, ICC: tn.ICC, Default: tn.Default,
+		Subnets: append([]topology.Subnet{}, tn.Subnets...), Options: tn.Options, Labels: tn.Labels, Members: []Member{},
 	}
 	if d.Options == nil {
 		d.Options = map[string]string{}
 	}
 	if d.Labels == nil {
 		d.Labels = map[string]string{}
-	}
-	for _, cfg := range n.IPAM.Config {
-		d.Subnets = append(d.Subnets, topology.Subnet{Subnet: cfg.Subnet, Gateway: cfg.Gateway})
 	}
 	ids := slices.Collect(maps.Keys(n.Containers))
 	// A container that never ran has its network by name only (no

@@ -67,20 +67,13 @@ func (x *Explainer) predict(p *Prediction, a, b int32) {
 	// works, or every reason when none does.
 	var ip, name, tcp choice
 	common := false
-	for pass := 0; pass < 2; pass++ {
-		user := pass == 0
-		x.eachCommon(ra, rb, func(ma, mb member) {
-			n := &x.nets[ma.net]
-			if n.user != user {
-				return
-			}
-			common = true
-			v := x.onNetwork(a, b, n)
-			ip.add(v.ip)
-			name.add(v.name)
-			tcp.add(v.tcp)
-		})
-	}
+	x.eachCommonUserFirst(ra, rb, func(ma, mb member) {
+		common = true
+		v := x.onNetwork(a, b, &x.nets[ma.net])
+		ip.add(v.ip)
+		name.add(v.name)
+		tcp.add(v.tcp)
+	})
 	if !common {
 		rs := []Reason{x.noCommon(a, b)}
 		p.ByIP, p.ByName, p.TCP = fail(rs), fail(rs), fail(rs)
@@ -191,35 +184,29 @@ func (x *Explainer) byName(a, b int32, name string) Outcome {
 
 	var c choice
 	common, userNet := false, int32(-1)
-	for pass := 0; pass < 2; pass++ {
-		user := pass == 0
-		x.eachCommon(ra, rb, func(ma, mb member) {
-			n := &x.nets[ma.net]
-			if n.user != user {
-				return
+	x.eachCommonUserFirst(ra, rb, func(ma, mb member) {
+		n := &x.nets[ma.net]
+		common = true
+		if n.user && userNet < 0 {
+			userNet = ma.net
+		}
+		if !x.resolves(ra, rb, n, mb, name) {
+			return
+		}
+		switch {
+		case n.iccOff:
+			c.add(fail([]Reason{n.iccReason}))
+		case n.user:
+			var notes []Reason
+			if n.internal {
+				notes = []Reason{n.internalNote}
 			}
-			common = true
-			if user && userNet < 0 {
-				userNet = ma.net
-			}
-			if !x.resolves(ra, rb, n, mb, name) {
-				return
-			}
-			switch {
-			case n.iccOff:
-				c.add(fail([]Reason{n.iccReason}))
-			case n.user:
-				var notes []Reason
-				if n.internal {
-					notes = []Reason{n.internalNote}
-				}
-				c.add(ok(n.name, append([]Reason{x.commonNote(a, b, n)}, notes...)))
-			default:
-				alias := x.links[pairKey(ra, rb)]
-				c.add(ok("link alias "+alias, []Reason{x.linkNote(ra, rb, alias)}))
-			}
-		})
-	}
+			c.add(ok(n.name, append([]Reason{x.commonNote(a, b, n)}, notes...)))
+		default:
+			alias := x.links[pairKey(ra, rb)]
+			c.add(ok("link alias "+alias, []Reason{x.linkNote(ra, rb, alias)}))
+		}
+	})
 	switch {
 	case !common:
 		return fail([]Reason{x.noCommon(a, b)})
@@ -278,6 +265,19 @@ func (x *Explainer) eachCommon(ra, rb int32, f func(ma, mb member)) {
 			i++
 			j++
 		}
+	}
+}
+
+// eachCommonUserFirst is eachCommon over the user-defined networks first,
+// then the others, so that a choice keeps a user-defined network's answer
+// (the one with DNS by name) when several work.
+func (x *Explainer) eachCommonUserFirst(ra, rb int32, f func(ma, mb member)) {
+	for _, user := range []bool{true, false} {
+		x.eachCommon(ra, rb, func(ma, mb member) {
+			if x.nets[ma.net].user == user {
+				f(ma, mb)
+			}
+		})
 	}
 }
 

@@ -18,20 +18,7 @@ import (
 // counting proxy, so tests can prove that bad input reaches no engine call.
 func proxiedServer(t *testing.T) (*testServer, *dockertest.Proxy, *docker.Client) {
 	t.Helper()
-	real := dockertest.Client(t)
-	p := dockertest.StartProxy(t)
-	via, err := docker.New(docker.WithHost(p.Host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { via.Close() })
-	ts := startServer(t, via)
-	select {
-	case <-ts.Live.Synced():
-	case <-time.After(30 * time.Second):
-		t.Fatal("never synced")
-	}
-	return ts, p, real
+	return proxiedServerWith(t)
 }
 
 // mutatingCalls are the engine calls that are not the live map's own

@@ -191,36 +191,30 @@ function portOf(port) {
 export async function pingPair(from, to, by, port) {
   from = bare(from);
   to = bare(to);
-  const body = { from, to, by };
-  const p = portOf(port);
-  if (p) body.port = p;
-  setPending(from, to, by, +1);
-  try {
-    const res = await api('POST', '/api/probes', body);
-    const rs = (res && res.results) || [];
-    rs.forEach(addResult);
-    return rs;
-  } finally {
-    setPending(from, to, by, -1);
-  }
+  return probe({ from, to, by }, [[from, to]], port);
 }
 
 // pingMatrix probes every ordered pair of ids.
 export async function pingMatrix(ids, by, port) {
   ids = ids.map(bare);
-  const body = { matrix: ids, by };
-  const p = portOf(port);
-  if (p) body.port = p;
   const pairs = [];
   for (const a of ids) for (const b of ids) if (a !== b) pairs.push([a, b]);
-  pairs.forEach(([a, b]) => setPending(a, b, by, +1));
+  return probe({ matrix: ids, by }, pairs, port);
+}
+
+// probe sends one POST /api/probes for body, with the pairs it covers
+// shown pending meanwhile, and keeps the results.
+async function probe(body, pairs, port) {
+  const p = portOf(port);
+  if (p) body.port = p;
+  pairs.forEach(([a, b]) => setPending(a, b, body.by, +1));
   try {
     const res = await api('POST', '/api/probes', body);
     const rs = (res && res.results) || [];
     rs.forEach(addResult);
     return rs;
   } finally {
-    pairs.forEach(([a, b]) => setPending(a, b, by, -1));
+    pairs.forEach(([a, b]) => setPending(a, b, body.by, -1));
   }
 }
 
