@@ -222,6 +222,23 @@ func (a *Auth) Request(r *http.Request, client string) (Role, error) {
 	})
 }
 
+// PublicRequest is Request for a route that answers without a credential
+// too (the login page, its files, /healthz): a braked client is simply
+// Anonymous, and a stale session cookie is no failure, or after a token
+// change the login page's own stylesheet and icon would brake its owner
+// out of logging in again. A wrong Bearer token still counts; an unbraked
+// cookie check gives nothing away, as a session value is 256 bits.
+func (a *Auth) PublicRequest(r *http.Request, client string) Role {
+	if bearer, ok := bearerToken(r); ok {
+		role, _ := a.braked(client, func() Role { return a.TokenRole(bearer) })
+		return role
+	}
+	if c, err := r.Cookie(CookieName); err == nil {
+		return a.SessionRole(c.Value)
+	}
+	return Anonymous
+}
+
 // Login checks a token given to /login, with the same brake.
 func (a *Auth) Login(token, client string) (Role, error) {
 	return a.braked(client, func() Role { return a.TokenRole(token) })

@@ -52,7 +52,11 @@ func authorize(table []Route, a *auth.Auth, readOnly bool, trail *auditTrail) ec
 			}
 
 			role := auth.Operator
-			if a != nil {
+			switch {
+			case a == nil:
+			case route.Role == Public:
+				role = a.PublicRequest(req, c.RealIP())
+			default:
 				var cerr error
 				role, cerr = a.Request(req, c.RealIP())
 				if errors.Is(cerr, auth.ErrLimited) {

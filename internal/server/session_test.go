@@ -77,3 +77,28 @@ func TestCrossSiteLandingLoadsTheMapAgain(t *testing.T) {
 		}
 	}
 }
+
+// A browser with a stale cookie (the tokens changed) reloading the login
+// page, with its stylesheet and icon, is not braked out of logging in.
+func TestStaleCookieDoesNotBrakeTheLoginPage(t *testing.T) {
+	s := startAuthed(t)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	stale := map[string]string{"Cookie": "dockmap_session=stale-session-from-old-tokens"}
+	for range 3 * 10 {
+		for _, path := range []string{"/login", "/static/style.css", "/static/favicon.svg", "/healthz"} {
+			if r := call(t, s.URL, "GET", path, nil, stale); r.Status != http.StatusOK {
+				t.Fatalf("GET %s with a stale cookie = %d, want 200", path, r.Status)
+			}
+		}
+	}
+	req, _ := http.NewRequest("GET", s.URL+"/login?token="+s.view, nil)
+	req.Header.Set("Cookie", stale["Cookie"])
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("login with the right token after reloading with a stale cookie = %d, want 303", resp.StatusCode)
+	}
+}
