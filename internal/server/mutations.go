@@ -104,17 +104,25 @@ func handleAudit(t *auditTrail) echo.HandlerFunc {
 // so a rebound DNS name cannot make a foreign origin look local.
 var crossOrigin = http.NewCrossOriginProtection()
 
-// mutationGuard protects every route that changes something: no
-// cross-origin browser request gets through, and a body must be JSON. A plain
-// HTML form (which needs no CORS preflight) can send neither, so a page on
+// sameOrigin refuses every cross-origin browser request; registerRoutes
+// puts it before every route that is not a GET.
+func sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := crossOrigin.Check(c.Request()); err != nil {
+			return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
+		}
+		return next(c)
+	}
+}
+
+// mutationGuard protects every route that changes something, after
+// sameOrigin: a body must be JSON. A plain HTML form (which needs no CORS
+// preflight) can send neither a same-origin request nor JSON, so a page on
 // another site cannot drive dockmap.
 func mutationGuard(src LiveSource) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			if err := crossOrigin.Check(req); err != nil {
-				return echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
-			}
 			if req.ContentLength != 0 || req.Header.Get(echo.HeaderContentType) != "" {
 				mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
 				if err != nil || mt != echo.MIMEApplicationJSON {

@@ -83,6 +83,11 @@ func routes(d Deps, trail *auditTrail) []Route {
 func registerRoutes(e *echo.Echo, table []Route, d Deps) {
 	for _, r := range table {
 		var mw []echo.MiddlewareFunc
+		if r.Method != http.MethodGet {
+			// Logging in and out too: no other site may set or clear
+			// the session.
+			mw = append(mw, sameOrigin)
+		}
 		if r.Method != http.MethodGet && !r.Session {
 			mw = append(mw, mutationGuard(d.Live))
 		}
