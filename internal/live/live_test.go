@@ -102,6 +102,13 @@ func inventoryOf(names ...string) topology.Inventory {
 func startLive(t *testing.T, src Source, opts ...Option) (*Live, *hub.Hub) {
 	t.Helper()
 	h := hub.New(1024)
+	return startLiveOn(t, h, src, opts...), h
+}
+
+// startLiveOn runs a Live on a hub the test may already listen to, so no
+// message published in the first moments is missed.
+func startLiveOn(t *testing.T, h *hub.Hub, src Source, opts ...Option) *Live {
+	t.Helper()
 	l := New(src, h, slog.New(slog.NewTextHandler(io.Discard, nil)), opts...)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
@@ -112,7 +119,7 @@ func startLive(t *testing.T, src Source, opts ...Option) (*Live, *hub.Hub) {
 			t.Errorf("Run = %v, want nil after cancel", err)
 		}
 	})
-	return l, h
+	return l
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
@@ -253,8 +260,10 @@ func TestEngineDownThenBack(t *testing.T) {
 	f := newFake()
 	f.listFn = func() (topology.Inventory, error) { return inventoryOf("web"), nil }
 	f.setDown(true)
-	l, h := startLive(t, f)
+	// Listen before Live runs: the first "down" message goes out at once.
+	h := hub.New(1024)
 	sub := h.Subscribe(t.Context())
+	l := startLiveOn(t, h, f)
 	waitUntil(t, "the disconnected state", func() bool {
 		e := l.Engine()
 		return !e.Connected && e.LastError != "" && e.LastError != "connecting to the engine"
