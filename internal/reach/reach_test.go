@@ -545,3 +545,62 @@ func TestExplainerMatchesExplain(t *testing.T) {
 		}
 	}
 }
+
+// TestTarget pins the address a probe by IP uses to the path the ByIP
+// prediction is about. The scenes' addresses are 10.0.<len(network)>.<len(name)>.
+func TestTarget(t *testing.T) {
+	tests := []struct {
+		name string
+		g    topology.Graph
+		from string
+		to   string
+		want string
+	}{
+		{
+			// quiet (user-defined, ICC off) comes first but drops the ping;
+			// the default bridge carries it.
+			name: "user network with icc off, bridge works",
+			g:    graph(allNets, ctr("a", on("quiet"), on("bridge")), ctr("b", on("quiet"), on("bridge"))),
+			from: "a", to: "b", want: "10.0.6.1",
+		},
+		{
+			name: "user-defined network before the default bridge",
+			g:    graph(allNets, ctr("a", on("bridge"), on("backnet")), ctr("b", on("bridge"), on("backnet"))),
+			from: "a", to: "b", want: "10.0.7.1",
+		},
+		{
+			name: "no network works: the first shared one",
+			g:    graph(allNets, ctr("a", on("quiet")), ctr("b", on("backnet"), on("quiet"))),
+			from: "a", to: "b", want: "10.0.5.1",
+		},
+		{
+			name: "no shared network: the target's first address",
+			g:    graph(allNets, ctr("a", on("backnet")), ctr("b", on("quiet"))),
+			from: "a", to: "b", want: "10.0.5.1",
+		},
+		{
+			name: "a namespace borrower is reached at its owner's address",
+			g:    graph(allNets, ctr("a", on("backnet")), ctr("bb", on("backnet")), ctr("c", in("bb"))),
+			from: "a", to: "c", want: "10.0.7.2",
+		},
+		{
+			name: "host mode has no container address",
+			g:    graph(allNets, ctr("a", on("bridge")), ctr("b", on("host"), mode("host"))),
+			from: "a", to: "b", want: "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := reach.New(tt.g).Target(node(tt.from), node(tt.to))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("Target(%s, %s) = %q, want %q", tt.from, tt.to, got, tt.want)
+			}
+		})
+	}
+	if _, err := reach.New(graph(allNets, ctr("a"))).Target(node("a"), node("a")); !errors.Is(err, topology.ErrInvalid) {
+		t.Errorf("Target(a, a) error = %v, want ErrInvalid", err)
+	}
+}

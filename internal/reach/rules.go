@@ -357,3 +357,45 @@ func fail(rs []Reason) Outcome {
 	}
 	return Outcome{Reasons: rs}
 }
+
+// Target returns the address a probe by IP from → to should use, so that
+// the probe measures the path the ByIP prediction is about: to's address on
+// the first shared network where the prediction says ping works (user-defined
+// networks first, as in Explain), else on the first shared network, else
+// to's first address. Containers that borrow a namespace use its owner's
+// addresses. It is "" when to has no address (stopped, host or none mode).
+// Its errors are those of Explain.
+func (x *Explainer) Target(from, to topology.NodeID) (string, error) {
+	a, b, err := x.pair(from, to)
+	if err != nil {
+		return "", err
+	}
+	ra, rb := x.cs[a].root, x.cs[b].root
+	var works, shared string
+	if ra != rb && x.stopped(a, b) == nil && x.modeReasons(a, b) == nil {
+		x.eachCommonUserFirst(ra, rb, func(ma, mb member) {
+			ip := mb.info.IP
+			if ip == "" {
+				return
+			}
+			if shared == "" {
+				shared = ip
+			}
+			if works == "" && x.onNetwork(a, b, &x.nets[ma.net]).ip.OK {
+				works = ip
+			}
+		})
+	}
+	switch {
+	case works != "":
+		return works, nil
+	case shared != "":
+		return shared, nil
+	}
+	for _, m := range x.cs[rb].members {
+		if m.info.IP != "" {
+			return m.info.IP, nil
+		}
+	}
+	return "", nil
+}

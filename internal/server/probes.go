@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/probe"
+	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -103,7 +104,10 @@ func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
 		}
 		pairs = append(pairs, pair{from, to})
 	}
-	var reqs []probe.Request
+	var (
+		reqs []probe.Request
+		x    *reach.Explainer // made on the first probe by IP
+	)
 	for _, p := range pairs {
 		for _, by := range bys {
 			req := probe.Request{
@@ -122,7 +126,14 @@ func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
 					req.Target = r.Name
 				}
 			} else {
-				req.Target = ipFor(g, p.from.ID, p.to.ID)
+				if x == nil {
+					x = reach.New(g)
+				}
+				target, err := ipFor(x, r.To, p.from.ID, p.to.ID)
+				if err != nil {
+					return nil, err
+				}
+				req.Target = target
 			}
 			reqs = append(reqs, req)
 		}
@@ -163,28 +174,15 @@ func targetByRef(g topology.Graph, ref string) (topology.Node, error) {
 	return topology.Node{}, fmt.Errorf("%w: %q is neither a known container nor one of their addresses", topology.ErrNotFound, ref)
 }
 
-// ipFor picks the address of to that from would use: one on a network both
-// are on, else to's first address ("" when it has none, e.g. stopped).
-func ipFor(g topology.Graph, from, to topology.NodeID) string {
-	nets := map[topology.NodeID]bool{}
-	var first string
-	for _, e := range g.EdgesOf(from) {
-		if e.Kind == topology.EdgeMember && e.From == from {
-			nets[e.To] = true
-		}
+// ipFor picks the address of to that a probe by IP from from uses: the one
+// the user named, when ref is one of to's addresses; else the one the
+// prediction is about (reach's Target), so that a probe and the "predicted"
+// line beside it always speak of the same path.
+func ipFor(x *reach.Explainer, ref string, from, to topology.NodeID) (string, error) {
+	if net.ParseIP(ref) != nil {
+		return ref, nil // targetByRef took it from the graph, as the engine spelled it
 	}
-	for _, e := range g.EdgesOf(to) {
-		if e.Kind != topology.EdgeMember || e.From != to || e.Member.IP == "" {
-			continue
-		}
-		if nets[e.To] {
-			return e.Member.IP
-		}
-		if first == "" {
-			first = e.Member.IP
-		}
-	}
-	return first
+	return x.Target(from, to)
 }
 
 // probeResponse is the answer to POST /api/probes.

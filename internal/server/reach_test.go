@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -99,5 +100,69 @@ func TestPredictionsAgreeWithProbes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// memberIP is the address the live graph gives container id on the network
+// named name, or "" when it has none there yet.
+func memberIP(g topology.Graph, id, name string) string {
+	for _, e := range g.EdgesOf(topology.ContainerNodeID(id)) {
+		if e.Kind == topology.EdgeMember && e.From == topology.ContainerNodeID(id) && e.Member.NetworkName == name {
+			return e.Member.IP
+		}
+	}
+	return ""
+}
+
+// A probe by IP aims at the address the prediction is about: x and y share
+// a network that drops their traffic (ICC off) and the default bridge that
+// carries it, and z lives in y's network namespace with no address of its
+// own. Every probe must take the bridge, and agree with the prediction.
+func TestProbeByIPTakesThePredictedPath(t *testing.T) {
+	ts, c := startSynced(t)
+	noICC := dockertest.UniqueName(t, "quiet")
+	dockertest.CreateNetwork(t, c, noICC, dockertest.WithoutICC())
+	x := dockertest.RunContainer(t, c, dockertest.WithNetwork(noICC))
+	y := dockertest.RunContainer(t, c, dockertest.WithNetwork(noICC))
+	for _, id := range []string{x, y} {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		if err := c.ConnectNetwork(ctx, "bridge", id, nil); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	z := dockertest.RunContainer(t, c, dockertest.WithNetworkMode("container:"+y))
+	var yBridge string
+	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
+		g := ts.Live.Snapshot().Graph
+		yBridge = memberIP(g, y, "bridge")
+		if yBridge == "" || memberIP(g, x, "bridge") == "" || memberIP(g, y, noICC) == "" {
+			return false, "x and y are not on both networks in the graph yet"
+		}
+		if _, ok := g.Node(topology.ContainerNodeID(z)); !ok {
+			return false, "z is not in the graph yet"
+		}
+		return true, ""
+	})
+
+	for _, to := range []string{y, z} {
+		p := predict(t, ts.URL, x, to)
+		if !p.ByIP.OK || p.ByIP.Via != "bridge" {
+			t.Fatalf("predicted x → %s by IP = %+v, want ok via bridge", to[:12], p.ByIP)
+		}
+		status, got := probeAPI(t, ts.URL, map[string]any{"from": x, "to": to, "by": "ip"})
+		if status != http.StatusOK || len(got.Results) != 1 {
+			t.Fatalf("probe x → %s = %d %+v", to[:12], status, got)
+		}
+		if r := got.Results[0]; r.Target != yBridge || !r.OK {
+			t.Errorf("probe x → %s by IP = %+v, want %s (y's bridge address) and ok, as predicted", to[:12], r, yBridge)
+		}
+	}
+	// An address the user names is the one probed, even one on the network
+	// that drops the ping (the failure is then the measured truth).
+	yQuiet := memberIP(ts.Live.Snapshot().Graph, y, noICC)
+	status, got := probeAPI(t, ts.URL, map[string]any{"from": x, "to": yQuiet, "by": "ip"})
+	if status != http.StatusOK || len(got.Results) != 1 || got.Results[0].Target != yQuiet || got.Results[0].OK {
+		t.Errorf("probe x → %s = %d %+v, want that address probed and failing (ICC off)", yQuiet, status, got)
 	}
 }
