@@ -37,7 +37,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/", Role: auth.Viewer, handler: handleTopologyPage(d.Live, d.AssetVersion, d.ReadOnly)},
 		{Method: "GET", Path: "/api/graph", Role: auth.Viewer, handler: handleGraphJSON(d.Live)},
 		{Method: "GET", Path: "/api/session", Role: auth.Viewer, handler: handleSession(d.Auth != nil, d.ReadOnly)},
-		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Logger, d.PongWait)},
+		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Logger, d.PongWait, d.PingPeriod)},
 		{Method: "GET", Path: "/panel/container/:id", Role: auth.Viewer, handler: handleContainerPanel(d.Live, len(d.AllowBinds) > 0)},
 		{Method: "GET", Path: "/panel/volume/:id", Role: auth.Viewer, handler: handleVolumePanel(d.Live)},
 		{Method: "GET", Path: "/panel/bind/:id", Role: auth.Viewer, handler: handleBindPanel(d.Live)},

@@ -77,6 +77,10 @@ type Deps struct {
 	ReadOnly bool
 	// PongWait is how long a silent WebSocket client is kept (60 s when 0).
 	PongWait time.Duration
+	// PingPeriod is how often a WebSocket client is pinged (PongWait*9/10
+	// when 0). Tests with a short PongWait ping more often, so that a
+	// scheduling hiccup on a busy machine does not drop a healthy client.
+	PingPeriod time.Duration
 }
 
 // bodyLimit caps request bodies; dockmap's JSON requests are tiny.

@@ -31,9 +31,12 @@ var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 16 * 10
 
 // handleLive serves "GET /live" (WebSocket): a snapshot first, then deltas,
 // events and engine state as they happen.
-func handleLive(src LiveSource, log *slog.Logger, pongWait time.Duration) echo.HandlerFunc {
+func handleLive(src LiveSource, log *slog.Logger, pongWait, pingPeriod time.Duration) echo.HandlerFunc {
 	if pongWait <= 0 {
 		pongWait = defaultPongWait
+	}
+	if pingPeriod <= 0 || pingPeriod >= pongWait {
+		pingPeriod = pongWait * 9 / 10
 	}
 	return func(c echo.Context) error {
 		// The audit trail is for operators; a viewer's connection skips it.
@@ -52,7 +55,7 @@ func handleLive(src LiveSource, log *slog.Logger, pongWait time.Duration) echo.H
 			return err
 		}
 		go readPump(conn, cancel, pongWait)
-		writePump(ctx, conn, frame, snap.Seq, sub, log, pongWait*9/10, operator)
+		writePump(ctx, conn, frame, snap.Seq, sub, log, pingPeriod, operator)
 		return nil
 	}
 }
