@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
@@ -55,13 +56,14 @@ func (c *Client) InspectVolume(ctx context.Context, name string) (VolumeDetail, 
 // VolumeUsage measures a volume through the engine's disk-usage call,
 // limited to volumes. The engine walks every local volume's directory for
 // it, so it can take seconds on a busy host: call it on request, never on
-// the re-list path, and give it a ctx with a deadline. It returns an error
+// the re-list path, and give it a ctx with a deadline. While the engine
+// is busy with another such call, it waits its turn. It returns an error
 // wrapping topology.ErrNotFound if there is no such volume.
 func (c *Client) VolumeUsage(ctx context.Context, name string) (VolumeUsage, error) {
 	if err := c.ready(ctx); err != nil {
 		return VolumeUsage{}, err
 	}
-	du, err := c.api.DiskUsage(ctx, types.DiskUsageOptions{Types: []types.DiskUsageObject{types.VolumeObject}})
+	du, err := c.volumeDiskUsage(ctx)
 	if err != nil {
 		return VolumeUsage{}, translate("measure volume "+name, err)
 	}
@@ -80,6 +82,33 @@ func (c *Client) VolumeUsage(ctx context.Context, name string) (VolumeUsage, err
 		return VolumeUsage{}, translate("measure volume "+name, err)
 	}
 	return VolumeUsage{Size: -1, RefCount: -1}, nil
+}
+
+// Engines before 23.0 run one disk-usage call at a time and refuse any
+// other (HTTP 500) with diskUsageBusy, whoever asked: two panels open at
+// once, two users, or the CLI. Each call is short, so waiting a little
+// and asking again gets through.
+const (
+	diskUsageBusy      = "a disk usage operation is already running"
+	diskUsageTries     = 20
+	diskUsageRetryWait = 250 * time.Millisecond
+)
+
+// volumeDiskUsage is the engine's disk-usage call for volumes, asked again
+// while the engine is busy with another one.
+func (c *Client) volumeDiskUsage(ctx context.Context) (types.DiskUsage, error) {
+	opts := types.DiskUsageOptions{Types: []types.DiskUsageObject{types.VolumeObject}}
+	for try := 1; ; try++ {
+		du, err := c.api.DiskUsage(ctx, opts)
+		if err == nil || try == diskUsageTries || !strings.Contains(err.Error(), diskUsageBusy) {
+			return du, err
+		}
+		select {
+		case <-ctx.Done():
+			return types.DiskUsage{}, ctx.Err()
+		case <-time.After(diskUsageRetryWait):
+		}
+	}
 }
 
 // CreateNamedVolume creates a local volume labelled ManagedLabel=1 plus

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -392,5 +393,36 @@ func TestCreateNamedVolume(t *testing.T) {
 	}
 	if err := c.RemoveVolume(ctx, name); err != nil {
 		t.Errorf("RemoveVolume of a free volume: %v", err)
+	}
+}
+
+// TestVolumeUsageConcurrent: engines before 23.0 refuse a disk-usage call
+// while another runs; users who open two volume panels at once, or two
+// users, must still both get an answer.
+func TestVolumeUsageConcurrent(t *testing.T) {
+	c := dockertest.Client(t)
+	vol := dockertest.CreateVolume(t, c, "")
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	// Each call is short, so calls sent together do not always overlap:
+	// a few rounds make sure some do.
+	const rounds, n = 5, 4
+	for round := range rounds {
+		errs := make([]error, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = c.VolumeUsage(ctx, vol)
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d: VolumeUsage %d of %d at once: %v", round, i, n, err)
+			}
+		}
 	}
 }
