@@ -26,9 +26,9 @@ func TestBrowserViewerWatchesOnly(t *testing.T) {
 	dockertest.FixtureImage(t)
 	base, _, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
 	b := newBrowser(t)
-	mustDo(t, b, "log in as a viewer", chromedp.Navigate(base+"/login?token="+viewToken))
+	load(t, b, "log in as a viewer", `window.dockmap && window.dockmap.connected && window.cy`,
+		chromedp.Navigate(base+"/login?token="+viewToken))
 	waitJS(t, b, `location.pathname === '/' && location.search === ''`, waitTimeout)
-	waitJS(t, b, `window.dockmap && window.dockmap.connected && window.cy`, waitTimeout)
 	if got := mustEval[string](t, b, `document.querySelector('[data-testid=role]')?.textContent.trim() ?? ''`); got != "viewer" {
 		t.Errorf("role shown = %q, want viewer", got)
 	}
@@ -142,10 +142,8 @@ setTimeout(() => { document.title = 'sent'; }, 1500);
 	if len(flags) > 0 {
 		login = base + "/login?token=" + opToken
 	}
-	mustDo(t, b, "open dockmap as the operator", chromedp.Navigate(login))
-	waitJS(t, b, `window.dockmap && window.dockmap.connected`, waitTimeout)
-	mustDo(t, b, "visit the other site", chromedp.Navigate(evilURL))
-	waitJS(t, b, `document.title === 'sent'`, waitTimeout)
+	load(t, b, "open dockmap as the operator", `window.dockmap && window.dockmap.connected`, chromedp.Navigate(login))
+	load(t, b, "visit the other site", `document.title === 'sent'`, chromedp.Navigate(evilURL))
 	// Give the last request time to land before looking.
 	time.Sleep(time.Second)
 
@@ -158,8 +156,7 @@ setTimeout(() => { document.title = 'sent'; }, 1500);
 	}
 	// The operator's own page still works, and its Changes list shows the
 	// refused attempts and nothing done.
-	mustDo(t, b, "back to dockmap", chromedp.Navigate(base+"/"))
-	waitJS(t, b, `window.dockmap && window.dockmap.connected`, waitTimeout)
+	load(t, b, "back to dockmap", `window.dockmap && window.dockmap.connected`, chromedp.Navigate(base+"/"))
 	waitJS(t, b, `document.querySelectorAll('[data-testid=audit-row]').length >= 2`, waitTimeout)
 	if done := mustEval[int](t, b, `document.querySelectorAll('[data-testid=audit-row].ok').length`); done != 0 {
 		t.Errorf("%d changes done by the other site, want 0", done)
@@ -174,8 +171,7 @@ func TestBrowserLostSessionGoesToLogin(t *testing.T) {
 	b := newBrowser(t)
 	// The restart makes the browser log failed reconnections.
 	b.allow(regexp.MustCompile(`WebSocket|ERR_CONNECTION_REFUSED|status of 401`))
-	mustDo(t, b, "log in as a viewer", chromedp.Navigate(base+"/login?token="+viewToken))
-	waitJS(t, b, `window.dockmap && window.dockmap.connected`, waitTimeout)
+	load(t, b, "log in as a viewer", `window.dockmap && window.dockmap.connected`, chromedp.Navigate(base+"/login?token="+viewToken))
 	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
@@ -209,9 +205,9 @@ func TestBrowserLoginLinkFromAnotherSite(t *testing.T) {
 	// The first load of the map after the cross-site redirect is refused
 	// (401) before the page loads itself again.
 	b.allow(regexp.MustCompile(`status of 401 \(Unauthorized\) \S+/$`))
-	mustDo(t, b, "open the chat", chromedp.Navigate(strings.Replace(chat.URL, "127.0.0.1", "localhost", 1)))
-	mustDo(t, b, "click the link", chromedp.Click(`#join`))
-	waitJS(t, b, `location.pathname === '/' && window.dockmap && window.dockmap.connected`, waitTimeout)
+	load(t, b, "follow the link from the chat", `location.pathname === '/' && window.dockmap && window.dockmap.connected`,
+		chromedp.Navigate(strings.Replace(chat.URL, "127.0.0.1", "localhost", 1)),
+		chromedp.Click(`#join`))
 	if got := mustEval[string](t, b, `document.querySelector('[data-testid=role]')?.textContent.trim() ?? ''`); got != "viewer" {
 		t.Errorf("role = %q, want viewer", got)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 	"testing"
 	"time"
@@ -24,8 +23,7 @@ func BenchmarkProbeClickToEdge(b *testing.B) {
 	web := dockertest.RunContainer(b, c)
 	base := startDockmap(b, nil)
 	br := newBrowser(b)
-	br.allow(regexp.MustCompile(`ERR_NETWORK_CHANGED`))
-	openMapRetry(b, br, base)
+	openMap(b, br, base)
 	waitJS(b, br, fmt.Sprintf(`window.cy.getElementById(%s).nonempty() && window.cy.getElementById(%s).nonempty()`,
 		jsString("c:"+db), jsString("c:"+web)), waitTimeout)
 	clickNode(b, br, "c:"+web)
@@ -77,8 +75,7 @@ func BenchmarkAttachDetachToGraph(b *testing.B) {
 	ctr := dockertest.RunContainer(b, c)
 	base := startDockmap(b, nil)
 	br := newBrowser(b)
-	br.allow(regexp.MustCompile(`ERR_NETWORK_CHANGED`))
-	openMapRetry(b, br, base)
+	openMap(b, br, base)
 	waitJS(b, br, fmt.Sprintf(`window.cy.getElementById(%s).nonempty() && window.cy.getElementById(%s).nonempty()`,
 		jsString("c:"+ctr), jsString("n:"+netID)), waitTimeout)
 	measure := func(action string, wantEdge bool) string {

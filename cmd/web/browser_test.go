@@ -201,7 +201,15 @@ type browser struct {
 	problems []string
 	dialogs  []string
 	allowed  []*regexp.Regexp
+	// netChanges counts the loads Chromium cancelled for a host network
+	// change (see networkChanged).
+	netChanges int
 }
+
+// networkChanged is how Chromium reports a load or fetch it cancelled
+// because a network interface appeared on the host or left it, as every
+// Docker network does when another test makes or removes one.
+const networkChanged = "ERR_NETWORK_CHANGED"
 
 // allow makes problems that match re expected: a test that takes the
 // server down expects the browser to log the failed reconnections.
@@ -256,6 +264,10 @@ func newBrowser(t testing.TB) *browser {
 	// re-create) the answer is 404, which reach.js ignores by design, but
 	// Chromium logs every failed fetch.
 	b.allow(regexp.MustCompile(`status of 404 \(Not Found\) \S+/api/reach\?`))
+	// Other tests make and remove networks at any time, and Chromium logs
+	// every load and fetch that cancels; load starts a page it cut short
+	// over, and what a test checks on the page still has to come true.
+	b.allow(regexp.MustCompile(networkChanged))
 	t.Cleanup(func() {
 		// A round trip first: Listen's func has seen every event the
 		// browser sent before the answer.
@@ -340,6 +352,9 @@ func (b *browser) problem(format string, args ...any) {
 	p := fmt.Sprintf(format, args...)
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if strings.Contains(p, networkChanged) {
+		b.netChanges++
+	}
 	for _, re := range b.allowed {
 		if re.MatchString(p) {
 			return
@@ -422,11 +437,53 @@ func waitJS(t testing.TB, b *browser, expr string, timeout time.Duration) {
 // the WebSocket has delivered its snapshot.
 func openMap(t testing.TB, b *browser, baseURL string) {
 	t.Helper()
-	mustDo(t, b, "open the map",
+	load(t, b, "open the map", `window.dockmap && window.dockmap.connected && window.cy`,
 		chromedp.Navigate(baseURL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=graph]`)),
 	)
-	waitJS(t, b, `window.dockmap && window.dockmap.connected && window.cy`, waitTimeout)
+}
+
+// load runs actions that load a page (a navigation, or a click on a link)
+// and waits until the JavaScript expression ready is truthy. A host
+// network change can cancel the navigation, or one of the page's module
+// loads, which leaves a page that never starts: when Chromium reported one
+// meanwhile, load starts over, up to three times in all. Any other failure
+// fails the test at once.
+func load(t testing.TB, b *browser, what, ready string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	const tries = 3
+	for try := 1; ; try++ {
+		seen := b.networkChanges()
+		cut := func(err error) bool {
+			return b.networkChanges() > seen || (err != nil && strings.Contains(err.Error(), networkChanged))
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, waitTimeout)
+		err := chromedp.Do(ctx, actions...)
+		cancel()
+		// A page that was cut short never gets ready: it is not waited
+		// for as long, unless this is the last try.
+		if err == nil && (pollJS(b, ready, waitTimeout/4) ||
+			(!cut(nil) || try == tries) && pollJS(b, ready, waitTimeout*3/4)) {
+			return
+		}
+		if !cut(err) || try == tries {
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			// Fails the test, with ready's last value.
+			waitJS(t, b, ready, time.Second)
+			return
+		}
+		t.Logf("%s: a host network change cut the load short (try %d of %d, %v); loading again", what, try, tries, err)
+	}
+}
+
+// networkChanges is how many loads Chromium has cancelled so far for a
+// host network change.
+func (b *browser) networkChanges() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.netChanges
 }
 
 // clickNode clicks the node with a real mouse event at the point where it

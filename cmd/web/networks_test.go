@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -31,8 +30,7 @@ func TestBrowserNetworks(t *testing.T) {
 	image := dockertest.FixtureImage(t)
 	base := startDockmap(t, nil)
 	b := newBrowser(t)
-	b.allow(regexp.MustCompile(`ERR_NETWORK_CHANGED`))
-	openMapRetry(t, b, base)
+	openMap(t, b, base)
 
 	// Create the network from the page.
 	netName := dockertest.UniqueName(t, "appnet")

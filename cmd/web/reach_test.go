@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"regexp"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -27,8 +26,7 @@ func TestBrowserInternalAndICCOff(t *testing.T) {
 
 	base := startDockmap(t, nil)
 	b := newBrowser(t)
-	b.allow(regexp.MustCompile(`ERR_NETWORK_CHANGED`))
-	openMapRetry(t, b, base)
+	openMap(t, b, base)
 	for _, id := range []string{a, bID, x, y} {
 		waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).nonempty()`, jsString("c:"+id)), waitTimeout)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -28,9 +27,8 @@ func TestBrowserTutorialLinks(t *testing.T) {
 	base := startDockmap(t, nil)
 	b := newBrowser(t)
 	// Other tests on the engine make networks; Chromium then cancels the
-	// loads in flight with ERR_NETWORK_CHANGED. openMapRetry reloads.
-	b.allow(regexp.MustCompile(`ERR_NETWORK_CHANGED`))
-	openMapRetry(t, b, base)
+	// loads in flight with ERR_NETWORK_CHANGED. openMap loads again.
+	openMap(t, b, base)
 
 	dbName := dockertest.UniqueName(t, "database")
 	webName := dockertest.UniqueName(t, "web")
@@ -125,23 +123,6 @@ func TestBrowserTutorialLinks(t *testing.T) {
 		waitJS(t, b, fmt.Sprintf(`document.querySelector('[data-testid=matrix-cell][data-from=%q][data-to=%q][data-by=%q]')?.dataset.state === %q`,
 			tc.from, tc.to, tc.by, tc.want), waitTimeout)
 	}
-}
-
-// openMapRetry is openMap, reloading while the page fails to start: a
-// module load cancelled by a host network change leaves a dead page.
-func openMapRetry(t testing.TB, b *browser, baseURL string) {
-	t.Helper()
-	for attempt := 1; ; attempt++ {
-		mustDo(t, b, "open the map",
-			chromedp.Navigate(baseURL+"/"),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid=graph]`)),
-		)
-		if pollJS(b, `window.dockmap && window.dockmap.connected && window.cy`, waitTimeout/2) || attempt == 3 {
-			break
-		}
-		t.Logf("page did not start (attempt %d); reloading", attempt)
-	}
-	waitJS(t, b, `window.dockmap && window.dockmap.connected && window.cy`, waitTimeout)
 }
 
 // pollJS reports whether expr becomes truthy within timeout.

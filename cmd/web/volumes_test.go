@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"regexp"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -25,8 +24,7 @@ func TestBrowserVolumes(t *testing.T) {
 	dockertest.FixtureImage(t)
 	base := startDockmap(t, nil)
 	b := newBrowser(t)
-	b.allow(regexp.MustCompile(`ERR_NETWORK_CHANGED`))
-	openMapRetry(t, b, base)
+	openMap(t, b, base)
 
 	// Create the volume from the page.
 	volName := dockertest.UniqueName(t, "shared-data")

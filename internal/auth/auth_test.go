@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Two fixed, valid tokens: tests must not depend on NewToken being right.
@@ -23,6 +26,14 @@ func mustNew(t testing.TB, tokens Tokens) *Auth {
 	if err != nil {
 		t.Fatalf("New(%+v): %v", tokens, err)
 	}
+	return a
+}
+
+// slowRefill gives a the default burst with a refill too slow to matter:
+// the limiter tests count failures against the burst, and on a loaded
+// machine the real refill (one a second) would give a token back mid-test.
+func slowRefill(a *Auth) *Auth {
+	a.limiter = NewLimiter(rate.Every(time.Hour), DefaultFailureBurst)
 	return a
 }
 
@@ -267,7 +278,7 @@ func TestRequestReadsOnlyHeaderAndCookie(t *testing.T) {
 // After a burst of failures a client gets ErrLimited, even with the right
 // token, and other clients are not affected.
 func TestLimiterBrakesOneClient(t *testing.T) {
-	a := mustNew(t, Tokens{Operator: opToken, Viewer: viewToken})
+	a := slowRefill(mustNew(t, Tokens{Operator: opToken, Viewer: viewToken}))
 	bearer := func(tok string) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Authorization", "Bearer "+tok)
@@ -314,7 +325,7 @@ func TestLimiterBrakesOneClient(t *testing.T) {
 
 // Successes cost nothing: a busy, rightful client is never braked.
 func TestLimiterCountsOnlyFailures(t *testing.T) {
-	a := mustNew(t, Tokens{Operator: opToken})
+	a := slowRefill(mustNew(t, Tokens{Operator: opToken}))
 	for i := range 10 * DefaultFailureBurst {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Authorization", "Bearer "+opToken)

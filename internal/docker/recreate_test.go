@@ -218,11 +218,22 @@ func rcMounts(info container.InspectResponse) []container.MountPoint {
 	return ms
 }
 
-// rcDanglingAnon lists anonymous-looking (64 hex digits) dangling volumes
-// created since t0: a recreate that fails to re-attach an anonymous volume
+// rcNoDanglingAnon fails the test if anonymous volumes created since t0
+// stay dangling: a recreate that fails to re-attach an anonymous volume
 // leaves the old one dangling and makes a new one; a rollback that leaks
-// the new container's volumes leaves them dangling. Other test binaries
-// on the shared engine do not leave anonymous volumes dangling.
+// the new container's volumes leaves them dangling. Other tests on the
+// shared engine leave theirs dangling too, for the moment between their
+// container's removal and the volume's, so it waits for those to go.
+func rcNoDanglingAnon(t *testing.T, api *client.Client, t0 time.Time, after string) {
+	t.Helper()
+	dockertest.WaitFor(t, 20*time.Second, func() (bool, string) {
+		leaked := rcDanglingAnon(t, api, t0)
+		return len(leaked) == 0, fmt.Sprintf("dangling anonymous volumes after %s: %v", after, leaked)
+	})
+}
+
+// rcDanglingAnon lists anonymous-looking (64 hex digits) dangling volumes
+// created since t0.
 func rcDanglingAnon(t *testing.T, api *client.Client, t0 time.Time) []string {
 	t.Helper()
 	vs, err := api.VolumeList(t.Context(), volume.ListOptions{Filters: filters.NewArgs(filters.Arg("dangling", "true"))})
@@ -404,9 +415,7 @@ func TestAddLinkRecreateTutorial(t *testing.T) {
 			t.Errorf("cat %s = %q (exit %d), want %q", path, got, code, want)
 		}
 	}
-	if leaked := rcDanglingAnon(t, api, t0); len(leaked) != 0 {
-		t.Errorf("dangling anonymous volumes after the recreate: %v", leaked)
-	}
+	rcNoDanglingAnon(t, api, t0, "the recreate")
 
 	// The link is there, one way: database has the link name web/database,
 	// and web resolves "database" through its hosts file.
@@ -701,9 +710,7 @@ func TestRecreateRollback(t *testing.T) {
 				t.Errorf("HostConfig (-before +after):\n%s", diff)
 			}
 			rcNoLeftover(t, c, s.name)
-			if leaked := rcDanglingAnon(t, api, t0); len(leaked) != 0 {
-				t.Errorf("dangling anonymous volumes after the rollback: %v", leaked)
-			}
+			rcNoDanglingAnon(t, api, t0, "the rollback")
 		})
 	}
 }

@@ -176,7 +176,10 @@ func (c *counting) StartHelper(ctx context.Context, donor, image string, argv []
 // extra pairs) and closes it when the test ends.
 func newProber(t testing.TB, d probe.Docker, publish func(probe.Result), opts ...probe.Option) *probe.Prober {
 	t.Helper()
-	opts = append([]probe.Option{probe.WithHelperBinary(helperBinary(t)), probe.WithHelperLabels(dockertest.Labels())}, opts...)
+	// A busy engine's DNS can take longer than the default timeout to say
+	// that a name does not exist; no test here waits for a timeout.
+	opts = append([]probe.Option{probe.WithHelperBinary(helperBinary(t)), probe.WithHelperLabels(dockertest.Labels()),
+		probe.WithTimeout(5 * time.Second)}, opts...)
 	p := probe.New(d, publish, opts...)
 	t.Cleanup(p.Close)
 	return p
@@ -546,15 +549,24 @@ func TestOneProbePerPair(t *testing.T) {
 	})
 
 	t.Run("a cancelled Run hands over", func(t *testing.T) {
-		cd := &counting{Docker: c, execDelay: 500 * time.Millisecond}
+		// The first Run's exec is held back long enough that the cancel
+		// below lands inside it however slow the machine.
+		cd := &counting{Docker: c, execDelay: time.Second}
 		rec := &recorder{}
 		p := probe.New(cd, rec.publish)
-		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		var first probe.Result
 		var wg sync.WaitGroup
 		wg.Go(func() { first = p.Run(ctx, []probe.Request{r})[0] })
-		time.Sleep(20 * time.Millisecond) // let the first Run lead
+		// Once its exec has begun, the first Run leads the pair.
+		for deadline := time.Now().Add(20 * time.Second); cd.execs.Load() == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the first Run started no exec within 20s")
+			}
+		}
+		// The second Run joins it, and waits, before the first is cancelled.
+		time.AfterFunc(100*time.Millisecond, cancel)
 		second := p.Run(t.Context(), []probe.Request{r})[0]
 		wg.Wait()
 		if first.Failure != probe.FailImpossible || !strings.Contains(first.Detail, "cancelled") {
