@@ -246,13 +246,12 @@ func (a *Auth) Login(token, client string) (Role, error) {
 
 // braked runs check unless client failed too often, and counts a failure.
 func (a *Auth) braked(client string, check func() Role) (Role, error) {
-	if !a.limiter.Ready(client) {
+	done, ok := a.limiter.Take(client)
+	if !ok {
 		return Anonymous, ErrLimited
 	}
 	role := check()
-	if role == Anonymous {
-		a.limiter.Fail(client)
-	}
+	done(role == Anonymous)
 	return role, nil
 }
 

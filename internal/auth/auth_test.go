@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -387,4 +388,55 @@ func FuzzValidateToken(f *testing.F) {
 			t.Fatalf("session for %q holds the token or does not grant operator", s)
 		}
 	})
+}
+
+// Guesses that arrive together are checked within the budget: each takes
+// its try before its check, so no more than the burst are ever checked,
+// however many are in flight. (Counting failures after the check let every
+// guess of a simultaneous wave through.)
+func TestConcurrentGuessesStayWithinTheBudget(t *testing.T) {
+	a := slowRefill(mustNew(t, Tokens{Operator: NewToken()}))
+	const guesses = 50
+	var (
+		mu      sync.Mutex
+		checked int
+		limited int
+		wg      sync.WaitGroup
+	)
+	release := make(chan struct{})
+	go func() { time.Sleep(300 * time.Millisecond); close(release) }()
+	for range guesses {
+		wg.Go(func() {
+			_, err := a.braked("203.0.113.9", func() Role {
+				mu.Lock()
+				checked++
+				mu.Unlock()
+				<-release // every check in flight at once
+				return Anonymous
+			})
+			if errors.Is(err, ErrLimited) {
+				mu.Lock()
+				limited++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if checked != DefaultFailureBurst || limited != guesses-DefaultFailureBurst {
+		t.Errorf("%d guesses at once: %d checked, %d braked; want %d checked", guesses, checked, limited, DefaultFailureBurst)
+	}
+	// The budget is spent: a right token waits like any other try.
+	if _, err := a.braked("203.0.113.9", func() Role { return Operator }); !errors.Is(err, ErrLimited) {
+		t.Errorf("after the wave: %v, want ErrLimited", err)
+	}
+	// Successes cost nothing: another client logs in many times at once.
+	var okCount sync.WaitGroup
+	for range guesses {
+		okCount.Go(func() {
+			if _, err := a.braked("198.51.100.7", func() Role { return Operator }); err != nil {
+				t.Errorf("a right credential was braked: %v", err)
+			}
+		})
+	}
+	okCount.Wait()
 }
