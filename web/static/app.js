@@ -81,16 +81,21 @@ const legend = document.getElementById('legend');
 // its summary line opens it.
 if (legend && window.matchMedia('(max-width: 1100px), (max-height: 700px)').matches) legend.open = false;
 
-// legendRect is where the legend floats over the graph, in pixels relative
-// to the graph; fitting keeps the graph out of it.
-function legendRect() {
-  if (!legend || legend.getClientRects().length === 0) return null;
+// floatingRects are where the legend and the map controls float over the
+// graph, in pixels relative to the graph; fitting keeps the graph out of
+// them.
+const mapControls = document.getElementById('map-controls');
+function floatingRects() {
   const g = graphEl.getBoundingClientRect();
-  const l = legend.getBoundingClientRect();
-  return { left: l.left - g.left, top: l.top - g.top, right: l.right - g.left, bottom: l.bottom - g.top };
+  return [legend, mapControls]
+    .filter((el) => el && el.getClientRects().length > 0)
+    .map((el) => {
+      const r = el.getBoundingClientRect();
+      return { left: r.left - g.left, top: r.top - g.top, right: r.right - g.left, bottom: r.bottom - g.top };
+    });
 }
 
-const cy = createGraph(graphEl, { fitAvoid: legendRect });
+const cy = createGraph(graphEl, { fitAvoid: floatingRects });
 window.cy = cy;
 const panelEl = document.getElementById('panel');
 initPanel(panelEl);
@@ -114,21 +119,29 @@ function toast(text, kind = '') {
   }, kind === 'error' ? 8000 : 4000);
 }
 
-// engineText matches templates.engineText, so the server-rendered badge and
-// the live one read the same.
-function engineText(e) {
-  if (e.connected) return e.version ? `connected · Docker ${e.version}` : 'connected';
-  return e.lastError ? `engine unreachable: ${e.lastError}` : 'engine unreachable';
+// engineParts matches templates.engineState and engineDetail, so the
+// server-rendered badge and the live one read the same. A narrow screen
+// hides the detail when it is only the version (style.css).
+function engineParts(e) {
+  if (e.connected) return ['connected', e.version ? ` · Docker ${e.version}` : ''];
+  return ['engine unreachable', e.lastError ? `: ${e.lastError}` : ''];
 }
 
 function setEngine(e) {
   if (!e) return;
   state.engine = e;
-  badge.textContent = engineText(e);
+  const [text, detail] = engineParts(e);
+  const span = document.createElement('span');
+  span.className = 'badge-detail';
+  span.textContent = detail;
+  badge.replaceChildren(text, span);
   badge.classList.toggle('ok', !!e.connected);
   badge.classList.toggle('down', !e.connected);
   badge.dataset.connected = String(!!e.connected);
-  if (e.host) badge.title = e.host;
+  // The title keeps the version that a narrow screen leaves out; it
+  // matches templates.engineTitle.
+  const title = [e.host, e.version ? `Docker ${e.version}` : ''].filter(Boolean).join(' · ');
+  if (title) badge.title = title;
   // The graph shows the last known picture; dimming says it may be old.
   graphEl.classList.toggle('engine-down', !e.connected);
 }

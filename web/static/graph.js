@@ -347,27 +347,25 @@ export function createGraph(container, options = {}) {
 
 // fitGraph fits eles (default: everything) into the view with padding
 // pixels around them, like cy.fit, but in the largest part of the view
-// that is not under the floating legend (above, below, left or right of
-// it, whichever lets the graph be drawn biggest).
+// that is under none of the things floating over it (the legend, the map
+// controls): of the rectangles clear of all of them, the one that lets the
+// graph be drawn biggest.
 export function fitGraph(cy, eles = cy.elements().not('.ghost'), padding = 40) {
   if (eles.empty()) return;
+  // Cytoscape learns of a resized window a little later; a fit in between
+  // would use the old size and draw part of the map past its edge.
+  cy.resize();
   const bb = eles.boundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
   const w = cy.width();
   const h = cy.height();
   const opts = cy.scratch(scratchKey);
-  const r = opts && opts.fitAvoid ? opts.fitAvoid() : null;
   let areas = [{ x: 0, y: 0, w, h }];
-  if (r && r.right > 0 && r.bottom > 0 && r.left < w && r.top < h) {
-    areas = [
-      { x: 0, y: 0, w, h: r.top }, // above
-      { x: 0, y: r.bottom, w, h: h - r.bottom }, // below
-      { x: 0, y: 0, w: r.left, h }, // left
-      { x: r.right, y: 0, w: w - r.right, h }, // right
-    ];
+  for (const r of (opts && opts.fitAvoid ? opts.fitAvoid() : []) || []) {
+    areas = areas.flatMap((a) => clearOf(a, r));
   }
   const zoomIn = (a) => Math.min((a.w - 2 * padding) / Math.max(bb.w, 1), (a.h - 2 * padding) / Math.max(bb.h, 1));
   // The part of the view that lets the graph be drawn biggest; the whole
-  // view if the legend leaves no room at all.
+  // view if what floats over it leaves no room at all.
   let a = { x: 0, y: 0, w, h };
   let best = 0;
   for (const c of areas) {
@@ -382,6 +380,19 @@ export function fitGraph(cy, eles = cy.elements().not('.ghost'), padding = 40) {
     zoom,
     pan: { x: a.x + a.w / 2 - zoom * (bb.x1 + bb.w / 2), y: a.y + a.h / 2 - zoom * (bb.y1 + bb.h / 2) },
   });
+}
+
+// clearOf returns the parts of area a (x, y, w, h) above, below, left and
+// right of rectangle r (left, top, right, bottom), or a itself when r
+// does not overlap it.
+function clearOf(a, r) {
+  if (r.right <= a.x || r.left >= a.x + a.w || r.bottom <= a.y || r.top >= a.y + a.h) return [a];
+  return [
+    { x: a.x, y: a.y, w: a.w, h: r.top - a.y }, // above
+    { x: a.x, y: r.bottom, w: a.w, h: a.y + a.h - r.bottom }, // below
+    { x: a.x, y: a.y, w: r.left - a.x, h: a.h }, // left
+    { x: r.right, y: a.y, w: a.x + a.w - r.right, h: a.h }, // right
+  ].filter((c) => c.w > 0 && c.h > 0);
 }
 
 // nodeElement turns a topology Node into Cytoscape element JSON.

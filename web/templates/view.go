@@ -369,19 +369,39 @@ func shortID(id string) string {
 	return id
 }
 
-// engineText is the engine badge's text; app.js formats it the same way
-// when the live connection reports a change.
-func engineText(e topology.EngineState) string {
+// engineState is the first part of the engine badge: connected or not.
+// app.js (engineParts) formats both parts the same way when the live
+// connection reports a change.
+func engineState(e topology.EngineState) string {
 	if e.Connected {
-		if e.Version == "" {
-			return "connected"
-		}
-		return "connected · Docker " + e.Version
+		return "connected"
 	}
-	if e.LastError == "" {
-		return "engine unreachable"
+	return "engine unreachable"
+}
+
+// engineTitle is the badge's tooltip: where the engine is, and its version
+// (which the badge itself may leave out).
+func engineTitle(e topology.EngineState) string {
+	var parts []string
+	if e.Host != "" {
+		parts = append(parts, e.Host)
 	}
-	return "engine unreachable: " + e.LastError
+	if e.Version != "" {
+		parts = append(parts, "Docker "+e.Version)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// engineDetail is the rest: the engine's version, which a narrow screen
+// leaves out (style.css), or why it cannot be reached, which it never does.
+func engineDetail(e topology.EngineState) string {
+	switch {
+	case e.Connected && e.Version != "":
+		return " · Docker " + e.Version
+	case !e.Connected && e.LastError != "":
+		return ": " + e.LastError
+	}
+	return ""
 }
 
 // assetURL is the URL of a file under /static/ with the cache-busting
