@@ -20,10 +20,8 @@ import (
 func handleTopologyPage(src LiveSource, assetVersion string, readOnly bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		snap := src.Snapshot()
-		acc := templates.AccessOf(c.Request().Context())
 		return render(c, http.StatusOK, templates.TopologyPage(templates.PageView{
-			AssetVersion: assetVersion, Engine: snap.Engine,
-			ReadOnly: !acc.CanAct, ReadOnlyMode: readOnly, Role: acc.Role, SignedIn: acc.SignedIn,
+			AssetVersion: assetVersion, Engine: snap.Engine, ReadOnlyMode: readOnly,
 		}))
 	}
 }

@@ -147,7 +147,7 @@ func TestTopologyPageNetworkControls(t *testing.T) {
 			t.Errorf("page has no %s", id)
 		}
 	}
-	ro, _ := mustRender(t, templates.TopologyPage(templates.PageView{ReadOnly: true}))
+	ro, _ := mustRenderAs(t, viewer, templates.TopologyPage(templates.PageView{}))
 	if ro.Find(`[data-testid="network-open"], [data-testid="network-dialog"]`).Length() != 0 {
 		t.Errorf("read-only page offers to create a network")
 	}

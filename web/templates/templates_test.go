@@ -581,9 +581,10 @@ func assertStrictCSP(t *testing.T, doc *goquery.Document, html string) {
 }
 
 func TestTopologyPageEngineDown(t *testing.T) {
-	doc, _ := mustRender(t, templates.TopologyPage(templates.PageView{
-		Engine:   topology.EngineState{LastError: "dial unix /var/run/docker.sock: connect: no such file or directory"},
-		ReadOnly: true, ReadOnlyMode: true,
+	// An operator of a dockmap started with --read-only.
+	doc, _ := mustRenderAs(t, templates.Access{Role: "operator"}, templates.TopologyPage(templates.PageView{
+		Engine:       topology.EngineState{LastError: "dial unix /var/run/docker.sock: connect: no such file or directory"},
+		ReadOnlyMode: true,
 	}))
 	badge := doc.Find(`[data-testid="engine-badge"]`)
 	if got, want := strings.TrimSpace(badge.Text()), "engine unreachable: dial unix /var/run/docker.sock: connect: no such file or directory"; got != want {

@@ -20,15 +20,10 @@ type PageView struct {
 	// Engine is the engine state at render time; the badge is then kept
 	// up to date by the live connection.
 	Engine topology.EngineState
-	// ReadOnly marks a page that offers no mutating action: a viewer's, or
-	// anyone's when dockmap runs with --read-only.
-	ReadOnly bool
-	// ReadOnlyMode is dockmap's --read-only.
+	// ReadOnlyMode is dockmap's --read-only. Who is looking, and so what
+	// the page offers, comes from the request context (Access), as for
+	// every panel.
 	ReadOnlyMode bool
-	// Role is "operator" or "viewer", shown in the header.
-	Role string
-	// SignedIn offers a way to log out (access control is on).
-	SignedIn bool
 }
 
 // ContainerPanelView is what ContainerPanel renders: one container as
@@ -425,9 +420,9 @@ func (v ContainerPanelView) DefaultAlias() string {
 }
 
 // roleTitle explains the role badge.
-func roleTitle(v PageView) string {
+func roleTitle(a Access, v PageView) string {
 	switch {
-	case v.Role == "viewer":
+	case a.Role == "viewer":
 		return "You are a viewer: you see everything live but cannot change anything"
 	case v.ReadOnlyMode:
 		return "You are an operator, but dockmap runs with --read-only"

@@ -116,7 +116,7 @@ func TestTopologyPageVolumeControls(t *testing.T) {
 			t.Errorf("no %s on the page", id)
 		}
 	}
-	doc, _ = mustRender(t, templates.TopologyPage(templates.PageView{ReadOnly: true}))
+	doc, _ = mustRenderAs(t, viewer, templates.TopologyPage(templates.PageView{}))
 	for _, id := range []string{"volume-open", "volume-dialog", "mount-dialog"} {
 		if doc.Find(`[data-testid="`+id+`"]`).Length() != 0 {
 			t.Errorf("%s on a read-only page", id)
