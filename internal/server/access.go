@@ -47,7 +47,7 @@ func authorize(table []Route, a *auth.Auth, readOnly bool, trail *auditTrail) ec
 			if !ok {
 				route = Route{Role: auth.Viewer}
 			}
-			if route.Role == auth.Operator && req.Method != http.MethodGet {
+			if ok && route.mutates() {
 				defer func() { trail.record(c, err) }()
 			}
 

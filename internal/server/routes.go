@@ -23,6 +23,11 @@ type Route struct {
 	handler echo.HandlerFunc
 }
 
+// mutates reports whether the route may change the engine: every non-GET
+// route but the two session ones. Each gets mutationGuard and an audit
+// entry.
+func (r Route) mutates() bool { return r.Method != http.MethodGet && !r.Session }
+
 // routes is the one list of every URL dockmap serves, each with its role.
 // Nothing is registered any other way, and a request whose route is not in
 // this table is refused (routeTable, authorize): default deny.
@@ -88,7 +93,7 @@ func registerRoutes(e *echo.Echo, table []Route, d Deps) {
 			// the session.
 			mw = append(mw, sameOrigin)
 		}
-		if r.Method != http.MethodGet && !r.Session {
+		if r.mutates() {
 			mw = append(mw, mutationGuard(d.Live))
 		}
 		e.Add(r.Method, r.Path, r.handler, mw...)
