@@ -73,13 +73,18 @@ type MountSpec struct {
 
 // CreateContainer creates (but does not start) a container and returns its ID.
 func (c *Client) CreateContainer(ctx context.Context, spec ContainerSpec) (string, error) {
+	cfg, hc := containerConfig(spec)
+	return c.create(ctx, spec.Name, cfg, hc)
+}
+
+// create makes a container from the engine's terms.
+func (c *Client) create(ctx context.Context, name string, cfg *container.Config, hc *container.HostConfig) (string, error) {
 	if err := c.ready(ctx); err != nil {
 		return "", err
 	}
-	cfg, hc := containerConfig(spec)
-	resp, err := c.api.ContainerCreate(ctx, cfg, hc, &network.NetworkingConfig{}, nil, spec.Name)
+	resp, err := c.api.ContainerCreate(ctx, cfg, hc, &network.NetworkingConfig{}, nil, name)
 	if err != nil {
-		return "", translate("create container "+spec.Name, err)
+		return "", translate("create container "+name, err)
 	}
 	return resp.ID, nil
 }

@@ -131,8 +131,9 @@ type RunSpec struct {
 }
 
 // RunContainer creates and starts a container kept running like
-// `docker run -dit`, refusing a dangerous spec as a re-create does. If the start fails, the created container is removed
-// again so that a failed run changes nothing.
+// `docker run -dit`, refusing a dangerous spec as a re-create does. If the
+// start fails, the created container is removed again so that a failed run
+// changes nothing.
 func (c *Client) RunContainer(ctx context.Context, spec RunSpec) (string, error) {
 	cs := ContainerSpec{
 		Name: spec.Name, Image: spec.Image, Cmd: spec.Cmd, Network: spec.Network,
@@ -145,7 +146,7 @@ func (c *Client) RunContainer(ctx context.Context, spec RunSpec) (string, error)
 	if err := c.checkSpec("create", spec.Name, cfg, hc); err != nil {
 		return "", err
 	}
-	id, err := c.CreateContainer(ctx, cs)
+	id, err := c.create(ctx, spec.Name, cfg, hc)
 	if err != nil {
 		return "", err
 	}
