@@ -25,36 +25,35 @@ type Limiter struct {
 	limit rate.Limit
 	burst int
 
-	mu      sync.Mutex // protects clients, shared and checking
-	clients map[string]*rate.Limiter
-	shared  *rate.Limiter
-	// checking counts the tries of each bucket being checked right now:
-	// they are spoken for, though not spent until they fail.
-	checking map[*rate.Limiter]int
+	mu      sync.Mutex // protects clients, shared and every bucket's checking
+	clients map[string]*bucket
+	shared  *bucket
+}
+
+// bucket is one client's budget of failures.
+type bucket struct {
+	rl *rate.Limiter
+	// checking counts its tries being checked right now: they are spoken
+	// for, though not spent until they fail.
+	checking int
 }
 
 // NewLimiter allows burst failures, then limit per second, per client.
 func NewLimiter(limit rate.Limit, burst int) *Limiter {
-	return &Limiter{limit: limit, burst: burst, clients: map[string]*rate.Limiter{}, shared: rate.NewLimiter(limit, burst),
-		checking: map[*rate.Limiter]int{}}
+	return &Limiter{limit: limit, burst: burst, clients: map[string]*bucket{}, shared: &bucket{rl: rate.NewLimiter(limit, burst)}}
 }
 
-func (l *Limiter) get(client string) *rate.Limiter {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.getLocked(client)
-}
-
-func (l *Limiter) getLocked(client string) *rate.Limiter {
-	if rl, ok := l.clients[client]; ok {
-		return rl
+// get returns client's bucket; l.mu must be held.
+func (l *Limiter) get(client string) *bucket {
+	if b, ok := l.clients[client]; ok {
+		return b
 	}
 	if len(l.clients) >= maxClients {
 		now := time.Now()
-		for k, rl := range l.clients {
+		for k, b := range l.clients {
 			// A full bucket has forgotten every failure: drop it, unless
 			// a try of it is being checked.
-			if rl.TokensAt(now) >= float64(l.burst) && l.checking[rl] == 0 {
+			if b.rl.TokensAt(now) >= float64(l.burst) && b.checking == 0 {
 				delete(l.clients, k)
 			}
 		}
@@ -62,9 +61,9 @@ func (l *Limiter) getLocked(client string) *rate.Limiter {
 			return l.shared
 		}
 	}
-	rl := rate.NewLimiter(l.limit, l.burst)
-	l.clients[client] = rl
-	return rl
+	b := &bucket{rl: rate.NewLimiter(l.limit, l.burst)}
+	l.clients[client] = b
+	return b
 }
 
 // Take speaks for one try of client's budget while a credential is
@@ -75,26 +74,27 @@ func (l *Limiter) getLocked(client string) *rate.Limiter {
 func (l *Limiter) Take(client string) (done func(failed bool), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	rl := l.getLocked(client)
-	if rl.Tokens()-float64(l.checking[rl]) < 1 {
+	b := l.get(client)
+	if b.rl.Tokens()-float64(b.checking) < 1 {
 		return nil, false
 	}
-	l.checking[rl]++
+	b.checking++
 	return func(failed bool) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if failed {
-			rl.Allow()
+			b.rl.Allow()
 		}
-		if l.checking[rl]--; l.checking[rl] == 0 {
-			delete(l.checking, rl)
-		}
+		b.checking--
 	}, true
 }
 
 // RetryAfter is how long client waits before its next try.
 func (l *Limiter) RetryAfter(client string) time.Duration {
-	r := l.get(client).Reserve()
+	l.mu.Lock()
+	b := l.get(client)
+	l.mu.Unlock()
+	r := b.rl.Reserve()
 	defer r.Cancel()
 	return r.Delay()
 }
