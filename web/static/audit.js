@@ -58,8 +58,8 @@ function describe(e) {
   const path = String(e.route || '').replace(/:([a-z]+)/g, (_, p) => {
     const v = params[p];
     if (v === undefined) return `:${p}`;
-    const name = /^[0-9a-f]{64}$/.test(v) ? nameOf(v) : '';
-    return name || (/^[0-9a-f]{64}$/.test(v) ? shortID(v) : v);
+    if (!/^[0-9a-f]{64}$/.test(v)) return v;
+    return nameOf(v) || shortID(v);
   });
   return `${e.method} ${path}`;
 }
