@@ -89,6 +89,21 @@ func (s *authServer) logText() string {
 // auditLines are the audit entries logged so far.
 func (s *authServer) auditLines() []map[string]any { return s.log.lines() }
 
+// assertRefusalsAudited checks that the audit log holds want lines, one per
+// refused action, each with role, status 403 and the client's address.
+func (s *authServer) assertRefusalsAudited(t *testing.T, role string, want int) {
+	t.Helper()
+	lines := s.auditLines()
+	if len(lines) != want {
+		t.Errorf("%d audit lines, want %d (one per refused action)", len(lines), want)
+	}
+	for _, l := range lines {
+		if l["role"] != role || l["status"] != float64(http.StatusForbidden) || l["remote"] == "" {
+			t.Errorf("audit line %v, want role %s, status 403 and the client", l, role)
+		}
+	}
+}
+
 // engineCalls are the engine calls since before that are not the live
 // map's own re-listing (which events from other tests may cause at any
 // time). Unlike mutatingCalls it counts reads too, images and volume
@@ -671,15 +686,7 @@ func TestSEC09ViewerCannotAct(t *testing.T) {
 	}
 	s.assertStillRunning(t, ctr)
 
-	lines := s.auditLines()
-	if len(lines) != wantAudit {
-		t.Errorf("%d audit lines, want %d (one per refused action)", len(lines), wantAudit)
-	}
-	for _, l := range lines {
-		if l["role"] != "viewer" || l["status"] != float64(http.StatusForbidden) {
-			t.Errorf("audit line %v, want role viewer and status 403", l)
-		}
-	}
+	s.assertRefusalsAudited(t, "viewer", wantAudit)
 	// The viewer is signed in all along: the 403s are the role's.
 	if got := send(t, noFollow, "GET", s.URL+"/api/graph", creds["cookie"], ""); got.StatusCode != http.StatusOK {
 		t.Errorf("GET /api/graph as viewer = %d, want 200", got.StatusCode)
@@ -712,15 +719,7 @@ func TestReadOnlyRefusesOperators(t *testing.T) {
 		t.Errorf("engine calls in read-only mode: %v", calls)
 	}
 	s.assertStillRunning(t, ctr)
-	lines := s.auditLines()
-	if len(lines) != wantAudit {
-		t.Errorf("%d audit lines, want %d", len(lines), wantAudit)
-	}
-	for _, l := range lines {
-		if l["role"] != "operator" || l["status"] != float64(http.StatusForbidden) || l["remote"] == "" {
-			t.Errorf("audit line %v, want role operator, status 403 and the client", l)
-		}
-	}
+	s.assertRefusalsAudited(t, "operator", wantAudit)
 	if got := send(t, noFollow, "GET", s.URL+"/api/graph", hdr, ""); got.StatusCode != http.StatusOK {
 		t.Errorf("read-only: GET /api/graph as operator = %d, want 200", got.StatusCode)
 	}
