@@ -10,7 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -32,7 +32,7 @@ func BenchmarkFirstRender(b *testing.B) {
 		{1000, 100, 500}, // 1,600 nodes: the scene of the Build benchmark
 	} {
 		g := topology.Build(benchScene(sc.containers, sc.networks, sc.volumes))
-		frame, err := json.Marshal(live.SnapshotFrame{Type: "snapshot", Snapshot: topology.Snapshot{Graph: g}})
+		frame, err := protocol.Encode(&protocol.Snapshot{Snapshot: topology.Snapshot{Graph: g}}), error(nil)
 		if err != nil {
 			b.Fatal(err)
 		}

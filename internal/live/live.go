@@ -14,7 +14,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -266,7 +266,7 @@ func (l *Live) relist(ctx context.Context) error {
 	}
 	l.seq++
 	d.Seq = l.seq
-	l.hub.Publish(hub.Message{Type: "delta", Seq: d.Seq, Data: mustJSON(deltaFrame{Type: "delta", Delta: d})})
+	l.hub.Publish(protocol.Message(&protocol.Delta{Delta: d}))
 	return nil
 }
 
@@ -276,7 +276,7 @@ func (l *Live) onEvent(e docker.Event) {
 		// feed shows what changes the map, not that noise.
 		return
 	}
-	l.hub.Publish(hub.Message{Type: "event", Data: mustJSON(eventFrame{Type: "event", Event: e})})
+	l.hub.Publish(protocol.Message(&protocol.Event{Event: e}))
 }
 
 func (l *Live) setConnected(version, api string) {
@@ -304,7 +304,7 @@ func (l *Live) setDisconnected(err error) {
 }
 
 func (l *Live) publishEngineLocked() {
-	l.hub.Publish(hub.Message{Type: "engine", Data: mustJSON(engineFrame{Type: "engine", Engine: l.engine})})
+	l.hub.Publish(protocol.Message(&protocol.Engine{Engine: l.engine}))
 }
 
 // backoff is capped exponential with full jitter in [d/2, d).
@@ -314,35 +314,4 @@ func backoff(attempt int) time.Duration {
 		d = backoffMax
 	}
 	return d/2 + rand.N(d/2)
-}
-
-type deltaFrame struct {
-	Type string `json:"type"`
-	topology.Delta
-}
-
-type eventFrame struct {
-	Type  string       `json:"type"`
-	Event docker.Event `json:"event"`
-}
-
-type engineFrame struct {
-	Type   string               `json:"type"`
-	Engine topology.EngineState `json:"engine"`
-}
-
-// SnapshotFrame is the first message on /live and the body of GET /api/graph
-// (there without the type).
-type SnapshotFrame struct {
-	Type string `json:"type,omitempty"`
-	topology.Snapshot
-}
-
-// mustJSON encodes frames made of plain data; failing is a programmer error.
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("live: encode frame: " + err.Error())
-	}
-	return b
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -202,7 +203,7 @@ func TestExecEventsDoNotTriggerRelist(t *testing.T) {
 		select {
 		case m := <-sub.C():
 			if m.Type == "event" {
-				var fr eventFrame
+				var fr protocol.Event
 				if err := json.Unmarshal(m.Data, &fr); err != nil {
 					t.Fatal(err)
 				}
@@ -247,7 +248,7 @@ func TestDeltasHaveConsecutiveSeqs(t *testing.T) {
 		if m.Seq != want {
 			t.Fatalf("delta seq %d, want %d", m.Seq, want)
 		}
-		var fr deltaFrame
+		var fr protocol.Delta
 		if err := json.Unmarshal(m.Data, &fr); err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +291,7 @@ func TestEngineDownThenBack(t *testing.T) {
 		select {
 		case m := <-sub.C():
 			if m.Type == "engine" {
-				var fr engineFrame
+				var fr protocol.Engine
 				_ = json.Unmarshal(m.Data, &fr)
 				sawDown = sawDown || !fr.Engine.Connected
 				sawUp = sawDown && fr.Engine.Connected

@@ -10,7 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dockmap/dockmap/internal/auth"
-	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/topology"
 	"github.com/dockmap/dockmap/web/templates"
 )
@@ -60,7 +60,7 @@ func handleHealthz(src LiveSource) echo.HandlerFunc {
 // sends first.
 func handleGraphJSON(src LiveSource) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		return c.JSON(http.StatusOK, live.SnapshotFrame{Snapshot: src.Snapshot()})
+		return c.JSON(http.StatusOK, protocol.Snapshot{Snapshot: src.Snapshot()})
 	}
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -10,20 +9,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/protocol"
 )
 
 // AuditEntry is one change asked of dockmap, done or refused.
-type AuditEntry struct {
-	Time   time.Time         `json:"time"`
-	Role   string            `json:"role"`
-	Remote string            `json:"remote"`
-	Method string            `json:"method"`
-	Route  string            `json:"route"`
-	Params map[string]string `json:"params,omitempty"`
-	Status int               `json:"status"`
-	Error  string            `json:"error,omitempty"`
-}
+type AuditEntry = protocol.AuditEntry
 
 // auditKeep is how many entries the Activity panel can show.
 const auditKeep = 200
@@ -72,17 +62,8 @@ func (t *auditTrail) record(c echo.Context, err error) {
 		t.entries = append(t.entries[:0], t.entries[len(t.entries)-auditKeep:]...)
 	}
 	t.mu.Unlock()
-	data, jerr := json.Marshal(struct {
-		Type  string     `json:"type"`
-		Entry AuditEntry `json:"entry"`
-	}{"audit", e})
-	if jerr == nil {
-		t.pub.Publish(hub.Message{Type: auditMessage, Data: data})
-	}
+	t.pub.Publish(protocol.Message(&protocol.Audit{Entry: e}))
 }
-
-// auditMessage is the live message type only operators' connections get.
-const auditMessage = "audit"
 
 // list returns the kept entries, newest last.
 func (t *auditTrail) list() []AuditEntry {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,8 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/probe"
+	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -209,13 +208,6 @@ func handleProbes(src LiveSource, p Prober) echo.HandlerFunc {
 // ProbePublisher turns probe results into live "probe" messages.
 func ProbePublisher(pub Publisher) func(probe.Result) {
 	return func(r probe.Result) {
-		data, err := json.Marshal(struct {
-			Type   string       `json:"type"`
-			Result probe.Result `json:"result"`
-		}{"probe", r})
-		if err != nil {
-			return
-		}
-		pub.Publish(hub.Message{Type: "probe", Data: data})
+		pub.Publish(protocol.Message(&protocol.Probe{Result: r}))
 	}
 }

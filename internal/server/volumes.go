@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,7 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dockmap/dockmap/internal/docker"
-	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -321,14 +320,6 @@ func shareMounts(g topology.Graph, v topology.Node) []docker.ShareMount {
 	return mounts
 }
 
-// shareFrame is the "share" live message: one container's result of a
-// share test, as it comes.
-type shareFrame struct {
-	Type   string             `json:"type"`
-	Volume string             `json:"volume"`
-	Result docker.ShareResult `json:"result"`
-}
-
 // handleShareTest serves "POST /api/volumes/:name/share-test": one
 // running read-write mounter writes a marker, every other mounter looks
 // for it (and tries to write, to show read-only). Each result is streamed
@@ -348,10 +339,7 @@ func handleShareTest(src LiveSource, v Volumes, pub Publisher) echo.HandlerFunc 
 		}
 		name := n.Volume.Name
 		results, err := v.ShareTest(c.Request().Context(), name, mounts, func(r docker.ShareResult) {
-			data, err := json.Marshal(shareFrame{Type: "share", Volume: name, Result: r})
-			if err == nil {
-				pub.Publish(hub.Message{Type: "share", Data: data})
-			}
+			pub.Publish(protocol.Message(&protocol.Share{Volume: name, Result: r}))
 		})
 		if err != nil {
 			return err

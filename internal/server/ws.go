@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -13,7 +12,7 @@ import (
 
 	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/hub"
-	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/protocol"
 )
 
 // WebSocket timing and limits, as in the gorilla chat example.
@@ -56,11 +55,7 @@ func handleLive(src LiveSource, log *slog.Logger, pongWait, pingPeriod time.Dura
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		snap, sub := src.Subscribe(ctx)
-		frame, err := json.Marshal(live.SnapshotFrame{Type: "snapshot", Snapshot: snap})
-		if err != nil {
-			conn.Close()
-			return err
-		}
+		frame := protocol.Encode(&protocol.Snapshot{Snapshot: snap})
 		go readPump(conn, cancel, pongWait)
 		writePump(ctx, conn, frame, snap.Seq, sub, log, pingPeriod, operator)
 		return nil
@@ -112,10 +107,10 @@ func writePump(ctx context.Context, conn *websocket.Conn, snapshot []byte, seq u
 				_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
 				return
 			}
-			if m.Type == "delta" && m.Seq <= seq {
+			if m.Type == protocol.TypeDelta && m.Seq <= seq {
 				continue // already in the snapshot
 			}
-			if m.Type == auditMessage && !operator {
+			if protocol.OperatorOnly(m.Type) && !operator {
 				continue
 			}
 			if write(websocket.TextMessage, m.Data) != nil {
