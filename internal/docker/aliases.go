@@ -15,16 +15,21 @@ import (
 // inspectRecord is what one inspect told us about a container that the
 // list call does not carry.
 //
-// volumesFrom comes from HostConfig, which never changes for a container
-// ID (a recreate makes a new ID), so it is read once per container. The
-// aliases may change, but only with the endpoints: the engine makes a new
-// endpoint on every connect, so key, the set of endpoint IDs the aliases
-// were read under, tells when they must be read again. One inspect serves
-// both.
+// volumesFrom and autoRemove come from HostConfig, which never changes for
+// a container ID (a recreate makes a new ID), so they are read once per
+// container. The aliases may change, but only with the endpoints: the
+// engine makes a new endpoint on every connect, so key, the set of endpoint
+// IDs the aliases were read under, tells when they must be read again. The
+// legacy links inspect shows change when one is removed or its target
+// goes, and both change the links the list shows (extra names of the
+// targets), which key holds too. One inspect serves all.
 type inspectRecord struct {
 	volumesFrom []string
+	autoRemove  bool
+	links       []topology.LinkRef
 	key         string
 	aliases     map[string][]string // aliasNetKey → user-given aliases
+	epLinks     map[string][]string // aliasNetKey → endpoint links
 }
 
 // staleKey marks aliases that must be read again whatever the endpoints
@@ -55,12 +60,14 @@ func (c *Client) fillInspected(ctx context.Context, cs []topology.Container, ns 
 	}
 	var jobs []job
 	seen := make(map[string]bool, len(cs))
+	listed := listedLinks(cs)
 
 	c.mu.Lock()
 	for i := range cs {
 		ct := &cs[i]
 		seen[ct.ID] = true
 		key, needs := aliasKey(ct, netName)
+		key += "|" + listed[ct.Name]
 		rec, ok := c.inspected[ct.ID]
 		if !ok || (needs && rec.key != key) {
 			jobs = append(jobs, job{i, key, needs})
@@ -114,11 +121,14 @@ func (c *Client) fillInspected(ctx context.Context, cs []topology.Container, ns 
 // the container is on a user-defined network.
 func (r inspectRecord) applyTo(ct *topology.Container, aliases bool) {
 	ct.VolumesFrom = r.volumesFrom
+	ct.AutoRemove = r.autoRemove
+	ct.Links = r.links
 	if !aliases {
 		return
 	}
 	for i := range ct.Endpoints {
-		ct.Endpoints[i].Aliases = r.aliases[aliasNetKey(ct.Endpoints[i].NetworkID, ct.Endpoints[i].NetworkName)]
+		k := aliasNetKey(ct.Endpoints[i].NetworkID, ct.Endpoints[i].NetworkName)
+		ct.Endpoints[i].Aliases, ct.Endpoints[i].Links = r.aliases[k], r.epLinks[k]
 	}
 }
 
@@ -144,6 +154,27 @@ func (c *Client) forgetAliases(containerID string) {
 	}
 }
 
+// listedLinks returns, by parent name, the aliases of the legacy links the
+// list shows (a link is an extra name "<parent>/<alias>" of its target),
+// sorted and joined, so a link removed or broken changes its parent's
+// cache key.
+func listedLinks(cs []topology.Container) map[string]string {
+	by := make(map[string][]string)
+	for _, ct := range cs {
+		for _, n := range ct.Names {
+			if parent, alias, ok := strings.Cut(n, "/"); ok {
+				by[parent] = append(by[parent], alias)
+			}
+		}
+	}
+	out := make(map[string]string, len(by))
+	for p, as := range by {
+		slices.Sort(as)
+		out[p] = strings.Join(as, ",")
+	}
+	return out
+}
+
 func aliasKey(ct *topology.Container, netName map[string]string) (key string, needed bool) {
 	ids := make([]string, 0, len(ct.Endpoints))
 	for _, ep := range ct.Endpoints {
@@ -165,9 +196,17 @@ func (c *Client) inspectRecord(ctx context.Context, ct *topology.Container) (ins
 	if err != nil {
 		return inspectRecord{}, translate("inspect container "+ct.Name, err)
 	}
-	rec := inspectRecord{aliases: make(map[string][]string)}
-	if info.ContainerJSONBase != nil && info.HostConfig != nil && len(info.HostConfig.VolumesFrom) > 0 {
-		rec.volumesFrom = slices.Clone(info.HostConfig.VolumesFrom)
+	rec := inspectRecord{aliases: make(map[string][]string), epLinks: make(map[string][]string)}
+	if info.ContainerJSONBase != nil && info.HostConfig != nil {
+		if len(info.HostConfig.VolumesFrom) > 0 {
+			rec.volumesFrom = slices.Clone(info.HostConfig.VolumesFrom)
+		}
+		rec.autoRemove = info.HostConfig.AutoRemove
+		for _, l := range info.HostConfig.Links {
+			target, alias := parseLink(l)
+			rec.links = append(rec.links, topology.LinkRef{Target: target, Alias: alias})
+		}
+		slices.SortFunc(rec.links, func(a, b topology.LinkRef) int { return strings.Compare(a.Alias, b.Alias) })
 	}
 	auto := map[string]bool{shortID(ct.ID): true}
 	if info.Config != nil {
@@ -188,6 +227,9 @@ func (c *Client) inspectRecord(ctx context.Context, ct *topology.Container) (ins
 		}
 		slices.Sort(as)
 		rec.aliases[aliasNetKey(ep.NetworkID, name)] = as
+		if len(ep.Links) > 0 {
+			rec.epLinks[aliasNetKey(ep.NetworkID, name)] = slices.Sorted(slices.Values(ep.Links))
+		}
 	}
 	return rec, nil
 }

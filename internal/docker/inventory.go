@@ -57,7 +57,7 @@ func (c *Client) ListInventory(ctx context.Context) (topology.Inventory, error) 
 			continue
 		}
 		inv.Volumes = append(inv.Volumes, topology.Volume{
-			Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Labels: v.Labels,
+			Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Labels: v.Labels, Options: v.Options,
 			Anonymous: topology.LooksAnonymous(v.Name, v.Labels),
 		})
 	}

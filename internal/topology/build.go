@@ -20,8 +20,8 @@ func Build(inv Inventory) Graph {
 	// Edges are gathered by kind, containers taken in ID order, so that the
 	// concatenation in ID-prefix order ("l:" < "m:" < "mt:" < "ns:" <
 	// "vf:") is already sorted (sorting these 88-byte values from random
-	// order was a third of Build's time).
-	var links, netns, volumesFrom []Edge
+	// order was a third of Build's time). Broken links ("bl:") go first.
+	var broken, links, netns, volumesFrom []Edge
 	members := make([]Edge, 0, nmembers)
 	mounts := make([]Edge, 0, nmounts)
 
@@ -48,6 +48,8 @@ func Build(inv Inventory) Graph {
 		nodes = append(nodes, node)
 	}
 	binds := make(map[string]bool)
+	// live holds "<parent id>/<alias>" for every link the list shows.
+	live := make(map[string]bool)
 
 	order := make([]int32, len(inv.Containers))
 	for i := range order {
@@ -77,9 +79,29 @@ func Build(inv Inventory) Graph {
 				Member: &MemberInfo{
 					NetworkName: ep.NetworkName, NetworkID: ep.NetworkID, EndpointID: ep.EndpointID,
 					IP: ep.IP, PrefixLen: ep.PrefixLen, Gateway: ep.Gateway, IPv6: ep.IPv6,
-					MAC: ep.MAC, Aliases: ep.Aliases,
+					MAC: ep.MAC, Aliases: ep.Aliases, Links: ep.Links,
 				},
 			})
+			// An endpoint link resolves its target's name live on this
+			// network; drawn when that name is a container's now.
+			for _, l := range ep.Links {
+				target, alias, ok := strings.Cut(l, ":")
+				if !ok {
+					alias = target
+				}
+				target = strings.TrimPrefix(target, "/")
+				tid, found := byName[target]
+				if !found && byID[target] {
+					tid, found = target, true
+				}
+				if !found || alias == "" {
+					continue
+				}
+				links = append(links, Edge{
+					ID:   EdgeID("l:" + c.ID + ">" + tid + ":" + alias),
+					Kind: EdgeLink, From: cid, To: ContainerNodeID(tid), Link: &LinkInfo{Alias: alias, Network: ep.NetworkName},
+				})
+			}
 		}
 
 		sortEdges(members[firstMember:])
@@ -96,6 +118,7 @@ func Build(inv Inventory) Graph {
 				continue
 			}
 			from := ContainerNodeID(pid)
+			live[pid+"/"+alias] = true
 			links = append(links, Edge{
 				ID:   EdgeID("l:" + pid + ">" + c.ID + ":" + alias),
 				Kind: EdgeLink, From: from, To: cid, Link: &LinkInfo{Alias: alias},
@@ -116,7 +139,8 @@ func Build(inv Inventory) Graph {
 
 		firstVF := len(volumesFrom)
 		for _, vf := range c.VolumesFrom {
-			donor, ro := parseVolumesFrom(vf)
+			ref, ro := parseVolumesFrom(vf)
+			donor := ref
 			if !byID[donor] {
 				donor = byName[donor]
 			}
@@ -126,7 +150,7 @@ func Build(inv Inventory) Graph {
 			volumesFrom = append(volumesFrom, Edge{
 				ID:   EdgeID("vf:" + c.ID + ">" + donor),
 				Kind: EdgeVolumesFrom, From: cid, To: ContainerNodeID(donor),
-				VolumesFrom: &VolumesFromInfo{ReadOnly: ro},
+				VolumesFrom: &VolumesFromInfo{ReadOnly: ro, Ref: ref},
 			})
 		}
 		sortEdges(volumesFrom[firstVF:])
@@ -162,8 +186,9 @@ func Build(inv Inventory) Graph {
 	}
 
 	sortEdges(links)
-	edges := make([]Edge, 0, len(links)+len(members)+len(mounts)+len(netns)+len(volumesFrom))
-	edges = append(append(append(append(append(edges, links...), members...), mounts...), netns...), volumesFrom...)
+	broken, nodes = brokenLinks(inv.Containers, order, live, nodes)
+	edges := make([]Edge, 0, len(broken)+len(links)+len(members)+len(mounts)+len(netns)+len(volumesFrom))
+	edges = append(append(append(append(append(append(edges, broken...), links...), members...), mounts...), netns...), volumesFrom...)
 	// Already in order unless one container ID is a prefix of another
 	// (never with real 64-digit IDs): checking is linear, sorting is not.
 	if !slices.IsSortedFunc(edges, compareEdges) {
@@ -171,6 +196,40 @@ func Build(inv Inventory) Graph {
 	}
 	slices.SortFunc(nodes, func(a, b Node) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return Graph{Nodes: nodes, Edges: compactEdges(edges)}
+}
+
+// brokenLinks finds the legacy links an inspect shows that the list does
+// not: their target was removed (the engine lists a live link as an extra
+// name of its target, and a removed target has no names). Each becomes an
+// edge to a ghost node named after the target's last name, so the map can
+// say which link broke and offer to repair it. Containers are taken in ID
+// order, so the edges come out sorted.
+func brokenLinks(cs []Container, order []int32, live map[string]bool, nodes []Node) ([]Edge, []Node) {
+	var out []Edge
+	ghosts := make(map[string]bool)
+	for _, ci := range order {
+		c := &cs[ci]
+		first := len(out)
+		for _, l := range c.Links {
+			if live[c.ID+"/"+l.Alias] || l.Target == "" {
+				continue
+			}
+			to := GhostNodeID(l.Target)
+			if !ghosts[l.Target] {
+				ghosts[l.Target] = true
+				g := &GhostInfo{Name: l.Target}
+				g.Original, _ = LeftoverName(l.Target)
+				nodes = append(nodes, Node{ID: to, Kind: KindGhost, Label: l.Target, Ghost: g})
+			}
+			out = append(out, Edge{
+				ID:   EdgeID("bl:" + c.ID + ":" + l.Alias),
+				Kind: EdgeBrokenLink, From: ContainerNodeID(c.ID), To: to,
+				Link: &LinkInfo{Alias: l.Alias, Target: l.Target},
+			})
+		}
+		sortEdges(out[first:])
+	}
+	return compactEdges(out), nodes
 }
 
 // parseVolumesFrom splits a HostConfig.VolumesFrom entry ("web",
@@ -199,7 +258,7 @@ func containerInfo(c Container) *ContainerInfo {
 	info := &ContainerInfo{
 		ID: c.ID, Name: c.Name, Image: c.Image, ImageID: c.ImageID, Command: c.Command,
 		Created: c.Created, State: c.State, Status: c.Status, Health: healthOf(c.Status),
-		Labels: c.Labels, Ports: c.Ports, NetworkMode: c.NetworkMode,
+		Labels: c.Labels, Ports: c.Ports, NetworkMode: c.NetworkMode, AutoRemove: c.AutoRemove,
 	}
 	for _, m := range c.Mounts {
 		if m.Type == "tmpfs" {
@@ -241,7 +300,8 @@ func volumeNode(v Volume) Node {
 	}
 	return Node{
 		ID: VolumeNodeID(v.Name), Kind: KindVolume, Label: label,
-		Volume: &VolumeInfo{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Anonymous: v.Anonymous, Labels: v.Labels},
+		Volume: &VolumeInfo{Name: v.Name, Driver: v.Driver, Mountpoint: v.Mountpoint, Anonymous: v.Anonymous, Labels: v.Labels,
+			Options: v.Options, Backing: BackingText(VolumeBacking(v.Driver, v.Options))},
 	}
 }
 

@@ -103,11 +103,11 @@ func withVolumesFrom(c topology.Container, from ...string) topology.Container {
 	return c
 }
 
-func volumesFromEdge(from, donor string, ro bool) topology.Edge {
+func volumesFromEdge(from, donor, ref string, ro bool) topology.Edge {
 	return topology.Edge{
 		ID:   topology.EdgeID("vf:" + from + ">" + donor),
 		Kind: topology.EdgeVolumesFrom, From: topology.ContainerNodeID(from), To: topology.ContainerNodeID(donor),
-		VolumesFrom: &topology.VolumesFromInfo{ReadOnly: ro},
+		VolumesFrom: &topology.VolumesFromInfo{ReadOnly: ro, Ref: ref},
 	}
 }
 
@@ -307,8 +307,8 @@ func TestBuild(t *testing.T) {
 					containerNode(api, "by-id"), containerNode(db, "database"),
 				},
 				Edges: []topology.Edge{
-					volumesFromEdge(side, web, false), volumesFromEdge(side, db, true),
-					volumesFromEdge(api, web, false),
+					volumesFromEdge(side, web, "web", false), volumesFromEdge(side, db, "database", true),
+					volumesFromEdge(api, web, web, false),
 				},
 			},
 		},
@@ -649,5 +649,67 @@ func TestBuildNeverStartedContainerJoinsNetworkByName(t *testing.T) {
 	want := topology.EdgeID("m:c1@net1")
 	if len(g.Edges) != 1 || g.Edges[0].ID != want || g.Edges[0].To != topology.NetworkNodeID("net1") {
 		t.Fatalf("edges = %+v, want one member edge %s", g.Edges, want)
+	}
+}
+
+func TestBuildBrokenLinks(t *testing.T) {
+	web, db, api := pad("we"), pad("db"), pad("a0")
+	old := "database-dockmap-old-0123456789ab"
+	withLinks := func(c topology.Container, ls ...topology.LinkRef) topology.Container {
+		c.Links = ls
+		return c
+	}
+	inv := topology.Inventory{Containers: []topology.Container{
+		// web's link "db" is live (the list names it on database); its link
+		// "old" names a container that was removed.
+		withLinks(running(web, "web"), topology.LinkRef{Target: "database", Alias: "db"}, topology.LinkRef{Target: old, Alias: "old"}),
+		withNames(running(db, "database"), "database", "web/db"),
+		// api's link names the same removed container: one ghost for both.
+		withLinks(running(api, "api"), topology.LinkRef{Target: old, Alias: "legacy"}),
+	}}
+	g := topology.Build(inv)
+	ghost, ok := g.Node(topology.GhostNodeID(old))
+	if !ok || ghost.Kind != topology.KindGhost || ghost.Ghost == nil {
+		t.Fatalf("ghost node %s = %+v (found %v), want a ghost", old, ghost, ok)
+	}
+	if diff := cmp.Diff(topology.GhostInfo{Name: old, Original: "database"}, *ghost.Ghost); diff != "" {
+		t.Errorf("ghost info mismatch (-want +got):\n%s", diff)
+	}
+	var got []topology.Edge
+	for _, e := range g.Edges {
+		if e.Kind == topology.EdgeBrokenLink {
+			got = append(got, e)
+		}
+	}
+	want := []topology.Edge{
+		{ID: topology.EdgeID("bl:" + api + ":legacy"), Kind: topology.EdgeBrokenLink, From: topology.ContainerNodeID(api),
+			To: topology.GhostNodeID(old), Link: &topology.LinkInfo{Alias: "legacy", Target: old}},
+		{ID: topology.EdgeID("bl:" + web + ":old"), Kind: topology.EdgeBrokenLink, From: topology.ContainerNodeID(web),
+			To: topology.GhostNodeID(old), Link: &topology.LinkInfo{Alias: "old", Target: old}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("broken links mismatch (-want +got):\n%s", diff)
+	}
+	if _, ok := g.Edge(topology.EdgeID("l:" + web + ">" + db + ":db")); !ok {
+		t.Errorf("the live link web → database as db is missing")
+	}
+	if !slices.IsSortedFunc(g.Edges, func(a, b topology.Edge) int { return strings.Compare(string(a.ID), string(b.ID)) }) {
+		t.Errorf("edges are not sorted by ID")
+	}
+}
+
+func TestBuildVolumeBacking(t *testing.T) {
+	inv := topology.Inventory{Volumes: []topology.Volume{
+		{Name: "plain", Driver: "local"},
+		{Name: "hostroot", Driver: "local", Options: map[string]string{"type": "none", "o": "bind", "device": "/"}},
+		{Name: "disk", Driver: "local", Options: map[string]string{"type": "ext4", "device": "/dev/sda1"}},
+		{Name: "ram", Driver: "local", Options: map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=10m"}},
+	}}
+	g := topology.Build(inv)
+	for name, want := range map[string]string{"plain": "", "hostroot": "bind /", "disk": "ext4 /dev/sda1", "ram": ""} {
+		n, _ := g.Node(topology.VolumeNodeID(name))
+		if n.Volume.Backing != want {
+			t.Errorf("volume %s: Backing = %q, want %q", name, n.Volume.Backing, want)
+		}
 	}
 }

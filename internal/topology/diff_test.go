@@ -436,7 +436,7 @@ func TestNodeEqualSeesEveryField(t *testing.T) {
 					State: "running", Status: "Up 1 minute (healthy)", Health: "healthy",
 					Labels:      map[string]string{"a": "1", "b": "2"},
 					Ports:       []topology.Port{{IP: "0.0.0.0", PrivatePort: 80, PublicPort: 8080, Type: "tcp"}},
-					NetworkMode: "bridge", Tmpfs: []string{"/run"},
+					NetworkMode: "bridge", Tmpfs: []string{"/run"}, AutoRemove: true,
 				},
 			}
 		},
@@ -455,12 +455,16 @@ func TestNodeEqualSeesEveryField(t *testing.T) {
 				ID: "v:data", Kind: topology.KindVolume, Label: "data",
 				Volume: &topology.VolumeInfo{
 					Name: "data", Driver: "local", Mountpoint: "/var/lib/docker/volumes/data/_data", Anonymous: true,
-					Labels: map[string]string{"l": "1"},
+					Labels: map[string]string{"l": "1"}, Options: map[string]string{"type": "none"}, Backing: "bind /srv",
 				},
 			}
 		},
 		"bind": func() topology.Node {
 			return topology.Node{ID: "b:/srv", Kind: topology.KindBind, Label: "/srv", Bind: &topology.BindInfo{Path: "/srv"}}
+		},
+		"ghost": func() topology.Node {
+			return topology.Node{ID: "g:db-dockmap-old-0123456789ab", Kind: topology.KindGhost, Label: "db-dockmap-old-0123456789ab",
+				Ghost: &topology.GhostInfo{Name: "db-dockmap-old-0123456789ab", Original: "db"}}
 		},
 	}, topology.Node.Equal)
 }
@@ -468,14 +472,14 @@ func TestNodeEqualSeesEveryField(t *testing.T) {
 func TestEdgeEqualSeesEveryField(t *testing.T) {
 	checkEqualSeesEveryField(t, map[string]func() topology.Edge{
 		"link": func() topology.Edge {
-			return topology.Edge{ID: "l:1>2:db", Kind: topology.EdgeLink, From: "c:1", To: "c:2", Link: &topology.LinkInfo{Alias: "db"}}
+			return topology.Edge{ID: "l:1>2:db", Kind: topology.EdgeLink, From: "c:1", To: "c:2", Link: &topology.LinkInfo{Alias: "db", Target: "db", Network: "appnet"}}
 		},
 		"member": func() topology.Edge {
 			return topology.Edge{
 				ID: "m:1@9", Kind: topology.EdgeMember, From: "c:1", To: "n:9",
 				Member: &topology.MemberInfo{
 					NetworkName: "appnet", NetworkID: "9", EndpointID: "e", IP: "10.0.0.2", PrefixLen: 24,
-					Gateway: "10.0.0.1", IPv6: "fd00::2", MAC: "02:42:0a:00:00:02", Aliases: []string{"web"},
+					Gateway: "10.0.0.1", IPv6: "fd00::2", MAC: "02:42:0a:00:00:02", Aliases: []string{"web"}, Links: []string{"db:database"},
 				},
 			}
 		},
@@ -491,7 +495,7 @@ func TestEdgeEqualSeesEveryField(t *testing.T) {
 		"volumes-from": func() topology.Edge {
 			return topology.Edge{
 				ID: "vf:1>2", Kind: topology.EdgeVolumesFrom, From: "c:1", To: "c:2",
-				VolumesFrom: &topology.VolumesFromInfo{ReadOnly: true},
+				VolumesFrom: &topology.VolumesFromInfo{ReadOnly: true, Ref: "db"},
 			}
 		},
 	}, topology.Edge.Equal)

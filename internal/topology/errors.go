@@ -13,4 +13,8 @@ var (
 	ErrInvalid = errors.New("invalid input")
 	// ErrEngineUnreachable means the Docker engine did not answer.
 	ErrEngineUnreachable = errors.New("engine unreachable")
+	// ErrForbidden means the change would give a container the host (a
+	// bind of the Docker socket or of /, through whatever indirection), or
+	// a host path the operator has not allowed; nothing was changed.
+	ErrForbidden = errors.New("forbidden")
 )

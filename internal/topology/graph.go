@@ -12,7 +12,7 @@ import (
 )
 
 // NodeID names a node: "c:<container id>", "n:<network id>", "v:<volume
-// name>" or "b:<host path>".
+// name>", "b:<host path>" or "g:<container name>".
 type NodeID string
 
 // EdgeID names an edge; the forms are listed with each EdgeKind.
@@ -27,6 +27,9 @@ const (
 	KindNetwork   NodeKind = "network"
 	KindVolume    NodeKind = "volume"
 	KindBind      NodeKind = "bind"
+	// KindGhost stands for a container that is gone but that a broken
+	// link still names.
+	KindGhost NodeKind = "ghost"
 )
 
 // EdgeKind says what an edge stands for.
@@ -37,6 +40,10 @@ const (
 	// EdgeLink is a legacy link, directed from the container that has
 	// --link to its target: "l:<from id>><to id>:<alias>".
 	EdgeLink EdgeKind = "link"
+	// EdgeBrokenLink is a legacy link whose target was removed, from the
+	// container that has it to the ghost of the target's last name:
+	// "bl:<from id>:<alias>".
+	EdgeBrokenLink EdgeKind = "broken-link"
 	// EdgeMember joins a container to a network: "m:<container id>@<network id>".
 	EdgeMember EdgeKind = "member"
 	// EdgeMount joins a container to a volume or bind node:
@@ -66,6 +73,7 @@ type Node struct {
 	Network   *NetworkInfo   `json:"network,omitempty"`
 	Volume    *VolumeInfo    `json:"volume,omitempty"`
 	Bind      *BindInfo      `json:"bind,omitempty"`
+	Ghost     *GhostInfo     `json:"ghost,omitempty"`
 }
 
 // ContainerInfo is what a container node carries.
@@ -84,6 +92,8 @@ type ContainerInfo struct {
 	NetworkMode string            `json:"networkMode,omitempty"`
 	// Tmpfs lists the destinations of tmpfs mounts, drawn as a badge.
 	Tmpfs []string `json:"tmpfs,omitempty"`
+	// AutoRemove is set for a container run with --rm.
+	AutoRemove bool `json:"autoRemove,omitempty"`
 }
 
 // Running reports whether the container is up.
@@ -111,11 +121,25 @@ type VolumeInfo struct {
 	Mountpoint string            `json:"mountpoint,omitempty"`
 	Anonymous  bool              `json:"anonymous"`
 	Labels     map[string]string `json:"labels,omitempty"`
+	// Options are the driver options; they stay on the server, since a
+	// network file system's options can hold a password.
+	Options map[string]string `json:"-"`
+	// Backing says what a local volume mounts when its options make it a
+	// mount of a host path or device ("bind /srv/data", "nfs"), else "".
+	Backing string `json:"backing,omitempty"`
 }
 
 // BindInfo is what a bind-mount node carries.
 type BindInfo struct {
 	Path string `json:"path"`
+}
+
+// GhostInfo is what a ghost node carries: the name a broken link still
+// gives its removed target and, when that name is one dockmap's re-create
+// gave the old container ("db-dockmap-old-…"), the name it had before.
+type GhostInfo struct {
+	Name     string `json:"name"`
+	Original string `json:"original,omitempty"`
 }
 
 // Edge is one connection between two nodes. At most one of the
@@ -134,6 +158,11 @@ type Edge struct {
 // LinkInfo is what a link edge carries.
 type LinkInfo struct {
 	Alias string `json:"alias"`
+	// Target, on a broken link, is the removed target's last name.
+	Target string `json:"target,omitempty"`
+	// Network, on a link that is an endpoint alias of a user-defined
+	// network, names that network ("" for a legacy link).
+	Network string `json:"network,omitempty"`
 }
 
 // MemberInfo is what a membership edge carries: the endpoint as docker
@@ -148,6 +177,9 @@ type MemberInfo struct {
 	IPv6        string   `json:"ipv6,omitempty"`
 	MAC         string   `json:"mac,omitempty"`
 	Aliases     []string `json:"aliases,omitempty"`
+	// Links are the endpoint's links, "target:alias" as the engine keeps
+	// them: aliases that resolve the target's name on this network.
+	Links []string `json:"links,omitempty"`
 }
 
 // MountInfo is what a mount edge carries.
@@ -163,6 +195,9 @@ type VolumesFromInfo struct {
 	// ReadOnly is set for "--volumes-from donor:ro": every copied mount is
 	// read-only in the container, whatever it is in the donor.
 	ReadOnly bool `json:"readOnly"`
+	// Ref is the donor as the container's spec names it: a name, which
+	// follows a re-created donor, or an ID, which does not.
+	Ref string `json:"ref"`
 }
 
 // EngineState is what dockmap knows about its connection to the engine.
@@ -228,6 +263,9 @@ func VolumeNodeID(name string) NodeID { return NodeID("v:" + name) }
 // BindNodeID is the node ID of a bind-mounted host path.
 func BindNodeID(path string) NodeID { return NodeID("b:" + path) }
 
+// GhostNodeID is the node ID of a removed container a broken link names.
+func GhostNodeID(name string) NodeID { return NodeID("g:" + name) }
+
 // Equal reports whether two nodes carry the same data.
 func (n Node) Equal(o Node) bool {
 	if n.ID != o.ID || n.Kind != o.Kind || n.Label != o.Label {
@@ -242,6 +280,8 @@ func (n Node) Equal(o Node) bool {
 		return n.Volume != nil && o.Volume != nil && n.Volume.equal(o.Volume)
 	case n.Bind != nil || o.Bind != nil:
 		return n.Bind != nil && o.Bind != nil && *n.Bind == *o.Bind
+	case n.Ghost != nil || o.Ghost != nil:
+		return n.Ghost != nil && o.Ghost != nil && *n.Ghost == *o.Ghost
 	}
 	return true
 }
@@ -254,7 +294,8 @@ func (c *ContainerInfo) equal(o *ContainerInfo) bool {
 	return c.ID == o.ID && c.Name == o.Name && c.Image == o.Image && c.ImageID == o.ImageID &&
 		c.Command == o.Command && c.Created == o.Created && c.State == o.State &&
 		c.Health == o.Health && c.NetworkMode == o.NetworkMode &&
-		maps.Equal(c.Labels, o.Labels) && slices.Equal(c.Ports, o.Ports) && slices.Equal(c.Tmpfs, o.Tmpfs)
+		maps.Equal(c.Labels, o.Labels) && slices.Equal(c.Ports, o.Ports) && slices.Equal(c.Tmpfs, o.Tmpfs) &&
+		c.AutoRemove == o.AutoRemove
 }
 
 func (n *NetworkInfo) equal(o *NetworkInfo) bool {
@@ -266,7 +307,8 @@ func (n *NetworkInfo) equal(o *NetworkInfo) bool {
 
 func (v *VolumeInfo) equal(o *VolumeInfo) bool {
 	return v.Name == o.Name && v.Driver == o.Driver && v.Mountpoint == o.Mountpoint &&
-		v.Anonymous == o.Anonymous && maps.Equal(v.Labels, o.Labels)
+		v.Anonymous == o.Anonymous && maps.Equal(v.Labels, o.Labels) && maps.Equal(v.Options, o.Options) &&
+		v.Backing == o.Backing
 }
 
 // Equal reports whether two edges carry the same data.
@@ -291,5 +333,5 @@ func (m *MemberInfo) equal(o *MemberInfo) bool {
 	return m.NetworkName == o.NetworkName && m.NetworkID == o.NetworkID &&
 		m.EndpointID == o.EndpointID && m.IP == o.IP && m.PrefixLen == o.PrefixLen &&
 		m.Gateway == o.Gateway && m.IPv6 == o.IPv6 && m.MAC == o.MAC &&
-		slices.Equal(m.Aliases, o.Aliases)
+		slices.Equal(m.Aliases, o.Aliases) && slices.Equal(m.Links, o.Links)
 }

@@ -34,6 +34,23 @@ type Container struct {
 	// "web:ro"). The list call does not carry it; the adapter reads it from
 	// one inspect per container.
 	VolumesFrom []string
+	// Links are the legacy links the engine holds for this container, as
+	// its inspect shows them (read with VolumesFrom). A link whose target
+	// was removed stays here, naming the removed container, while the list
+	// no longer shows it: that link is broken (the container cannot start
+	// and no exec runs in it until it is re-created without it).
+	Links []LinkRef
+	// AutoRemove is set for a container run with --rm: stopping it
+	// removes it (read from the same inspect).
+	AutoRemove bool
+}
+
+// LinkRef is one legacy link of a container: the target's name as the
+// engine shows it (the name it had when it was removed, for a broken link)
+// and the alias.
+type LinkRef struct {
+	Target string
+	Alias  string
 }
 
 // Port is one exposed or published port.
@@ -58,6 +75,9 @@ type Endpoint struct {
 	// Aliases are the user-given DNS names on this network; the engine's
 	// automatic ones (short ID, hostname) are left out.
 	Aliases []string
+	// Links are the endpoint's links on a user-defined network,
+	// "target:alias" as the engine keeps them (read with the aliases).
+	Links []string
 }
 
 // Mount is one mount of a container.
@@ -102,6 +122,10 @@ type Volume struct {
 	Driver     string
 	Mountpoint string
 	Labels     map[string]string
+	// Options are the driver options the volume was created with ("type",
+	// "o", "device" for the local driver): they can make it a mount of a
+	// host path or device (VolumeBacking).
+	Options map[string]string
 	// Anonymous is true for volumes the engine named itself (image VOLUME
 	// or `-v /path`).
 	Anonymous bool

@@ -15,8 +15,8 @@ const MaxPathLen = 4096
 var dockerSockets = []string{"/var/run/docker.sock", "/run/docker.sock"}
 
 // ErrBindNotAllowed is returned, wrapped, for a bind of a host path the
-// operator has not allowed (dockmap --allow-bind). It wraps ErrInvalid.
-var ErrBindNotAllowed = fmt.Errorf("%w: host path not allowed", ErrInvalid)
+// operator has not allowed (dockmap --allow-bind). It wraps ErrForbidden.
+var ErrBindNotAllowed = fmt.Errorf("%w: host path not allowed", ErrForbidden)
 
 // ValidateVolumeName checks the name of a volume to create: the engine's
 // rule for local volume names, the name length cap, and no "..". It
