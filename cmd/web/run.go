@@ -22,6 +22,7 @@ import (
 	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/job"
 	"github.com/dockmap/dockmap/internal/live"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
@@ -278,10 +279,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 	}
+	jobs := job.New(h)
+	// Last in, first out: the jobs end (a re-create rolls back) before the
+	// hub and the engine client close.
+	defer jobs.Close()
 	handler := server.New(server.Deps{
-		Live: lv, Engine: dc, Linker: dc, Networks: dc, Volumes: dc, Prober: prober, Publisher: h, Logger: logger, Static: static,
+		Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Publisher: h, Jobs: jobs, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
-		Auth: authn, ReadOnly: cfg.readOnly,
+		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly,
 	})
 
 	var tlsConfig *tls.Config
@@ -354,8 +359,14 @@ func reportLeftovers(ctx context.Context, lv *live.Live, dc *docker.Client, logg
 		return
 	}
 	for _, l := range left {
-		logger.Warn("a re-create was interrupted: roll it back or finish it from the page",
-			"container", l.OriginalName, "old", l.OldName, "new", l.NewID)
+		for _, c := range l.Containers {
+			if l.Elsewhere {
+				logger.Info("another dockmap is re-creating a container on this engine", "container", c.OriginalName, "job", l.Job)
+				continue
+			}
+			logger.Warn("a re-create was interrupted: roll it back or finish it from the page",
+				"container", c.OriginalName, "old", c.OldName, "new", c.NewID, "job", l.Job)
+		}
 	}
 }
 

@@ -52,6 +52,10 @@ type Client struct {
 	// allowDangerous lets re-creates carry specs that give a container
 	// the host (WithDangerousSpecs, danger.go). Set once by New.
 	allowDangerous bool
+
+	// instance tells this client's journals from other dockmaps' on the
+	// same engine (journal.go).
+	instance string
 }
 
 // Option changes how New connects and what the client allows.
@@ -87,7 +91,7 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configure docker client: %w", err)
 	}
-	return &Client{api: api, inspected: make(map[string]inspectRecord), allowDangerous: o.allowDangerous}, nil
+	return &Client{api: api, inspected: make(map[string]inspectRecord), allowDangerous: o.allowDangerous, instance: randomHex(8)}, nil
 }
 
 // Close releases the client's idle connections.
@@ -148,6 +152,11 @@ func translate(step string, err error) error {
 		sentinel = topology.ErrConflict
 	case cerrdefs.IsInvalidArgument(err):
 		sentinel = topology.ErrInvalid
+	case cerrdefs.IsInternal(err) || cerrdefs.IsUnavailable(err):
+		// The engine answered with a reason ("Cannot link to a non
+		// running container", "port is already allocated"): a refusal
+		// given the state of things, not a fault of dockmap's.
+		sentinel = topology.ErrConflict
 	default:
 		return fmt.Errorf("%s: %w", step, err)
 	}

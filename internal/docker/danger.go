@@ -1,11 +1,13 @@
 package docker
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"slices"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 
@@ -26,18 +28,15 @@ func WithDangerousSpecs(allowed bool) Option {
 	return func(o *options) { o.allowDangerous = allowed }
 }
 
-// dangerousPaths are host paths whose bind mount gives a container the
-// host: its root, the Docker socket, and the directories that hold it.
-var dangerousPaths = []string{"/", "/var", "/var/run", "/run", "/var/run/docker.sock", "/run/docker.sock"}
-
 // dangerousCaps are the capabilities named first in the reason, as the
 // ones that give the host away most directly.
 var dangerousCaps = []string{"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_PTRACE", "NET_ADMIN", "SYS_RAWIO", "DAC_READ_SEARCH"}
 
-// dangerousSpec says, in plain words, what in a container spec gives the
-// container power over the host; nil means nothing does. It is pure: the
-// same check runs on the spec of a container to re-create and on the spec
-// built for its replacement.
+// dangerousSpec says, in plain words, what in a container spec other than
+// its mounts gives the container power over the host; nil means nothing
+// does. It is pure: the same check runs on the spec of a container to
+// re-create and on the spec built for its replacement. The mounts are
+// judged on what they resolve to (effectiveMounts, topology's rule).
 func dangerousSpec(cfg *container.Config, hc *container.HostConfig) []string {
 	_ = cfg // nothing in Config alone reaches the host; kept for the symmetry of create
 	if hc == nil {
@@ -83,40 +82,123 @@ func dangerousSpec(cfg *container.Config, hc *container.HostConfig) []string {
 			why = append(why, "with the security option "+o)
 		}
 	}
-	for _, b := range hc.Binds {
-		src, _, named := strings.Cut(b, ":")
-		if named && path.IsAbs(src) && dangerousPath(src) {
-			why = append(why, bindReason(src))
-		}
-	}
 	for _, m := range hc.Mounts {
-		switch {
-		case m.Type == mount.TypeBind && dangerousPath(m.Source):
-			why = append(why, bindReason(m.Source))
-		case m.Type == mount.TypeVolume && m.VolumeOptions != nil && m.VolumeOptions.DriverConfig != nil && !localDriver(m.VolumeOptions.DriverConfig.Name):
+		if m.Type == mount.TypeVolume && m.VolumeOptions != nil && m.VolumeOptions.DriverConfig != nil && !topology.LocalDriver(m.VolumeOptions.DriverConfig.Name) {
 			why = append(why, "with a volume of the driver "+m.VolumeOptions.DriverConfig.Name+" at "+m.Target)
 		}
 	}
-	if !localDriver(hc.VolumeDriver) {
+	if !topology.LocalDriver(hc.VolumeDriver) {
 		why = append(why, "with the volume driver "+hc.VolumeDriver)
 	}
 	return why
 }
 
-// checkSpec refuses a spec dangerousSpec objects to, unless the client
-// allows dangerous specs: the one validator for create and re-create. verb
-// is what would be done ("create", "re-create"); who says whose spec it is
-// ("web", "the re-created web").
-func (c *Client) checkSpec(verb, who string, cfg *container.Config, hc *container.HostConfig) error {
+// checkSpec refuses a spec that gives the container the host, unless the
+// client allows dangerous specs: the one validator for create and
+// re-create. The mounts are judged on what they really bring, resolved
+// through the engine: another container's volumes (volumes-from), and what
+// a volume's driver options mount. verb is what would be done ("create",
+// "re-create"); who says whose spec it is ("web", "the re-created web").
+// The error wraps topology.ErrForbidden.
+func (c *Client) checkSpec(ctx context.Context, verb, who string, cfg *container.Config, hc *container.HostConfig) error {
 	if c.allowDangerous {
 		return nil
 	}
 	why := dangerousSpec(cfg, hc)
+	ms, err := c.effectiveMounts(ctx, hc)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if d := m.Danger(); d != "" && !slices.Contains(why, d) {
+			why = append(why, d)
+		}
+	}
 	if len(why) == 0 {
 		return nil
 	}
 	return fmt.Errorf("%w: %s runs %s: dockmap will not %s such a container unless started with --%s",
-		topology.ErrInvalid, who, strings.Join(why, ", "), verb, AllowDangerousSpecsFlag)
+		topology.ErrForbidden, who, strings.Join(why, ", "), verb, AllowDangerousSpecsFlag)
+}
+
+// effectiveMounts resolves what a spec mounts: its binds and volumes, with
+// each named volume's driver and options from the engine, and the mounts
+// of every container it takes the volumes of. A donor or volume that does
+// not exist (yet) adds nothing: the engine refuses such a spec anyway.
+func (c *Client) effectiveMounts(ctx context.Context, hc *container.HostConfig) ([]topology.EffectiveMount, error) {
+	out, vols := specMounts(hc)
+	resolve := func(m topology.EffectiveMount) error {
+		if m.Source != "" {
+			v, err := c.api.VolumeInspect(ctx, m.Source)
+			switch {
+			case err == nil:
+				m.Driver, m.Options = v.Driver, v.Options
+			case !cerrdefs.IsNotFound(err):
+				return translate("inspect volume "+m.Source, err)
+			}
+		}
+		out = append(out, m)
+		return nil
+	}
+	for _, m := range vols {
+		if err := resolve(m); err != nil {
+			return nil, err
+		}
+	}
+	if hc == nil {
+		return out, nil
+	}
+	for _, vf := range hc.VolumesFrom {
+		ref, _, _ := strings.Cut(vf, ":")
+		d, err := c.api.ContainerInspect(ctx, strings.TrimPrefix(ref, "/"))
+		if cerrdefs.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, translate("inspect volumes-from donor "+ref, err)
+		}
+		via := "the volumes of " + containerName(d)
+		for _, m := range d.Mounts {
+			switch m.Type {
+			case mount.TypeBind:
+				out = append(out, topology.EffectiveMount{Type: "bind", Source: m.Source, Destination: m.Destination, Via: via})
+			case mount.TypeVolume:
+				if err := resolve(topology.EffectiveMount{Type: "volume", Source: m.Name, Destination: m.Destination, Via: via, Driver: "local"}); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// specMounts reads a spec's own mounts without asking the engine: its
+// binds as they are, and its volumes, whose driver and options the engine
+// must still tell.
+func specMounts(hc *container.HostConfig) (binds, volumes []topology.EffectiveMount) {
+	if hc == nil {
+		return nil, nil
+	}
+	for _, b := range hc.Binds {
+		parts := strings.Split(b, ":")
+		switch {
+		case len(parts) < 2:
+			// An anonymous volume: a fresh directory of the engine's.
+		case path.IsAbs(parts[0]):
+			binds = append(binds, topology.EffectiveMount{Type: "bind", Source: parts[0], Destination: parts[1]})
+		default:
+			volumes = append(volumes, topology.EffectiveMount{Type: "volume", Source: parts[0], Destination: parts[1], Driver: "local"})
+		}
+	}
+	for _, m := range hc.Mounts {
+		switch m.Type {
+		case mount.TypeBind:
+			binds = append(binds, topology.EffectiveMount{Type: "bind", Source: m.Source, Destination: m.Target})
+		case mount.TypeVolume:
+			volumes = append(volumes, topology.EffectiveMount{Type: "volume", Source: m.Source, Destination: m.Target, Driver: "local"})
+		}
+	}
+	return binds, volumes
 }
 
 // capNames normalises capability names ("cap_sys_admin" → "SYS_ADMIN"),
@@ -159,30 +241,4 @@ func unconfinedOpt(o string) bool {
 		return v == "disable"
 	}
 	return false
-}
-
-// dangerousPath reports whether binding a host path gives the host away:
-// the root, the Docker socket (anywhere), or a directory holding it.
-func dangerousPath(p string) bool {
-	if p == "" {
-		return false
-	}
-	p = path.Clean("/" + p)
-	return slices.Contains(dangerousPaths, p) || path.Base(p) == "docker.sock"
-}
-
-func bindReason(src string) string {
-	p := path.Clean("/" + src)
-	switch {
-	case p == "/":
-		return "with the host's root / bind-mounted"
-	case path.Base(p) == "docker.sock":
-		return "with the Docker socket " + p + " bind-mounted"
-	}
-	return "with " + p + " (which holds the Docker socket) bind-mounted"
-}
-
-// localDriver reports whether a volume driver name is the built-in one.
-func localDriver(d string) bool {
-	return d == "" || d == "local"
 }

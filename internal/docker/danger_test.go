@@ -100,9 +100,9 @@ func TestDangerousSpec(t *testing.T) {
 
 // TestRecreateRefusesDangerous: on the real engine, a container that
 // already has a dangerous spec (SEC-16's "old container") is not
-// re-created, by Recreate or by an AddLink that re-creates, and a safe
+// re-created, whatever the change (a link added too), and a safe
 // container is not re-created with a bind of / added: each fails with
-// ErrInvalid before anything is touched (same ID, same start, same name,
+// ErrForbidden before anything is touched (same ID, same start, same name,
 // no leftover). A client WithDangerousSpecs(true) re-creates it.
 func TestRecreateRefusesDangerous(t *testing.T) {
 	t.Parallel()
@@ -125,8 +125,8 @@ func TestRecreateRefusesDangerous(t *testing.T) {
 
 	wantRefused := func(what string, err error, words ...string) {
 		t.Helper()
-		if !errors.Is(err, topology.ErrInvalid) {
-			t.Errorf("%s = %v, want ErrInvalid", what, err)
+		if !errors.Is(err, topology.ErrForbidden) {
+			t.Errorf("%s = %v, want ErrForbidden", what, err)
 			return
 		}
 		for _, w := range append(words, "--"+docker.AllowDangerousSpecsFlag) {
@@ -151,10 +151,11 @@ func TestRecreateRefusesDangerous(t *testing.T) {
 	if newID != "" {
 		t.Errorf("Recreate(host PID) made %s", newID)
 	}
-	res, err := c.AddLink(ctx, capName, dbName, "db", nil)
-	wantRefused("AddLink(SYS_ADMIN)", err, "SYS_ADMIN")
-	if res.ContainerID != "" {
-		t.Errorf("AddLink(SYS_ADMIN) made %s", res.ContainerID)
+	link := docker.RecreateChange{AddLinks: []docker.Link{{Target: dbName, Alias: "db"}}}
+	newID, err = c.Recreate(ctx, capName, link, nil)
+	wantRefused("Recreate(SYS_ADMIN, a link added)", err, "SYS_ADMIN")
+	if newID != "" {
+		t.Errorf("Recreate(SYS_ADMIN, a link added) made %s", newID)
 	}
 	newID, err = c.Recreate(ctx, safeName, docker.RecreateChange{AddMounts: []docker.MountSpec{{Type: "bind", Source: "/", Target: "/host"}}}, nil)
 	wantRefused("Recreate(add bind of /)", err, "the re-created "+safeName, "root /")
@@ -180,8 +181,10 @@ func TestRecreateRefusesDangerous(t *testing.T) {
 		t.Fatalf("Leftovers: %v", err)
 	}
 	for _, l := range left {
-		if l.OriginalName == privName || l.OriginalName == hostName || l.OriginalName == capName || l.OriginalName == safeName {
-			t.Errorf("leftover after a refusal: %+v", l)
+		for _, lc := range l.Containers {
+			if lc.OriginalName == privName || lc.OriginalName == hostName || lc.OriginalName == capName || lc.OriginalName == safeName {
+				t.Errorf("leftover after a refusal: %+v", l)
+			}
 		}
 	}
 
@@ -215,12 +218,12 @@ func TestRecreateRefusesDangerous(t *testing.T) {
 	if got := rcInspect(t, api, hostName); !got.State.Running {
 		t.Errorf("%s after the allowed recreate is %s, want running", hostName, got.State.Status)
 	}
-	res, err = allowed.AddLink(ctx, capName, dbName, "db", nil)
-	if res.ContainerID != "" && res.ContainerID != capID {
-		dockertest.TrackContainer(t, c, res.ContainerID)
+	newID, err = allowed.Recreate(ctx, capName, link, nil)
+	if newID != "" && newID != capID {
+		dockertest.TrackContainer(t, c, newID)
 	}
-	if err != nil || res.Method != docker.LinkByRecreate {
-		t.Fatalf("AddLink(SYS_ADMIN) with the override = %+v, %v; want a re-create", res, err)
+	if err != nil || newID == capID || newID == "" {
+		t.Fatalf("Recreate(SYS_ADMIN, a link added) with the override = %s, %v; want a re-create", shortOf(newID), err)
 	}
 }
 

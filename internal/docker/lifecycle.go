@@ -143,7 +143,7 @@ func (c *Client) RunContainer(ctx context.Context, spec RunSpec) (string, error)
 	// only a host or container network mode could make a run dangerous,
 	// but the check must not depend on what RunSpec happens to hold.
 	cfg, hc := containerConfig(cs)
-	if err := c.checkSpec("create", spec.Name, cfg, hc); err != nil {
+	if err := c.checkSpec(ctx, "create", spec.Name, cfg, hc); err != nil {
 		return "", err
 	}
 	id, err := c.create(ctx, spec.Name, cfg, hc)

@@ -18,10 +18,10 @@ import (
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
-// TestAddLinkEndpointAlias adds and removes a link on a user-defined
-// network: an endpoint alias made by disconnect + connect, with the same
-// container, its other aliases and its static IP kept.
-func TestAddLinkEndpointAlias(t *testing.T) {
+// TestSetEndpointLinks adds and removes a link on a user-defined network:
+// an endpoint alias made by disconnect + connect, with the same container,
+// its other aliases and its static IP kept.
+func TestSetEndpointLinks(t *testing.T) {
 	t.Parallel()
 	c := dockertest.Client(t)
 	api := rcAPI(t)
@@ -34,18 +34,28 @@ func TestAddLinkEndpointAlias(t *testing.T) {
 	}})
 	bName := dockertest.UniqueName(t, "b")
 	dockertest.RunContainer(t, c, dockertest.WithName(bName), dockertest.WithNetwork(netName))
+	expect := docker.Expectation{Name: aName, NetworkMode: netName, Networks: []string{netName}, Running: true}
 
 	if _, code := rcExec(t, api, a, "ping", "-c", "1", "-W", "1", "bee"); code == 0 {
 		t.Fatalf("bee resolves from a before the link")
 	}
-	var steps rcSteps
-	res, err := c.AddLink(ctx, aName, bName, "bee", steps.add)
-	if err != nil {
-		t.Fatalf("AddLink: %v", err)
+	// A plan made when things were otherwise is refused, and nothing
+	// changes.
+	stale := expect
+	stale.Networks = []string{"bridge", netName}
+	if err := c.SetEndpointLinks(ctx, aName, netName, []string{bName + ":bee"}, stale, bName, nil); !errors.Is(err, docker.ErrStale) || !errors.Is(err, topology.ErrConflict) {
+		t.Errorf("SetEndpointLinks with a stale plan = %v, want ErrStale", err)
 	}
-	want := docker.LinkResult{Method: docker.LinkByEndpointAlias, ContainerID: a, Network: netName}
-	if res != want {
-		t.Errorf("AddLink = %+v, want %+v", res, want)
+	if err := c.SetEndpointLinks(ctx, aName, netName, []string{"x:bee"}, expect, dockertest.UniqueName(t, "gone"), nil); !errors.Is(err, topology.ErrNotFound) {
+		t.Errorf("SetEndpointLinks to a peer that is gone = %v, want ErrNotFound", err)
+	}
+	if got := rcInspect(t, api, aName).NetworkSettings.Networks[netName]; len(got.Links) != 0 || got.EndpointID == "" {
+		t.Fatalf("after the refusals the endpoint is %+v, want it untouched", got)
+	}
+
+	var steps rcSteps
+	if err := c.SetEndpointLinks(ctx, aName, netName, []string{bName + ":bee"}, expect, bName, steps.add); err != nil {
+		t.Fatalf("SetEndpointLinks: %v", err)
 	}
 	if diff := cmp.Diff([]string{"disconnect " + netName + "=done", "connect " + netName + "=done"}, steps.ended()); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
@@ -61,71 +71,24 @@ func TestAddLinkEndpointAlias(t *testing.T) {
 	if out, code := rcExec(t, api, a, "ping", "-c", "1", "-W", "2", "bee"); code != 0 {
 		t.Errorf("ping bee from a: exit %d: %s", code, out)
 	}
-	if _, err := c.AddLink(ctx, aName, bName, "bee", nil); !errors.Is(err, topology.ErrConflict) {
-		t.Errorf("AddLink again = %v, want ErrConflict", err)
-	}
 
-	if err := c.RemoveLink(ctx, aName, "bee"); err != nil {
-		t.Fatalf("RemoveLink: %v", err)
+	if err := c.SetEndpointLinks(ctx, aName, netName, nil, expect, "", nil); err != nil {
+		t.Fatalf("SetEndpointLinks without the link: %v", err)
 	}
 	info = rcInspect(t, api, aName)
 	ep = info.NetworkSettings.Networks[netName]
 	if info.ID != a || len(ep.Links) != 0 || !slices.Contains(ep.Aliases, "a-alias") || ep.IPAddress != ip {
-		t.Errorf("after RemoveLink: %s, endpoint %+v; want the same container, no links, alias and IP kept", info.ID[:12], ep)
+		t.Errorf("after removing the link: %s, endpoint %+v; want the same container, no links, alias and IP kept", info.ID[:12], ep)
 	}
 	if _, code := rcExec(t, api, a, "ping", "-c", "1", "-W", "1", "bee"); code == 0 {
-		t.Errorf("bee still resolves from a after RemoveLink")
-	}
-	if err := c.RemoveLink(ctx, aName, "bee"); !errors.Is(err, topology.ErrNotFound) {
-		t.Errorf("RemoveLink again = %v, want ErrNotFound", err)
+		t.Errorf("bee still resolves from a after the link went")
 	}
 }
 
-// TestAddLinkRefuses checks the links AddLink cannot make, before any
-// change: to itself, with a bad alias, between containers that share no
-// network, from a container in another's network namespace.
-func TestAddLinkRefuses(t *testing.T) {
-	t.Parallel()
-	c := dockertest.Client(t)
-	api := rcAPI(t)
-	ctx := t.Context()
-	netName := dockertest.UniqueName(t, "net")
-	dockertest.CreateNetwork(t, c, netName)
-	aName := dockertest.UniqueName(t, "a")
-	a := dockertest.RunContainer(t, c, dockertest.WithName(aName), dockertest.WithNetwork(netName))
-	bridged := dockertest.UniqueName(t, "bridged")
-	dockertest.RunContainer(t, c, dockertest.WithName(bridged))
-	nsName := dockertest.UniqueName(t, "ns")
-	dockertest.RunContainer(t, c, dockertest.WithName(nsName), dockertest.WithNetworkMode("container:"+aName))
-
-	tests := []struct {
-		name, from, to, alias string
-		want                  error
-		msg                   string
-	}{
-		{"itself", aName, a, "me", topology.ErrInvalid, "itself"},
-		{"bad alias", aName, bridged, "-x", topology.ErrInvalid, "alias"},
-		{"long alias", aName, bridged, strings.Repeat("a", 64), topology.ErrInvalid, "alias"},
-		{"no shared network", aName, bridged, "br", topology.ErrInvalid, "share no network"},
-		{"netns user", nsName, bridged, "br", topology.ErrInvalid, "network of"},
-		{"missing target", aName, dockertest.UniqueName(t, "nope"), "x1", topology.ErrNotFound, ""},
-		{"missing source", dockertest.UniqueName(t, "nope"), aName, "x1", topology.ErrNotFound, ""},
-	}
-	for _, tt := range tests {
-		_, err := c.AddLink(ctx, tt.from, tt.to, tt.alias, nil)
-		if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) {
-			t.Errorf("%s: AddLink = %v, want %v saying %q", tt.name, err, tt.want, tt.msg)
-		}
-	}
-	if got := rcInspect(t, api, aName).NetworkSettings.Networks[netName]; got == nil || len(got.Links) != 0 {
-		t.Errorf("a's endpoint after refused links = %+v", got)
-	}
-}
-
-// TestAddLinkBridgeToUserNetwork links a default-bridge container to one
-// reachable only on a user-defined network both are on: an endpoint
-// alias there, not a legacy link (which the engine would refuse).
-func TestAddLinkBridgeToUserNetwork(t *testing.T) {
+// TestEndpointLinkFromTheBridge: a default-bridge container also on a
+// user-defined network reaches a container there by an endpoint alias
+// (the planner's choice when they share one: nothing is re-created).
+func TestEndpointLinkFromTheBridge(t *testing.T) {
 	t.Parallel()
 	c := dockertest.Client(t)
 	api := rcAPI(t)
@@ -139,21 +102,58 @@ func TestAddLinkBridgeToUserNetwork(t *testing.T) {
 	bName := dockertest.UniqueName(t, "b")
 	dockertest.RunContainer(t, c, dockertest.WithName(bName), dockertest.WithNetwork(netName))
 
-	res, err := c.AddLink(t.Context(), aName, bName, "bee", nil)
-	if err != nil {
-		t.Fatalf("AddLink: %v", err)
+	if err := c.SetEndpointLinks(t.Context(), aName, netName, []string{bName + ":bee"}, docker.Expectation{}, bName, nil); err != nil {
+		t.Fatalf("SetEndpointLinks: %v", err)
 	}
-	if want := (docker.LinkResult{Method: docker.LinkByEndpointAlias, ContainerID: a, Network: netName}); res != want {
-		t.Errorf("AddLink = %+v, want %+v", res, want)
+	if got := rcInspect(t, api, aName); got.ID != a {
+		t.Errorf("a is %s now, want the same container", got.ID[:12])
 	}
 	if out, code := rcExec(t, api, a, "ping", "-c", "1", "-W", "2", "bee"); code != 0 {
 		t.Errorf("ping bee from a: exit %d: %s", code, out)
 	}
 }
 
-// TestRemoveLinkLegacy removes a legacy link in place: same container,
-// still running, and the link name gone from the target.
-func TestRemoveLinkLegacy(t *testing.T) {
+// TestRecreateRefusesLinksWhereNone check the legacy links the engine
+// cannot make, before any change: from a container in another's network
+// namespace or on a user-defined network, to a missing target.
+func TestRecreateRefusesLinksWhereNone(t *testing.T) {
+	t.Parallel()
+	c := dockertest.Client(t)
+	ctx := t.Context()
+	netName := dockertest.UniqueName(t, "net")
+	dockertest.CreateNetwork(t, c, netName)
+	aName := dockertest.UniqueName(t, "a")
+	a := dockertest.RunContainer(t, c, dockertest.WithName(aName), dockertest.WithNetwork(netName))
+	bridged := dockertest.UniqueName(t, "bridged")
+	dockertest.RunContainer(t, c, dockertest.WithName(bridged))
+	nsName := dockertest.UniqueName(t, "ns")
+	ns := dockertest.RunContainer(t, c, dockertest.WithName(nsName), dockertest.WithNetworkMode("container:"+aName))
+
+	tests := []struct {
+		name, from, to string
+		want           error
+		msg            string
+	}{
+		{"user-defined network", aName, bridged, topology.ErrInvalid, "user-defined network"},
+		{"netns user", nsName, bridged, topology.ErrInvalid, "network of"},
+		{"missing target", bridged, dockertest.UniqueName(t, "nope"), topology.ErrNotFound, ""},
+	}
+	for _, tt := range tests {
+		newID, err := c.Recreate(ctx, tt.from, docker.RecreateChange{AddLinks: []docker.Link{{Target: tt.to, Alias: "lnk"}}}, nil)
+		if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) || newID != "" {
+			t.Errorf("%s: Recreate with a link = %s, %v; want %v saying %q", tt.name, newID, err, tt.want, tt.msg)
+		}
+	}
+	for _, id := range []string{a, ns} {
+		if _, _, err := c.ContainerStarted(ctx, id); err != nil {
+			t.Errorf("container %s after the refusals: %v", id[:12], err)
+		}
+	}
+}
+
+// TestUnlinkLegacy removes a legacy link in place: same container, still
+// running, and the link name gone from the target.
+func TestUnlinkLegacy(t *testing.T) {
 	t.Parallel()
 	c := dockertest.Client(t)
 	api := rcAPI(t)
@@ -162,27 +162,27 @@ func TestRemoveLinkLegacy(t *testing.T) {
 	webName := dockertest.UniqueName(t, "web")
 	web := dockertest.RunContainer(t, c, dockertest.WithName(webName), dockertest.WithLink(dbName, "db"))
 
-	if err := c.RemoveLink(t.Context(), webName, "db"); err != nil {
-		t.Fatalf("RemoveLink: %v", err)
+	if err := c.Unlink(t.Context(), webName, "db"); err != nil {
+		t.Fatalf("Unlink: %v", err)
 	}
 	info := rcInspect(t, api, webName)
 	if info.ID != web || !info.State.Running || len(info.HostConfig.Links) != 0 {
-		t.Errorf("web after RemoveLink: %s %s links %v; want the same container running without links", info.ID[:12], info.State.Status, info.HostConfig.Links)
+		t.Errorf("web after Unlink: %s %s links %v; want the same container running without links", info.ID[:12], info.State.Status, info.HostConfig.Links)
 	}
 	for _, ct := range mustList(t, c).Containers {
 		if ct.ID == db && slices.Contains(ct.Names, webName+"/db") {
 			t.Errorf("database names = %v, still with %s/db", ct.Names, webName)
 		}
 	}
-	if err := c.RemoveLink(t.Context(), webName, "db"); !errors.Is(err, topology.ErrNotFound) {
-		t.Errorf("RemoveLink again = %v, want ErrNotFound", err)
+	if err := c.Unlink(t.Context(), webName, "db"); !errors.Is(err, topology.ErrNotFound) {
+		t.Errorf("Unlink again = %v, want ErrNotFound", err)
 	}
 }
 
-// TestAddLinkConcurrent starts two AddLink on one container at once:
-// exactly one runs, the other is refused at once with ErrConflict, and a
-// RemoveLink by ID meanwhile is refused too.
-func TestAddLinkConcurrent(t *testing.T) {
+// TestRecreateConcurrent starts two re-creates of one container at once:
+// exactly one runs, the other is refused at once with ErrBusy, and a
+// link change by ID meanwhile is refused too.
+func TestRecreateConcurrent(t *testing.T) {
 	t.Parallel()
 	c := dockertest.Client(t)
 	api := rcAPI(t)
@@ -202,31 +202,32 @@ func TestAddLinkConcurrent(t *testing.T) {
 			select {
 			case <-otherDone:
 			case <-time.After(30 * time.Second):
-				return errors.New("the second AddLink did not return")
+				return errors.New("the second re-create did not return")
 			}
 		}
 		return nil
 	})
 	type result struct {
-		res docker.LinkResult
+		id  string
 		err error
 	}
+	link := docker.RecreateChange{AddLinks: []docker.Link{{Target: dbName, Alias: "db"}}}
 	results := make(chan result, 2)
 	for range 2 {
 		go func() {
-			res, err := c.AddLink(ctx, webName, dbName, "db", nil)
+			id, err := c.Recreate(ctx, webName, link, nil)
 			if err != nil {
 				once.Do(func() {
 					// While the first runs, any other change of web is busy.
-					_, err2 := c.AddLink(ctx, web, dbName, "other", nil)
-					err3 := c.RemoveLink(ctx, web, "db")
+					_, err2 := c.Recreate(ctx, web, docker.RecreateChange{}, nil)
+					err3 := c.Unlink(ctx, web, "db")
 					if !errors.Is(err2, docker.ErrBusy) || !errors.Is(err3, docker.ErrBusy) {
-						err = fmt.Errorf("%w; by ID: AddLink %v, RemoveLink %v", err, err2, err3)
+						err = fmt.Errorf("%w; by ID: Recreate %v, Unlink %v", err, err2, err3)
 					}
 					close(otherDone)
 				})
 			}
-			results <- result{res, err}
+			results <- result{id, err}
 		}()
 	}
 	var ok, busy int
@@ -235,12 +236,12 @@ func TestAddLinkConcurrent(t *testing.T) {
 		switch {
 		case r.err == nil:
 			ok++
-			dockertest.TrackContainer(t, c, r.res.ContainerID)
+			dockertest.TrackContainer(t, c, r.id)
 		case errors.Is(r.err, topology.ErrConflict) && errors.Is(r.err, docker.ErrBusy):
 			busy++
 			t.Logf("refused: %v", r.err)
 		default:
-			t.Errorf("AddLink: %v", r.err)
+			t.Errorf("Recreate: %v", r.err)
 		}
 	}
 	if ok != 1 || busy != 1 {

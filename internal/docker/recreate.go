@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/network"
 
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -31,7 +28,8 @@ type Link struct {
 type RecreateChange struct {
 	// AddLinks are legacy links to add (default bridge only).
 	AddLinks []Link
-	// RemoveLinks are the aliases of links to drop.
+	// RemoveLinks are the aliases of links to drop, live or broken (a
+	// link whose target was removed).
 	RemoveLinks []string
 	// AddMounts are mounts to add (volume, bind or tmpfs). A destination
 	// the container already mounts something at is refused (ErrInvalid).
@@ -45,14 +43,64 @@ type RecreateChange struct {
 	AddVolumesFrom []string
 }
 
-// Step is one step of a recreate or a link change, reported as it starts
-// and as it ends.
+// Expectation is what the caller's plan takes a container to be. A
+// RecreateAll whose containers are no longer so changes nothing and
+// returns ErrStale: the world changed since the plan was made.
+type Expectation struct {
+	Name        string
+	NetworkMode string
+	// Networks are the names of the networks it is attached to.
+	Networks []string
+	Running  bool
+}
+
+// RecreateOrder is one container of a RecreateAll.
+type RecreateOrder struct {
+	// ID is the container's full ID.
+	ID     string
+	Expect Expectation
+	Change RecreateChange
+	// Follow are the IDs of containers re-created earlier in the same
+	// RecreateAll: this container's legacy links to them, its network
+	// namespace and its volumes-from that name them move to their new
+	// containers.
+	Follow []string
+}
+
+// RecreateOptions say which job a RecreateAll belongs to, for its journal.
+type RecreateOptions struct {
+	Job  string
+	Plan string
+}
+
+// ErrStale is returned, wrapped, when a container is no longer what the
+// plan took it to be. It wraps topology.ErrConflict.
+var ErrStale = fmt.Errorf("%w: the plan is out of date", topology.ErrConflict)
+
+// Step is one step of a recreate or a link change, reported as it starts,
+// as it changes and as it ends.
 type Step struct {
+	// Index is which container of a RecreateAll the step acts on.
+	Index int
+	// Kind is stop, rename, disconnect, create, connect, start, verify or
+	// remove-old; an undo step is "rollback:" and remove-new, rename,
+	// reconnect or start. Endpoint changes report disconnect and connect.
+	Kind string
+	// Network is the network of a connect, disconnect or reconnect.
+	Network string
+	// Name is the step in words, as messages and the test hook say it:
+	// "stop", "connect appnet", "remove old", "rollback: rename".
 	Name string
 	// State is "running", "done", "failed" or "rolled-back".
 	State string
-	// Detail says what the step did or why it failed.
+	// Detail says what the step did or why it failed, or, while it waits,
+	// why.
 	Detail string
+	// Deadline, while set, is when the step ends by itself (the engine
+	// kills a container that ignores its stop signal).
+	Deadline time.Time
+	// Kill, while set, ends the waiting step at once.
+	Kill func() error
 }
 
 // Step states.
@@ -63,14 +111,30 @@ const (
 	StepRolledBack = "rolled-back"
 )
 
+// stepName is a step in words: the kind with spaces, the network after.
+func stepName(kind, network string) string {
+	name := strings.ReplaceAll(kind, "-", " ")
+	if r, ok := strings.CutPrefix(name, "rollback:"); ok {
+		name = "rollback: " + r
+	}
+	if network != "" {
+		name += " " + network
+	}
+	return name
+}
+
 // ErrBusy is returned, wrapped, when a recreate or a link change of the
 // same container is already running. It wraps topology.ErrConflict.
 var ErrBusy = fmt.Errorf("a recreate of this container is already running: %w", topology.ErrConflict)
 
 const (
-	// stopTimeout is how long the old container gets to stop before it
-	// is killed.
-	stopTimeout = 10 * time.Second
+	// defaultStopTimeout is how long the old container gets to stop
+	// before it is killed, unless it says otherwise (StopTimeout).
+	defaultStopTimeout = 10 * time.Second
+	// stopPatience is how long a stop may take before the step says why
+	// it waits: a container that ignores its stop signal is killed only
+	// when its stop timeout runs out.
+	stopPatience = 2 * time.Second
 	// upGrace is how long a new container without a healthcheck must stay
 	// up to count as started.
 	upGrace = time.Second
@@ -79,9 +143,6 @@ const (
 	// rollbackTimeout bounds a rollback, which runs even when the caller's
 	// context is cancelled.
 	rollbackTimeout = 2 * time.Minute
-	// oldMarker is put between a container's name and its short ID while
-	// a recreate runs; Leftovers looks for it.
-	oldMarker = "-dockmap-old-"
 )
 
 // recreateState is the part of a Client that recreates and link changes
@@ -158,12 +219,23 @@ func (c *Client) busy(key string) bool {
 // container's ID and its name all at once, so that of two operations on
 // one container, however each names it, exactly one gets the lock and the
 // other ErrBusy. A name that a running recreate has moved away for a
-// moment is busy, not missing.
+// moment is busy, not missing. With l non-nil, the keys go to that lease.
 func (c *Client) lockContainer(ctx context.Context, op, ref string) (*lease, container.InspectResponse, error) {
-	fail := func(err error) (*lease, container.InspectResponse, error) {
-		return nil, container.InspectResponse{}, fmt.Errorf("%s %s: %w", op, ref, err)
+	l := &lease{c: c}
+	info, err := c.lockInto(ctx, l, op, ref)
+	if err != nil {
+		return nil, info, err
 	}
-	if c.busy(ref) {
+	return l, info, nil
+}
+
+// lockInto locks a container into lease l (see lockContainer); on failure
+// l keeps only what it held before.
+func (c *Client) lockInto(ctx context.Context, l *lease, op, ref string) (container.InspectResponse, error) {
+	fail := func(err error) (container.InspectResponse, error) {
+		return container.InspectResponse{}, fmt.Errorf("%s %s: %w", op, ref, err)
+	}
+	if c.busy(ref) && !slices.Contains(l.keys, strings.TrimPrefix(ref, "/")) {
 		return fail(ErrBusy)
 	}
 	info, err := c.inspect(ctx, ref)
@@ -173,8 +245,8 @@ func (c *Client) lockContainer(ctx context.Context, op, ref string) (*lease, con
 		}
 		return fail(err)
 	}
-	l, err := c.acquire(ref, info.ID, containerName(info))
-	if err != nil {
+	held := len(l.keys)
+	if err := l.add(ref, info.ID, containerName(info)); err != nil {
 		return fail(err)
 	}
 	// The container may have changed between the first inspect and the
@@ -184,10 +256,21 @@ func (c *Client) lockContainer(ctx context.Context, op, ref string) (*lease, con
 		err = fmt.Errorf("%w: %s was renamed meanwhile: try again", topology.ErrConflict, containerName(info))
 	}
 	if err != nil {
-		l.release()
+		l.releaseFrom(held)
 		return fail(err)
 	}
-	return l, locked, nil
+	return locked, nil
+}
+
+// releaseFrom unlocks the keys the lease took after its first n.
+func (l *lease) releaseFrom(n int) {
+	s := &l.c.rec
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range l.keys[n:] {
+		delete(s.busy, k)
+	}
+	l.keys = l.keys[:n]
 }
 
 // runHook runs the test hook for a step, if one is set.
@@ -217,360 +300,218 @@ func containerName(info container.InspectResponse) string {
 	return strings.TrimPrefix(info.Name, "/")
 }
 
-// Recreate replaces a container (name or full ID) by a copy of itself with
-// ch applied, keeping every setting, network, alias, static IP and volume
-// (research/security-reliability-anchors.md §5.6): it stops the old one,
-// renames it "<name>-dockmap-old-<short id>", disconnects it from its
-// networks, creates the new one under the original name, connects it,
-// starts it if the old one was running, checks that it stays up (or turns
-// healthy), and removes the old one without its volumes. progress, if not
-// nil, gets each step as it starts and ends.
-//
-// Files in the old container's writable layer are lost (PreviewRecreate
-// lists them). Any failure after the old container was touched rolls back
-// in reverse order, leaving the original as it was, and the error names
-// the failed step and ends in "(rolled back)". If only the final removal
-// of the old container fails, Recreate returns the new ID with an error;
-// the old container is then a leftover that FinishLeftover removes.
-//
-// It returns ErrBusy (an ErrConflict) if the container is already being
-// changed, ErrNotFound if it or a link target does not exist, ErrInvalid
-// for a change the engine would refuse, and ErrConflict for one that
-// clashes with the container's state (a link alias in use, a paused
-// container, a stopped link target).
+// Recreate replaces one container (name or full ID) by a copy of itself
+// with ch applied: RecreateAll of that container alone, with no
+// expectation checked.
 func (c *Client) Recreate(ctx context.Context, id string, ch RecreateChange, progress func(Step)) (newID string, err error) {
-	if err := ch.validate(); err != nil {
-		return "", fmt.Errorf("recreate %s: %w", id, err)
+	ids, err := c.RecreateAll(ctx, []RecreateOrder{{ID: id, Change: ch}}, RecreateOptions{}, progress)
+	if len(ids) > 0 {
+		newID = ids[0]
 	}
-	if err := c.ready(ctx); err != nil {
-		return "", err
-	}
-	l, info, err := c.lockContainer(ctx, "recreate", id)
-	if err != nil {
-		return "", err
-	}
-	defer l.release()
-	return c.recreate(ctx, info, ch, progress)
+	return newID, err
 }
 
-// recreate runs a recreate of the inspected container; the caller holds
-// its lock.
-func (c *Client) recreate(ctx context.Context, info container.InspectResponse, ch RecreateChange, progress func(Step)) (string, error) {
-	name := containerName(info)
+// RecreateAll replaces containers by copies of themselves, in order, each
+// with its change applied, keeping every setting, network, alias, static
+// IP and volume (research/security-reliability-anchors.md §5.6). For each
+// it stops the old one, renames it "<name>-dockmap-old-<short id>", takes
+// it off its networks, creates the new one under the original name,
+// connects it, starts it if the old one ran and checks that it stays up
+// (or turns healthy). Once every new container is up, the old ones are
+// removed without their volumes. progress, if not nil, gets each step as
+// it starts, changes and ends.
+//
+// It is one transaction: every container is locked and checked against
+// its Expectation before anything is touched (ErrStale if one is no
+// longer so), the containers' settings are written to a journal on the
+// engine before the first change (so that a dockmap killed half-way is
+// found at start-up: Leftovers), and any failure before the removals undoes
+// everything in reverse order, leaving every original as it was; the
+// error then names the failed step and wraps topology.ErrRolledBack. If a
+// removal of an old container fails, the new IDs come back with the
+// error; the old container is then a leftover that FinishLeftover removes.
+//
+// Files in the old containers' writable layers are lost (PreviewRecreate
+// lists them). It returns ErrBusy (an ErrConflict) if a container is
+// already being changed, ErrNotFound if it or a link target does not
+// exist, ErrInvalid for a change the engine would refuse, ErrForbidden for
+// a spec that would give the container the host, and ErrConflict for one
+// that clashes with the container's state.
+func (c *Client) RecreateAll(ctx context.Context, orders []RecreateOrder, opts RecreateOptions, progress func(Step)) ([]string, error) {
+	if len(orders) == 0 {
+		return nil, nil
+	}
+	for _, o := range orders {
+		if err := o.Change.validate(); err != nil {
+			return nil, fmt.Errorf("recreate %s: %w", o.ID, err)
+		}
+	}
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
 	if progress == nil {
 		progress = func(Step) {}
 	}
-	// Refused before anything is touched: a copy of a container that has
-	// the host would have it too (danger.go).
-	if err := c.checkSpec("re-create", name, info.Config, info.HostConfig); err != nil {
-		return "", fmt.Errorf("recreate %s: %w", name, err)
-	}
-	spec, err := c.planRecreate(ctx, info, ch)
-	if err != nil {
-		return "", fmt.Errorf("recreate %s: %w", name, err)
-	}
-	// The change itself (a mount added) must not give the host either.
-	if err := c.checkSpec("re-create", "the re-created "+name, spec.config, spec.host); err != nil {
-		return "", fmt.Errorf("recreate %s: %w", name, err)
-	}
-	r := &run{c: c, info: info, name: name, spec: spec, progress: progress}
-	if err := r.forward(ctx); err != nil {
-		if rbErr := r.rollback(ctx); rbErr != nil {
-			return "", fmt.Errorf("recreate %s: %w (rollback failed: %v)", name, err, rbErr)
+	l := &lease{c: c}
+	defer l.release()
+	tx := &transaction{c: c, progress: progress, newIDs: map[string]string{}}
+	for i, o := range orders {
+		info, err := c.lockInto(ctx, l, "recreate", o.ID)
+		if err != nil {
+			return nil, err
 		}
-		return "", fmt.Errorf("recreate %s: %w (rolled back)", name, err)
+		if err := o.Expect.check(info); err != nil {
+			return nil, fmt.Errorf("recreate %s: %w", containerName(info), err)
+		}
+		// Refused before anything is touched: a copy of a container that
+		// has the host would have it too (danger.go).
+		if err := c.checkSpec(ctx, "re-create", containerName(info), info.Config, info.HostConfig); err != nil {
+			return nil, fmt.Errorf("recreate %s: %w", containerName(info), err)
+		}
+		tx.runs = append(tx.runs, &run{c: c, index: i, info: info, name: containerName(info), order: o, progress: progress})
 	}
-	// The new container is up: from here on nothing is rolled back, and
-	// the old one goes even if the caller has gone.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
-	defer cancel()
-	err = r.step(ctx, "remove old", func(ctx context.Context) (string, error) {
-		err := c.api.ContainerRemove(ctx, info.ID, container.RemoveOptions{})
-		return "removed " + shortID(info.ID) + " (volumes kept)", err
-	})
+	// The first container's spec can be made now, and its change checked
+	// for what it brings (the others only follow it); the later ones are
+	// made when their turn comes, once what they follow exists.
+	if err := tx.prepare(ctx, tx.runs[0]); err != nil {
+		return nil, fmt.Errorf("recreate %s: %w", tx.runs[0].name, err)
+	}
+	j, err := c.startJournal(ctx, opts, tx.runs)
 	if err != nil {
-		return r.newID, fmt.Errorf("recreate %s: %w (new container %s is running; finish the leftover %s)",
-			name, err, shortID(r.newID), r.oldName)
+		return nil, fmt.Errorf("recreate %s: journal: %w", tx.runs[0].name, err)
 	}
-	return r.newID, nil
+	ids, err := tx.execute(ctx)
+	j.end(err == nil || len(ids) > 0, tx.rolledBackClean)
+	return ids, err
 }
 
-// run is one recreate in progress: what was done, for the rollback.
-type run struct {
-	c        *Client
-	info     container.InspectResponse
-	name     string
-	spec     recreateSpec
-	progress func(Step)
-
-	stopped      bool     // the old container was stopped by us
-	oldName      string   // set once renamed
-	disconnected []string // networks the old container was disconnected from
-	newID        string   // set once created
-}
-
-// step runs one forward step of the recreate.
-func (r *run) step(ctx context.Context, name string, fn func(context.Context) (string, error)) error {
-	return r.c.doStep(ctx, r.progress, name, fn)
-}
-
-// forward runs the steps up to a new container that is up.
-func (r *run) forward(ctx context.Context) error {
-	c, old := r.c, r.info
-	if r.spec.wasRunning {
-		err := r.step(ctx, "stop", func(ctx context.Context) (string, error) {
-			secs := int(stopTimeout / time.Second)
-			r.stopped = true
-			return "stopped " + shortID(old.ID), c.api.ContainerStop(ctx, old.ID, container.StopOptions{Timeout: &secs})
-		})
-		if err != nil {
-			return err
-		}
+// check compares an inspect with what the plan expected.
+func (e Expectation) check(info container.InspectResponse) error {
+	if e.Name == "" {
+		return nil // a direct Recreate: no plan to be stale against
 	}
-	oldName := r.name + oldMarker + shortID(old.ID)
-	err := r.step(ctx, "rename", func(ctx context.Context) (string, error) {
-		if err := c.api.ContainerRename(ctx, old.ID, oldName); err != nil {
-			return "", err
-		}
-		r.oldName = oldName
-		return "old container is now " + oldName, nil
-	})
-	if err != nil {
-		return err
+	var diffs []string
+	if name := containerName(info); name != e.Name {
+		diffs = append(diffs, fmt.Sprintf("it is named %s now, not %s", name, e.Name))
 	}
-	if len(r.spec.oldEndpoints) > 0 {
-		// Static IPs and aliases are held by the old container's
-		// endpoints even while it is stopped.
-		err = r.step(ctx, "disconnect", func(ctx context.Context) (string, error) {
-			for _, n := range sortedKeys(r.spec.oldEndpoints) {
-				if err := c.api.NetworkDisconnect(ctx, n, old.ID, false); err != nil {
-					return "", fmt.Errorf("%s: %w", n, err)
-				}
-				r.disconnected = append(r.disconnected, n)
-			}
-			return "old container off " + strings.Join(r.disconnected, ", "), nil
-		})
-		if err != nil {
-			return err
-		}
+	if mode := string(info.HostConfig.NetworkMode); mode != e.NetworkMode {
+		diffs = append(diffs, fmt.Sprintf("its network mode is %s now, not %s", mode, e.NetworkMode))
 	}
-	err = r.step(ctx, "create", func(ctx context.Context) (string, error) {
-		nc := &network.NetworkingConfig{}
-		if p := r.spec.primary; p != "" {
-			nc.EndpointsConfig = map[string]*network.EndpointSettings{p: r.spec.endpoints[p]}
-		}
-		resp, err := c.api.ContainerCreate(ctx, r.spec.config, r.spec.host, nc, nil, r.name)
-		if err != nil {
-			return "", err
-		}
-		r.newID = resp.ID
-		if r.spec.dropBridge {
-			if err := c.api.NetworkDisconnect(ctx, "bridge", resp.ID, false); err != nil {
-				return "", fmt.Errorf("take the new container off the default bridge: %w", err)
-			}
-		}
-		img := r.spec.config.Image
-		if id, ok := strings.CutPrefix(img, "sha256:"); ok {
-			img = shortID(id)
-		}
-		return "created " + shortID(resp.ID) + " from " + shortID(old.ID) + ", image " + img, nil
-	})
-	if err != nil {
-		return err
+	var nets []string
+	if info.NetworkSettings != nil {
+		nets = sortedKeys(info.NetworkSettings.Networks)
 	}
-	// API 1.41 creates a container with one endpoint: connect the rest.
-	for _, n := range sortedKeys(r.spec.endpoints) {
-		if n == r.spec.primary {
-			continue
-		}
-		err := r.step(ctx, "connect "+n, func(ctx context.Context) (string, error) {
-			return "connected to " + n, c.api.NetworkConnect(ctx, n, r.newID, r.spec.endpoints[n])
-		})
-		if err != nil {
-			return err
-		}
+	if !slices.Equal(nets, e.Networks) {
+		diffs = append(diffs, fmt.Sprintf("it is on %s now, not %s", orNone(nets), orNone(e.Networks)))
 	}
-	if !r.spec.wasRunning {
+	if st := info.State; st != nil && (st.Running || st.Restarting) != e.Running {
+		diffs = append(diffs, "it is "+st.Status+" now")
+	}
+	if len(diffs) == 0 {
 		return nil
 	}
-	err = r.step(ctx, "start", func(ctx context.Context) (string, error) {
-		return "started " + shortID(r.newID), c.api.ContainerStart(ctx, r.newID, container.StartOptions{})
-	})
+	return fmt.Errorf("%w: %s", ErrStale, strings.Join(diffs, "; "))
+}
+
+func orNone(ss []string) string {
+	if len(ss) == 0 {
+		return "no network"
+	}
+	return strings.Join(ss, ", ")
+}
+
+// transaction is one RecreateAll in progress.
+type transaction struct {
+	c        *Client
+	runs     []*run
+	progress func(Step)
+	// newIDs maps each re-created container's old ID to its new one, for
+	// the containers that follow it.
+	newIDs map[string]string
+	// rolledBackClean is set when a failure was undone completely.
+	rolledBackClean bool
+}
+
+// prepare builds the spec of r and checks what the new container would
+// really get.
+func (tx *transaction) prepare(ctx context.Context, r *run) error {
+	follow := map[string]string{}
+	for _, id := range r.order.Follow {
+		if nid, ok := tx.newIDs[id]; ok {
+			follow[id] = nid
+		}
+	}
+	spec, err := tx.c.planRecreate(ctx, r.info, r.order.Change, follow)
 	if err != nil {
 		return err
 	}
-	return r.step(ctx, "verify", func(ctx context.Context) (string, error) {
-		return c.waitUp(ctx, r.newID, r.spec.config.Healthcheck)
-	})
+	// The change itself (a mount added, another container's volumes) must
+	// not give the host either: checked on what it resolves to.
+	if err := tx.c.checkSpec(ctx, "re-create", "the re-created "+r.name, spec.config, spec.host); err != nil {
+		return err
+	}
+	r.spec = spec
+	return nil
 }
 
-// rollback undoes what forward did, newest first, with a context of its
-// own: it must run even when the caller has gone.
-func (r *run) rollback(ctx context.Context) error {
+// execute runs every container's forward steps, then the removals.
+func (tx *transaction) execute(ctx context.Context) ([]string, error) {
+	for i, r := range tx.runs {
+		if i > 0 {
+			if err := tx.prepare(ctx, r); err != nil {
+				r.fail(err)
+				return nil, tx.undo(ctx, r, err)
+			}
+		}
+		if err := r.forward(ctx); err != nil {
+			return nil, tx.undo(ctx, r, err)
+		}
+		tx.newIDs[r.info.ID] = r.newID
+	}
+	// Every new container is up: from here on nothing is rolled back, and
+	// the old ones go even if the caller has gone.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
-	c, old := r.c, r.info
+	ids := make([]string, len(tx.runs))
 	var errs []error
-	undo := func(name string, fn func() (string, error)) {
-		err := c.doStep(ctx, r.progress, "rollback: "+name, func(context.Context) (string, error) { return fn() })
+	for i, r := range tx.runs {
+		ids[i] = r.newID
+		err := r.step(ctx, "remove-old", "", func(ctx context.Context) (string, error) {
+			err := tx.c.api.ContainerRemove(ctx, r.info.ID, container.RemoveOptions{})
+			return "removed " + shortID(r.info.ID) + " (volumes kept)", err
+		})
 		if err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("recreate %s: %w (the new %s is running; finish the leftover %s)",
+				r.name, err, r.name, r.oldName))
 		}
 	}
-	if r.newID != "" {
-		undo("remove new", func() (string, error) {
-			return c.removeNew(ctx, r.newID, old)
-		})
-	}
-	if r.oldName != "" {
-		undo("rename", func() (string, error) {
-			return "old container is " + r.name + " again", c.api.ContainerRename(ctx, old.ID, r.name)
-		})
-	}
-	for _, n := range r.disconnected {
-		undo("reconnect "+n, func() (string, error) {
-			return "old container back on " + n, c.api.NetworkConnect(ctx, n, old.ID, r.spec.oldEndpoints[n])
-		})
-	}
-	if r.stopped {
-		undo("start", func() (string, error) {
-			return "old container started", c.api.ContainerStart(ctx, old.ID, container.StartOptions{})
-		})
-	}
-	return errors.Join(errs...)
+	return ids, errors.Join(errs...)
 }
 
-// removeNew removes a new container that is being rolled back, without
-// its volumes, and then removes only the anonymous volumes the engine made
-// for it: the old container's volumes, re-attached by name, stay.
-func (c *Client) removeNew(ctx context.Context, newID string, old container.InspectResponse) (string, error) {
-	keep := make(map[string]bool)
-	for _, m := range old.Mounts {
-		keep[m.Name] = true
-	}
-	var made []string
-	if info, err := c.api.ContainerInspect(ctx, newID); err == nil {
-		for _, m := range info.Mounts {
-			if m.Type == "volume" && !keep[m.Name] && anonymousSpec(info.HostConfig, m.Destination) {
-				made = append(made, m.Name)
-			}
+// undo rolls back every container the transaction touched, newest first,
+// after failed failed with err: first everything but the starts, then the
+// old containers that ran are started in the original order (a container
+// in another's network namespace, or linked to another, can only start
+// once that one runs).
+func (tx *transaction) undo(ctx context.Context, failed *run, err error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	var errs []error
+	for i := len(tx.runs) - 1; i >= 0; i-- {
+		if rerr := tx.runs[i].rollback(ctx); rerr != nil {
+			errs = append(errs, rerr)
 		}
 	}
-	if err := c.removeRetrying(ctx, newID); err != nil {
-		return "", err
-	}
-	for _, v := range made {
-		_ = c.api.VolumeRemove(ctx, v, false) // best effort: it is empty and new
-	}
-	return "removed new container " + shortID(newID), nil
-}
-
-// removeRetrying force-removes a container, trying again for a few
-// seconds: a new container that keeps failing under a restart policy can be
-// between two runs, and the engine then answers "Could not kill running
-// container … is not running" (seen on engine 20.10).
-func (c *Client) removeRetrying(ctx context.Context, id string) error {
-	var err error
-	for attempt := 0; attempt < 10; attempt++ {
-		err = c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
-		if err == nil || cerrdefs.IsNotFound(err) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(300 * time.Millisecond):
+	for _, r := range tx.runs {
+		if rerr := r.restart(ctx); rerr != nil {
+			errs = append(errs, rerr)
 		}
 	}
-	return err
-}
-
-// anonymousSpec reports whether the volume at dest was not named in the
-// spec, so that the engine made it for this container.
-func anonymousSpec(hc *container.HostConfig, dest string) bool {
-	if hc == nil {
-		return false
+	if rb := errors.Join(errs...); rb != nil {
+		return fmt.Errorf("recreate %s: %w (rollback failed: %v)", failed.name, err, rb)
 	}
-	for _, b := range hc.Binds {
-		if d, named := bindDest(b); d == path.Clean(dest) {
-			return !named
-		}
-	}
-	for _, m := range hc.Mounts {
-		if path.Clean(m.Target) == path.Clean(dest) {
-			return m.Source == ""
-		}
-	}
-	return true // from Config.Volumes
-}
-
-// waitUp checks that a started container stays up: healthy, when it has a
-// healthcheck (bounded by the check's own timing), or still running and
-// not restarted after upGrace.
-func (c *Client) waitUp(ctx context.Context, id string, hc *container.HealthConfig) (string, error) {
-	health := hc != nil && len(hc.Test) > 0 && hc.Test[0] != "NONE"
-	wait := upGrace
-	if health {
-		wait = healthWait(hc)
-	}
-	deadline := time.Now().Add(wait)
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		info, err := c.api.ContainerInspect(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		if info.ContainerJSONBase == nil || info.State == nil {
-			return "", errors.New("no state in inspect")
-		}
-		st := info.State
-		switch {
-		case !st.Running || st.Restarting || info.RestartCount > 0:
-			msg := fmt.Sprintf("exited with code %d", st.ExitCode)
-			if st.Error != "" {
-				msg += ": " + st.Error
-			}
-			return "", errors.New(msg)
-		case health && st.Health != nil && st.Health.Status == container.Unhealthy:
-			return "", errors.New("unhealthy" + lastHealthOutput(st.Health))
-		case health && st.Health != nil && st.Health.Status == container.Healthy:
-			return "healthy", nil
-		case !health && time.Now().After(deadline):
-			return fmt.Sprintf("still running after %v", upGrace), nil
-		case health && time.Now().After(deadline):
-			return "", fmt.Errorf("not healthy after %v%s", wait, lastHealthOutput(st.Health))
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-tick.C:
-		}
-	}
-}
-
-// healthWait is how long a healthcheck may take to pass: its start period
-// plus every retry, within [5s, maxHealthWait].
-func healthWait(hc *container.HealthConfig) time.Duration {
-	or := func(d, def time.Duration) time.Duration {
-		if d <= 0 {
-			return def
-		}
-		return d
-	}
-	retries := hc.Retries
-	if retries <= 0 {
-		retries = 3
-	}
-	w := hc.StartPeriod + (or(hc.Interval, 30*time.Second)+or(hc.Timeout, 30*time.Second))*time.Duration(retries+1)
-	return min(max(w, 5*time.Second), maxHealthWait)
-}
-
-func lastHealthOutput(h *container.Health) string {
-	if h == nil || len(h.Log) == 0 {
-		return ""
-	}
-	return ": " + strings.TrimSpace(h.Log[len(h.Log)-1].Output)
+	tx.rolledBackClean = true
+	return fmt.Errorf("recreate %s: %w (%w)", failed.name, err, topology.ErrRolledBack)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -258,8 +258,10 @@ func rcNoLeftover(t *testing.T, c *docker.Client, name string) {
 		t.Fatalf("Leftovers: %v", err)
 	}
 	for _, lo := range los {
-		if lo.OriginalName == name {
-			t.Errorf("leftover %+v after the recreate of %s", lo, name)
+		for _, lc := range lo.Containers {
+			if lc.OriginalName == name {
+				t.Errorf("leftover %+v after the recreate of %s", lo, name)
+			}
 		}
 	}
 }
@@ -344,16 +346,17 @@ func TestAddLinkRecreateTutorial(t *testing.T) {
 
 	t0 := time.Now()
 	var steps rcSteps
-	res, err := c.AddLink(ctx, webName, dbName, "database", steps.add)
-	if res.ContainerID != "" && res.ContainerID != web {
-		dockertest.TrackContainer(t, c, res.ContainerID)
+	link := docker.RecreateChange{AddLinks: []docker.Link{{Target: dbName, Alias: "database"}}}
+	newID, err := c.Recreate(ctx, webName, link, steps.add)
+	if newID != "" && newID != web {
+		dockertest.TrackContainer(t, c, newID)
 	}
 	if err != nil {
-		t.Fatalf("AddLink: %v (steps %v)", err, steps.ended())
+		t.Fatalf("Recreate with a link: %v (steps %v)", err, steps.ended())
 	}
 	t.Logf("recreate took %v: %v", time.Since(t0).Round(time.Millisecond), steps.ended())
-	if res.Method != docker.LinkByRecreate || res.Network != "bridge" || res.ContainerID == web {
-		t.Errorf("AddLink = %+v, want a recreate on the bridge with a new ID", res)
+	if newID == web {
+		t.Errorf("Recreate = %s, want a new ID", newID)
 	}
 	wantSteps := []string{"stop=done", "rename=done", "disconnect=done", "create=done", "start=done", "verify=done", "remove old=done"}
 	if diff := cmp.Diff(wantSteps, steps.ended()); diff != "" {
@@ -361,8 +364,8 @@ func TestAddLinkRecreateTutorial(t *testing.T) {
 	}
 
 	after := rcInspect(t, api, webName)
-	if after.ID != res.ContainerID {
-		t.Fatalf("web is %s, AddLink said %s", after.ID, res.ContainerID)
+	if after.ID != newID {
+		t.Fatalf("web is %s, Recreate said %s", after.ID, newID)
 	}
 	if _, err := api.ContainerInspect(ctx, web); !cerrdefs.IsNotFound(err) {
 		t.Errorf("old web still exists (inspect: %v)", err)
@@ -447,11 +450,11 @@ func TestAddLinkRecreateTutorial(t *testing.T) {
 	}
 
 	// Adding the same link again is a conflict, and changes nothing.
-	if _, err := c.AddLink(ctx, webName, dbName, "database", nil); !errors.Is(err, topology.ErrConflict) {
-		t.Errorf("AddLink again: %v, want ErrConflict", err)
+	if _, err := c.Recreate(ctx, webName, link, nil); !errors.Is(err, topology.ErrConflict) {
+		t.Errorf("the same link again: %v, want ErrConflict", err)
 	}
 	if id := rcInspect(t, api, webName).ID; id != after.ID {
-		t.Errorf("a refused AddLink re-created web (%s → %s)", after.ID[:12], id[:12])
+		t.Errorf("a refused link re-created web (%s → %s)", after.ID[:12], id[:12])
 	}
 }
 

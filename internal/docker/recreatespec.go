@@ -43,12 +43,16 @@ type recreateSpec struct {
 // planRecreate validates ch against the inspected container and builds
 // the new container's spec: every setting carried over (research/
 // docker-api-semantics.md §5.1), minus the values the engine generated,
-// plus the change. It makes no change to the engine.
-func (c *Client) planRecreate(ctx context.Context, info container.InspectResponse, ch RecreateChange) (recreateSpec, error) {
+// plus the change. follow maps the IDs of containers re-created just
+// before (in the same transaction) to their new IDs: the references to
+// them (legacy links, the network namespace, volumes-from) move to the new
+// ones. It makes no change to the engine.
+func (c *Client) planRecreate(ctx context.Context, info container.InspectResponse, ch RecreateChange, follow map[string]string) (recreateSpec, error) {
 	name := containerName(info)
 	st := info.State
+	_, leftover := topology.LeftoverName(name)
 	switch {
-	case strings.Contains(name, oldMarker):
+	case leftover:
 		return recreateSpec{}, fmt.Errorf("%w: %s is left over from an interrupted recreate: roll it back or finish it first", topology.ErrInvalid, name)
 	case info.HostConfig.AutoRemove:
 		return recreateSpec{}, fmt.Errorf("%w: %s was run with --rm: stopping it would remove it, so it cannot be re-created safely", topology.ErrInvalid, name)
@@ -62,10 +66,14 @@ func (c *Client) planRecreate(ctx context.Context, info container.InspectRespons
 	mode := hc.NetworkMode
 
 	var err error
-	if hc.Links, err = c.planLinks(ctx, info, ch, spec.wasRunning); err != nil {
+	if hc.NetworkMode, err = c.followNetNS(ctx, mode, follow); err != nil {
 		return recreateSpec{}, err
 	}
-	if err := c.planVolumesFrom(ctx, info, &hc, ch); err != nil {
+	mode = hc.NetworkMode
+	if hc.Links, err = c.planLinks(ctx, info, ch, spec.wasRunning, follow); err != nil {
+		return recreateSpec{}, err
+	}
+	if err := c.planVolumesFrom(ctx, info, &hc, ch, follow); err != nil {
 		return recreateSpec{}, err
 	}
 	if err := planMounts(info, &hc, ch.AddMounts); err != nil {
@@ -100,10 +108,55 @@ func (c *Client) planRecreate(ctx context.Context, info container.InspectRespons
 	return spec, nil
 }
 
+// followNetNS moves a "container:<X>" network mode to the new container of
+// X when X was re-created just before.
+func (c *Client) followNetNS(ctx context.Context, mode container.NetworkMode, follow map[string]string) (container.NetworkMode, error) {
+	if !mode.IsContainer() || len(follow) == 0 {
+		return mode, nil
+	}
+	donor := mode.ConnectedContainer()
+	if nid, ok := follow[donor]; ok {
+		return container.NetworkMode("container:" + nid), nil
+	}
+	d, err := c.api.ContainerInspect(ctx, donor)
+	if err == nil {
+		if nid, ok := follow[d.ID]; ok {
+			return container.NetworkMode("container:" + nid), nil
+		}
+	}
+	return mode, nil
+}
+
+// followed returns the name of the new container of the container ref
+// names, when that one was re-created just before, else "".
+func (c *Client) followed(ctx context.Context, ref string, follow map[string]string) string {
+	if len(follow) == 0 {
+		return ""
+	}
+	id := ref
+	if _, ok := follow[id]; !ok {
+		d, err := c.api.ContainerInspect(ctx, ref)
+		if err != nil {
+			return ""
+		}
+		id = d.ID
+	}
+	nid, ok := follow[id]
+	if !ok {
+		return ""
+	}
+	n, err := c.api.ContainerInspect(ctx, nid)
+	if err != nil || n.ContainerJSONBase == nil {
+		return ""
+	}
+	return containerName(n)
+}
+
 // planLinks returns the new HostConfig.Links: the old legacy links minus
-// ch.RemoveLinks plus ch.AddLinks, after checking every target the way the
-// engine will at create and start.
-func (c *Client) planLinks(ctx context.Context, info container.InspectResponse, ch RecreateChange, running bool) ([]string, error) {
+// ch.RemoveLinks plus ch.AddLinks, links to a followed container moved to
+// its new one, after checking every target the way the engine will at
+// create and start.
+func (c *Client) planLinks(ctx context.Context, info container.InspectResponse, ch RecreateChange, running bool, follow map[string]string) ([]string, error) {
 	name, mode := containerName(info), info.HostConfig.NetworkMode
 	var out []string
 	inUse := make(map[string]bool)
@@ -114,12 +167,16 @@ func (c *Client) planLinks(ctx context.Context, info container.InspectResponse, 
 			removed[alias] = true
 			continue
 		}
-		// A target that dockmap re-created was renamed just before it was
-		// removed, and the engine shows a link to it under that last
+		// A target re-created just before moves to its new container;
+		// one that dockmap re-created earlier was renamed just before it
+		// was removed, and the engine shows a link to it under that last
 		// name: the link was made to the original name, so follow that.
-		if m := leftoverName.FindStringSubmatch(target); m != nil {
+		if name := c.followed(ctx, target, follow); name != "" {
+			target = name
+			l = target + ":" + alias
+		} else if orig, ok := topology.LeftoverName(target); ok {
 			if _, err := c.api.ContainerInspect(ctx, target); cerrdefs.IsNotFound(err) {
-				target = m[1]
+				target = orig
 				l = target + ":" + alias
 			}
 		}
@@ -228,12 +285,21 @@ func parseVolumesFromSpec(s string) (donor string, readOnly bool, err error) {
 // there the container's own mount would silently win over the donor's.
 // It also checks the donors the container already has still exist, as the
 // engine refuses to create the new container otherwise.
-func (c *Client) planVolumesFrom(ctx context.Context, info container.InspectResponse, hc *container.HostConfig, ch RecreateChange) error {
+func (c *Client) planVolumesFrom(ctx context.Context, info container.InspectResponse, hc *container.HostConfig, ch RecreateChange, follow map[string]string) error {
 	name := containerName(info)
 	donors := make(map[string]bool) // IDs of the donors the container has
-	for _, vf := range hc.VolumesFrom {
-		ref, _, _ := strings.Cut(vf, ":")
-		d, err := c.inspect(ctx, strings.TrimPrefix(ref, "/"))
+	hc.VolumesFrom = slices.Clone(hc.VolumesFrom)
+	for i, vf := range hc.VolumesFrom {
+		ref, mode, hasMode := strings.Cut(vf, ":")
+		ref = strings.TrimPrefix(ref, "/")
+		if nn := c.followed(ctx, ref, follow); nn != "" {
+			ref = nn
+			hc.VolumesFrom[i] = nn
+			if hasMode {
+				hc.VolumesFrom[i] += ":" + mode
+			}
+		}
+		d, err := c.inspect(ctx, ref)
 		if err != nil {
 			if errors.Is(err, topology.ErrNotFound) {
 				return fmt.Errorf("%w: %s has the volumes of %s, which no longer exists: it cannot be re-created", topology.ErrConflict, name, ref)

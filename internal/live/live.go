@@ -15,6 +15,7 @@ package live
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -70,6 +71,12 @@ type Live struct {
 	seq    uint64
 	engine topology.EngineState
 	synced chan struct{} // closed after the first successful list
+	// starts and ends count the re-lists begun and ended; listed is
+	// closed (and replaced) at each end, and lastErr says how it ended:
+	// Sync waits on them.
+	starts, ends uint64
+	listed       chan struct{}
+	lastErr      error
 }
 
 // Option changes a Live.
@@ -87,7 +94,7 @@ func New(src Source, h *hub.Hub, log *slog.Logger, opts ...Option) *Live {
 		panic("live.New: nil dependency")
 	}
 	l := &Live{src: src, hub: h, log: log, now: time.Now, window: coalesceWindow,
-		poke: make(chan struct{}, 1), synced: make(chan struct{})}
+		poke: make(chan struct{}, 1), synced: make(chan struct{}), listed: make(chan struct{})}
 	for _, o := range opts {
 		o(l)
 	}
@@ -121,6 +128,39 @@ func (l *Live) Refresh() {
 	select {
 	case l.poke <- struct{}{}:
 	default: // one is already due
+	}
+}
+
+// Sync re-lists now and returns the snapshot made by a re-list that began
+// after the call, so that what is decided from it (a plan) reflects the
+// engine at this moment rather than at its last event. It returns an error
+// wrapping topology.ErrEngineUnreachable while the engine is down, and
+// ctx's error if ctx ends first.
+func (l *Live) Sync(ctx context.Context) (topology.Snapshot, error) {
+	l.mu.Lock()
+	want, ch := l.starts+1, l.listed
+	down := !l.engine.Connected
+	reason := l.engine.LastError
+	l.mu.Unlock()
+	if down {
+		return topology.Snapshot{}, fmt.Errorf("%w: %s", topology.ErrEngineUnreachable, reason)
+	}
+	l.Refresh()
+	for {
+		select {
+		case <-ctx.Done():
+			return topology.Snapshot{}, ctx.Err()
+		case <-ch:
+		}
+		l.mu.Lock()
+		if l.ends >= want {
+			err := l.lastErr
+			snap := topology.Snapshot{Seq: l.seq, Engine: l.engine, Graph: l.graph}
+			l.mu.Unlock()
+			return snap, err
+		}
+		ch = l.listed
+		l.mu.Unlock()
 	}
 }
 
@@ -248,17 +288,24 @@ func (l *Live) resync(ctx context.Context) error {
 }
 
 // relist lists the engine, diffs and publishes the delta.
-func (l *Live) relist(ctx context.Context) error {
+func (l *Live) relist(ctx context.Context) (err error) {
+	l.mu.Lock()
+	l.starts++
+	l.mu.Unlock()
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	inv, err := l.src.ListInventory(cctx)
 	if err != nil {
+		l.mu.Lock()
+		l.endListLocked(err)
+		l.mu.Unlock()
 		return err
 	}
 	g := topology.Build(inv)
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	defer l.endListLocked(nil)
 	d := topology.Diff(l.graph, g)
 	l.graph = g
 	if d.Empty() {
@@ -268,6 +315,14 @@ func (l *Live) relist(ctx context.Context) error {
 	d.Seq = l.seq
 	l.hub.Publish(protocol.Message(&protocol.Delta{Delta: d}))
 	return nil
+}
+
+// endListLocked records the end of a re-list for Sync; l.mu is held.
+func (l *Live) endListLocked(err error) {
+	l.ends++
+	l.lastErr = err
+	close(l.listed)
+	l.listed = make(chan struct{})
 }
 
 func (l *Live) onEvent(e docker.Event) {

@@ -207,6 +207,7 @@ func (p *Planner) RemoveLink(g topology.Graph, req UnlinkRequest) (*Plan, error)
 		target, _ := g.Node(legacy.To)
 		pl.Steps = append(pl.Steps, Step{ID: "unlink", Kind: "unlink", Container: fc.Name,
 			Text: fmt.Sprintf("remove the legacy link %s → %s (docker rm --link /%s/%s)", req.Alias, target.Label, fc.Name, req.Alias)})
+		pl.Unlink = req.Alias
 		pl.Notes = append(pl.Notes, "The engine forgets the link at once but keeps it in "+fc.Name+"'s stored settings: a restart of the Docker daemon brings it back.")
 		what = append(what, "the legacy link")
 	}

@@ -111,6 +111,8 @@ type Plan struct {
 	Detach []Ref `json:"detach,omitempty"`
 	// Force removes a running container (it is killed first).
 	Force bool `json:"force,omitempty"`
+	// Unlink is the alias of a legacy link a removal takes away in place.
+	Unlink string `json:"unlink,omitempty"`
 }
 
 // Step is one step of a plan, as the job carrying it out reports it.

@@ -12,6 +12,9 @@ import (
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/job"
+	"github.com/dockmap/dockmap/internal/plan"
+	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -35,52 +38,10 @@ type Publisher interface{ Publish(hub.Message) }
 // stopTimeout is how long a stop waits before it kills, as `docker stop`.
 const stopTimeout = 10 * time.Second
 
-// Limits on a run request: generous for people, small for abuse.
-const (
-	maxCmdArgs   = 64
-	maxCmdArgLen = 1024
-)
-
-// runRequest is the body of POST /api/containers.
-type runRequest struct {
-	Name    string   `json:"name"`
-	Image   string   `json:"image"`
-	Cmd     []string `json:"cmd"`
-	Network string   `json:"network"`
-}
-
-// validate checks the request against the engine's rules and the current
-// graph, and returns the spec to run. It makes no engine call.
-func (r runRequest) validate(g topology.Graph) (docker.RunSpec, error) {
-	if err := topology.ValidateName("container name", r.Name); err != nil {
-		return docker.RunSpec{}, err
-	}
-	if err := topology.ValidateImageRef(r.Image); err != nil {
-		return docker.RunSpec{}, err
-	}
-	if len(r.Cmd) > maxCmdArgs {
-		return docker.RunSpec{}, fmt.Errorf("%w: at most %d command arguments", topology.ErrInvalid, maxCmdArgs)
-	}
-	for _, a := range r.Cmd {
-		if len(a) > maxCmdArgLen || strings.ContainsRune(a, 0) {
-			return docker.RunSpec{}, fmt.Errorf("%w: a command argument is too long or holds a NUL byte", topology.ErrInvalid)
-		}
-	}
-	if _, err := g.ContainerByRef(r.Name); err == nil {
-		return docker.RunSpec{}, fmt.Errorf("%w: a container named %q already exists", topology.ErrConflict, r.Name)
-	}
-	spec := docker.RunSpec{Name: r.Name, Image: r.Image, Cmd: r.Cmd}
-	if r.Network != "" && r.Network != "bridge" {
-		n, err := g.NetworkByRef(r.Network)
-		if err != nil {
-			return docker.RunSpec{}, err
-		}
-		if n.Network.Driver == "host" || n.Network.Driver == "null" {
-			return docker.RunSpec{}, fmt.Errorf("%w: run on a bridge network, not %q", topology.ErrInvalid, n.Network.Name)
-		}
-		spec.Network = n.Network.ID
-	}
-	return spec, nil
+// runBody is the body of POST /api/containers.
+type runBody struct {
+	plan.RunRequest
+	confirmation
 }
 
 // decodeJSON reads a small JSON body, refusing unknown fields so a typo is
@@ -101,63 +62,79 @@ type created struct {
 }
 
 // handleRunContainer serves "POST /api/containers".
-func handleRunContainer(src LiveSource, eng Engine) echo.HandlerFunc {
+func handleRunContainer(src LiveSource, pl *plan.Planner, eng Engine) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var req runRequest
+		var req runBody
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		spec, err := req.validate(src.Snapshot().Graph)
+		p, err := planned(c.Request().Context(), src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) {
+			return pl.Run(g, req.RunRequest)
+		})
 		if err != nil {
 			return err
 		}
-		id, err := eng.RunContainer(c.Request().Context(), spec)
+		r := p.Run
+		id, err := eng.RunContainer(c.Request().Context(), docker.RunSpec{Name: r.Name, Image: r.Image, Cmd: r.Cmd, Network: r.Network})
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusCreated, created{ID: id, Name: spec.Name})
+		return c.JSON(http.StatusCreated, created{ID: id, Name: r.Name})
 	}
 }
 
 // handleContainerAction serves "POST /api/containers/:id/:action" for
 // start, stop and restart.
-func handleContainerAction(src LiveSource, eng Engine) echo.HandlerFunc {
+func handleContainerAction(src LiveSource, pl *plan.Planner, eng Engine) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		n, err := src.Snapshot().Graph.ContainerByRef(c.Param("id"))
-		if err != nil {
-			return err
-		}
-		ctx, id := c.Request().Context(), n.Container.ID
-		switch c.Param("action") {
-		case "start":
-			err = eng.StartContainer(ctx, id)
-		case "stop":
-			err = eng.StopContainer(ctx, id, stopTimeout)
-		case "restart":
-			err = eng.RestartContainer(ctx, id, stopTimeout)
+		action := plan.Action(c.Param("action"))
+		switch action {
+		case plan.ActionStart, plan.ActionStop, plan.ActionRestart:
 		default:
 			return echo.NewHTTPError(http.StatusNotFound, "unknown action: use start, stop or restart")
 		}
+		var conf confirmation
+		if c.Request().ContentLength != 0 {
+			if err := decodeJSON(c, &conf); err != nil {
+				return err
+			}
+		}
+		ctx := c.Request().Context()
+		p, err := planned(ctx, src, conf, func(g topology.Graph) (*plan.Plan, error) {
+			return lifecyclePlan(pl, action)(g, plan.ContainerRequest{Container: c.Param("id")})
+		})
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, created{ID: id, Name: n.Container.Name})
+		id := p.Subject.ID
+		switch action {
+		case plan.ActionStart:
+			err = eng.StartContainer(ctx, id)
+		case plan.ActionStop:
+			err = eng.StopContainer(ctx, id, stopTimeout)
+		case plan.ActionRestart:
+			err = eng.RestartContainer(ctx, id, stopTimeout)
+		}
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, created{ID: id, Name: p.Subject.Name})
 	}
 }
 
 // handleRemoveContainer serves "DELETE /api/containers/:id[?force=1]". A
 // running container is removed only with force; volumes are always kept.
-func handleRemoveContainer(src LiveSource, eng Engine) echo.HandlerFunc {
+func handleRemoveContainer(src LiveSource, pl *plan.Planner, eng Engine) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		n, err := src.Snapshot().Graph.ContainerByRef(c.Param("id"))
+		force := c.QueryParam("force") == "1" || c.QueryParam("force") == "true"
+		conf := confirmation{Plan: c.QueryParam("plan")}
+		p, err := planned(c.Request().Context(), src, conf, func(g topology.Graph) (*plan.Plan, error) {
+			return pl.RemoveContainer(g, plan.ContainerRequest{Container: c.Param("id"), Force: force})
+		})
 		if err != nil {
 			return err
 		}
-		force := c.QueryParam("force") == "1" || c.QueryParam("force") == "true"
-		if n.Container.Running() && !force {
-			return fmt.Errorf("%w: %s is running: stop it first, or force-remove it", topology.ErrConflict, n.Container.Name)
-		}
-		if err := eng.RemoveContainer(c.Request().Context(), n.Container.ID, force); err != nil {
+		if err := eng.RemoveContainer(c.Request().Context(), p.Subject.ID, p.Force); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
@@ -183,29 +160,11 @@ type pullRequest struct {
 	Image string `json:"image"`
 }
 
-// progressFrame is a live "progress" message: one step of a long job.
-type progressFrame struct {
-	Type   string `json:"type"`
-	Job    string `json:"job"`
-	Status string `json:"status"`
-	Detail string `json:"detail,omitempty"`
-	Done   bool   `json:"done,omitempty"`
-	Failed bool   `json:"failed,omitempty"`
-}
-
-func publishProgress(pub Publisher, f progressFrame) {
-	f.Type = "progress"
-	data, err := json.Marshal(f)
-	if err != nil {
-		return
-	}
-	pub.Publish(hub.Message{Type: "progress", Data: data})
-}
-
-// handlePullImage serves "POST /api/images/pull": it pulls an image and
-// streams the engine's progress to every browser as "progress" messages.
-// A failed pull answers 502 with the engine's own message.
-func handlePullImage(eng Engine, pub Publisher) echo.HandlerFunc {
+// handlePullImage serves "POST /api/images/pull" {image}: a job (202
+// {job}) that pulls the image, each layer a step with the engine's
+// progress. The job of a failed pull fails with the engine's own words
+// (502 with ?wait=1).
+func handlePullImage(eng Engine, jobs *job.Registry) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req pullRequest
 		if err := decodeJSON(c, &req); err != nil {
@@ -214,23 +173,34 @@ func handlePullImage(eng Engine, pub Publisher) echo.HandlerFunc {
 		if err := topology.ValidateImageRef(req.Image); err != nil {
 			return err
 		}
-		job := "pull " + req.Image
-		publishProgress(pub, progressFrame{Job: job, Status: "pulling " + req.Image})
-		err := eng.PullImage(c.Request().Context(), req.Image, func(p docker.PullProgress) {
-			status := p.Status
-			if p.ID != "" {
-				status = p.ID + ": " + status
+		spec := job.Spec{Kind: "pull", Title: "pull " + req.Image, Role: roleOf(c).String(), Remote: c.RealIP(), Cancelable: true,
+			Steps: []job.StepSpec{{ID: "pull", Text: "pull " + req.Image}}}
+		id, err := jobs.Start(spec, func(ctx context.Context, j *job.Job) (map[string]any, error) {
+			j.Step(protocol.StepInfo{ID: "pull", State: protocol.StepRunning, Detail: "asking the registry"})
+			err := eng.PullImage(ctx, req.Image, func(p docker.PullProgress) {
+				if p.ID == "" {
+					j.Step(protocol.StepInfo{ID: "pull", State: protocol.StepRunning, Detail: p.Status})
+					return
+				}
+				state := protocol.StepRunning
+				if strings.HasPrefix(p.Status, "Pull complete") || strings.HasPrefix(p.Status, "Already exists") {
+					state = protocol.StepDone
+				}
+				j.Step(protocol.StepInfo{ID: "layer:" + p.ID, Text: "layer " + p.ID, State: state, Detail: strings.TrimSpace(p.Status + " " + p.Progress)})
+			})
+			if err != nil {
+				j.Step(protocol.StepInfo{ID: "pull", State: protocol.StepFailed, Detail: err.Error()})
+				if _, _, isSentinel := sentinelOf(err); isSentinel {
+					return nil, err
+				}
+				return nil, echo.NewHTTPError(http.StatusBadGateway, err.Error())
 			}
-			publishProgress(pub, progressFrame{Job: job, Status: status, Detail: p.Progress})
+			j.Step(protocol.StepInfo{ID: "pull", State: protocol.StepDone, Detail: "pulled " + req.Image})
+			return map[string]any{"image": req.Image}, nil
 		})
 		if err != nil {
-			publishProgress(pub, progressFrame{Job: job, Status: "pull failed", Detail: err.Error(), Done: true, Failed: true})
-			if _, _, isSentinel := sentinelOf(err); isSentinel {
-				return err
-			}
-			return echo.NewHTTPError(http.StatusBadGateway, err.Error())
+			return err
 		}
-		publishProgress(pub, progressFrame{Job: job, Status: "pulled " + req.Image, Done: true})
-		return c.JSON(http.StatusOK, map[string]string{"image": req.Image, "status": "pulled"})
+		return jobDeps{jobs: jobs}.answerJob(c, id, nil)
 	}
 }

@@ -10,13 +10,17 @@ import (
 
 	"github.com/dockmap/dockmap/web/templates"
 
+	"github.com/dockmap/dockmap/internal/plan"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
-// apiError is the JSON body of every error answer.
+// apiError is the JSON body of every error answer; Plan is the plan the
+// error is about, when there is one (428 confirm needed, 409 the plan
+// changed).
 type apiError struct {
-	Error  string `json:"error"`
-	Detail string `json:"detail,omitempty"`
+	Error  string     `json:"error"`
+	Detail string     `json:"detail,omitempty"`
+	Plan   *plan.Plan `json:"plan,omitempty"`
 }
 
 // statusOf maps an error to its HTTP status and a short title.
@@ -24,6 +28,10 @@ func statusOf(err error) (int, string) {
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		return he.Code, http.StatusText(he.Code)
+	}
+	var pe *planError
+	if errors.As(err, &pe) {
+		return pe.status, http.StatusText(pe.status)
 	}
 	if status, title, ok := sentinelOf(err); ok {
 		return status, title
@@ -34,6 +42,8 @@ func statusOf(err error) (int, string) {
 // sentinelOf maps the topology sentinels to a status and a title.
 func sentinelOf(err error) (int, string, bool) {
 	switch {
+	case errors.Is(err, topology.ErrForbidden):
+		return http.StatusForbidden, "forbidden", true
 	case errors.Is(err, topology.ErrInvalid):
 		return http.StatusBadRequest, "invalid input", true
 	case errors.Is(err, topology.ErrNotFound):
@@ -75,7 +85,12 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		case req.Method == http.MethodHead:
 			werr = c.NoContent(status)
 		case strings.HasPrefix(req.URL.Path, "/api/") || strings.Contains(req.Header.Get(echo.HeaderAccept), "application/json"):
-			werr = c.JSON(status, apiError{Error: title, Detail: detail})
+			body := apiError{Error: title, Detail: detail}
+			var pe *planError
+			if errors.As(err, &pe) {
+				body.Plan = pe.plan
+			}
+			werr = c.JSON(status, body)
 		case req.Header.Get("HX-Request") == "true":
 			werr = render(c, status, templates.ErrorPartial(detail))
 		default:

@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/plan"
 	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -28,71 +27,32 @@ type Networker interface {
 
 var _ Networker = (*docker.Client)(nil)
 
-// networkRequest is the body of POST /api/networks.
-type networkRequest struct {
-	Name    string `json:"name"`
-	Subnet  string `json:"subnet"`
-	Gateway string `json:"gateway"`
-	// Internal networks have no route outside.
-	Internal bool `json:"internal"`
-	// ICC is inter-container communication; absent means on, as in Docker.
-	ICC        *bool `json:"icc"`
-	Attachable bool  `json:"attachable"`
-}
-
-// validate checks a create request against the rules and the graph, and
-// returns the spec to create. It makes no engine call.
-func (r networkRequest) validate(g topology.Graph) (docker.NetworkCreate, error) {
-	if err := topology.ValidateNetworkName(r.Name); err != nil {
-		return docker.NetworkCreate{}, err
-	}
-	if _, err := g.NetworkByRef(r.Name); err == nil {
-		return docker.NetworkCreate{}, fmt.Errorf("%w: a network named %q already exists", topology.ErrConflict, r.Name)
-	}
-	// The docker CLI takes an ID prefix where a name is asked for, so a
-	// network named like the start of another's ID makes `docker network
-	// rm ab12` ambiguous (SEC-14).
-	for _, n := range g.Nodes {
-		if n.Network != nil && strings.HasPrefix(n.Network.ID, strings.ToLower(r.Name)) {
-			return docker.NetworkCreate{}, fmt.Errorf("%w: %q is the start of network %s's ID; pick a name that cannot be taken for an ID", topology.ErrInvalid, r.Name, n.Network.Name)
-		}
-	}
-	spec := docker.NetworkCreate{Name: r.Name, Internal: r.Internal, ICC: r.ICC == nil || *r.ICC, Attachable: r.Attachable}
-	switch {
-	case r.Subnet != "":
-		p, err := topology.ValidateSubnet(g, r.Subnet)
-		if err != nil {
-			return docker.NetworkCreate{}, err
-		}
-		spec.Subnet = p.String()
-		if r.Gateway != "" {
-			if err := topology.ValidateGateway(p, r.Gateway); err != nil {
-				return docker.NetworkCreate{}, err
-			}
-			spec.Gateway = r.Gateway
-		}
-	case r.Gateway != "":
-		return docker.NetworkCreate{}, fmt.Errorf("%w: a gateway needs a subnet: give both, or neither to let Docker pick", topology.ErrInvalid)
-	}
-	return spec, nil
+// networkBody is the body of POST /api/networks.
+type networkBody struct {
+	plan.NetworkRequest
+	confirmation
 }
 
 // handleCreateNetwork serves "POST /api/networks": 201 {id, name}.
-func handleCreateNetwork(src LiveSource, nw Networker) echo.HandlerFunc {
+func handleCreateNetwork(src LiveSource, pl *plan.Planner, nw Networker) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var req networkRequest
+		var req networkBody
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		spec, err := req.validate(src.Snapshot().Graph)
+		p, err := planned(c.Request().Context(), src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) {
+			return pl.CreateNetwork(g, req.NetworkRequest)
+		})
 		if err != nil {
 			return err
 		}
-		id, err := nw.CreateBridgeNetwork(c.Request().Context(), spec)
+		n := p.Network
+		id, err := nw.CreateBridgeNetwork(c.Request().Context(), docker.NetworkCreate{Name: n.Name, Subnet: n.Subnet, Gateway: n.Gateway,
+			Internal: n.Internal, ICC: n.ICC, Attachable: n.Attachable})
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusCreated, created{ID: id, Name: spec.Name})
+		return c.JSON(http.StatusCreated, created{ID: id, Name: n.Name})
 	}
 }
 
@@ -124,52 +84,34 @@ type removed struct {
 // members remain (stopped ones count: the engine would remove the network
 // and leave them unable to start) it answers 409 naming them, unless
 // detach=1 asks to detach them all first.
-func handleRemoveNetwork(src LiveSource, nw Networker) echo.HandlerFunc {
+func handleRemoveNetwork(src LiveSource, pl *plan.Planner, nw Networker) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		g := src.Snapshot().Graph
-		n, err := g.NetworkByRef(c.Param("id"))
+		detach := c.QueryParam("detach") == "1" || c.QueryParam("detach") == "true"
+		ctx := c.Request().Context()
+		p, err := planned(ctx, src, confirmation{Plan: c.QueryParam("plan")}, func(g topology.Graph) (*plan.Plan, error) {
+			return pl.RemoveNetwork(g, plan.RemoveNetworkRequest{Network: c.Param("id"), Detach: detach})
+		})
 		if err != nil {
 			return err
 		}
-		if builtinNetwork(n) {
-			return fmt.Errorf("%w: %s is one of the engine's own networks and cannot be removed", topology.ErrInvalid, n.Network.Name)
-		}
-		detach := c.QueryParam("detach") == "1" || c.QueryParam("detach") == "true"
-		members := g.Members(n.ID)
-		names := make([]string, 0, len(members))
-		for _, m := range members {
-			names = append(names, m.Container.Name)
-		}
-		slices.Sort(names)
-		if len(members) > 0 && !detach {
-			return fmt.Errorf("%w: network %s still has members: %s; detach them first (or send ?detach=1)",
-				topology.ErrConflict, n.Network.Name, strings.Join(names, ", "))
-		}
-		ctx := c.Request().Context()
-		for _, m := range members {
-			if err := nw.Detach(ctx, n.Network.ID, m.Container.ID); err != nil {
-				return fmt.Errorf("detach %s before removing %s: %w", m.Container.Name, n.Network.Name, err)
+		names := []string{}
+		for _, m := range p.Detach {
+			if err := nw.Detach(ctx, p.Subject.ID, m.ID); err != nil {
+				return fmt.Errorf("detach %s before removing %s: %w", m.Name, p.Subject.Name, err)
 			}
+			names = append(names, m.Name)
 		}
-		if err := nw.RemoveNetwork(ctx, n.Network.ID); err != nil {
+		if err := nw.RemoveNetwork(ctx, p.Subject.ID); err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, removed{ID: n.Network.ID, Name: n.Network.Name, Detached: names})
+		return c.JSON(http.StatusOK, removed{ID: p.Subject.ID, Name: p.Subject.Name, Detached: names})
 	}
 }
 
-// builtinNetwork reports whether n is one of the engine's predefined
-// networks (the default bridge, host, none).
-func builtinNetwork(n topology.Node) bool {
-	return n.Network.Default || topology.IsReservedNetworkName(n.Network.Name) ||
-		n.Network.Driver == "host" || n.Network.Driver == "null"
-}
-
-// connectRequest is the body of POST /api/networks/:id/connect.
-type connectRequest struct {
-	Container string   `json:"container"`
-	Aliases   []string `json:"aliases"`
-	IP        string   `json:"ip"`
+// connectBody is the body of POST /api/networks/:id/connect.
+type connectBody struct {
+	plan.ConnectRequest
+	confirmation
 }
 
 // attached is the answer to connect and disconnect.
@@ -180,92 +122,68 @@ type attached struct {
 	IP        string   `json:"ip,omitempty"`
 }
 
-// validateConnect checks an attach against the graph; no engine call.
-func validateConnect(g topology.Graph, netRef string, req connectRequest) (n, ct topology.Node, err error) {
-	if n, err = g.NetworkByRef(netRef); err != nil {
-		return n, ct, err
-	}
-	if ct, err = g.ContainerByRef(req.Container); err != nil {
-		return n, ct, err
-	}
-	if err = topology.AttachableContainer(ct); err != nil {
-		return n, ct, err
-	}
-	if err = topology.AttachableNetwork(n, len(req.Aliases) > 0 || req.IP != ""); err != nil {
-		return n, ct, err
-	}
-	if err = topology.ValidateAliases(req.Aliases); err != nil {
-		return n, ct, err
-	}
-	if req.IP != "" {
-		if err = topology.ValidateStaticIP(g, n, ct, req.IP); err != nil {
-			return n, ct, err
-		}
-	}
-	if e, ok := g.MemberEdge(ct.ID, n.ID); ok {
-		want := slices.Sorted(slices.Values(req.Aliases))
-		have := slices.Sorted(slices.Values(e.Member.Aliases))
-		if slices.Equal(want, have) && (req.IP == "" || req.IP == e.Member.IP) {
-			return n, ct, fmt.Errorf("%w: %s is already attached to %s with these settings", topology.ErrConflict, ct.Container.Name, n.Network.Name)
-		}
-	}
-	return n, ct, nil
-}
-
 // handleConnect serves "POST /api/networks/:id/connect" {container,
 // aliases, ip}: running or stopped, and again with new settings.
-func handleConnect(src LiveSource, nw Networker) echo.HandlerFunc {
+func handleConnect(src LiveSource, pl *plan.Planner, nw Networker) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var req connectRequest
+		var req connectBody
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		n, ct, err := validateConnect(src.Snapshot().Graph, c.Param("id"), req)
+		req.Network = c.Param("id")
+		ctx := c.Request().Context()
+		var n topology.Node
+		p, err := planned(ctx, src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) {
+			var err error
+			if n, err = g.NetworkByRef(req.Network); err != nil {
+				return nil, err
+			}
+			return pl.Connect(g, req.ConnectRequest)
+		})
 		if err != nil {
 			return err
 		}
-		if err := nw.Attach(c.Request().Context(), n.Network.ID, ct.Container.ID, req.Aliases, req.IP); err != nil {
+		if err := nw.Attach(ctx, n.Network.ID, p.Subject.ID, p.Network.Aliases, p.Network.IP); err != nil {
 			return err
 		}
-		aliases := req.Aliases
+		aliases := p.Network.Aliases
 		if aliases == nil {
 			aliases = []string{}
 		}
-		return c.JSON(http.StatusOK, attached{Network: n.Network.ID, Container: ct.Container.ID, Aliases: aliases, IP: req.IP})
+		return c.JSON(http.StatusOK, attached{Network: n.Network.ID, Container: p.Subject.ID, Aliases: aliases, IP: p.Network.IP})
 	}
 }
 
-// disconnectRequest is the body of POST /api/networks/:id/disconnect.
-type disconnectRequest struct {
-	Container string `json:"container"`
+// disconnectBody is the body of POST /api/networks/:id/disconnect.
+type disconnectBody struct {
+	plan.DisconnectRequest
+	confirmation
 }
 
 // handleDisconnect serves "POST /api/networks/:id/disconnect" {container}.
-func handleDisconnect(src LiveSource, nw Networker) echo.HandlerFunc {
+func handleDisconnect(src LiveSource, pl *plan.Planner, nw Networker) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var req disconnectRequest
+		var req disconnectBody
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		g := src.Snapshot().Graph
-		n, err := g.NetworkByRef(c.Param("id"))
+		req.Network = c.Param("id")
+		ctx := c.Request().Context()
+		var n topology.Node
+		p, err := planned(ctx, src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) {
+			var err error
+			if n, err = g.NetworkByRef(req.Network); err != nil {
+				return nil, err
+			}
+			return pl.Disconnect(g, req.DisconnectRequest)
+		})
 		if err != nil {
 			return err
 		}
-		ct, err := g.ContainerByRef(req.Container)
-		if err != nil {
+		if err := nw.Detach(ctx, n.Network.ID, p.Subject.ID); err != nil {
 			return err
 		}
-		if err := topology.AttachableNetwork(n, false); err != nil {
-			return err
-		}
-		if _, ok := g.MemberEdge(ct.ID, n.ID); !ok {
-			return fmt.Errorf("%w: %s is not attached to %s", topology.ErrConflict, ct.Container.Name, n.Network.Name)
-		}
-		if err := nw.Detach(c.Request().Context(), n.Network.ID, ct.Container.ID); err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, attached{Network: n.Network.ID, Container: ct.Container.ID, Aliases: []string{}})
+		return c.JSON(http.StatusOK, attached{Network: n.Network.ID, Container: p.Subject.ID, Aliases: []string{}})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dockmap/dockmap/internal/auth"
+	"github.com/dockmap/dockmap/internal/plan"
 )
 
 // Public routes need no credential: the login page and the files every
@@ -32,6 +33,8 @@ func (r Route) mutates() bool { return r.Method != http.MethodGet && !r.Session 
 // Nothing is registered any other way, and a request whose route is not in
 // this table is refused (routeTable, authorize): default deny.
 func routes(d Deps, trail *auditTrail) []Route {
+	pl := plan.New(plan.Options{AllowBinds: d.AllowBinds, AllowDangerous: d.AllowDangerous})
+	jd := jobDeps{src: d.Live, r: d.Recreator, jobs: d.Jobs}
 	return []Route{
 		{Method: "GET", Path: "/login", Role: Public, Session: true, handler: handleLoginPage(d.Auth, d.Logger)},
 		{Method: "POST", Path: "/login", Role: Public, Session: true, handler: handleLoginForm(d.Auth, d.Logger)},
@@ -54,9 +57,13 @@ func routes(d Deps, trail *auditTrail) []Route {
 		// Reads that only the forms of an operator use, or that show what
 		// an operator is about to change.
 		{Method: "GET", Path: "/api/images", Role: auth.Operator, handler: handleListImages(d.Engine)},
-		{Method: "GET", Path: "/api/links/plan", Role: auth.Operator, handler: handleLinkPlan(d.Live, d.Linker)},
-		{Method: "GET", Path: "/api/containers/:id/recreate-preview", Role: auth.Operator, handler: handleRecreatePreview(d.Live, d.Linker)},
-		{Method: "GET", Path: "/api/recreate/leftovers", Role: auth.Operator, handler: handleLeftovers(d.Linker)},
+		{Method: "GET", Path: "/api/links/plan", Role: auth.Operator, handler: handleLinkPlan(jd, pl)},
+		{Method: "GET", Path: "/api/plan/:action", Role: auth.Operator, handler: handlePlan(jd, pl)},
+		{Method: "GET", Path: "/api/containers/:id/recreate-preview", Role: auth.Operator, handler: handleRecreatePreview(d.Live, d.Recreator)},
+		{Method: "GET", Path: "/api/recreate/leftovers", Role: auth.Operator, handler: handleLeftovers(d.Recreator)},
+		// Jobs say what is being changed and by whom: operators only.
+		{Method: "GET", Path: "/api/jobs", Role: auth.Operator, handler: handleJobs(d.Jobs)},
+		{Method: "GET", Path: "/api/jobs/:id", Role: auth.Operator, handler: handleJob(d.Jobs)},
 		// Measuring a volume makes the engine add up every volume's files
 		// (docker system df -v): too heavy to leave to every viewer.
 		{Method: "GET", Path: "/api/volumes/:name/usage", Role: auth.Operator, handler: handleVolumeUsage(d.Live, d.Volumes)},
@@ -64,20 +71,22 @@ func routes(d Deps, trail *auditTrail) []Route {
 
 		// Everything below changes something: POST or DELETE only, operators
 		// only, same origin only, JSON bodies only (mutationGuard).
-		{Method: "POST", Path: "/api/containers", Role: auth.Operator, handler: handleRunContainer(d.Live, d.Engine)},
-		{Method: "POST", Path: "/api/containers/:id/:action", Role: auth.Operator, handler: handleContainerAction(d.Live, d.Engine)},
-		{Method: "DELETE", Path: "/api/containers/:id", Role: auth.Operator, handler: handleRemoveContainer(d.Live, d.Engine)},
-		{Method: "POST", Path: "/api/images/pull", Role: auth.Operator, handler: handlePullImage(d.Engine, d.Publisher)},
-		{Method: "POST", Path: "/api/links", Role: auth.Operator, handler: handleAddLink(d.Live, d.Linker, d.Publisher)},
-		{Method: "DELETE", Path: "/api/links", Role: auth.Operator, handler: handleRemoveLink(d.Live, d.Linker)},
-		{Method: "POST", Path: "/api/recreate/leftovers/:id/:action", Role: auth.Operator, handler: handleLeftoverAction(d.Linker)},
-		{Method: "POST", Path: "/api/networks", Role: auth.Operator, handler: handleCreateNetwork(d.Live, d.Networks)},
-		{Method: "DELETE", Path: "/api/networks/:id", Role: auth.Operator, handler: handleRemoveNetwork(d.Live, d.Networks)},
-		{Method: "POST", Path: "/api/networks/:id/connect", Role: auth.Operator, handler: handleConnect(d.Live, d.Networks)},
-		{Method: "POST", Path: "/api/networks/:id/disconnect", Role: auth.Operator, handler: handleDisconnect(d.Live, d.Networks)},
-		{Method: "POST", Path: "/api/volumes", Role: auth.Operator, handler: handleCreateVolume(d.Live, d.Volumes)},
-		{Method: "DELETE", Path: "/api/volumes/:name", Role: auth.Operator, handler: handleRemoveVolume(d.Live, d.Volumes)},
-		{Method: "POST", Path: "/api/containers/:id/mounts", Role: auth.Operator, handler: handleAddMount(d.Live, d.Volumes, d.Publisher, d.AllowBinds)},
+		{Method: "POST", Path: "/api/containers", Role: auth.Operator, handler: handleRunContainer(d.Live, pl, d.Engine)},
+		{Method: "POST", Path: "/api/containers/:id/:action", Role: auth.Operator, handler: handleContainerAction(d.Live, pl, d.Engine)},
+		{Method: "DELETE", Path: "/api/containers/:id", Role: auth.Operator, handler: handleRemoveContainer(d.Live, pl, d.Engine)},
+		{Method: "POST", Path: "/api/images/pull", Role: auth.Operator, handler: handlePullImage(d.Engine, d.Jobs)},
+		{Method: "POST", Path: "/api/links", Role: auth.Operator, handler: handleAddLink(jd, pl)},
+		{Method: "DELETE", Path: "/api/links", Role: auth.Operator, handler: handleRemoveLink(jd, pl)},
+		{Method: "POST", Path: "/api/links/repair", Role: auth.Operator, handler: handleRepairLink(jd, pl)},
+		{Method: "POST", Path: "/api/recreate/leftovers/:id/:action", Role: auth.Operator, handler: handleLeftoverAction(d.Live, d.Recreator)},
+		{Method: "POST", Path: "/api/jobs/:id/:action", Role: auth.Operator, handler: handleJobAction(d.Jobs)},
+		{Method: "POST", Path: "/api/networks", Role: auth.Operator, handler: handleCreateNetwork(d.Live, pl, d.Networks)},
+		{Method: "DELETE", Path: "/api/networks/:id", Role: auth.Operator, handler: handleRemoveNetwork(d.Live, pl, d.Networks)},
+		{Method: "POST", Path: "/api/networks/:id/connect", Role: auth.Operator, handler: handleConnect(d.Live, pl, d.Networks)},
+		{Method: "POST", Path: "/api/networks/:id/disconnect", Role: auth.Operator, handler: handleDisconnect(d.Live, pl, d.Networks)},
+		{Method: "POST", Path: "/api/volumes", Role: auth.Operator, handler: handleCreateVolume(d.Live, pl, d.Volumes)},
+		{Method: "DELETE", Path: "/api/volumes/:name", Role: auth.Operator, handler: handleRemoveVolume(d.Live, pl, d.Volumes)},
+		{Method: "POST", Path: "/api/containers/:id/mounts", Role: auth.Operator, handler: handleAddMount(jd, pl)},
 		// Probes and share tests exec into containers, so they are actions too.
 		{Method: "POST", Path: "/api/volumes/:name/share-test", Role: auth.Operator, handler: handleShareTest(d.Live, d.Volumes, d.Publisher)},
 		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober)},

@@ -17,6 +17,7 @@ import (
 	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/job"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -30,14 +31,17 @@ func (stubLive) Subscribe(context.Context) (topology.Snapshot, *hub.Subscription
 	return topology.Snapshot{}, nil
 }
 func (stubLive) Refresh() {}
+func (stubLive) Sync(context.Context) (topology.Snapshot, error) {
+	return topology.Snapshot{}, nil
+}
 
 // routerDeps are enough for New to build the router: construction stores
 // its dependencies and calls none of them.
 func routerDeps() Deps {
 	var c *docker.Client
 	return Deps{
-		Live: stubLive{}, Engine: c, Linker: c, Networks: c, Volumes: c, Prober: (*probe.Prober)(nil),
-		Publisher: (*hub.Hub)(nil), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Static: fstest.MapFS{},
+		Live: stubLive{}, Engine: c, Recreator: c, Networks: c, Volumes: c, Prober: (*probe.Prober)(nil),
+		Publisher: (*hub.Hub)(nil), Jobs: job.New((*hub.Hub)(nil)), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Static: fstest.MapFS{},
 	}
 }
 

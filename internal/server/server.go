@@ -26,6 +26,7 @@ import (
 
 	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/job"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -37,6 +38,10 @@ type LiveSource interface {
 	Subscribe(ctx context.Context) (topology.Snapshot, *hub.Subscription)
 	// Refresh asks for a re-list: some changes make no engine event.
 	Refresh()
+	// Sync re-lists now and returns that snapshot: plans are made from
+	// it. Errors wrap topology.ErrEngineUnreachable while the engine is
+	// down.
+	Sync(ctx context.Context) (topology.Snapshot, error)
 }
 
 // Deps are the server's dependencies.
@@ -44,8 +49,10 @@ type Deps struct {
 	Live LiveSource
 	// Engine runs the actions the buttons and the JSON API ask for.
 	Engine Engine
-	// Linker adds and removes links, re-creating containers safely.
-	Linker Linker
+	// Recreator carries out the plans that re-create containers or
+	// re-make endpoints, and rolls back or finishes the re-creates that
+	// did not finish.
+	Recreator Recreator
 	// Networks creates, inspects and removes networks and attaches
 	// containers to them.
 	Networks Networker
@@ -54,9 +61,11 @@ type Deps struct {
 	Volumes Volumes
 	// Prober runs reachability probes.
 	Prober Prober
-	// Publisher sends progress of long jobs to every browser.
+	// Publisher sends live messages to every browser.
 	Publisher Publisher
-	Logger    *slog.Logger
+	// Jobs runs the long actions; the caller closes it when it stops.
+	Jobs   *job.Registry
+	Logger *slog.Logger
 	// Static holds the files served under /static/ (web/static).
 	Static fs.FS
 	// AssetVersion busts browser caches of static files on every build.
@@ -69,6 +78,9 @@ type Deps struct {
 	// on a prefix topology.ValidateBindPrefixes refuses: run checks them
 	// at start.
 	AllowBinds []string
+	// AllowDangerous lets actions give a container the host
+	// (--allow-dangerous-specs); the engine adapter enforces the same.
+	AllowDangerous bool
 	// Auth checks tokens and session cookies; nil turns access control off
 	// (a loopback address with no token configured): every caller is an
 	// operator.
@@ -88,7 +100,8 @@ const bodyLimit = "64K"
 
 // New returns the HTTP handler for dockmap.
 func New(d Deps) http.Handler {
-	if d.Live == nil || d.Engine == nil || d.Linker == nil || d.Networks == nil || d.Volumes == nil || d.Prober == nil || d.Publisher == nil || d.Logger == nil || d.Static == nil {
+	if d.Live == nil || d.Engine == nil || d.Recreator == nil || d.Networks == nil || d.Volumes == nil || d.Prober == nil || d.Publisher == nil ||
+		d.Jobs == nil || d.Logger == nil || d.Static == nil {
 		panic("server.New: nil dependency")
 	}
 	allowBinds, err := topology.ValidateBindPrefixes(d.AllowBinds)
@@ -100,6 +113,7 @@ func New(d Deps) http.Handler {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
+	job.SetStatusFunc(func(err error) int { s, _ := statusOf(err); return s })
 	// The client address keys the login brake and goes into the audit
 	// trail, so it is the TCP peer: X-Forwarded-For is the client's to
 	// write and would let a guesser pick a fresh address per try.

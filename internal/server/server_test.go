@@ -19,6 +19,7 @@ import (
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
 	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/job"
 	"github.com/dockmap/dockmap/internal/live"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
@@ -47,14 +48,16 @@ func startServer(t testing.TB, c *docker.Client, opts ...func(*server.Deps)) *te
 		t.Fatal(err)
 	}
 	prober := probe.New(c, server.ProbePublisher(h))
+	jobs := job.New(h)
 	deps := server.Deps{
-		Live: l, Engine: c, Linker: c, Networks: c, Volumes: c, Prober: prober, Publisher: h, Logger: log, Static: static, AssetVersion: "test",
+		Live: l, Engine: c, Recreator: c, Networks: c, Volumes: c, Prober: prober, Publisher: h, Jobs: jobs, Logger: log, Static: static, AssetVersion: "test",
 	}
 	for _, o := range opts {
 		o(&deps)
 	}
 	srv := httptest.NewServer(server.New(deps))
 	t.Cleanup(func() {
+		jobs.Close()
 		prober.Close()
 		h.Close()
 		srv.Close()

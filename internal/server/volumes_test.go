@@ -18,6 +18,7 @@ import (
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
 	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/job"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
 	"github.com/dockmap/dockmap/internal/topology"
@@ -448,28 +449,25 @@ func TestAllowBindPolicy(t *testing.T) {
 	}
 }
 
-// fakeVolumes records what the mount route asks the engine for. It is a
-// fake on purpose: the test is about the exact RecreateChange the route
+// fakeRecreator records what the mount route asks the engine to do. It is
+// a fake on purpose: the test is about the exact RecreateChange the route
 // builds (structured mounts only, never a Binds or "-v" string), which a
 // real re-create would not let us see.
-type fakeVolumes struct {
-	mu      sync.Mutex // protects changes
-	changes []docker.RecreateChange
+type fakeRecreator struct {
+	server.Recreator            // the methods the test does not expect to be called
+	mu               sync.Mutex // protects changes
+	changes          []docker.RecreateChange
 }
 
-func (f *fakeVolumes) CreateNamedVolume(context.Context, string, map[string]string) error { return nil }
-func (f *fakeVolumes) RemoveVolume(context.Context, string) error                         { return nil }
-func (f *fakeVolumes) VolumeUsage(context.Context, string) (docker.VolumeUsage, error) {
-	return docker.VolumeUsage{}, nil
-}
-func (f *fakeVolumes) ShareTest(context.Context, string, []docker.ShareMount, func(docker.ShareResult)) ([]docker.ShareResult, error) {
-	return nil, nil
-}
-func (f *fakeVolumes) Recreate(_ context.Context, _ string, ch docker.RecreateChange, _ func(docker.Step)) (string, error) {
+func (f *fakeRecreator) RecreateAll(_ context.Context, orders []docker.RecreateOrder, _ docker.RecreateOptions, _ func(docker.Step)) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.changes = append(f.changes, ch)
-	return strings.Repeat("9", 64), nil
+	ids := make([]string, 0, len(orders))
+	for _, o := range orders {
+		f.changes = append(f.changes, o.Change)
+		ids = append(ids, strings.Repeat("9", 64))
+	}
+	return ids, nil
 }
 
 // fakeLive serves a fixed graph.
@@ -479,7 +477,8 @@ func (f fakeLive) Snapshot() topology.Snapshot { return topology.Snapshot{Graph:
 func (f fakeLive) Subscribe(context.Context) (topology.Snapshot, *hub.Subscription) {
 	return f.Snapshot(), nil
 }
-func (f fakeLive) Refresh() {}
+func (f fakeLive) Refresh()                                        {}
+func (f fakeLive) Sync(context.Context) (topology.Snapshot, error) { return f.Snapshot(), nil }
 
 func TestMountRequestBuildsStructuredMountsOnly(t *testing.T) {
 	// RecreateChange must have no field that takes "-v"-style strings.
@@ -498,7 +497,7 @@ func TestMountRequestBuildsStructuredMountsOnly(t *testing.T) {
 		},
 		Volumes: []topology.Volume{{Name: "data", Driver: "local"}},
 	})
-	fv := &fakeVolumes{}
+	fr := &fakeRecreator{}
 	engine, err := docker.New(docker.WithHost("tcp://127.0.0.1:9")) // never called
 	if err != nil {
 		t.Fatal(err)
@@ -509,9 +508,11 @@ func TestMountRequestBuildsStructuredMountsOnly(t *testing.T) {
 	prober := probe.New(engine, server.ProbePublisher(h))
 	t.Cleanup(prober.Close)
 	static, _ := fs.Sub(web.Static, "static")
+	jobs := job.New(h)
+	t.Cleanup(jobs.Close)
 	srv := httptest.NewServer(server.New(server.Deps{
-		Live: fakeLive{g}, Engine: engine, Linker: engine, Networks: engine, Volumes: fv, Prober: prober,
-		Publisher: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Static: static, AllowBinds: []string{"/srv/share/"},
+		Live: fakeLive{g}, Engine: engine, Recreator: fr, Networks: engine, Volumes: engine, Prober: prober,
+		Publisher: h, Jobs: jobs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Static: static, AllowBinds: []string{"/srv/share/"},
 	}))
 	t.Cleanup(srv.Close)
 
@@ -521,7 +522,7 @@ func TestMountRequestBuildsStructuredMountsOnly(t *testing.T) {
 		{"volumesFrom": "donor", "readOnly": true, "confirm": true},
 	}
 	for _, b := range bodies {
-		if r := call(t, srv.URL, "POST", "/api/containers/web/mounts", b, nil); r.Status != http.StatusOK {
+		if r := call(t, srv.URL, "POST", "/api/containers/web/mounts?wait=1", b, nil); r.Status != http.StatusOK {
 			t.Fatalf("POST mounts %v = %d %v", b, r.Status, r.Body)
 		}
 	}
@@ -530,10 +531,10 @@ func TestMountRequestBuildsStructuredMountsOnly(t *testing.T) {
 		{AddMounts: []docker.MountSpec{{Type: "bind", Source: "/srv/share/x", Target: "/mnt/x"}}},
 		{AddVolumesFrom: []string{donorID + ":ro"}},
 	}
-	if !reflect.DeepEqual(fv.changes, want) {
-		t.Errorf("RecreateChanges = %+v, want %+v", fv.changes, want)
+	if !reflect.DeepEqual(fr.changes, want) {
+		t.Errorf("RecreateChanges = %+v, want %+v", fr.changes, want)
 	}
-	for _, ch := range fv.changes {
+	for _, ch := range fr.changes {
 		for _, m := range ch.AddMounts {
 			if strings.Contains(m.Source, ":") || strings.Contains(m.Target, ":") {
 				t.Errorf("mount %+v carries a ':' field separator", m)

@@ -17,4 +17,7 @@ var (
 	// bind of the Docker socket or of /, through whatever indirection), or
 	// a host path the operator has not allowed; nothing was changed.
 	ErrForbidden = errors.New("forbidden")
+	// ErrRolledBack marks a change that failed half-way and was undone:
+	// everything is as it was before.
+	ErrRolledBack = errors.New("rolled back")
 )
