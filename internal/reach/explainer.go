@@ -40,7 +40,12 @@ type container struct {
 	mode    netMode
 	members []member // sorted by network position; bridge-like networks only
 	tcpPort uint16   // an exposed TCP port, 0 when none
+	// broken are its legacy links whose target was removed.
+	broken []brokenLink
 }
+
+// brokenLink is a legacy link whose target is gone.
+type brokenLink struct{ alias, target string }
 
 // member is one endpoint of a container on a network.
 type member struct {
@@ -123,9 +128,16 @@ func New(g topology.Graph) *Explainer {
 			default:
 				c.members = append(c.members, member{net: net, info: e.Member})
 			}
+		case topology.EdgeBrokenLink:
+			if e.Link != nil {
+				x.cs[from].broken = append(x.cs[from].broken, brokenLink{alias: e.Link.Alias, target: e.Link.Target})
+			}
 		case topology.EdgeLink:
 			to, ok := x.index[e.To]
-			if !ok || e.Link == nil {
+			// An endpoint link is an alias on its user-defined network,
+			// read with the member's settings (resolves); only legacy
+			// links write the parent's hosts file on the default bridge.
+			if !ok || e.Link == nil || e.Link.Network != "" {
 				continue
 			}
 			if _, dup := x.links[pairKey(from, to)]; !dup {

@@ -37,6 +37,12 @@
 //     ("link-ports" note).
 //   - "no-exposed-port": the TCP outcome needs an exposed TCP port of to.
 //   - "unknown-name" (ExplainName only): no shared network gives to that name.
+//   - "broken-link": from has a legacy link whose target was removed. By
+//     that alias nothing resolves; every other outcome carries it as a
+//     note, since no probe can run in from (the engine refuses every exec)
+//     and from cannot start again until the link is repaired or removed.
+//   - An endpoint link (an alias on from's endpoint of a user-defined
+//     network) resolves on that network only, from → to.
 //
 // When several networks are shared, each of the three outcomes (by IP, by
 // name, TCP) takes the first network that works, user-defined networks

@@ -604,3 +604,87 @@ func TestTarget(t *testing.T) {
 		t.Errorf("Target(a, a) error = %v, want ErrInvalid", err)
 	}
 }
+
+// brokenTo records that the container has a legacy link alias to target,
+// a container that was removed.
+func brokenTo(target, alias string) option {
+	return func(c *topology.Container) { c.Links = append(c.Links, topology.LinkRef{Target: target, Alias: alias}) }
+}
+
+// endpointLink gives the container's endpoint on network the link
+// target:alias.
+func endpointLink(network, target, alias string) option {
+	return func(c *topology.Container) {
+		for i := range c.Endpoints {
+			if c.Endpoints[i].NetworkName == network {
+				c.Endpoints[i].Links = append(c.Endpoints[i].Links, target+":"+alias)
+			}
+		}
+	}
+}
+
+func TestBrokenLinkIsExplained(t *testing.T) {
+	old := "database-dockmap-old-0123456789ab"
+	g := graph(allNets,
+		ctr("web", on("bridge"), brokenTo(old, "db")),
+		ctr("database", on("bridge")),
+	)
+	o, err := reach.ExplainName(g, node("web"), node("database"), "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.OK || len(o.Reasons) != 1 || o.Reasons[0].Code != "broken-link" ||
+		!strings.Contains(o.Reasons[0].Text, "the old database") || !strings.Contains(o.Reasons[0].Fix, "Repair") {
+		t.Errorf("by the broken alias = %+v, want a failure explaining the broken link and its repair", o)
+	}
+	p, err := reach.Explain(g, node("web"), node("database"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]reach.Outcome{"ip": p.ByIP, "name": p.ByName, "tcp": p.TCP} {
+		if !hasCode(out.Reasons, "broken-link") {
+			t.Errorf("%s outcome %+v carries no broken-link note: a probe from web cannot run", name, out)
+		}
+	}
+
+	stoppedWeb := graph(allNets, ctr("web", on("bridge"), brokenTo(old, "db"), stopped), ctr("database", on("bridge")))
+	p, err = reach.Explain(stoppedWeb, node("web"), node("database"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.ByIP.Reasons[0]; r.Code != "stopped" || !strings.Contains(r.Fix, "broken link db") {
+		t.Errorf("stopped web's fix = %+v, want to repair the link first (it cannot start)", r)
+	}
+}
+
+func hasCode(rs []reach.Reason, code string) bool {
+	for _, r := range rs {
+		if r.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEndpointLinkResolvesOnItsNetwork(t *testing.T) {
+	g := graph(allNets,
+		ctr("web", mode("appnet"), on("appnet"), endpointLink("appnet", "database", "db")),
+		ctr("database", mode("appnet"), on("appnet")),
+	)
+	for name, want := range map[string]bool{"db": true, "database": true, "nope": false} {
+		o, err := reach.ExplainName(g, node("web"), node("database"), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.OK != want {
+			t.Errorf("web → database by %q = %+v, want ok %v", name, o, want)
+		}
+	}
+	back, err := reach.ExplainName(g, node("database"), node("web"), "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.OK {
+		t.Errorf("database → web by db = %+v: an endpoint link is web's alone", back)
+	}
+}

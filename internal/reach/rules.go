@@ -16,6 +16,11 @@ func (x *Explainer) Explain(from, to topology.NodeID) (Prediction, error) {
 	}
 	p := Prediction{From: x.cs[a].id, To: x.cs[b].id}
 	x.predict(&p, a, b)
+	if note := x.brokenNote(a); note != nil {
+		for _, o := range []*Outcome{&p.ByIP, &p.ByName, &p.TCP} {
+			o.Reasons = append(o.Reasons, *note)
+		}
+	}
 	return p, nil
 }
 
@@ -30,7 +35,16 @@ func (x *Explainer) ExplainName(from, to topology.NodeID, name string) (Outcome,
 	if strings.TrimSpace(name) == "" {
 		return Outcome{}, errPair(from, to, errEmptyName)
 	}
-	return x.byName(a, b, name), nil
+	for _, bl := range x.cs[a].broken {
+		if strings.EqualFold(name, bl.alias) {
+			return fail([]Reason{x.brokenReason(a, bl)}), nil
+		}
+	}
+	o := x.byName(a, b, name)
+	if note := x.brokenNote(a); note != nil {
+		o.Reasons = append(o.Reasons, *note)
+	}
+	return o, nil
 }
 
 // predict fills the three outcomes of p for the pair a → b.
@@ -238,6 +252,22 @@ func (x *Explainer) resolves(ra, rb int32, n *network, mb member, name string) b
 		if mb.info != nil {
 			for _, al := range mb.info.Aliases {
 				if strings.EqualFold(name, al) {
+					return true
+				}
+			}
+		}
+		// An endpoint link of the asking container on this network: its
+		// alias resolves the target's name there.
+		for _, ma := range x.cs[ra].members {
+			if &x.nets[ma.net] != n || ma.info == nil {
+				continue
+			}
+			for _, l := range ma.info.Links {
+				target, alias, ok := strings.Cut(l, ":")
+				if !ok {
+					alias = target
+				}
+				if strings.EqualFold(name, alias) && strings.EqualFold(strings.TrimPrefix(target, "/"), c.name) {
 					return true
 				}
 			}

@@ -16,11 +16,11 @@ func (x *Explainer) stopped(a, b int32) []Reason {
 	for _, i := range [2]int32{a, b} {
 		c := &x.cs[i]
 		if !c.running {
-			rs = append(rs, Reason{
-				Code: "stopped",
-				Text: c.name + " is stopped.",
-				Fix:  "Start it (docker start " + c.name + ").",
-			})
+			fix := "Start it (docker start " + c.name + ")."
+			if len(c.broken) > 0 {
+				fix = "Repair or remove its broken link " + c.broken[0].alias + " first: the engine cannot start it until then."
+			}
+			rs = append(rs, Reason{Code: "stopped", Text: c.name + " is stopped.", Fix: fix})
 			continue
 		}
 		if r := &x.cs[c.root]; !r.running {
@@ -32,6 +32,31 @@ func (x *Explainer) stopped(a, b int32) []Reason {
 		}
 	}
 	return rs
+}
+
+// brokenReason says what a broken legacy link of a does.
+func (x *Explainer) brokenReason(a int32, bl brokenLink) Reason {
+	c := &x.cs[a]
+	gone := bl.target
+	if orig, ok := topology.LeftoverName(bl.target); ok {
+		gone = "the old " + orig + " (" + bl.target + ")"
+	}
+	return Reason{
+		Code: "broken-link",
+		Text: c.name + "'s link " + bl.alias + " points at " + gone + ", which was removed: the name " + bl.alias +
+			" no longer resolves, nothing runs in " + c.name + " (dockmap cannot probe from it), and it cannot start again until the link is repaired.",
+		Fix: "Repair the link in " + c.name + "'s panel (it re-points " + bl.alias + " at the container that has that name now), or remove it; both re-create " + c.name + ".",
+	}
+}
+
+// brokenNote is the note every prediction from a container with a broken
+// link carries, or nil.
+func (x *Explainer) brokenNote(a int32) *Reason {
+	if len(x.cs[a].broken) == 0 {
+		return nil
+	}
+	r := x.brokenReason(a, x.cs[a].broken[0])
+	return &r
 }
 
 // sharedNote says that a and b are one host on the network.
