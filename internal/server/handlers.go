@@ -86,6 +86,12 @@ func handleBindPanel(src LiveSource) echo.HandlerFunc {
 	return handlePanel(src, "b:", "bind mount", templates.NewBindPanelView, templates.BindPanel)
 }
 
+// handleGhostPanel serves "GET /panel/ghost/:id" ("g:<name>"): a removed
+// container that broken links still point at.
+func handleGhostPanel(src LiveSource) echo.HandlerFunc {
+	return handlePanel(src, "g:", "removed container", templates.NewGhostPanelView, templates.GhostPanel)
+}
+
 // handleNetworkPanel serves "GET /panel/network/:id", the side panel of one
 // network (id is its node ID, "n:<full id>", or its full ID).
 func handleNetworkPanel(src LiveSource) echo.HandlerFunc {

@@ -50,6 +50,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/panel/volume/:id", Role: auth.Viewer, handler: handleVolumePanel(d.Live)},
 		{Method: "GET", Path: "/panel/bind/:id", Role: auth.Viewer, handler: handleBindPanel(d.Live)},
 		{Method: "GET", Path: "/panel/network/:id", Role: auth.Viewer, handler: handleNetworkPanel(d.Live)},
+		{Method: "GET", Path: "/panel/ghost/:id", Role: auth.Viewer, handler: handleGhostPanel(d.Live)},
 		{Method: "GET", Path: "/api/networks/:id", Role: auth.Viewer, handler: handleNetworkDetail(d.Live, d.Networks)},
 		{Method: "GET", Path: "/api/reach", Role: auth.Viewer, handler: handleReach(d.Live)},
 		{Method: "GET", Path: "/api/volumes/:name", Role: auth.Viewer, handler: handleVolumeDetail(d.Live)},

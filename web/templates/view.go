@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dockmap/dockmap/internal/plan"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -149,10 +150,18 @@ func (m MountView) Access() string {
 	return "rw"
 }
 
-// LinkView is one legacy link seen from one end: Peer is the other end.
+// LinkView is one link seen from one end: Peer is the other end.
 type LinkView struct {
 	Alias string
 	Peer  PeerView
+	// Network, for an endpoint alias, is the user-defined network it lives
+	// on ("" for a legacy link).
+	Network string
+	// Broken marks a legacy link whose target was removed: Peer is then
+	// the ghost of its last name, and RepairTo the container the link
+	// would be re-pointed at ("" when no container has that name now).
+	Broken   bool
+	RepairTo string
 }
 
 // PeerView names another container of the graph.
@@ -219,11 +228,20 @@ func NewContainerPanelView(g topology.Graph, id topology.NodeID) (ContainerPanel
 			// A self-link is impossible in Docker, but if one came through
 			// it would be listed both ways, which is what it is.
 			if e.From == id {
-				v.LinksOut = append(v.LinksOut, LinkView{Alias: e.Link.Alias, Peer: peer(g, e.To)})
+				v.LinksOut = append(v.LinksOut, LinkView{Alias: e.Link.Alias, Peer: peer(g, e.To), Network: e.Link.Network})
 			}
 			if e.To == id {
-				v.LinksIn = append(v.LinksIn, LinkView{Alias: e.Link.Alias, Peer: peer(g, e.From)})
+				v.LinksIn = append(v.LinksIn, LinkView{Alias: e.Link.Alias, Peer: peer(g, e.From), Network: e.Link.Network})
 			}
+		case topology.EdgeBrokenLink:
+			if e.Link == nil || e.From != id {
+				continue
+			}
+			l := LinkView{Alias: e.Link.Alias, Peer: PeerView{NodeID: e.To, Name: e.Link.Target}, Broken: true}
+			if to, err := g.ContainerByRef(plan.RepairTarget(e.Link.Target)); err == nil {
+				l.RepairTo = to.Container.Name
+			}
+			v.LinksOut = append(v.LinksOut, l)
 		case topology.EdgeVolumesFrom:
 			if e.From == id {
 				v.VolumesFrom = append(v.VolumesFrom, peer(g, e.To))
@@ -428,4 +446,44 @@ func roleTitle(a Access, v PageView) string {
 		return "You are an operator, but dockmap runs with --read-only"
 	}
 	return "You are an operator: every action is yours (root on the Docker host)"
+}
+
+// GhostPanelView is what GhostPanel renders: a removed container that
+// broken links still name. Build it with NewGhostPanelView.
+type GhostPanelView struct {
+	NodeID   topology.NodeID
+	Name     string
+	Original string
+	Links    []GhostLinkView
+}
+
+// GhostLinkView is one broken link to the ghost, from a container.
+type GhostLinkView struct {
+	From   PeerView
+	FromID string
+	Link   LinkView
+}
+
+// NewGhostPanelView builds the view of the ghost node id from g. It is
+// pure; it returns false when g has no such ghost.
+func NewGhostPanelView(g topology.Graph, id topology.NodeID) (GhostPanelView, bool) {
+	n, ok := findNode(g, id)
+	if !ok || n.Kind != topology.KindGhost || n.Ghost == nil {
+		return GhostPanelView{}, false
+	}
+	v := GhostPanelView{NodeID: n.ID, Name: n.Ghost.Name, Original: n.Ghost.Original}
+	for _, e := range g.EdgesOf(id) {
+		if e.Kind != topology.EdgeBrokenLink || e.To != id || e.Link == nil {
+			continue
+		}
+		l := LinkView{Alias: e.Link.Alias, Peer: PeerView{NodeID: id, Name: n.Ghost.Name}, Broken: true}
+		if to, err := g.ContainerByRef(plan.RepairTarget(n.Ghost.Name)); err == nil {
+			l.RepairTo = to.Container.Name
+		}
+		v.Links = append(v.Links, GhostLinkView{From: peer(g, e.From), FromID: containerIDOf(g, e.From), Link: l})
+	}
+	slices.SortFunc(v.Links, func(a, b GhostLinkView) int {
+		return cmp.Or(strings.Compare(a.From.Name, b.From.Name), strings.Compare(a.Link.Alias, b.Link.Alias))
+	})
+	return v, true
 }
