@@ -15,7 +15,9 @@
 // until its endpoints change), guarded by a mutex (see aliases.go). Re-creates and
 // link changes lock the container (by ID and name) for their whole run, so
 // a second one on the same container fails at once with ErrBusy
-// (recreate.go).
+// (recreate.go). What it knows of its own helpers (the helper image, the
+// helper containers it started) is guarded by mutexes of their own
+// (probeimage.go, helper_hidden.go).
 package docker
 
 import (
@@ -52,6 +54,9 @@ type Client struct {
 	// allowDangerous lets re-creates carry specs that give a container
 	// the host (WithDangerousSpecs, danger.go). Set once by New.
 	allowDangerous bool
+
+	helper  *helperImage // the helper binary and its image (probeimage.go)
+	helpers helperRecord // helper containers this client started (helper_hidden.go)
 }
 
 // Option changes how New connects and what the client allows.
@@ -61,6 +66,7 @@ type Option func(*options)
 type options struct {
 	copts          []client.Opt
 	allowDangerous bool
+	helperBin      string
 }
 
 // WithHost connects to the given daemon address ("unix:///path",
@@ -87,7 +93,10 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configure docker client: %w", err)
 	}
-	return &Client{api: api, inspected: make(map[string]inspectRecord), allowDangerous: o.allowDangerous}, nil
+	return &Client{
+		api: api, inspected: make(map[string]inspectRecord), allowDangerous: o.allowDangerous,
+		helper: newHelperImage(o.helperBin),
+	}, nil
 }
 
 // Close releases the client's idle connections.
