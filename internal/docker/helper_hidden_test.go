@@ -69,7 +69,9 @@ func TestHelperLabelDoesNotHide(t *testing.T) {
 
 // The helpers a client starts are left out of its map and its feed, from
 // their create to their destroy, whatever image they run; another client
-// (another dockmap) sees them as ordinary containers.
+// (another dockmap) sees them as ordinary containers. The re-create
+// preview does not count them among the containers in the donor's
+// namespace.
 func TestStartedHelpersAreHidden(t *testing.T) {
 	t.Parallel()
 	c := dockertest.Client(t)
@@ -90,6 +92,13 @@ func TestStartedHelpersAreHidden(t *testing.T) {
 	}
 	if !listed(t, other, sidecar) {
 		t.Errorf("the helper is not listed by another client, which did not start it")
+	}
+	p, err := c.PreviewRecreate(t.Context(), donor)
+	if err != nil {
+		t.Fatalf("PreviewRecreate: %v", err)
+	}
+	if len(p.NetNSUsers) != 0 {
+		t.Errorf("NetNSUsers = %+v, want none: the helper in the namespace is dockmap's", p.NetNSUsers)
 	}
 
 	res, err := c.RunHelper(t.Context(), donor, fixture, []string{"true"}, labels)
