@@ -16,8 +16,8 @@
 // link changes lock the container (by ID and name) for their whole run, so
 // a second one on the same container fails at once with ErrBusy
 // (recreate.go). What it knows of its own helpers (the helper image, the
-// helper containers it started) is guarded by mutexes of their own
-// (probeimage.go, helper_hidden.go).
+// helper containers it started, the leases it holds) is guarded by mutexes
+// of their own (probeimage.go, helper_hidden.go, lease.go).
 package docker
 
 import (
@@ -57,6 +57,7 @@ type Client struct {
 
 	helper  *helperImage // the helper binary and its image (probeimage.go)
 	helpers helperRecord // helper containers this client started (helper_hidden.go)
+	leases  leaseRecord  // leases this client holds (lease.go)
 }
 
 // Option changes how New connects and what the client allows.
