@@ -17,7 +17,8 @@
 // a second one on the same container fails at once with ErrBusy
 // (recreate.go). What it knows of its own helpers (the helper image, the
 // helper containers it started, the leases it holds) is guarded by mutexes
-// of their own (probeimage.go, helper_hidden.go, lease.go).
+// of their own (probeimage.go, helper_hidden.go, lease.go). Concurrent
+// disk-usage requests share one engine call (volumes.go).
 package docker
 
 import (
@@ -55,9 +56,10 @@ type Client struct {
 	// the host (WithDangerousSpecs, danger.go). Set once by New.
 	allowDangerous bool
 
-	helper  *helperImage // the helper binary and its image (probeimage.go)
-	helpers helperRecord // helper containers this client started (helper_hidden.go)
-	leases  leaseRecord  // leases this client holds (lease.go)
+	helper  *helperImage   // the helper binary and its image (probeimage.go)
+	helpers helperRecord   // helper containers this client started (helper_hidden.go)
+	leases  leaseRecord    // leases this client holds (lease.go)
+	du      diskUsageShare // the disk-usage call in flight, shared (volumes.go)
 }
 
 // Option changes how New connects and what the client allows.
