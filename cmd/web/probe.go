@@ -96,3 +96,23 @@ func runProbe(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	return nil
 }
+
+// runLease is `dockmap lease`, the process of a lease container (see
+// docker.Client.StartLease): it reads stdin until end of file, which comes
+// when the dockmap holding the lease releases it or dies, and exits 0. It
+// also ends when ctx does (the container is stopped).
+func runLease(ctx context.Context, stdin io.Reader) error {
+	eof := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, stdin)
+		eof <- err
+	}()
+	select {
+	case err := <-eof:
+		if err != nil {
+			return fmt.Errorf("lease: read stdin: %w", err)
+		}
+	case <-ctx.Done():
+	}
+	return nil
+}

@@ -235,6 +235,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if len(args) > 1 && args[1] == "probe" {
 		return runProbe(ctx, args[1:], stdout)
 	}
+	if len(args) > 1 && args[1] == "lease" {
+		return runLease(ctx, os.Stdin)
+	}
 	cfg, err := parseFlags(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil

@@ -15,7 +15,10 @@
 // until its endpoints change), guarded by a mutex (see aliases.go). Re-creates and
 // link changes lock the container (by ID and name) for their whole run, so
 // a second one on the same container fails at once with ErrBusy
-// (recreate.go).
+// (recreate.go). What it knows of its own helpers (the helper image, the
+// helper containers it started, the leases it holds) is guarded by mutexes
+// of their own (probeimage.go, helper_hidden.go, lease.go). Concurrent
+// disk-usage requests share one engine call (volumes.go).
 package docker
 
 import (
@@ -53,6 +56,11 @@ type Client struct {
 	// the host (WithDangerousSpecs, danger.go). Set once by New.
 	allowDangerous bool
 
+	helper  *helperImage   // the helper binary and its image (probeimage.go)
+	helpers helperRecord   // helper containers this client started (helper_hidden.go)
+	leases  leaseRecord    // leases this client holds (lease.go)
+	du      diskUsageShare // the disk-usage call in flight, shared (volumes.go)
+
 	// instance tells this client's journals from other dockmaps' on the
 	// same engine (journal.go).
 	instance string
@@ -65,6 +73,7 @@ type Option func(*options)
 type options struct {
 	copts          []client.Opt
 	allowDangerous bool
+	helperBin      string
 }
 
 // WithHost connects to the given daemon address ("unix:///path",
@@ -91,7 +100,10 @@ func New(opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configure docker client: %w", err)
 	}
-	return &Client{api: api, inspected: make(map[string]inspectRecord), allowDangerous: o.allowDangerous, instance: randomHex(8)}, nil
+	return &Client{
+		api: api, inspected: make(map[string]inspectRecord), allowDangerous: o.allowDangerous,
+		helper: newHelperImage(o.helperBin), instance: randomHex(8),
+	}, nil
 }
 
 // Close releases the client's idle connections.

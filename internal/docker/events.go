@@ -21,6 +21,10 @@ type Event struct {
 	ID         string            `json:"id"`
 	Name       string            `json:"name,omitempty"`
 	Attributes map[string]string `json:"attributes,omitempty"`
+	// Helper is set by WatchEvents when the event is about one of
+	// dockmap's own helper containers (see helper_hidden.go): the client
+	// that watches is the one that knows them, never a label.
+	Helper bool `json:"-"`
 }
 
 // ChangesTopology reports whether the event can change the graph. Exec and
@@ -39,9 +43,11 @@ func (e Event) ChangesTopology() bool {
 	return true
 }
 
-// FromHelper reports whether the event is about one of dockmap's own probe
-// helpers (container events carry the container's labels).
-func (e Event) FromHelper() bool { return e.Attributes[HelperLabel] != "" }
+// FromHelper reports whether the event is about one of dockmap's own
+// helper containers (probe helpers, sidecars, leases), as the Client that
+// delivered it recognised them. A container labelled HelperLabel by
+// anyone else is not one.
+func (e Event) FromHelper() bool { return e.Helper }
 
 // IsExec reports whether the event comes from an exec in a container.
 func (e Event) IsExec() bool { return strings.HasPrefix(e.Action, "exec_") }
@@ -71,6 +77,9 @@ func (c *Client) WatchEvents(ctx context.Context, since time.Time, fn func(Event
 		}
 		return err
 	}
+	// The helper image's reference, which helper events carry, is known
+	// from the first event on (it hashes the binary once per client).
+	_, _ = c.helperIdentity()
 	msgs, errs := c.api.Events(ctx, opts)
 	for {
 		select {
@@ -87,7 +96,12 @@ func (c *Client) WatchEvents(ctx context.Context, since time.Time, fn func(Event
 			}
 			return translate("watch events", err)
 		case m := <-msgs:
-			fn(fromMessage(m))
+			e := fromMessage(m)
+			e.Helper = c.isHelperEvent(m)
+			if e.Helper && m.Type == events.ContainerEventType && m.Action == events.ActionDestroy {
+				c.helpers.destroyed(m.Actor.ID) // nothing of it can follow
+			}
+			fn(e)
 		}
 	}
 }

@@ -9,15 +9,18 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
-// HelperLabel marks every container RunHelper makes (value "1") and the
-// probe image, so the live map and the event feed can tell dockmap's own
-// short-lived helpers from the user's containers.
+// HelperLabel marks every container RunHelper and StartHelper make (value
+// "1"), for people looking at the engine (`docker ps --filter
+// label=dockmap.helper`). dockmap never reads it: anyone can set a label,
+// so helpers are recognised otherwise (helper_hidden.go), and a user's
+// container with this label is on the map like any other.
 const HelperLabel = "dockmap.helper"
 
 // maxExecOutput caps what Exec and RunHelper keep of each output stream.
@@ -98,10 +101,12 @@ func (c *Client) Exec(ctx context.Context, containerID string, argv []string, us
 //
 // Sharing the donor's namespace also shares its /etc/hosts, resolv.conf
 // and hostname, so the helper resolves names exactly as the donor does,
-// legacy link names included. The helper carries HelperLabel=1 plus
-// labels, runs with a read-only root filesystem, no new privileges and
-// every capability dropped but NET_RAW (enough to ping), and logs nothing
-// to disk: its output is read from an attach made before it starts.
+// legacy link names included. The helper is named
+// "dockmap-helper-<random>", carries HelperLabel=1 plus labels, is left
+// out of the map and the event feed from its create on, runs with a
+// read-only root filesystem, no new privileges and every capability
+// dropped but NET_RAW (enough to ping), and logs nothing to disk: its
+// output is read from an attach made before it starts.
 //
 // The helper is removed on every path, a cancelled ctx included. RunHelper
 // returns an error wrapping ErrNotFound if image or donorID does not exist
@@ -116,11 +121,11 @@ func (c *Client) RunHelper(ctx context.Context, donorID, image string, argv []st
 	}
 	cfg, hc := helperConfig(donorID, image, argv, labels)
 	hc.AutoRemove = false // removed below, after its exit code and output are read
-	created, err := c.api.ContainerCreate(ctx, cfg, hc, nil, nil, "")
+	created, e, err := c.createHelper(ctx, cfg, hc, "")
 	if err != nil {
 		return ExecResult{}, translate(step+": create", err)
 	}
-	defer c.removeHelper(created.ID)
+	defer c.removeHelper(e)
 
 	// Attach and wait are both registered before the start, so neither
 	// the output nor the exit can be missed however fast the helper is.
@@ -193,15 +198,34 @@ func (c *Client) StartHelper(ctx context.Context, donorID, image string, argv []
 	}
 	cfg, hc := helperConfig(donorID, image, argv, labels)
 	hc.AutoRemove = true
-	created, err := c.api.ContainerCreate(ctx, cfg, hc, nil, nil, "")
+	created, e, err := c.createHelper(ctx, cfg, hc, "")
 	if err != nil {
 		return "", translate(step+": create", err)
 	}
 	if err := c.api.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
-		c.removeHelper(created.ID)
+		c.removeHelper(e)
 		return "", translate(step+": start", err)
 	}
 	return created.ID, nil
+}
+
+// createHelper creates a helper container, recorded as one of this
+// client's helpers from before the create (so that neither a list nor its
+// create event can see it as the user's), under name ("" makes one up).
+// If the engine has lost the helper image, it is made again by the next
+// HelperImage.
+func (c *Client) createHelper(ctx context.Context, cfg *container.Config, hc *container.HostConfig, name string) (container.CreateResponse, *helperEntry, error) {
+	e := c.helpers.reserve(name)
+	created, err := c.api.ContainerCreate(ctx, cfg, hc, nil, nil, e.name)
+	if err != nil {
+		c.helpers.removed(e)
+		if cerrdefs.IsNotFound(err) && strings.Contains(strings.ToLower(err.Error()), "image") {
+			c.forgetHelperImage(cfg.Image)
+		}
+		return container.CreateResponse{}, nil, err
+	}
+	c.helpers.created(e, created.ID)
+	return created, e, nil
 }
 
 // RemoveHelper force-removes a helper container made by StartHelper. A
@@ -212,7 +236,10 @@ func (c *Client) RemoveHelper(ctx context.Context, id string) error {
 	}
 	err := translate("remove helper "+shortID(id), c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}))
 	if errors.Is(err, topology.ErrNotFound) || (errors.Is(err, topology.ErrConflict) && strings.Contains(err.Error(), "already in progress")) {
-		return nil // gone, or AutoRemove is removing it
+		err = nil // gone, or AutoRemove is removing it
+	}
+	if err == nil {
+		c.helpers.removedID(id)
 	}
 	return err
 }
@@ -263,13 +290,17 @@ func helperConfig(donorID, image string, argv []string, labels map[string]string
 // A failure here leaves a labelled container that nothing else would
 // remove, so it is retried once; beyond that there is no caller that could
 // do better with the error.
-func (c *Client) removeHelper(id string) {
+func (c *Client) removeHelper(e *helperEntry) {
 	ctx, cancel := context.WithTimeout(context.Background(), helperRemoveTimeout)
 	defer cancel()
 	opts := container.RemoveOptions{Force: true}
 	for range 2 {
-		err := c.api.ContainerRemove(ctx, id, opts)
-		if err == nil || errors.Is(translate("", err), topology.ErrNotFound) || ctx.Err() != nil {
+		err := c.api.ContainerRemove(ctx, e.id, opts)
+		if err == nil || errors.Is(translate("", err), topology.ErrNotFound) {
+			c.helpers.removed(e)
+			return
+		}
+		if ctx.Err() != nil {
 			return
 		}
 	}

@@ -14,7 +14,8 @@ import (
 )
 
 // ListInventory lists containers (all, not only running), networks and
-// volumes: three calls, run at once. Aliases on user-defined networks and
+// volumes: three calls, run at once. dockmap's own helper containers are
+// left out (helper_hidden.go). Aliases on user-defined networks and
 // --volumes-from are not in the list; they come from a cache filled by one
 // inspect per new container and per endpoint change (aliases.go), so an
 // idle engine costs nothing.
@@ -40,6 +41,12 @@ func (c *Client) ListInventory(ctx context.Context) (topology.Inventory, error) 
 		vs, err = c.api.VolumeList(gctx, volume.ListOptions{})
 		return translate("list volumes", err)
 	})
+	// Once per client (and until the engine answers): which image is the
+	// helper image, so that helpers are hidden from the first list on.
+	g.Go(func() error {
+		c.lookUpHelperImage(gctx)
+		return nil
+	})
 	if err := g.Wait(); err != nil {
 		return topology.Inventory{}, err
 	}
@@ -61,13 +68,18 @@ func (c *Client) ListInventory(ctx context.Context) (topology.Inventory, error) 
 			Anonymous: topology.LooksAnonymous(v.Name, v.Labels),
 		})
 	}
+	c.verifyImagesOf(ctx, cs)
+	hidden := make(map[string]struct{})
 	for _, s := range cs {
-		if s.Labels[HelperLabel] != "" {
-			// dockmap's own probe helpers are plumbing, not part of the map.
+		if c.isHelper(s) {
+			// dockmap's own helpers are plumbing, not part of the map
+			// (helper_hidden.go says how they are told apart).
+			hidden[s.ID] = struct{}{}
 			continue
 		}
 		inv.Containers = append(inv.Containers, fromSummary(s))
 	}
+	c.helpers.setListed(hidden)
 	if err := c.fillInspected(ctx, inv.Containers, inv.Networks); err != nil {
 		return topology.Inventory{}, err
 	}

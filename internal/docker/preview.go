@@ -113,7 +113,9 @@ func engineManaged(info container.InspectResponse) func(string) bool {
 }
 
 // dependents lists the containers with a legacy link to info and those in
-// its network namespace, with one list call.
+// its network namespace, with one list call. dockmap's own helpers are not
+// dependents: a probe sidecar in the namespace is plumbing, which the
+// prober replaces when the container comes back (helper_hidden.go).
 func (c *Client) dependents(ctx context.Context, info container.InspectResponse) (linkedFrom, netns []PeerRef, err error) {
 	cs, err := c.api.ContainerList(ctx, container.ListOptions{All: true})
 	if err != nil {
@@ -137,6 +139,11 @@ func (c *Client) dependents(ctx context.Context, info container.InspectResponse)
 					linkedFrom = append(linkedFrom, PeerRef{ID: byName[parent], Name: parent, Alias: alias})
 				}
 			}
+			continue
+		}
+		if c.isHelper(s) {
+			// dockmap's own probe sidecars share the namespace too, but
+			// they are not the user's and are replaced by themselves.
 			continue
 		}
 		if donor, ok := strings.CutPrefix(s.HostConfig.NetworkMode, "container:"); ok {

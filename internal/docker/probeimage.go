@@ -2,15 +2,20 @@ package docker
 
 import (
 	"archive/tar"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/docker/docker/api/types/container"
 
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -24,68 +29,299 @@ const ProbeRepo = "dockmap-probe"
 // image, so that one binary always gives the same layer.
 var probeImageTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// probeImport serialises EnsureProbeImage across every Client of the
-// process: the race it prevents is on the engine's tag, not in a Client.
+// probeImport serialises the check-and-import of probe images across every
+// Client of the process: the race it prevents is on the engine's tag, not
+// in a Client.
 var probeImport sync.Mutex
 
-// ProbeImageLabel marks dockmap's probe images.
+// ProbeImageLabel marks dockmap's probe images. It is a hint for people
+// (`docker images --filter label=...`); dockmap itself recognises its image
+// by content, never by this label.
 const ProbeImageLabel = "dockmap.probe-image"
+
+// helperImageTimeout bounds the making of the helper image, an import of
+// a few tens of megabytes, when HelperImage's caller gave no deadline.
+const helperImageTimeout = 2 * time.Minute
+
+// imageIdentity is what one binary's probe image must be: its reference
+// and the digest of its one layer. The engine names a layer by the SHA-256
+// of its uncompressed tar (its "diff ID"), and the tar is built from the
+// binary alone with fixed metadata, so an image whose only layer has this
+// digest holds exactly this binary and nothing else: only dockmap makes
+// such an image, whatever labels or tags anyone sets.
+type imageIdentity struct {
+	ref    string // ProbeRepo + ":" + 12 hex digits of the binary's SHA-256
+	diffID string // "sha256:<hex>" of the layer tar
+	path   string // the binary
+}
+
+// helperImage is what a Client knows of its helper image: the probe image
+// of the helper binary (WithHelperBinary). Every helper container dockmap
+// starts (probe helpers, sidecars, leases) runs it, and a container made
+// from it is recognised as a helper (helper_hidden.go).
+type helperImage struct {
+	bin string // the helper binary; "" is os.Executable()
+
+	// sem is held while the image is being made: concurrent HelperImage
+	// calls wait for the first (or for their ctx).
+	sem chan struct{}
+	// identMu is held while the binary's identity is computed, so that
+	// the event watch and the first list hash it once between them.
+	identMu sync.Mutex
+
+	mu       sync.Mutex     // protects the fields below
+	ident    *imageIdentity // the binary's identity, once computed
+	identErr error          // why the binary can never give an image (permanent)
+	ref      string         // the reference once the engine has the image (HelperImage's answer)
+	looked   bool           // the first lookup, without import, is done
+	// verdict says for each image ID inspected whether it is this
+	// binary's image (its one layer is the binary's layer).
+	verdict map[string]bool
+	// refOurs is set while the reference is known to name the helper
+	// image: an event that names the image by this reference is then a
+	// helper's. Anyone can tag another image with it, so it is only set
+	// once an inspect has shown the content.
+	refOurs bool
+}
+
+func newHelperImage(bin string) *helperImage {
+	return &helperImage{bin: bin, sem: make(chan struct{}, 1), verdict: make(map[string]bool)}
+}
+
+// WithHelperBinary names the static dockmap binary the helper image is
+// built from (default: the running executable). Tests give a static build
+// of cmd/web, since a test binary is not dockmap.
+func WithHelperBinary(path string) Option {
+	return func(o *options) { o.helperBin = path }
+}
+
+// HelperImage returns the reference of the helper image, the probe image
+// of the helper binary (see EnsureProbeImage), and makes it on first use.
+// Every helper container dockmap starts runs this image, and a container
+// made from it is not shown on the map.
+//
+// A binary that can never make the image (not a static Linux executable,
+// or no executable path at all) is remembered: every later call returns
+// the same error, wrapping topology.ErrInvalid when the binary is not
+// static. Other failures (engine down, a read error) are retried by the
+// next call. If the engine loses the image later (someone removed it),
+// the next helper start fails with ErrNotFound and the call after that
+// makes it again.
+func (c *Client) HelperImage(ctx context.Context) (ref string, err error) {
+	h := c.helper
+	h.mu.Lock()
+	ref, ierr := h.ref, h.identErr
+	h.mu.Unlock()
+	if ref != "" || ierr != nil {
+		return ref, ierr
+	}
+	if err := c.ready(ctx); err != nil {
+		return "", err
+	}
+	select {
+	case h.sem <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-h.sem }()
+	h.mu.Lock()
+	ref = h.ref
+	h.mu.Unlock()
+	if ref != "" {
+		return ref, nil // made while this call waited
+	}
+	ident, err := c.helperIdentity()
+	if err != nil {
+		return "", err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, helperImageTimeout)
+		defer cancel()
+	}
+	id, err := c.ensureImage(ctx, ident)
+	if err != nil {
+		return "", err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ref, h.verdict[id], h.refOurs, h.looked = ident.ref, true, true, true
+	return ident.ref, nil
+}
+
+// forgetHelperImage drops the remembered helper image after the engine
+// said it has no image ref: the next HelperImage makes it again.
+func (c *Client) forgetHelperImage(ref string) {
+	h := c.helper
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ref == ref {
+		h.ref = ""
+	}
+}
+
+// helperIdentity computes the helper binary's identity once and remembers
+// it, or remembers why there can be none.
+func (c *Client) helperIdentity() (imageIdentity, error) {
+	h := c.helper
+	h.identMu.Lock()
+	defer h.identMu.Unlock()
+	h.mu.Lock()
+	ident, ierr := h.ident, h.identErr
+	h.mu.Unlock()
+	if ident != nil || ierr != nil {
+		if ierr != nil {
+			return imageIdentity{}, ierr
+		}
+		return *ident, nil
+	}
+	bin := h.bin
+	if bin == "" {
+		var err error
+		if bin, err = os.Executable(); err != nil {
+			err = fmt.Errorf("find the dockmap binary for the helper image: %w", err)
+			h.mu.Lock()
+			h.identErr = err
+			h.mu.Unlock()
+			return imageIdentity{}, err
+		}
+	}
+	// Computed outside h.mu, which recognition takes for every listed
+	// container: it reads and hashes the binary (tens of megabytes).
+	id, err := identify(bin)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case err == nil:
+		h.ident = &id
+	case errors.Is(err, topology.ErrInvalid):
+		h.identErr = err
+	}
+	return id, err
+}
 
 // EnsureProbeImage makes sure the engine has the probe image for the
 // dockmap binary at binaryPath and returns its reference,
 // "dockmap-probe:<12 hex digits of the binary's SHA-256>". The image is
 // FROM scratch: the binary at /dockmap, a minimal /etc/passwd and
 // /etc/group, ENTRYPOINT ["/dockmap","probe"] and the label ProbeImageLabel=1
-// (not HelperLabel: containers inherit image labels, and a container a user
-// runs from this image is theirs, not a hidden helper).
-// It is imported from a tar built in memory (no registry is needed) only
-// when the engine does not have that reference yet.
+// (not HelperLabel: containers inherit image labels).
+// It is imported from a tar built from the binary (no registry is needed)
+// only when the engine has no image with that reference and exactly that
+// content; an image of another content under the reference (a tag someone
+// moved) is replaced.
 //
 // The binary must be a statically linked ELF executable, since the image
 // has no C library: EnsureProbeImage returns an error wrapping
 // topology.ErrInvalid, whose message says how to build it, for anything
 // else. Concurrent calls in one process import a new binary once.
+// dockmap itself uses HelperImage, which calls this for the helper binary.
 func (c *Client) EnsureProbeImage(ctx context.Context, binaryPath string) (ref string, err error) {
 	if err := c.ready(ctx); err != nil {
 		return "", err
 	}
-	bin, err := os.ReadFile(binaryPath)
+	ident, err := identify(binaryPath)
 	if err != nil {
-		return "", fmt.Errorf("probe image: read dockmap binary: %w", err)
+		return "", err
 	}
-	if err := checkStatic(bin); err != nil {
-		return "", fmt.Errorf("probe image from %s: %w", binaryPath, err)
+	if _, err := c.ensureImage(ctx, ident); err != nil {
+		return "", err
 	}
-	sum := sha256.Sum256(bin)
-	ref = ProbeRepo + ":" + hex.EncodeToString(sum[:])[:12]
+	return ident.ref, nil
+}
+
+// ensureImage imports the image of ident unless the engine has it, and
+// returns its ID.
+func (c *Client) ensureImage(ctx context.Context, ident imageIdentity) (id string, err error) {
 	// An import makes a new image (the engine stamps its creation time),
 	// so a second import of the same binary would move the tag and leave
 	// the first image dangling: one check-and-import at a time.
 	probeImport.Lock()
 	defer probeImport.Unlock()
-	exists, err := c.ImageExists(ctx, ref)
+	id, ours, err := c.inspectImageLayer(ctx, ident.ref, ident.diffID)
+	if err != nil && !errors.Is(err, topology.ErrNotFound) {
+		return "", err
+	}
+	if ours {
+		return id, nil
+	}
+	if err := c.importProbeImage(ctx, ident); err != nil {
+		return "", err
+	}
+	id, ours, err = c.inspectImageLayer(ctx, ident.ref, ident.diffID)
 	if err != nil {
 		return "", err
 	}
-	if exists {
-		return ref, nil
+	if !ours {
+		// The import read the file again: it changed in between.
+		return "", fmt.Errorf("probe image from %s: the binary changed while it was imported", ident.path)
 	}
-	rootfs, err := probeRootfs(bin)
+	return id, nil
+}
+
+// importProbeImage streams the image's root filesystem from the binary to
+// the engine's import.
+func (c *Client) importProbeImage(ctx context.Context, ident imageIdentity) error {
+	f, err := os.Open(ident.path)
 	if err != nil {
-		return "", fmt.Errorf("probe image: %w", err)
+		return fmt.Errorf("probe image: read dockmap binary: %w", err)
 	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("probe image: read dockmap binary: %w", err)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writeRootfs(pw, f, st.Size())) }()
+	defer pr.Close() // ends the writer if the import stops reading early
 	changes := []string{`ENTRYPOINT ["/dockmap","probe"]`, `LABEL ` + ProbeImageLabel + `=1`}
-	if err := c.ImportImage(ctx, bytes.NewReader(rootfs), ref, changes); err != nil {
-		return "", err
+	return c.ImportImage(ctx, pr, ident.ref, changes)
+}
+
+// inspectImageLayer inspects an image (by reference or ID) and reports
+// whether its one layer is diffID. It returns an error wrapping
+// ErrNotFound if there is no such image.
+func (c *Client) inspectImageLayer(ctx context.Context, ref, diffID string) (id string, ours bool, err error) {
+	ii, err := c.api.ImageInspect(ctx, ref)
+	if err != nil {
+		return "", false, translate("inspect image "+ref, err)
 	}
-	return ref, nil
+	return ii.ID, slices.Equal(ii.RootFS.Layers, []string{diffID}), nil
+}
+
+// identify checks that the binary at path can make a probe image and
+// computes that image's identity, reading the file once.
+func identify(path string) (imageIdentity, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return imageIdentity{}, fmt.Errorf("probe image: read dockmap binary: %w", err)
+	}
+	defer f.Close()
+	if err := checkStatic(f); err != nil {
+		return imageIdentity{}, fmt.Errorf("probe image from %s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return imageIdentity{}, fmt.Errorf("probe image: read dockmap binary: %w", err)
+	}
+	// One pass: the tar writer copies the binary into the layer's hash,
+	// and a tee feeds the binary's own hash on the way.
+	binSum, layerSum := sha256.New(), sha256.New()
+	if err := writeRootfs(layerSum, io.TeeReader(f, binSum), st.Size()); err != nil {
+		return imageIdentity{}, fmt.Errorf("probe image: read dockmap binary: %w", err)
+	}
+	return imageIdentity{
+		ref:    ProbeRepo + ":" + hex.EncodeToString(binSum.Sum(nil))[:12],
+		diffID: "sha256:" + hex.EncodeToString(layerSum.Sum(nil)),
+		path:   path,
+	}, nil
 }
 
 // checkStatic returns an error wrapping ErrInvalid unless bin is an ELF
 // executable with no program interpreter, i.e. one that runs in an image
-// with nothing else in it.
-func checkStatic(bin []byte) error {
-	f, err := elf.NewFile(bytes.NewReader(bin))
+// with nothing else in it. It reads only the headers.
+func checkStatic(bin io.ReaderAt) error {
+	f, err := elf.NewFile(bin)
 	if err != nil {
 		return fmt.Errorf("%w: not an ELF executable (%v); the probe image needs a Linux build of dockmap", topology.ErrInvalid, err)
 	}
@@ -101,40 +337,128 @@ func checkStatic(bin []byte) error {
 	return nil
 }
 
-// probeRootfs is the probe image's root filesystem as a tar. The passwd
-// and group files let the engine resolve "root" and "nobody" should a
-// user be named; nothing else is needed, since the helper borrows its
-// /etc/hosts and /etc/resolv.conf from the container it probes from.
-func probeRootfs(bin []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+// writeRootfs writes the probe image's root filesystem as a tar: the
+// binary (size bytes read from bin) at /dockmap, and passwd and group
+// files that let the engine resolve "root" and "nobody" should a user be
+// named. Nothing else is needed, since a helper borrows its /etc/hosts and
+// /etc/resolv.conf from the container it probes from. The same binary
+// always gives the same bytes (fixed times and modes), which is what the
+// layer digest in imageIdentity relies on.
+func writeRootfs(w io.Writer, bin io.Reader, size int64) error {
+	passwd := "root:x:0:0:root:/:/dockmap\nnobody:x:65534:65534:nobody:/:/dockmap\n"
+	group := "root:x:0:\nnogroup:x:65534:\n"
 	entries := []struct {
 		name string
 		mode int64
-		data []byte
-		dir  bool
+		size int64
+		data io.Reader // nil for a directory
 	}{
-		{name: "etc/", mode: 0o755, dir: true},
-		{name: "dockmap", mode: 0o755, data: bin},
-		{name: "etc/passwd", mode: 0o644, data: []byte("root:x:0:0:root:/:/dockmap\nnobody:x:65534:65534:nobody:/:/dockmap\n")},
-		{name: "etc/group", mode: 0o644, data: []byte("root:x:0:\nnogroup:x:65534:\n")},
+		{name: "etc/", mode: 0o755},
+		{name: "dockmap", mode: 0o755, size: size, data: bin},
+		{name: "etc/passwd", mode: 0o644, size: int64(len(passwd)), data: strings.NewReader(passwd)},
+		{name: "etc/group", mode: 0o644, size: int64(len(group)), data: strings.NewReader(group)},
 	}
+	tw := tar.NewWriter(w)
 	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Mode: e.mode, ModTime: probeImageTime, Format: tar.FormatPAX}
-		if e.dir {
-			h.Typeflag = tar.TypeDir
-		} else {
-			h.Typeflag, h.Size = tar.TypeReg, int64(len(e.data))
+		h := &tar.Header{Name: e.name, Mode: e.mode, ModTime: probeImageTime, Format: tar.FormatPAX, Typeflag: tar.TypeDir}
+		if e.data != nil {
+			h.Typeflag, h.Size = tar.TypeReg, e.size
 		}
 		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
+			return err
 		}
-		if _, err := tw.Write(e.data); err != nil {
-			return nil, err
+		if e.data == nil {
+			continue
+		}
+		// A binary shorter than its size now (changed on disk) makes the
+		// tar writer fail rather than write a short file.
+		if _, err := io.Copy(tw, e.data); err != nil {
+			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
-		return nil, err
+	return tw.Close()
+}
+
+// owns reports whether the image with this ID is known to be the helper
+// image.
+func (h *helperImage) owns(imageID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.verdict[imageID]
+}
+
+// named reports whether an image as a container's create named it (a
+// reference or an ID) is the helper image: its ID, known to be ours, or
+// the helper reference while it is known to name it.
+func (h *helperImage) named(image string) bool {
+	if image == "" {
+		return false
 	}
-	return buf.Bytes(), nil
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.verdict[image] {
+		return true
+	}
+	return h.refOurs && h.ident != nil && image == h.ident.ref
+}
+
+// lookUpHelperImage learns the helper image's ID, without importing it,
+// the first time it is called after the engine has it: so the leftovers
+// of an earlier run of this build (and the helpers of another dockmap of
+// the same build) are hidden from the first list on. A failure is
+// silent: the next list tries again.
+func (c *Client) lookUpHelperImage(ctx context.Context) {
+	h := c.helper
+	h.mu.Lock()
+	looked := h.looked
+	h.mu.Unlock()
+	if looked {
+		return
+	}
+	ident, err := c.helperIdentity()
+	if err != nil {
+		return // not a static binary: there is no helper image to see
+	}
+	id, ours, err := c.inspectImageLayer(ctx, ident.ref, ident.diffID)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case errors.Is(err, topology.ErrNotFound):
+		h.looked = true // HelperImage tells when it makes it
+	case err == nil:
+		h.looked = true
+		h.verdict[id] = ours
+		h.refOurs = ours
+	}
+}
+
+// verifyImagesOf inspects, once each, the images of listed containers that
+// were created from the helper reference but whose image this client has
+// not seen: another dockmap of the same build made it after this one
+// looked. So its helpers leave this one's map at the next list, and
+// their later events the feed (helperRecord.wasListed).
+func (c *Client) verifyImagesOf(ctx context.Context, cs []container.Summary) {
+	h := c.helper
+	h.mu.Lock()
+	ident := h.ident
+	var todo []string
+	if ident != nil {
+		for _, s := range cs {
+			if _, seen := h.verdict[s.ImageID]; !seen && s.Image == ident.ref && !slices.Contains(todo, s.ImageID) {
+				todo = append(todo, s.ImageID)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, id := range todo {
+		_, ours, err := c.inspectImageLayer(ctx, id, ident.diffID)
+		if err != nil && !errors.Is(err, topology.ErrNotFound) {
+			continue // the engine is in trouble: the next list tries again
+		}
+		// An image removed by force under its containers is not ours to
+		// know any more: asked once, like the others.
+		h.mu.Lock()
+		h.verdict[id] = ours
+		h.mu.Unlock()
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/volume"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -56,25 +58,37 @@ func (c *Client) InspectVolume(ctx context.Context, name string) (VolumeDetail, 
 // VolumeUsage measures a volume through the engine's disk-usage call,
 // limited to volumes. The engine walks every local volume's directory for
 // it, so it can take seconds on a busy host: call it on request, never on
-// the re-list path, and give it a ctx with a deadline. While the engine
-// is busy with another such call, it waits its turn. It returns an error
-// wrapping topology.ErrNotFound if there is no such volume.
+// the re-list path, and give it a ctx with a deadline. Concurrent calls in
+// this client (panels opened at once, several users) share one engine
+// call, and wait for it each until its own ctx ends; while the engine is
+// busy with another process's such call, the shared call waits its turn.
+// It returns an error wrapping topology.ErrNotFound if there is no such
+// volume.
 func (c *Client) VolumeUsage(ctx context.Context, name string) (VolumeUsage, error) {
 	if err := c.ready(ctx); err != nil {
 		return VolumeUsage{}, err
 	}
-	du, err := c.volumeDiskUsage(ctx)
-	if err != nil {
-		return VolumeUsage{}, translate("measure volume "+name, err)
-	}
-	for _, v := range du.Volumes {
-		if v == nil || v.Name != name {
-			continue
+	asked := time.Now()
+	for {
+		du, started, err := c.sharedDiskUsage(ctx)
+		if err != nil {
+			return VolumeUsage{}, translate("measure volume "+name, err)
 		}
-		if v.UsageData == nil {
-			return VolumeUsage{Size: -1, RefCount: -1}, nil
+		for _, v := range du.Volumes {
+			if v == nil || v.Name != name {
+				continue
+			}
+			if v.UsageData == nil {
+				return VolumeUsage{Size: -1, RefCount: -1}, nil
+			}
+			return VolumeUsage{Size: v.UsageData.Size, RefCount: v.UsageData.RefCount}, nil
 		}
-		return VolumeUsage{Size: v.UsageData.Size, RefCount: v.UsageData.RefCount}, nil
+		// A shared call that started before this one was asked may
+		// predate the volume: ask once more. The next call starts after
+		// this one ended, so this loops at most twice.
+		if !started.Before(asked) {
+			break
+		}
 	}
 	// The engine leaves out the volumes it does not measure: tell those
 	// apart from a volume that does not exist.
@@ -85,20 +99,67 @@ func (c *Client) VolumeUsage(ctx context.Context, name string) (VolumeUsage, err
 }
 
 // Engines before 23.0 run one disk-usage call at a time and refuse any
-// other (HTTP 500) with diskUsageBusy, whoever asked: two panels open at
-// once, two users, or the CLI. Each call is short, so waiting a little
-// and asking again gets through.
+// other (HTTP 500) with diskUsageBusy, whoever asked: another dockmap, the
+// CLI. Each call is short, so waiting a little and asking again gets
+// through. diskUsageTimeout bounds a shared call, retries included: it
+// runs on after its callers have given up, for the ones still waiting.
 const (
 	diskUsageBusy      = "a disk usage operation is already running"
 	diskUsageTries     = 20
 	diskUsageRetryWait = 250 * time.Millisecond
+	diskUsageTimeout   = time.Minute
 )
+
+// diskUsageShare is the disk-usage call in flight, which every concurrent
+// VolumeUsage of a Client joins.
+type diskUsageShare struct {
+	g       singleflight.Group
+	waiting atomic.Int64 // callers waiting for the call in flight (tests watch it)
+	// hook, when set (tests only, export_volumes_test.go), runs before
+	// each engine attempt of a shared call, with the attempt's number.
+	hook atomic.Pointer[func(attempt int)]
+}
+
+// diskUsageResult is what a shared call found, and when it started.
+type diskUsageResult struct {
+	du      types.DiskUsage
+	started time.Time
+}
+
+// sharedDiskUsage joins the disk-usage call in flight, or starts one, and
+// waits for it until ctx ends.
+func (c *Client) sharedDiskUsage(ctx context.Context) (types.DiskUsage, time.Time, error) {
+	ch := c.du.g.DoChan("volumes", func() (any, error) {
+		// Detached from the caller that happened to start it: the others
+		// must not fail because that one gave up.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), diskUsageTimeout)
+		defer cancel()
+		started := time.Now()
+		du, err := c.volumeDiskUsage(fctx)
+		return diskUsageResult{du: du, started: started}, err
+	})
+	c.du.waiting.Add(1)
+	defer c.du.waiting.Add(-1)
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return types.DiskUsage{}, time.Time{}, r.Err
+		}
+		res := r.Val.(diskUsageResult)
+		return res.du, res.started, nil
+	case <-ctx.Done():
+		return types.DiskUsage{}, time.Time{}, ctx.Err()
+	}
+}
 
 // volumeDiskUsage is the engine's disk-usage call for volumes, asked again
 // while the engine is busy with another one.
 func (c *Client) volumeDiskUsage(ctx context.Context) (types.DiskUsage, error) {
 	opts := types.DiskUsageOptions{Types: []types.DiskUsageObject{types.VolumeObject}}
 	for try := 1; ; try++ {
+		if hook := c.du.hook.Load(); hook != nil {
+			(*hook)(try)
+		}
 		du, err := c.api.DiskUsage(ctx, opts)
 		if err == nil || try == diskUsageTries || !strings.Contains(err.Error(), diskUsageBusy) {
 			return du, err

@@ -3,10 +3,12 @@ package docker_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -397,16 +399,22 @@ func TestCreateNamedVolume(t *testing.T) {
 }
 
 // TestVolumeUsageConcurrent: engines before 23.0 refuse a disk-usage call
-// while another runs; users who open two volume panels at once, or two
-// users, must still both get an answer.
+// while another runs, whoever asks; two dockmaps (or dockmap and the CLI)
+// measuring at once must still both get an answer. Each client here
+// stands for another process: calls of one client share one engine call
+// (TestVolumeUsageSharesOneCall), calls of several collide at the engine.
 func TestVolumeUsageConcurrent(t *testing.T) {
 	c := dockertest.Client(t)
 	vol := dockertest.CreateVolume(t, c, "")
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
+	const rounds, n = 5, 4
+	clients := make([]*docker.Client, n)
+	for i := range clients {
+		clients[i] = dockertest.Client(t)
+	}
 	// Each call is short, so calls sent together do not always overlap:
 	// a few rounds make sure some do.
-	const rounds, n = 5, 4
 	for round := range rounds {
 		errs := make([]error, n)
 		start := make(chan struct{})
@@ -414,7 +422,7 @@ func TestVolumeUsageConcurrent(t *testing.T) {
 		for i := range n {
 			wg.Go(func() {
 				<-start
-				_, errs[i] = c.VolumeUsage(ctx, vol)
+				_, errs[i] = clients[i].VolumeUsage(ctx, vol)
 			})
 		}
 		close(start)
@@ -425,4 +433,72 @@ func TestVolumeUsageConcurrent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestVolumeUsageSharesOneCall: many panels asking for volume sizes at
+// once cost the engine one disk-usage call (it walks every volume), and
+// every caller gets the right answer. The shared call is held at its
+// start until every caller has joined it, so that they overlap for sure;
+// the proxy counts what reaches the engine.
+func TestVolumeUsageSharesOneCall(t *testing.T) {
+	c := dockertest.Client(t)
+	id, _, vol := runWithVolume(t, c, "du")
+	// 100 000 bytes: the fixture's busybox has sh and echo, no dd.
+	if res := mustExec(t, c, id, "sh", "-c", "i=0; while [ $i -lt 1000 ]; do echo -n 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789; i=$((i+1)); done > /data/f"); res.ExitCode != 0 {
+		t.Fatalf("write 100 000 bytes into the volume: %+v", res)
+	}
+	p := dockertest.StartProxy(t)
+	pc, err := docker.New(docker.WithHost(p.Host))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { pc.Close() })
+
+	var calls, attempts atomic.Int64
+	joined := make(chan struct{})
+	docker.SetDiskUsageHook(pc, func(attempt int) {
+		attempts.Add(1)
+		if attempt == 1 {
+			calls.Add(1)
+			<-joined
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	const n = 8
+	got := make([]docker.VolumeUsage, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { got[i], errs[i] = pc.VolumeUsage(ctx, vol) })
+	}
+	dockertest.WaitFor(t, time.Minute, func() (bool, string) {
+		w := docker.DiskUsageWaiting(pc)
+		return w == n, fmt.Sprintf("%d of %d callers wait for the shared call", w, n)
+	})
+	close(joined)
+	wg.Wait()
+
+	want := docker.VolumeUsage{Size: 100000, RefCount: 1}
+	for i := range n {
+		if errs[i] != nil || got[i] != want {
+			t.Errorf("VolumeUsage %d of %d = %+v, %v; want %+v", i, n, got[i], errs[i], want)
+		}
+	}
+	if c := calls.Load(); c != 1 {
+		t.Errorf("shared disk-usage calls = %d, want 1", c)
+	}
+	// Another process's disk-usage call (engines before 23.0 run one at
+	// a time) makes the shared call ask again: those retries are one
+	// call still, and every request to the engine is one of them.
+	df := 0
+	for _, path := range p.Paths() {
+		if strings.HasSuffix(path, "/system/df") {
+			df++
+		}
+	}
+	if a := attempts.Load(); int64(df) != a {
+		t.Errorf("disk-usage requests through the proxy = %d, want %d (the one call's attempts)", df, a)
+	}
+	t.Logf("%d callers, %d call, %d engine requests", n, calls.Load(), df)
 }

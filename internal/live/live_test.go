@@ -189,8 +189,7 @@ func TestExecEventsDoNotTriggerRelist(t *testing.T) {
 	before, _ := f.counts()
 	for i := 0; i < 50; i++ {
 		f.events <- docker.Event{Type: "container", Action: "exec_start: ping -c1 db", ID: "x"}
-		f.events <- docker.Event{Type: "container", Action: "start", ID: "helper",
-			Attributes: map[string]string{docker.HelperLabel: "1"}}
+		f.events <- docker.Event{Type: "container", Action: "start", ID: "helper", Helper: true}
 	}
 	f.events <- docker.Event{Type: "container", Action: "die", ID: "x"} // a marker that does re-list
 	waitUntil(t, "the marker's re-list", func() bool { c, _ := f.counts(); return c > before })

@@ -16,7 +16,7 @@ import (
 )
 
 // runBatch runs the led jobs of one source and port in one helper run,
-// which probes every target at once. If the probe image cannot be made
+// which probes every target at once. If the helper image cannot be made
 // (dockmap built with cgo), each job falls back to runOne, which uses the
 // source's own tools.
 func (p *Prober) runBatch(ctx context.Context, js []*job) {
@@ -67,9 +67,9 @@ func (p *Prober) viaHelper(ctx context.Context, from string, port int, targets [
 			if ctx.Err() != nil {
 				return all(cancelled(ctx.Err())), nil
 			}
-			// Someone removed the image since it was made: make it again.
+			// Someone removed the image since it was made: the client
+			// has forgotten it, and the next HelperImage makes it again.
 			if errors.Is(err, topology.ErrNotFound) && attempt == 0 && strings.Contains(strings.ToLower(err.Error()), "image") {
-				p.forgetImage(ref)
 				continue
 			}
 			detail := err.Error()

@@ -10,7 +10,8 @@
 // when one source has several probes to run at once (a matrix), it uses a
 // helper container in the source's namespace (`--network container:<source>`)
 // from an image that holds only dockmap's own static binary, built
-// locally (see docker.Client.EnsureProbeImage), and runs `dockmap probe`
+// locally by the docker client (see docker.Client.HelperImage, which also
+// keeps those helpers off the map), and runs `dockmap probe`
 // (see Local) on every target at once. By default that helper is a
 // sidecar, kept while it is used and exec'd into (see sidecar.go), since
 // starting a container costs the engine ten execs.
@@ -41,7 +42,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -147,10 +147,12 @@ type Docker interface {
 	// RunHelper runs argv in a helper container from image in donorID's
 	// network namespace and removes it.
 	RunHelper(ctx context.Context, donorID, image string, argv []string, labels map[string]string) (docker.ExecResult, error)
-	// EnsureProbeImage returns the probe image for the binary, building it
-	// if needed; an error wrapping topology.ErrInvalid means the binary
-	// can never make one (not static).
-	EnsureProbeImage(ctx context.Context, binaryPath string) (ref string, err error)
+	// HelperImage returns the helper image (dockmap's own binary, the
+	// helpers' image), making it if needed. It remembers a binary that can
+	// never make one (an error wrapping topology.ErrInvalid: not static),
+	// and makes the image again after a helper start failed with
+	// topology.ErrNotFound because the image was removed.
+	HelperImage(ctx context.Context) (ref string, err error)
 	// StartHelper starts a long-lived helper (a sidecar) in donorID's
 	// network namespace and returns its ID; the engine removes it when
 	// argv exits.
@@ -172,19 +174,15 @@ type Prober struct {
 	sem          chan struct{}
 	timeout      time.Duration
 	batch        int
-	helperBin    string
 	helperLabels map[string]string
 	sidecarIdle  time.Duration
 	now          func() time.Time
 
 	pubMu sync.Mutex     // serialises publish
-	img   chan struct{}  // held while the probe image is being made
 	wg    sync.WaitGroup // sidecar removals in the background
 
 	mu       sync.Mutex               // protects fields below
 	inflight map[key]*call            // probes running now
-	imgRef   string                   // probe image, once made
-	imgErr   error                    // why the probe image can never be made
 	lacks    map[string]int           // container ID → tools it lacks (lack* bits)
 	sidecars map[string]*sidecar      // source container ID → its sidecar
 	starting map[string]chan struct{} // source container ID → closed when its sidecar start ends
@@ -209,10 +207,6 @@ func WithConcurrency(n int) Option { return func(p *Prober) { p.sem = make(chan 
 // DefaultTimeout). Container tools take whole seconds, so an exec probe
 // rounds it up.
 func WithTimeout(d time.Duration) Option { return func(p *Prober) { p.timeout = d } }
-
-// WithHelperBinary names the static dockmap binary the probe image is
-// built from (default: the running executable).
-func WithHelperBinary(path string) Option { return func(p *Prober) { p.helperBin = path } }
 
 // WithHelperLabels adds labels to every helper container (tests mark
 // theirs so they can check that none is left).
@@ -251,7 +245,6 @@ func New(d Docker, publish func(Result), opts ...Option) *Prober {
 		batch:       DefaultBatch,
 		sidecarIdle: DefaultSidecarIdle,
 		now:         time.Now,
-		img:         make(chan struct{}, 1),
 		inflight:    make(map[key]*call),
 		lacks:       make(map[string]int),
 		sidecars:    make(map[string]*sidecar),
@@ -621,53 +614,10 @@ func (p *Prober) remember(id string, bit int) {
 	p.lacks[id] |= bit
 }
 
-// probeImage returns the probe image, making it on first use. A binary
-// that can never make one (not static) is remembered, other failures
-// (engine down) are retried by the next caller.
+// probeImage returns the helper image, which the docker client makes on
+// first use and remembers (or remembers why it cannot).
 func (p *Prober) probeImage(ctx context.Context) (string, error) {
-	select {
-	case p.img <- struct{}{}:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	defer func() { <-p.img }()
-	p.mu.Lock()
-	ref, ierr := p.imgRef, p.imgErr
-	p.mu.Unlock()
-	if ref != "" || ierr != nil {
-		return ref, ierr
-	}
-	bin := p.helperBin
-	if bin == "" {
-		var err error
-		if bin, err = os.Executable(); err != nil {
-			err = fmt.Errorf("find the dockmap binary for the probe image: %w", err)
-			p.mu.Lock()
-			p.imgErr = err
-			p.mu.Unlock()
-			return "", err
-		}
-	}
 	cctx, cancel := context.WithTimeout(ctx, callSlack+time.Minute)
 	defer cancel()
-	ref, err := p.d.EnsureProbeImage(cctx, bin)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch {
-	case err == nil:
-		p.imgRef = ref
-	case errors.Is(err, topology.ErrInvalid):
-		p.imgErr = err
-	}
-	return ref, err
-}
-
-// forgetImage drops the remembered probe image after the engine said it
-// has no such image (someone pruned it); the next use imports it again.
-func (p *Prober) forgetImage(ref string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.imgRef == ref {
-		p.imgRef = ""
-	}
+	return p.d.HelperImage(cctx)
 }

@@ -83,6 +83,27 @@ func helperBinary(t testing.TB) string {
 	return helperBin.path
 }
 
+// engine is a client of the test engine whose helper binary is a static
+// dockmap: the default, the running executable, is the test binary, which
+// is not dockmap (and with -race not static either). It skips the test
+// without an engine, or fails it when REQUIRE_DOCKER=1.
+func engine(t testing.TB) *docker.Client {
+	t.Helper()
+	return engineWith(t, helperBinary(t))
+}
+
+// engineWith is engine with the given helper binary.
+func engineWith(t testing.TB, bin string) *docker.Client {
+	t.Helper()
+	dockertest.Client(t) // the skip-or-fail check
+	c, err := docker.New(docker.WithHelperBinary(bin))
+	if err != nil {
+		t.Fatalf("docker.New: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
 // box is a test container as the caller of Run sees it in the graph.
 type box struct {
 	id, name string
@@ -173,12 +194,13 @@ func (c *counting) StartHelper(ctx context.Context, donor, image string, argv []
 }
 
 // newProber makes a prober whose helpers carry the test labels (and any
-// extra pairs) and closes it when the test ends.
+// extra pairs) and closes it when the test ends. Give it a client from
+// engine when its probes may need the helper.
 func newProber(t testing.TB, d probe.Docker, publish func(probe.Result), opts ...probe.Option) *probe.Prober {
 	t.Helper()
 	// A busy engine's DNS can take longer than the default timeout to say
 	// that a name does not exist; no test here waits for a timeout.
-	opts = append([]probe.Option{probe.WithHelperBinary(helperBinary(t)), probe.WithHelperLabels(dockertest.Labels()),
+	opts = append([]probe.Option{probe.WithHelperLabels(dockertest.Labels()),
 		probe.WithTimeout(5 * time.Second)}, opts...)
 	p := probe.New(d, publish, opts...)
 	t.Cleanup(p.Close)
@@ -261,7 +283,7 @@ func check(t *testing.T, what string, got probe.Result, w want) {
 // IPs work, names need a link, and a link works one way.
 func TestTutorialLinks(t *testing.T) {
 	t.Parallel()
-	c := dockertest.Client(t)
+	c := engine(t)
 	database := runBox(t, c, "database")
 	web := runBox(t, c, "web")
 	linked := runBox(t, c, "web", dockertest.WithLink(database.id, "database"))
@@ -318,7 +340,7 @@ func TestTutorialLinks(t *testing.T) {
 // resolves every other by name, both ways.
 func TestUserNetwork(t *testing.T) {
 	t.Parallel()
-	c := dockertest.Client(t)
+	c := engine(t)
 	net := dockertest.CreateNetwork(t, c, "")
 	a := runBox(t, c, "a", dockertest.WithNetwork(net))
 	b := runBox(t, c, "b", dockertest.WithNetwork(net))
@@ -337,7 +359,7 @@ func TestUserNetwork(t *testing.T) {
 // does, with busybox's nc (which has no -z) and with the helper.
 func TestTCP(t *testing.T) {
 	t.Parallel()
-	c := dockertest.Client(t)
+	c := engine(t)
 	net := dockertest.CreateNetwork(t, c, "")
 	client := runBox(t, c, "client", dockertest.WithNetwork(net))
 	server := runBox(t, c, "server", dockertest.WithNetwork(net), dockertest.WithCmd("httpd", "-f", "-p", "8080"))
@@ -364,10 +386,13 @@ func TestTCP(t *testing.T) {
 
 // TestFallbackToHelper probes from a container with no ping and no shell
 // (one from the probe image itself): the exec fails for want of a binary
-// and the helper does the probe.
+// and the helper does the probe. The prober's client hides containers of
+// its helper image from its lists, so the test lists and makes its
+// fixtures through a plain client.
 func TestFallbackToHelper(t *testing.T) {
 	t.Parallel()
 	c := dockertest.Client(t)
+	hc := engine(t)
 	net := dockertest.CreateNetwork(t, c, "")
 	target := runBox(t, c, "target", dockertest.WithNetwork(net))
 	ref, err := c.EnsureProbeImage(t.Context(), helperBinary(t))
@@ -406,7 +431,7 @@ func TestFallbackToHelper(t *testing.T) {
 		{"one-shot helper", []probe.Option{probe.WithSidecars(0)}, 1, 2, 0},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
-			cd := &counting{Docker: c}
+			cd := &counting{Docker: hc}
 			p := newProber(t, cd, nil, append(mode.opts, probe.WithBatch(0),
 				probe.WithHelperLabels(dockertest.Labels("dockmap.test.helper", mark)))...)
 			got := p.Run(t.Context(), []probe.Request{req(scratch, target, probe.ByIP, 0)})
@@ -424,7 +449,7 @@ func TestFallbackToHelper(t *testing.T) {
 	}
 
 	t.Run("no static binary", func(t *testing.T) {
-		p := newProber(t, c, nil, probe.WithBatch(0), probe.WithHelperBinary("/bin/ls"))
+		p := newProber(t, engineWith(t, "/bin/ls"), nil, probe.WithBatch(0))
 		got := p.Run(t.Context(), []probe.Request{req(scratch, target, probe.ByIP, 0)})
 		check(t, "without a helper", got[0], want{failure: probe.FailImpossible, detail: "CGO_ENABLED=0", method: probe.MethodHelper})
 		if !strings.Contains(got[0].Detail, name+" cannot ping") {
@@ -438,7 +463,7 @@ func TestFallbackToHelper(t *testing.T) {
 // another), and removes it when idle or on Close.
 func TestSidecar(t *testing.T) {
 	t.Parallel()
-	c := dockertest.Client(t)
+	c := engine(t)
 	net := dockertest.CreateNetwork(t, c, "")
 	a := runBox(t, c, "a", dockertest.WithNetwork(net))
 	b := runBox(t, c, "b", dockertest.WithNetwork(net))
@@ -647,7 +672,7 @@ func BenchmarkMatrix30(b *testing.B) {
 }
 
 func benchMatrix(b *testing.B, n int, opts ...probe.Option) {
-	c := dockertest.Client(b)
+	c := engine(b)
 	net := dockertest.CreateNetwork(b, c, "")
 	boxes := make([]box, n)
 	for i := range boxes {
@@ -662,7 +687,7 @@ func benchMatrix(b *testing.B, n int, opts ...probe.Option) {
 		}
 	}
 	// The probe image is made outside the timing.
-	if _, err := c.EnsureProbeImage(context.Background(), helperBinary(b)); err != nil {
+	if _, err := c.HelperImage(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	p := newProber(b, c, nil, opts...)

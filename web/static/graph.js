@@ -294,6 +294,8 @@ const stylesheet = [
     },
   },
   { selector: 'edge.probe.probe-fail', style: { 'line-color': colours.probeFail, 'target-arrow-color': colours.probeFail } },
+  // No probe of the pair could run: no measure, so neither green nor red.
+  { selector: 'edge.probe.probe-unmeasured', style: { 'line-color': colours.stopped, 'target-arrow-color': colours.stopped, color: colours.netns } },
   { selector: 'edge.probe.probe-pending', style: { 'line-opacity': 0.45 } },
   // Link mode: the line drawn while dragging, and the two ends.
   {

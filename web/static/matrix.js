@@ -1,12 +1,13 @@
 // matrix.js draws the reachability matrix from the probe results: one row
 // per container that pinged, one column per container pinged (the same
 // set, so the matrix is square), each cell split "IP | name": green when
-// the latest probe reached, red when it failed, grey when never tried. A
-// cell's title holds the failure kind and detail.
+// the latest probe reached, red when it failed, grey when never tried or
+// when the probe could not run ("could not measure", with the
+// prediction). A cell's title holds the failure kind and detail.
 
 import { h } from './dom.js';
 import { allResults, failureTitle, isPending, nameOf, resultFor } from './probes.js';
-import { verdictFor, mismatchText, differs } from './reach.js';
+import { verdictFor, mismatchText, differs, unmeasured, unmeasuredText, predictionText } from './reach.js';
 
 // renderMatrix redraws table (and shows emptyEl when there is nothing).
 export function renderMatrix(table, emptyEl) {
@@ -52,15 +53,19 @@ function cell(row, col) {
 
 function half(row, col, by, text) {
   const r = resultFor(row.id, col.id, by);
-  const state = !r ? 'unknown' : r.ok ? 'ok' : 'fail';
-  const mark = { ok: '✓', fail: '✗', unknown: '·' }[state];
+  const state = !r ? 'unknown' : r.ok ? 'ok' : unmeasured(r) ? 'unmeasured' : 'fail';
+  const mark = { ok: '✓', fail: '✗', unknown: '·', unmeasured: '?' }[state];
   const cls = ['half', state];
+  // No measure is drawn like no probe yet: grey.
+  if (state === 'unmeasured') cls.push('unknown');
   if (isPending(row.id, col.id, by)) cls.push('pending');
-  let title = `${row.name} → ${col.name} by ${by === 'ip' ? 'IP' : 'name'}: ${failureTitle(r)}`;
+  const how = `${row.name} → ${col.name} by ${by === 'ip' ? 'IP' : 'name'}`;
+  let title = `${how}: ${state === 'unmeasured' ? unmeasuredText(r) : failureTitle(r)}`;
   // Predictions are fetched only for a matrix someone looks at.
   const v = r && matrixShown() ? verdictFor(r) : undefined;
   const differsNow = !!r && differs(r, v);
-  if (r && !r.ok && v) {
+  if (state === 'unmeasured' && v) title += `\n${predictionText(v, by)}`;
+  if (state === 'fail' && v) {
     for (const why of v.reasons) title += `\nwhy: ${why.text || why.code}${why.fix ? `\nfix: ${why.fix}` : ''}`;
   }
   if (differsNow) {

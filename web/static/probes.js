@@ -10,11 +10,16 @@
 //
 // Overlay edges are client-only Cytoscape elements with class "overlay"
 // (graph.js leaves them out of snapshots and layout): id "p:<from>><to>",
-// classes "probe probe-ok" or "probe probe-fail", label the failure kinds.
+// classes "probe probe-ok", "probe probe-fail" or, when no probe of the
+// pair could run, "probe probe-unmeasured"; label the failure kinds.
+//
+// A result with failure "probe-impossible" is no measure: it is shown as
+// "could not measure" in grey, beside the prediction, never as a failure
+// of the target nor as a disagreement with the prediction.
 
 import { api, errorText } from './api.js';
 import { h, shortID, notifier } from './dom.js';
-import { verdictFor, reasonNodes, reasonLines, mismatchText, differs } from './reach.js';
+import { verdictFor, reasonNodes, reasonLines, mismatchText, differs, unmeasured, unmeasuredText, predictionText } from './reach.js';
 
 // failureText says a failure kind in words; failureHelp says why it
 // usually happens, in one sentence a workshop participant understands.
@@ -24,7 +29,7 @@ export const failureText = {
   'no-route': 'no route',
   refused: 'connection refused',
   'target-stopped': 'target stopped',
-  'probe-impossible': 'probe impossible',
+  'probe-impossible': 'could not measure',
 };
 export const failureHelp = {
   'name-not-resolved':
@@ -33,7 +38,7 @@ export const failureHelp = {
   'no-route': 'No way there: the two containers share no network.',
   refused: 'The container was reached, but nothing listens on that port.',
   'target-stopped': 'The target is not running, so it has no address.',
-  'probe-impossible': 'dockmap could not run a probe from the source container.',
+  'probe-impossible': 'dockmap could not run a probe from the source container: this says nothing about whether the target is reachable.',
 };
 
 const byText = { ip: 'by IP', name: 'by name', both: 'by IP and name' };
@@ -146,10 +151,12 @@ function updateEdge(from, to) {
     if (edge.nonempty()) edge.remove();
     return;
   }
-  const failed = rs.filter((r) => !r.ok);
-  const label = failed.map(edgeLabel).join('\n');
+  const label = rs
+    .filter((r) => !r.ok)
+    .map(edgeLabel)
+    .join('\n');
   const busy = isPending(from, to, 'ip') || isPending(from, to, 'name');
-  const classes = ['overlay', 'probe', failed.length ? 'probe-fail' : 'probe-ok'];
+  const classes = ['overlay', 'probe', edgeClass(rs)];
   if (busy) classes.push('probe-pending');
   if (edge.nonempty()) {
     edge.data('label', label);
@@ -160,12 +167,21 @@ function updateEdge(from, to) {
   cy.add({ group: 'edges', data: { id, source: `c:${from}`, target: `c:${to}`, kind: 'probe', label }, classes });
 }
 
-// edgeLabel is a failed result on the graph, short: the kind, and how
-// the target was named when the kind does not say it.
+// edgeClass is the colour class of a pair's edge: red when a probe found
+// a failure, grey when no probe could run at all, else green.
+function edgeClass(rs) {
+  if (rs.some((r) => !r.ok && !unmeasured(r))) return 'probe-fail';
+  if (rs.every(unmeasured)) return 'probe-unmeasured';
+  return 'probe-ok';
+}
+
+// edgeLabel is a failed or unmeasured result on the graph, short: the
+// kind, and how the target was named when the kind does not say it.
 function edgeLabel(r) {
   const kind = failureText[r.failure] || r.failure || 'failed';
-  if (r.failure === 'name-not-resolved') return `✗ ${kind}`;
-  return `✗ ${r.by === 'ip' ? 'IP' : r.by}: ${kind}`;
+  const mark = unmeasured(r) ? '?' : '✗';
+  if (r.failure === 'name-not-resolved') return `${mark} ${kind}`;
+  return `${mark} ${r.by === 'ip' ? 'IP' : r.by}: ${kind}`;
 }
 
 function setPending(from, to, by, delta) {
@@ -278,6 +294,7 @@ export function resultLine(r, withSource = false) {
   const who = withSource ? `${nameOf(r.from)} → ${nameOf(r.to)}` : nameOf(r.to);
   const how = byText[r.by] || r.by;
   if (r.ok) return `✓ ${who} ${how} (${targetText(r)}) · ${rttText(r.rttMs)}`;
+  if (unmeasured(r)) return `? ${who} ${how} (${targetText(r)}): could not measure`;
   return `✗ ${who} ${how} (${targetText(r)}): ${failureText[r.failure] || r.failure || 'failed'}`;
 }
 
@@ -305,18 +322,29 @@ export function renderPanelResults(panel) {
     // change): why it failed, and whether the measure agrees.
     const v = verdictFor(r);
     const differsNow = differs(r, v);
+    const none = unmeasured(r);
     const reasons = r.ok ? [] : reasonNodes(v);
+    // A probe that could not run keeps the row neutral (no ok or fail
+    // class) and shows the prediction instead of a verdict of its own.
+    const state = r.ok ? 'ok' : none ? 'unmeasured' : 'fail';
     return h(
       'li',
       {
-        className: `${r.ok ? 'ok' : 'fail'}${differsNow ? ' mismatch' : ''}`,
+        className: `${state}${differsNow ? ' mismatch' : ''}`,
         title: failureTitle(r),
-        dataset: { testid: 'ping-result', to: r.to, by: r.by, ok: String(!!r.ok), failure: r.failure || '', at: r.at || '', mismatch: String(differsNow) },
+        dataset: {
+          testid: 'ping-result', to: r.to, by: r.by, ok: String(!!r.ok), state, failure: r.failure || '', at: r.at || '', mismatch: String(differsNow),
+        },
       },
       h('span', { className: 'result-line', text: resultLine(r) }),
       r.ok
         ? null
-        : h('span', { className: 'result-detail', dataset: { testid: 'ping-detail' }, text: [r.detail, failureHelp[r.failure]].filter(Boolean).join(' — ') }),
+        : h('span', {
+            className: 'result-detail',
+            dataset: { testid: 'ping-detail' },
+            text: none ? unmeasuredText(r) : [r.detail, failureHelp[r.failure]].filter(Boolean).join(' — '),
+          }),
+      none && v ? h('span', { className: 'result-detail', dataset: { testid: 'ping-prediction' }, text: predictionText(v, r.by) }) : null,
       reasons.length ? h('ul', { className: 'reach-reasons', dataset: { testid: 'reach-reasons' } }, reasons) : null,
       differsNow ? h('span', { className: 'reach-mismatch', dataset: { testid: 'reach-mismatch' }, text: mismatchText }) : null,
     );
@@ -324,15 +352,23 @@ export function renderPanelResults(panel) {
   list.replaceChildren(...rows);
 }
 
+// lineClass is the tooltip class of a result's line: coloured for a
+// measure, plain for a probe that could not run.
+function lineClass(r) {
+  if (r.ok) return 'ok';
+  return unmeasured(r) ? 'unmeasured' : 'fail';
+}
+
 // describeEdge is the tooltip of an overlay probe edge: one line per result.
 export function describeProbeEdge(edge) {
   const [from, to] = edge.id().slice(2).split('>');
   const lines = [{ text: `${nameOf(from)} → ${nameOf(to)}`, cls: 'tip-title' }];
   for (const r of pairResults(from, to)) {
-    lines.push({ text: resultLine(r).replace(/^([✓✗]) [^ ]+ /, '$1 '), cls: r.ok ? 'ok' : 'fail' });
+    lines.push({ text: resultLine(r).replace(/^([✓✗?]) [^ ]+ /, '$1 '), cls: lineClass(r) });
     if (!r.ok && r.detail) lines.push({ text: r.detail, cls: 'tip-detail' });
     if (!r.ok && failureHelp[r.failure]) lines.push({ text: failureHelp[r.failure], cls: 'tip-help' });
     const v = verdictFor(r);
+    if (unmeasured(r) && v) lines.push({ text: predictionText(v, r.by), cls: 'tip-why' });
     if (!r.ok) lines.push(...reasonLines(v));
     if (differs(r, v)) lines.push({ text: mismatchText, cls: 'tip-mismatch' });
   }
@@ -346,7 +382,7 @@ export function describeContainerProbes(id) {
   const lines = [];
   for (const r of allResults()) {
     if (r.from !== id && r.to !== id) continue;
-    lines.push({ text: resultLine(r, true), cls: r.ok ? 'ok' : 'fail' });
+    lines.push({ text: resultLine(r, true), cls: lineClass(r) });
     if (!r.ok && r.detail) lines.push({ text: r.detail, cls: 'tip-detail' });
   }
   return lines.slice(0, 10);

@@ -4,7 +4,10 @@
 // result is (the panel's rows, the matrix, the probe edges), and before
 // any probe (the ping form's "predicted" line). When the measured result
 // disagrees with the prediction, the page says so: something outside
-// Docker (a firewall) is at work.
+// Docker (a firewall) is at work. A probe that could not run at all
+// (failure "probe-impossible": the source stopped, the exec was refused,
+// no helper) measured nothing, so it never disagrees: the page says "could
+// not measure" in grey and keeps the prediction.
 //
 // A prediction: {from, to, byIP, byName, tcp}, each {ok, via, reasons:
 // [{code, text, fix}]}.
@@ -133,11 +136,23 @@ export function verdictFor(r) {
   return verdict(prediction(r.from, r.to), r.by, r.port);
 }
 
+// unmeasured tells whether result r is no measure at all: the probe could
+// not run, which says nothing about whether the target is reachable.
+export function unmeasured(r) {
+  return !!r && !r.ok && r.failure === 'probe-impossible';
+}
+
+// unmeasuredText says why result r (unmeasured) has no measure.
+export function unmeasuredText(r) {
+  return r.detail ? `could not measure: ${r.detail}` : 'could not measure';
+}
+
 // differs tells whether result r disagrees with verdict v. A result
 // measured before the last graph change is not held against the new
-// prediction (the picture changed since).
+// prediction (the picture changed since), and a probe that could not run
+// is not held against any.
 export function differs(r, v) {
-  if (!r || !v || v.ok === !!r.ok) return false;
+  if (!r || !v || unmeasured(r) || v.ok === !!r.ok) return false;
   const at = Date.parse(r.at);
   return !Number.isFinite(at) || at >= changedAt - 500;
 }
