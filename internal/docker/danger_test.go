@@ -190,7 +190,7 @@ func TestRecreateRefusesDangerous(t *testing.T) {
 
 	// With the override the same re-create goes through, keeping the
 	// dangerous settings (it is a faithful copy).
-	allowed, err := docker.New(docker.WithDangerousSpecs(true))
+	allowed, err := docker.New(docker.WithDangerousSpecs(true), docker.WithHelperBinary(dockertest.DockmapBinary(t)))
 	if err != nil {
 		t.Fatalf("docker.New(WithDangerousSpecs(true)): %v", err)
 	}

@@ -77,11 +77,12 @@ func Labels(extra ...string) map[string]string {
 }
 
 // Client connects to the engine the way dockmap does (DOCKER_HOST and
-// friends) and checks that it answers. If it does not, the test is skipped,
+// friends), with a static dockmap as its helper binary (DockmapBinary),
+// and checks that it answers. If it does not, the test is skipped,
 // or fails when REQUIRE_DOCKER=1. The client is closed when the test ends.
 func Client(t testing.TB) *docker.Client {
 	t.Helper()
-	c, err := docker.New()
+	c, err := docker.New(docker.WithHelperBinary(DockmapBinary(t)))
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_, _, err = c.Version(ctx)

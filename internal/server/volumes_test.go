@@ -30,7 +30,7 @@ func proxiedServerWith(t *testing.T, opts ...func(*server.Deps)) (*testServer, *
 	t.Helper()
 	real := dockertest.Client(t)
 	p := dockertest.StartProxy(t)
-	via, err := docker.New(docker.WithHost(p.Host))
+	via, err := docker.New(docker.WithHost(p.Host), docker.WithHelperBinary(dockertest.DockmapBinary(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
