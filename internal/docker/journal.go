@@ -94,10 +94,13 @@ func (j *journal) end(committed, rolledBack bool) {
 	if j == nil {
 		return
 	}
-	_ = j.release()
 	if !committed && !rolledBack {
+		// Released, the lease exits and stays: a leftover for any
+		// dockmap, this one included.
+		_ = j.release()
 		return
 	}
+	// RemoveLease releases a lease this client holds before removing it.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = j.c.RemoveLease(ctx, j.id)
