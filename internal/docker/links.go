@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/network"
 
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -118,13 +117,4 @@ func (c *Client) Unlink(ctx context.Context, from, alias string) error {
 	}
 	err = c.api.ContainerRemove(ctx, "/"+name+"/"+alias, container.RemoveOptions{RemoveLinks: true})
 	return translate("remove link "+name+"/"+alias, err)
-}
-
-// endpointConfigOf is the configuration part of the container's endpoint
-// on net, for tests and callers that keep it.
-func endpointConfigOf(info container.InspectResponse, net string) *network.EndpointSettings {
-	if info.NetworkSettings == nil || info.NetworkSettings.Networks[net] == nil {
-		return nil
-	}
-	return endpointConfig(info.NetworkSettings.Networks[net], info.ID, nil)
 }

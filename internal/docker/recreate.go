@@ -161,13 +161,6 @@ type lease struct {
 	keys []string
 }
 
-// acquire locks keys for one operation, or returns ErrBusy if another
-// operation holds any of them.
-func (c *Client) acquire(keys ...string) (*lease, error) {
-	l := &lease{c: c}
-	return l, l.add(keys...)
-}
-
 // add locks more keys for the same operation; keys it already holds are
 // skipped. It returns ErrBusy, locking none, if another operation holds one.
 func (l *lease) add(keys ...string) error {
@@ -207,6 +200,11 @@ func (l *lease) release() {
 }
 
 // busy reports whether an operation holds key.
+// Busy reports whether a re-create or a link change of the container named
+// ref (a name or full ID) is running: meanwhile its name may be moved
+// aside for a moment, so it is neither missing nor free.
+func (c *Client) Busy(ref string) bool { return c.busy(ref) }
+
 func (c *Client) busy(key string) bool {
 	c.rec.mu.Lock()
 	defer c.rec.mu.Unlock()
@@ -338,8 +336,31 @@ func (c *Client) Recreate(ctx context.Context, id string, ch RecreateChange, pro
 // a spec that would give the container the host, and ErrConflict for one
 // that clashes with the container's state.
 func (c *Client) RecreateAll(ctx context.Context, orders []RecreateOrder, opts RecreateOptions, progress func(Step)) ([]string, error) {
+	r, err := c.PrepareRecreate(ctx, orders, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.Run(ctx, progress)
+}
+
+// Recreation is a RecreateAll made ready: its containers locked, checked
+// against their expectations and their specs checked, nothing touched
+// yet. Run carries it out; Release gives it up. Either ends it, once.
+type Recreation struct {
+	c    *Client
+	l    *lease
+	tx   *transaction
+	opts RecreateOptions
+	once sync.Once
+}
+
+// PrepareRecreate does what RecreateAll does before the first change, so
+// that a caller learns at once that a container is busy (ErrBusy), is no
+// longer what its plan said (ErrStale), or would get the host
+// (ErrForbidden), and can run the rest later (a job).
+func (c *Client) PrepareRecreate(ctx context.Context, orders []RecreateOrder, opts RecreateOptions) (*Recreation, error) {
 	if len(orders) == 0 {
-		return nil, nil
+		return nil, fmt.Errorf("recreate: %w: no container to re-create", topology.ErrInvalid)
 	}
 	for _, o := range orders {
 		if err := o.Change.validate(); err != nil {
@@ -349,41 +370,68 @@ func (c *Client) RecreateAll(ctx context.Context, orders []RecreateOrder, opts R
 	if err := c.ready(ctx); err != nil {
 		return nil, err
 	}
-	if progress == nil {
-		progress = func(Step) {}
-	}
 	l := &lease{c: c}
-	defer l.release()
-	tx := &transaction{c: c, progress: progress, newIDs: map[string]string{}}
+	fail := func(err error) (*Recreation, error) {
+		l.release()
+		return nil, err
+	}
+	tx := &transaction{c: c, newIDs: map[string]string{}}
 	for i, o := range orders {
 		info, err := c.lockInto(ctx, l, "recreate", o.ID)
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
 		if err := o.Expect.check(info); err != nil {
-			return nil, fmt.Errorf("recreate %s: %w", containerName(info), err)
+			return fail(fmt.Errorf("recreate %s: %w", containerName(info), err))
 		}
 		// Refused before anything is touched: a copy of a container that
 		// has the host would have it too (danger.go).
 		if err := c.checkSpec(ctx, "re-create", containerName(info), info.Config, info.HostConfig); err != nil {
-			return nil, fmt.Errorf("recreate %s: %w", containerName(info), err)
+			return fail(fmt.Errorf("recreate %s: %w", containerName(info), err))
 		}
-		tx.runs = append(tx.runs, &run{c: c, index: i, info: info, name: containerName(info), order: o, progress: progress})
+		tx.runs = append(tx.runs, &run{c: c, index: i, info: info, name: containerName(info), order: o})
 	}
 	// The first container's spec can be made now, and its change checked
 	// for what it brings (the others only follow it); the later ones are
 	// made when their turn comes, once what they follow exists.
 	if err := tx.prepare(ctx, tx.runs[0]); err != nil {
-		return nil, fmt.Errorf("recreate %s: %w", tx.runs[0].name, err)
+		return fail(fmt.Errorf("recreate %s: %w", tx.runs[0].name, err))
 	}
-	j, err := c.startJournal(ctx, opts, tx.runs)
-	if err != nil {
-		return nil, fmt.Errorf("recreate %s: journal: %w", tx.runs[0].name, err)
+	return &Recreation{c: c, l: l, tx: tx, opts: opts}, nil
+}
+
+// Run carries the re-create out (see RecreateAll) and releases its
+// containers. It returns the new containers' IDs, in order.
+func (r *Recreation) Run(ctx context.Context, progress func(Step)) (ids []string, err error) {
+	ran := false
+	r.once.Do(func() {
+		ran = true
+		defer r.l.release()
+		if progress == nil {
+			progress = func(Step) {}
+		}
+		tx := r.tx
+		tx.progress = progress
+		for _, rn := range tx.runs {
+			rn.progress = progress
+		}
+		j, jerr := r.c.startJournal(ctx, r.opts, tx.runs)
+		if jerr != nil {
+			err = fmt.Errorf("recreate %s: journal: %w", tx.runs[0].name, jerr)
+			return
+		}
+		ids, err = tx.execute(ctx)
+		j.end(err == nil || len(ids) > 0, tx.rolledBackClean)
+	})
+	if !ran {
+		return nil, fmt.Errorf("recreate: %w: this re-create has already run or was released", topology.ErrConflict)
 	}
-	ids, err := tx.execute(ctx)
-	j.end(err == nil || len(ids) > 0, tx.rolledBackClean)
 	return ids, err
 }
+
+// Release gives up a re-create that will not run: its containers are
+// unlocked. After Run it does nothing.
+func (r *Recreation) Release() { r.once.Do(r.l.release) }
 
 // check compares an inspect with what the plan expected.
 func (e Expectation) check(info container.InspectResponse) error {

@@ -69,9 +69,6 @@ type Job struct {
 	// kill, while set, ends the step that waits (a container that ignores
 	// its stop signal) at once.
 	kill func() error
-	// act, for an interrupted or elsewhere job, carries out "rollback" or
-	// "finish".
-	act  func(ctx context.Context, action string) error
 	done chan struct{}
 }
 

@@ -144,15 +144,16 @@ func recreateSet(g topology.Graph, subject topology.Node, change Change, why str
 	}
 
 	// Order the set: the subject first, then each container once all it
-	// depends on are placed (ties by name). What is left is a cycle: its
-	// members go by name, and a link back to one placed before breaks.
+	// depends on are placed (ties by name). When none is ready, what is
+	// left hangs on a cycle: one of its members goes next (cycleEntry),
+	// and its link back to a member placed after it breaks.
 	placed := map[string]bool{}
 	order := []string{subject.Container.ID}
 	placed[subject.Container.ID] = true
 	rest := slices.Collect(maps.Keys(in))
 	slices.SortFunc(rest, func(a, b string) int { return strings.Compare(in[a].Container.Name, in[b].Container.Name) })
-	for progress := true; progress; {
-		progress = false
+	for len(order) < len(in) {
+		progress := false
 		for _, id := range rest {
 			if placed[id] {
 				continue
@@ -168,9 +169,8 @@ func recreateSet(g topology.Graph, subject topology.Node, change Change, why str
 				placed[id], order, progress = true, append(order, id), true
 			}
 		}
-	}
-	for _, id := range rest {
-		if !placed[id] {
+		if !progress {
+			id := cycleEntry(rest, placed, dependsOn)
 			placed[id], order = true, append(order, id)
 		}
 	}
@@ -202,6 +202,55 @@ func recreateSet(g topology.Graph, subject topology.Node, change Change, why str
 		rs = append(rs, r)
 	}
 	return rs, deps, breaks
+}
+
+// cycleEntry picks the container to re-create next when none left is
+// ready: the first by name that depends on one placed and whose other
+// dependencies all lead back to it, so that only links inside its cycle
+// break, never the link of a container that merely depends on a cycle
+// (re-created before the cycle, it would break for nothing). One always
+// exists: a cycle that depends on no other one left was reached from a
+// placed container.
+func cycleEntry(rest []string, placed map[string]bool, dependsOn map[string][]Dependent) string {
+	reaches := func(from, to string) bool {
+		seen := map[string]bool{}
+		for stack := []string{from}; len(stack) > 0; {
+			x := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if x == to {
+				return true
+			}
+			if seen[x] {
+				continue
+			}
+			seen[x] = true
+			for _, d := range dependsOn[x] {
+				if !placed[d.On.ID] {
+					stack = append(stack, d.On.ID)
+				}
+			}
+		}
+		return false
+	}
+	first := ""
+	for _, id := range rest {
+		if placed[id] {
+			continue
+		}
+		first = cmp.Or(first, id)
+		fromPlaced, closed := false, true
+		for _, d := range dependsOn[id] {
+			if placed[d.On.ID] {
+				fromPlaced = true
+			} else if !reaches(d.On.ID, id) {
+				closed = false
+			}
+		}
+		if fromPlaced && closed {
+			return id
+		}
+	}
+	return first // not reached (see above), but never stuck
 }
 
 // dependsWhy says why a dependent is re-created.

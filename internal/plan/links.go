@@ -69,6 +69,16 @@ func (p *Planner) AddLink(g topology.Graph, req LinkRequest) (*Plan, error) {
 		}
 		return nil, fmt.Errorf("%w: %s already has a link named %q", topology.ErrConflict, fc.Name, req.Alias)
 	}
+	// An endpoint keeps a link whose target is gone, undrawn: its alias
+	// is taken all the same (and RemoveLink would take both).
+	for _, m := range memberships(g, from) {
+		for _, l := range m.Member.Links {
+			if target, a := splitLink(l); a == req.Alias {
+				return nil, fmt.Errorf("%w: %s already has a link named %q on %s (to %s, which is no container now): remove it first",
+					topology.ErrConflict, fc.Name, req.Alias, m.Member.NetworkName, target)
+			}
+		}
+	}
 
 	if n, m, ok := sharedUserNetwork(g, from, to); ok {
 		links := append(slices.Clone(m.Member.Links), tc.Name+":"+req.Alias)
@@ -255,6 +265,10 @@ func (p *Planner) RepairLink(g topology.Graph, req RepairRequest) (*Plan, error)
 	if err != nil {
 		return nil, fmt.Errorf("%w: no container is named %s now, so the link %s of %s cannot be re-pointed: remove it instead, or run a new %s first",
 			topology.ErrConflict, name, req.Alias, fc.Name, name)
+	}
+	if to.ID == from.ID {
+		return nil, fmt.Errorf("%w: the container named %s now is %s itself, and a container cannot link to itself: remove the link %s instead",
+			topology.ErrConflict, name, fc.Name, req.Alias)
 	}
 	if !onDefaultBridge(g, to) {
 		return nil, fmt.Errorf("%w: %s is not on the default bridge, where a legacy link needs it: remove the link and link them on a user-defined network instead", topology.ErrInvalid, name)

@@ -196,15 +196,20 @@ func (p *Planner) Disconnect(g topology.Graph, req DisconnectRequest) (*Plan, er
 			mine[m.To] = true
 		}
 	}
+	// The peers on another of ct's networks, in one pass over the edges
+	// rather than a look at each peer's networks: a default bridge can
+	// have a thousand members.
+	shared := map[topology.NodeID]bool{}
+	for _, e := range g.Edges {
+		if e.Kind == topology.EdgeMember && e.Member != nil && mine[e.To] {
+			shared[e.From] = true
+		}
+	}
 	for _, peer := range g.Members(n.ID) {
 		if peer.ID == ct.ID {
 			continue
 		}
-		shared := false
-		for _, m := range memberships(g, peer) {
-			shared = shared || mine[m.To]
-		}
-		if !shared {
+		if !shared[peer.ID] {
 			pl.Loses = append(pl.Loses, Loss{Kind: LossReachability, Of: ref(peer),
 				Text: c + " and " + peer.Container.Name + " share no other network: they can no longer reach each other"})
 		}

@@ -37,10 +37,40 @@ func ref(n topology.Node) Ref {
 	return Ref{ID: string(n.ID), Name: n.Label}
 }
 
+// outPrefix is how the ID of an edge of each kind starts for the edges
+// leaving a container, before the container's ID (topology.EdgeKind lists
+// the forms), and the character after it.
+var outPrefix = map[topology.EdgeKind][2]string{
+	topology.EdgeMember:      {"m:", "@"},
+	topology.EdgeLink:        {"l:", ">"},
+	topology.EdgeBrokenLink:  {"bl:", ":"},
+	topology.EdgeMount:       {"mt:", ">"},
+	topology.EdgeNetNS:       {"ns:", ">"},
+	topology.EdgeVolumesFrom: {"vf:", ">"},
+}
+
+// outEdges returns the edges of one kind that leave container c, in ID
+// order, found by their IDs in the graph's sorted edges rather than by a
+// scan of them all (topology.Graph.EdgesOf): a plan asks for them many
+// times, and a scan costs a few microseconds per thousand edges. The
+// result shares the graph's array: append to it or sort it only in a copy.
+func outEdges(g topology.Graph, c topology.Node, kind topology.EdgeKind) []topology.Edge {
+	p := outPrefix[kind]
+	prefix := p[0] + strings.TrimPrefix(string(c.ID), "c:") + p[1]
+	lo, _ := slices.BinarySearchFunc(g.Edges, prefix, func(e topology.Edge, prefix string) int {
+		return strings.Compare(string(e.ID), prefix)
+	})
+	hi := lo
+	for hi < len(g.Edges) && strings.HasPrefix(string(g.Edges[hi].ID), prefix) {
+		hi++
+	}
+	return slices.Clip(g.Edges[lo:hi])
+}
+
 // memberships are container c's network memberships, by network name.
 func memberships(g topology.Graph, c topology.Node) []topology.Edge {
 	var out []topology.Edge
-	for _, e := range g.EdgesOf(c.ID) {
+	for _, e := range outEdges(g, c, topology.EdgeMember) {
 		if e.Kind == topology.EdgeMember && e.From == c.ID && e.Member != nil {
 			out = append(out, e)
 		}
@@ -74,7 +104,7 @@ func onDefaultBridge(g topology.Graph, c topology.Node) bool {
 
 // netnsDonor is the container whose network namespace c shares, if any.
 func netnsDonor(g topology.Graph, c topology.Node) (topology.Node, bool) {
-	for _, e := range g.EdgesOf(c.ID) {
+	for _, e := range outEdges(g, c, topology.EdgeNetNS) {
 		if e.Kind == topology.EdgeNetNS && e.From == c.ID {
 			return g.Node(e.To)
 		}
@@ -98,7 +128,7 @@ func running(c topology.Node) bool {
 // (to containers) and broken ones (to ghosts).
 func liveLinks(g topology.Graph, c topology.Node) []topology.Edge {
 	var out []topology.Edge
-	for _, e := range g.EdgesOf(c.ID) {
+	for _, e := range slices.Concat(outEdges(g, c, topology.EdgeBrokenLink), outEdges(g, c, topology.EdgeLink)) {
 		if (e.Kind == topology.EdgeLink || e.Kind == topology.EdgeBrokenLink) && e.From == c.ID && e.Link != nil {
 			out = append(out, e)
 		}
@@ -138,12 +168,4 @@ func names(rs []Ref) string {
 		out = append(out, r.Name)
 	}
 	return strings.Join(out, ", ")
-}
-
-// shortID is the 12-character form the engine and the CLI show.
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

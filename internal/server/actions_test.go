@@ -78,25 +78,27 @@ func TestProbeAndLinkTheTutorial(t *testing.T) {
 	// Adding the link on the default bridge re-creates web: it needs a
 	// confirmation after the plan.
 	link := map[string]any{"from": webName, "to": dbName, "alias": "database"}
-	if r := call(t, ts.URL, "POST", "/api/links", link, nil); r.Status != http.StatusPreconditionRequired {
-		t.Fatalf("POST /api/links without confirm = %d %v, want 428", r.Status, r.Body)
+	if r := call(t, ts.URL, "POST", "/api/links", link, nil); r.Status != http.StatusPreconditionRequired || r.Body["plan"] == nil {
+		t.Fatalf("POST /api/links without confirm = %d %v, want 428 with the plan", r.Status, r.Body)
 	}
 	if _, ok := ts.Live.Snapshot().Graph.Node(topology.ContainerNodeID(web)); !ok {
 		t.Fatal("web changed although the link was not confirmed")
 	}
 	plan := call(t, ts.URL, "GET", "/api/links/plan?from="+url.QueryEscape(webName)+"&to="+url.QueryEscape(dbName)+"&alias=database", nil, nil)
-	if plan.Status != http.StatusOK || plan.Body["method"] != "recreate" || plan.Body["preview"] == nil {
-		t.Fatalf("plan = %d %v, want a re-create with a preview", plan.Status, plan.Body)
+	if plan.Status != http.StatusOK || plan.Body["method"] != "recreate" || plan.Body["id"] == nil {
+		t.Fatalf("plan = %d %v, want a re-create", plan.Status, plan.Body)
 	}
-	if pv, _ := plan.Body["preview"].(map[string]any); pv["name"] != webName || pv["lostFiles"] == nil && pv["truncated"] == nil {
-		t.Errorf("preview = %v, want web's name and the lostFiles/linkedFrom fields in camelCase", pv)
+	loses, _ := plan.Body["loses"].([]any)
+	if l, _ := firstOf(loses).(map[string]any); l["kind"] != "writable-layer" || l["of"].(map[string]any)["name"] != webName {
+		t.Errorf("plan loses %v, want web's writable layer named", loses)
 	}
 	link["confirm"] = true
-	r := call(t, ts.URL, "POST", "/api/links", link, nil)
+	link["plan"] = plan.Body["id"]
+	r := call(t, ts.URL, "POST", "/api/links?wait=1", link, nil)
 	if r.Status != http.StatusOK {
 		t.Fatalf("POST /api/links = %d %v", r.Status, r.Body)
 	}
-	newWeb, _ := r.Body["container"].(string)
+	newWeb := jobResult(r)["container"].(string)
 	if newWeb == "" || newWeb == web {
 		t.Fatalf("container after the re-create = %q, want a new ID", newWeb)
 	}
@@ -136,6 +138,21 @@ func TestProbeAndLinkTheTutorial(t *testing.T) {
 		}
 		return true, ""
 	})
+}
+
+// firstOf is the first element of a JSON list, or nil.
+func firstOf(xs []any) any {
+	if len(xs) == 0 {
+		return nil
+	}
+	return xs[0]
+}
+
+// jobResult is the result of the job a waited-for answer carries.
+func jobResult(r apiResult) map[string]any {
+	j, _ := r.Body["job"].(map[string]any)
+	res, _ := j["result"].(map[string]any)
+	return res
 }
 
 func TestBadProbeAndLinkInputChangesNothing(t *testing.T) {
@@ -201,7 +218,7 @@ func TestConcurrentRecreateGets409(t *testing.T) {
 	statuses := make(chan apiResult, 2)
 	for _, alias := range []string{"database", "db2"} {
 		go func() {
-			statuses <- call(t, ts.URL, "POST", "/api/links",
+			statuses <- call(t, ts.URL, "POST", "/api/links?wait=1",
 				map[string]any{"from": webName, "to": dbName, "alias": alias, "confirm": true}, nil)
 		}()
 	}
@@ -209,7 +226,7 @@ func TestConcurrentRecreateGets409(t *testing.T) {
 	for range 2 {
 		r := <-statuses
 		got[r.Status]++
-		if id, _ := r.Body["container"].(string); id != "" {
+		if id, _ := jobResult(r)["container"].(string); id != "" {
 			dockertest.TrackContainer(t, c, id)
 		}
 	}
@@ -221,13 +238,17 @@ func TestConcurrentRecreateGets409(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var left []struct{ OriginalName string }
+	var left []struct {
+		Containers []struct{ OriginalName string }
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&left); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range left {
-		if l.OriginalName == webName {
-			t.Errorf("re-create of %s left half-way: %+v", webName, l)
+		for _, lc := range l.Containers {
+			if lc.OriginalName == webName {
+				t.Errorf("re-create of %s left half-way: %+v", webName, l)
+			}
 		}
 	}
 }

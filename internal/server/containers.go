@@ -85,13 +85,16 @@ func handleRunContainer(src LiveSource, pl *plan.Planner, eng Engine) echo.Handl
 
 // handleContainerAction serves "POST /api/containers/:id/:action" for
 // start, stop and restart.
-func handleContainerAction(src LiveSource, pl *plan.Planner, eng Engine) echo.HandlerFunc {
+func handleContainerAction(src LiveSource, pl *plan.Planner, eng Engine, r Recreator) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		action := plan.Action(c.Param("action"))
 		switch action {
 		case plan.ActionStart, plan.ActionStop, plan.ActionRestart:
 		default:
 			return echo.NewHTTPError(http.StatusNotFound, "unknown action: use start, stop or restart")
+		}
+		if err := notBusy(r, c.Param("id")); err != nil {
+			return err
 		}
 		var conf confirmation
 		if c.Request().ContentLength != 0 {
@@ -124,8 +127,11 @@ func handleContainerAction(src LiveSource, pl *plan.Planner, eng Engine) echo.Ha
 
 // handleRemoveContainer serves "DELETE /api/containers/:id[?force=1]". A
 // running container is removed only with force; volumes are always kept.
-func handleRemoveContainer(src LiveSource, pl *plan.Planner, eng Engine) echo.HandlerFunc {
+func handleRemoveContainer(src LiveSource, pl *plan.Planner, eng Engine, r Recreator) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if err := notBusy(r, c.Param("id")); err != nil {
+			return err
+		}
 		force := c.QueryParam("force") == "1" || c.QueryParam("force") == "true"
 		conf := confirmation{Plan: c.QueryParam("plan")}
 		p, err := planned(c.Request().Context(), src, conf, func(g topology.Graph) (*plan.Plan, error) {

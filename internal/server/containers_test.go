@@ -206,7 +206,7 @@ func TestPullFailsCleanly(t *testing.T) {
 	readFrame(t, conn)
 	// There is no registry here, so the engine's own error must come back.
 	ref := "dockmap-nonexistent-" + strings.ToLower(dockertest.RunID()) + ":latest"
-	res := call(t, ts.URL, "POST", "/api/images/pull", map[string]any{"image": ref}, nil)
+	res := call(t, ts.URL, "POST", "/api/images/pull?wait=1", map[string]any{"image": ref}, nil)
 	if res.Status < 400 || res.Status == http.StatusInternalServerError {
 		t.Fatalf("pull = %d %v, want a clear 4xx/502 error", res.Status, res.Body)
 	}
@@ -218,21 +218,21 @@ func TestPullFailsCleanly(t *testing.T) {
 	if exists, err := c.ImageExists(t.Context(), ref); err != nil || exists {
 		t.Errorf("ImageExists(%s) = %v, %v after a failed pull, want false", ref, exists, err)
 	}
-	// Every browser saw the failure as a finished, failed progress job.
+	// Every browser saw the failure as a job that ended failed.
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 		_, data, err := conn.ReadMessage()
 		if err != nil {
-			t.Fatalf("no failed progress message: %v", err)
+			t.Fatalf("no failed job message: %v", err)
 		}
 		var f struct {
-			Type, Job    string
-			Done, Failed bool
+			Type string
+			Job  struct{ Kind, Title, State, Error string }
 		}
 		_ = json.Unmarshal(data, &f)
-		if f.Type == "progress" && f.Done {
-			if !f.Failed || !strings.Contains(f.Job, ref) {
-				t.Errorf("final progress = %s, want a failed job for %s", data, ref)
+		if f.Type == "job" && f.Job.Kind == "pull" && f.Job.State != "running" {
+			if f.Job.State != "failed" || !strings.Contains(f.Job.Title, ref) || f.Job.Error == "" {
+				t.Errorf("final job = %s, want a failed pull of %s with the engine's words", data, ref)
 			}
 			return
 		}

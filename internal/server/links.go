@@ -51,9 +51,11 @@ func handleAddLink(d jobDeps, pl *plan.Planner) echo.HandlerFunc {
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		p, err := planned(c.Request().Context(), d.src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) {
-			return pl.AddLink(g, req.LinkRequest)
-		})
+		if err := notBusy(d.r, req.From, req.To); err != nil {
+			return err
+		}
+		planFor := func(g topology.Graph) (*plan.Plan, error) { return pl.AddLink(g, req.LinkRequest) }
+		p, err := planned(c.Request().Context(), d.src, req.confirmation, planFor)
 		if err != nil {
 			return err
 		}
@@ -63,7 +65,7 @@ func handleAddLink(d jobDeps, pl *plan.Planner) echo.HandlerFunc {
 		} else if len(p.Endpoints) > 0 && p.Endpoints[0].Peer != nil {
 			to = p.Endpoints[0].Peer.Name
 		}
-		return d.startPlan(c, p, fmt.Sprintf("link %s → %s as %s", p.Subject.Name, to, req.Alias))
+		return d.startPlan(c, p, fmt.Sprintf("link %s → %s as %s", p.Subject.Name, to, req.Alias), planFor)
 	}
 }
 
@@ -76,16 +78,18 @@ func handleRemoveLink(d jobDeps, pl *plan.Planner) echo.HandlerFunc {
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		p, err := planned(c.Request().Context(), d.src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) {
-			return pl.RemoveLink(g, req.UnlinkRequest)
-		})
+		if err := notBusy(d.r, req.From); err != nil {
+			return err
+		}
+		planFor := func(g topology.Graph) (*plan.Plan, error) { return pl.RemoveLink(g, req.UnlinkRequest) }
+		p, err := planned(c.Request().Context(), d.src, req.confirmation, planFor)
 		if err != nil {
 			return err
 		}
 		if p.Job {
-			return d.startPlan(c, p, fmt.Sprintf("remove the broken link %s of %s", req.Alias, p.Subject.Name))
+			return d.startPlan(c, p, fmt.Sprintf("remove the broken link %s of %s", req.Alias, p.Subject.Name), planFor)
 		}
-		if _, err := d.carryOut(c.Request().Context(), nil, p); err != nil {
+		if _, err := d.carryOut(c.Request().Context(), nil, p, nil); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)
@@ -101,13 +105,15 @@ func handleRepairLink(d jobDeps, pl *plan.Planner) echo.HandlerFunc {
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		p, err := planned(c.Request().Context(), d.src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) {
-			return pl.RepairLink(g, req.RepairRequest)
-		})
+		if err := notBusy(d.r, req.From); err != nil {
+			return err
+		}
+		planFor := func(g topology.Graph) (*plan.Plan, error) { return pl.RepairLink(g, req.RepairRequest) }
+		p, err := planned(c.Request().Context(), d.src, req.confirmation, planFor)
 		if err != nil {
 			return err
 		}
-		return d.startPlan(c, p, fmt.Sprintf("repair the link %s of %s", req.Alias, p.Subject.Name))
+		return d.startPlan(c, p, fmt.Sprintf("repair the link %s of %s", req.Alias, p.Subject.Name), planFor)
 	}
 }
 

@@ -23,9 +23,14 @@ import (
 // topology sentinels; docker.ErrStale (a conflict) means the world changed
 // since the plan.
 type Recreator interface {
-	RecreateAll(ctx context.Context, orders []docker.RecreateOrder, opts docker.RecreateOptions, progress func(docker.Step)) ([]string, error)
+	// PrepareRecreate locks and checks what a re-create plan names
+	// (ErrBusy, ErrStale, ErrForbidden at once); the Recreation's Run
+	// carries it out.
+	PrepareRecreate(ctx context.Context, orders []docker.RecreateOrder, opts docker.RecreateOptions) (*docker.Recreation, error)
 	SetEndpointLinks(ctx context.Context, ref, network string, links []string, expect docker.Expectation, peer string, progress func(docker.Step)) error
 	Unlink(ctx context.Context, from, alias string) error
+	// Busy reports whether a re-create of the container ref runs now.
+	Busy(ref string) bool
 	PreviewRecreate(ctx context.Context, id string) (docker.RecreatePreview, error)
 	Leftovers(ctx context.Context) ([]docker.Leftover, error)
 	RollbackLeftover(ctx context.Context, id string) error
@@ -56,12 +61,17 @@ func (e *planError) Error() string { return e.msg }
 // planned makes the plan for a request from the engine as it is now (a
 // fresh list, so a plan is never made from a picture that lags behind),
 // and checks the request's confirmation against it. Nothing is changed.
-func planned(ctx context.Context, src LiveSource, conf confirmation, make func(topology.Graph) (*plan.Plan, error)) (*plan.Plan, error) {
+// With the engine down, the request is still checked against the last
+// picture, so that bad input says so (400) rather than 503.
+func planned(ctx context.Context, src LiveSource, conf confirmation, planFor func(topology.Graph) (*plan.Plan, error)) (*plan.Plan, error) {
 	snap, err := src.Sync(ctx)
 	if err != nil {
+		if _, perr := planFor(src.Snapshot().Graph); perr != nil {
+			return nil, perr
+		}
 		return nil, err
 	}
-	p, err := make(snap.Graph)
+	p, err := planFor(snap.Graph)
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +173,18 @@ func recreateStepID(s docker.Step) string { return plan.StepID(s.Index, s.Kind, 
 // endpointStepID is the plan's ID of an endpoint change step.
 func endpointStepID(s docker.Step) string { return "endpoint." + s.Kind + ":" + s.Network }
 
+// notBusy refuses, at once, a request about a container a re-create is
+// changing right now (409): the plan would be made from a container that
+// is half-way (renamed aside, off its networks).
+func notBusy(r Recreator, refs ...string) error {
+	for _, ref := range refs {
+		if ref != "" && r.Busy(strings.TrimPrefix(ref, "c:")) {
+			return fmt.Errorf("%w: %s is being re-created right now; try again when it is done", topology.ErrConflict, ref)
+		}
+	}
+	return nil
+}
+
 // jobDeps are what starting a job needs.
 type jobDeps struct {
 	src  LiveSource
@@ -172,25 +194,56 @@ type jobDeps struct {
 
 // startPlan runs a job plan: a re-create or endpoint changes. It answers
 // 202 {job, plan}, or with ?wait=1 waits for the job and answers it (200
-// when done, the failure's status otherwise).
-func (d jobDeps) startPlan(c echo.Context, p *plan.Plan, title string) error {
+// when done, the failure's status otherwise). A re-create is prepared
+// first, in the request: a container that is busy, or no longer what the
+// plan took it for, is refused at once (409, with the plan of today).
+func (d jobDeps) startPlan(c echo.Context, p *plan.Plan, title string, replan func(topology.Graph) (*plan.Plan, error)) error {
+	var rec *docker.Recreation
+	if p.Method == plan.MethodRecreate {
+		var err error
+		rec, err = d.r.PrepareRecreate(c.Request().Context(), orders(p), docker.RecreateOptions{Plan: p.ID})
+		if isStale(err) {
+			return d.stale(c.Request().Context(), err, replan)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	spec := job.Spec{Kind: string(p.Action), Title: title, Plan: p.ID, Steps: stepsOf(p),
 		Role: roleOf(c).String(), Remote: c.RealIP(), Cancelable: p.Method == plan.MethodRecreate}
 	id, err := d.jobs.Start(spec, func(ctx context.Context, j *job.Job) (map[string]any, error) {
 		defer d.src.Refresh()
-		return d.carryOut(ctx, j, p)
+		return d.carryOut(ctx, j, p, rec)
 	})
 	if err != nil {
+		if rec != nil {
+			rec.Release()
+		}
 		return err
 	}
 	return d.answerJob(c, id, p)
 }
 
+// stale answers a plan the engine adapter found out of date: 409 with the
+// plan made from the engine as it is now (or the adapter's words, when
+// even that cannot be made).
+func (d jobDeps) stale(ctx context.Context, err error, replan func(topology.Graph) (*plan.Plan, error)) error {
+	snap, serr := d.src.Sync(ctx)
+	if serr != nil || replan == nil {
+		return err
+	}
+	p, perr := replan(snap.Graph)
+	if perr != nil {
+		return fmt.Errorf("%w; and now: %w", err, perr)
+	}
+	return &planError{status: http.StatusConflict, plan: p, msg: err.Error() + ": nothing was done; review the new plan and confirm it"}
+}
+
 // carryOut is what a plan's job does.
-func (d jobDeps) carryOut(ctx context.Context, j *job.Job, p *plan.Plan) (map[string]any, error) {
+func (d jobDeps) carryOut(ctx context.Context, j *job.Job, p *plan.Plan, rec *docker.Recreation) (map[string]any, error) {
 	switch p.Method {
 	case plan.MethodRecreate:
-		ids, err := d.r.RecreateAll(ctx, orders(p), docker.RecreateOptions{Job: j.ID(), Plan: p.ID}, reporter(j, recreateStepID))
+		ids, err := rec.Run(ctx, reporter(j, recreateStepID))
 		if len(ids) == 0 {
 			return nil, err
 		}
@@ -251,13 +304,13 @@ func isStale(err error) bool { return errors.Is(err, docker.ErrStale) }
 
 // answerPlan answers a plan request: the plan from the engine as it is
 // now, with the files each re-created or removed container would lose.
-func (d jobDeps) answerPlan(c echo.Context, make func(topology.Graph) (*plan.Plan, error)) error {
+func (d jobDeps) answerPlan(c echo.Context, planFor func(topology.Graph) (*plan.Plan, error)) error {
 	ctx := c.Request().Context()
 	snap, err := d.src.Sync(ctx)
 	if err != nil {
 		return err
 	}
-	p, err := make(snap.Graph)
+	p, err := planFor(snap.Graph)
 	if err != nil {
 		return err
 	}
@@ -284,63 +337,63 @@ func handlePlan(d jobDeps, pl *plan.Planner) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		q := c.QueryParams()
 		b := func(k string) bool { v := queryBool(q, k); return v != nil && *v }
-		var make func(topology.Graph) (*plan.Plan, error)
+		var planFor func(topology.Graph) (*plan.Plan, error)
 		switch plan.Action(c.Param("action")) {
 		case plan.ActionAddLink:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.AddLink(g, plan.LinkRequest{From: q.Get("from"), To: q.Get("to"), Alias: q.Get("alias"), RecreateDependents: queryBool(q, "recreateDependents")})
 			}
 		case plan.ActionRemoveLink:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.RemoveLink(g, plan.UnlinkRequest{From: q.Get("from"), Alias: q.Get("alias"), RecreateDependents: queryBool(q, "recreateDependents")})
 			}
 		case plan.ActionRepairLink:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.RepairLink(g, plan.RepairRequest{From: q.Get("from"), Alias: q.Get("alias"), RecreateDependents: queryBool(q, "recreateDependents")})
 			}
 		case plan.ActionMount:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.Mount(g, plan.MountRequest{Container: q.Get("container"), Volume: q.Get("volume"), VolumesFrom: q.Get("volumesFrom"),
 					Bind: q.Get("bind"), Target: q.Get("target"), ReadOnly: b("readOnly"), RecreateDependents: queryBool(q, "recreateDependents")})
 			}
 		case plan.ActionConnect:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.Connect(g, plan.ConnectRequest{Network: q.Get("network"), Container: q.Get("container"), Aliases: q["aliases"], IP: q.Get("ip")})
 			}
 		case plan.ActionDisconnect:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.Disconnect(g, plan.DisconnectRequest{Network: q.Get("network"), Container: q.Get("container")})
 			}
 		case plan.ActionRun:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.Run(g, plan.RunRequest{Name: q.Get("name"), Image: q.Get("image"), Cmd: q["cmd"], Network: q.Get("network")})
 			}
 		case plan.ActionStart, plan.ActionStop, plan.ActionRestart, plan.ActionRemoveContainer:
 			action := plan.Action(c.Param("action"))
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return lifecyclePlan(pl, action)(g, plan.ContainerRequest{Container: q.Get("container"), Force: b("force")})
 			}
 		case plan.ActionCreateNetwork:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.CreateNetwork(g, plan.NetworkRequest{Name: q.Get("name"), Subnet: q.Get("subnet"), Gateway: q.Get("gateway"),
 					Internal: b("internal"), ICC: queryBool(q, "icc"), Attachable: b("attachable")})
 			}
 		case plan.ActionRemoveNetwork:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.RemoveNetwork(g, plan.RemoveNetworkRequest{Network: q.Get("network"), Detach: b("detach")})
 			}
 		case plan.ActionCreateVolume:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.CreateVolume(g, plan.VolumeRequest{Name: q.Get("name")})
 			}
 		case plan.ActionRemoveVolume:
-			make = func(g topology.Graph) (*plan.Plan, error) {
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.RemoveVolume(g, plan.RemoveVolumeRequest{Volume: q.Get("volume"), Confirm: q.Get("confirm")})
 			}
 		default:
 			return echo.NewHTTPError(http.StatusNotFound, "unknown action "+c.Param("action"))
 		}
-		return d.answerPlan(c, make)
+		return d.answerPlan(c, planFor)
 	}
 }
 

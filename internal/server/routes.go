@@ -73,8 +73,8 @@ func routes(d Deps, trail *auditTrail) []Route {
 		// Everything below changes something: POST or DELETE only, operators
 		// only, same origin only, JSON bodies only (mutationGuard).
 		{Method: "POST", Path: "/api/containers", Role: auth.Operator, handler: handleRunContainer(d.Live, pl, d.Engine)},
-		{Method: "POST", Path: "/api/containers/:id/:action", Role: auth.Operator, handler: handleContainerAction(d.Live, pl, d.Engine)},
-		{Method: "DELETE", Path: "/api/containers/:id", Role: auth.Operator, handler: handleRemoveContainer(d.Live, pl, d.Engine)},
+		{Method: "POST", Path: "/api/containers/:id/:action", Role: auth.Operator, handler: handleContainerAction(d.Live, pl, d.Engine, d.Recreator)},
+		{Method: "DELETE", Path: "/api/containers/:id", Role: auth.Operator, handler: handleRemoveContainer(d.Live, pl, d.Engine, d.Recreator)},
 		{Method: "POST", Path: "/api/images/pull", Role: auth.Operator, handler: handlePullImage(d.Engine, d.Jobs)},
 		{Method: "POST", Path: "/api/links", Role: auth.Operator, handler: handleAddLink(jd, pl)},
 		{Method: "DELETE", Path: "/api/links", Role: auth.Operator, handler: handleRemoveLink(jd, pl)},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -138,13 +139,15 @@ func handleAddMount(d jobDeps, pl *plan.Planner) echo.HandlerFunc {
 			return err
 		}
 		req.Container = c.Param("id")
-		p, err := planned(c.Request().Context(), d.src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) {
-			return pl.Mount(g, req.MountRequest)
-		})
+		if err := notBusy(d.r, req.Container, req.VolumesFrom); err != nil {
+			return err
+		}
+		planFor := func(g topology.Graph) (*plan.Plan, error) { return pl.Mount(g, req.MountRequest) }
+		p, err := planned(c.Request().Context(), d.src, req.confirmation, planFor)
 		if err != nil {
 			return err
 		}
-		return d.startPlan(c, p, p.Recreates[0].Why[len("to "):]+" in "+p.Subject.Name)
+		return d.startPlan(c, p, strings.TrimPrefix(p.Recreates[0].Why, "to ")+" in "+p.Subject.Name, planFor)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
 	"github.com/dockmap/dockmap/internal/hub"
@@ -249,8 +251,8 @@ func TestVolumesShareMountAndVolumesFrom(t *testing.T) {
 		t.Fatalf("recreate-preview = %d %v", pv.Status, pv.Body)
 	}
 	mount["confirm"] = true
-	r = call(t, ts.URL, "POST", "/api/containers/"+webName+"/mounts", mount, nil)
-	newWeb, _ := r.Body["container"].(string)
+	r = call(t, ts.URL, "POST", "/api/containers/"+webName+"/mounts?wait=1", mount, nil)
+	newWeb, _ := jobResult(r)["container"].(string)
 	if r.Status != http.StatusOK || !topology.IsFullID(newWeb) || newWeb == web {
 		t.Fatalf("mount = %d %v, want 200 with a new container ID", r.Status, r.Body)
 	}
@@ -279,8 +281,8 @@ func TestVolumesShareMountAndVolumesFrom(t *testing.T) {
 	vfName := dockertest.UniqueName(t, "vf")
 	vf := dockertest.RunContainer(t, c, dockertest.WithName(vfName))
 	waitGraph(t, ts, "vf not in the graph", func(g topology.Graph) bool { _, ok := g.Node(topology.ContainerNodeID(vf)); return ok })
-	r = call(t, ts.URL, "POST", "/api/containers/"+vfName+"/mounts", map[string]any{"volumesFrom": webName, "confirm": true}, nil)
-	newVF, _ := r.Body["container"].(string)
+	r = call(t, ts.URL, "POST", "/api/containers/"+vfName+"/mounts?wait=1", map[string]any{"volumesFrom": webName, "confirm": true}, nil)
+	newVF, _ := jobResult(r)["container"].(string)
 	if r.Status != http.StatusOK || !topology.IsFullID(newVF) {
 		t.Fatalf("volumes-from = %d %v, want 200 with a new container ID", r.Status, r.Body)
 	}
@@ -449,28 +451,8 @@ func TestAllowBindPolicy(t *testing.T) {
 	}
 }
 
-// fakeRecreator records what the mount route asks the engine to do. It is
-// a fake on purpose: the test is about the exact RecreateChange the route
-// builds (structured mounts only, never a Binds or "-v" string), which a
-// real re-create would not let us see.
-type fakeRecreator struct {
-	server.Recreator            // the methods the test does not expect to be called
-	mu               sync.Mutex // protects changes
-	changes          []docker.RecreateChange
-}
-
-func (f *fakeRecreator) RecreateAll(_ context.Context, orders []docker.RecreateOrder, _ docker.RecreateOptions, _ func(docker.Step)) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ids := make([]string, 0, len(orders))
-	for _, o := range orders {
-		f.changes = append(f.changes, o.Change)
-		ids = append(ids, strings.Repeat("9", 64))
-	}
-	return ids, nil
-}
-
-// fakeLive serves a fixed graph.
+// fakeLive serves a fixed graph: the mount plans below are about what the
+// server builds from a graph, which needs no engine.
 type fakeLive struct{ g topology.Graph }
 
 func (f fakeLive) Snapshot() topology.Snapshot { return topology.Snapshot{Graph: f.g} }
@@ -480,7 +462,10 @@ func (f fakeLive) Subscribe(context.Context) (topology.Snapshot, *hub.Subscripti
 func (f fakeLive) Refresh()                                        {}
 func (f fakeLive) Sync(context.Context) (topology.Snapshot, error) { return f.Snapshot(), nil }
 
-func TestMountRequestBuildsStructuredMountsOnly(t *testing.T) {
+// TestMountPlansAreStructured: what the mount route would re-create with is
+// structured mounts only (never a Binds or "-v" string, whose ':' fields a
+// name could smuggle a host path into), as the plan it answers with shows.
+func TestMountPlansAreStructured(t *testing.T) {
 	// RecreateChange must have no field that takes "-v"-style strings.
 	rt := reflect.TypeFor[docker.RecreateChange]()
 	for i := range rt.NumField() {
@@ -497,7 +482,6 @@ func TestMountRequestBuildsStructuredMountsOnly(t *testing.T) {
 		},
 		Volumes: []topology.Volume{{Name: "data", Driver: "local"}},
 	})
-	fr := &fakeRecreator{}
 	engine, err := docker.New(docker.WithHost("tcp://127.0.0.1:9")) // never called
 	if err != nil {
 		t.Fatal(err)
@@ -511,33 +495,39 @@ func TestMountRequestBuildsStructuredMountsOnly(t *testing.T) {
 	jobs := job.New(h)
 	t.Cleanup(jobs.Close)
 	srv := httptest.NewServer(server.New(server.Deps{
-		Live: fakeLive{g}, Engine: engine, Recreator: fr, Networks: engine, Volumes: engine, Prober: prober,
+		Live: fakeLive{g}, Engine: engine, Recreator: engine, Networks: engine, Volumes: engine, Prober: prober,
 		Publisher: h, Jobs: jobs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Static: static, AllowBinds: []string{"/srv/share/"},
 	}))
 	t.Cleanup(srv.Close)
 
-	bodies := []map[string]any{
-		{"volume": "data", "target": "/mnt/data", "readOnly": true, "confirm": true},
-		{"bind": "/srv/share/x/", "target": "/mnt/x", "confirm": true},
-		{"volumesFrom": "donor", "readOnly": true, "confirm": true},
+	cases := []struct {
+		body map[string]any
+		want map[string]any
+	}{
+		{map[string]any{"volume": "data", "target": "/mnt/data", "readOnly": true},
+			map[string]any{"addMounts": []any{map[string]any{"type": "volume", "source": "data", "target": "/mnt/data", "readOnly": true}}}},
+		{map[string]any{"bind": "/srv/share/x/", "target": "/mnt/x"},
+			map[string]any{"addMounts": []any{map[string]any{"type": "bind", "source": "/srv/share/x", "target": "/mnt/x", "readOnly": false}}}},
+		{map[string]any{"volumesFrom": "donor", "readOnly": true},
+			map[string]any{"addVolumesFrom": []any{map[string]any{"donor": map[string]any{"id": donorID, "name": "donor"}, "readOnly": true}}}},
 	}
-	for _, b := range bodies {
-		if r := call(t, srv.URL, "POST", "/api/containers/web/mounts?wait=1", b, nil); r.Status != http.StatusOK {
-			t.Fatalf("POST mounts %v = %d %v", b, r.Status, r.Body)
+	for _, tc := range cases {
+		// Without confirm: 428 with the plan, and nothing done.
+		r := call(t, srv.URL, "POST", "/api/containers/web/mounts", tc.body, nil)
+		p, _ := r.Body["plan"].(map[string]any)
+		if r.Status != http.StatusPreconditionRequired || p == nil {
+			t.Fatalf("POST mounts %v = %d %v, want 428 with the plan", tc.body, r.Status, r.Body)
 		}
-	}
-	want := []docker.RecreateChange{
-		{AddMounts: []docker.MountSpec{{Type: "volume", Source: "data", Target: "/mnt/data", ReadOnly: true}}},
-		{AddMounts: []docker.MountSpec{{Type: "bind", Source: "/srv/share/x", Target: "/mnt/x"}}},
-		{AddVolumesFrom: []string{donorID + ":ro"}},
-	}
-	if !reflect.DeepEqual(fr.changes, want) {
-		t.Errorf("RecreateChanges = %+v, want %+v", fr.changes, want)
-	}
-	for _, ch := range fr.changes {
-		for _, m := range ch.AddMounts {
-			if strings.Contains(m.Source, ":") || strings.Contains(m.Target, ":") {
-				t.Errorf("mount %+v carries a ':' field separator", m)
+		rec, _ := firstOf(p["recreates"].([]any)).(map[string]any)
+		if diff := cmp.Diff(tc.want, rec["change"]); diff != "" {
+			t.Errorf("POST mounts %v: change (-want +got):\n%s", tc.body, diff)
+		}
+		ms, _ := tc.want["addMounts"].([]any)
+		for _, m := range ms {
+			for _, v := range m.(map[string]any) {
+				if s, ok := v.(string); ok && strings.Contains(s, ":") {
+					t.Errorf("mount %v carries a ':' field separator", m)
+				}
 			}
 		}
 	}
