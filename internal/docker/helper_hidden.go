@@ -1,14 +1,19 @@
 package docker
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
+
+	"github.com/dockmap/dockmap/internal/topology"
 )
 
 // dockmap's own helper containers (probe helpers, sidecars, leases) are
@@ -190,6 +195,90 @@ func (c *Client) isHelperEvent(m events.Message) bool {
 		return id != "" && (c.helpers.knows(id, nil) || c.helpers.wasListed(id))
 	}
 	return false
+}
+
+// owns reports whether the image with this ID is known to be the helper
+// image.
+func (h *helperImage) owns(imageID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.verdict[imageID]
+}
+
+// named reports whether an image as a container's create named it (a
+// reference or an ID) is the helper image: its ID, known to be ours, or
+// the helper reference while it is known to name it.
+func (h *helperImage) named(image string) bool {
+	if image == "" {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.verdict[image] {
+		return true
+	}
+	return h.refOurs && h.ident != nil && image == h.ident.ref
+}
+
+// lookUpHelperImage learns the helper image's ID, without importing it,
+// the first time it is called after the engine has it: so the leftovers
+// of an earlier run of this build (and the helpers of another dockmap of
+// the same build) are hidden from the first list on. A failure is
+// silent: the next list tries again.
+func (c *Client) lookUpHelperImage(ctx context.Context) {
+	h := c.helper
+	h.mu.Lock()
+	looked := h.looked
+	h.mu.Unlock()
+	if looked {
+		return
+	}
+	ident, err := c.helperIdentity()
+	if err != nil {
+		return // not a static binary: there is no helper image to see
+	}
+	id, ours, err := c.inspectImageLayer(ctx, ident.ref, ident.diffID)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case errors.Is(err, topology.ErrNotFound):
+		h.looked = true // HelperImage tells when it makes it
+	case err == nil:
+		h.looked = true
+		h.verdict[id] = ours
+		h.refOurs = ours
+	}
+}
+
+// verifyImagesOf inspects, once each, the images of listed containers that
+// were created from the helper reference but whose image this client has
+// not seen: another dockmap of the same build made it after this one
+// looked. So its helpers leave this one's map at the next list, and
+// their later events the feed (helperRecord.wasListed).
+func (c *Client) verifyImagesOf(ctx context.Context, cs []container.Summary) {
+	h := c.helper
+	h.mu.Lock()
+	ident := h.ident
+	var todo []string
+	if ident != nil {
+		for _, s := range cs {
+			if _, seen := h.verdict[s.ImageID]; !seen && s.Image == ident.ref && !slices.Contains(todo, s.ImageID) {
+				todo = append(todo, s.ImageID)
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, id := range todo {
+		_, ours, err := c.inspectImageLayer(ctx, id, ident.diffID)
+		if err != nil && !errors.Is(err, topology.ErrNotFound) {
+			continue // the engine is in trouble: the next list tries again
+		}
+		// An image removed by force under its containers is not ours to
+		// know any more: asked once, like the others.
+		h.mu.Lock()
+		h.verdict[id] = ours
+		h.mu.Unlock()
+	}
 }
 
 // randomHex is n random bytes in hex.

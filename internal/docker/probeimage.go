@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -377,88 +375,4 @@ func writeRootfs(w io.Writer, bin io.Reader, size int64) error {
 		}
 	}
 	return tw.Close()
-}
-
-// owns reports whether the image with this ID is known to be the helper
-// image.
-func (h *helperImage) owns(imageID string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.verdict[imageID]
-}
-
-// named reports whether an image as a container's create named it (a
-// reference or an ID) is the helper image: its ID, known to be ours, or
-// the helper reference while it is known to name it.
-func (h *helperImage) named(image string) bool {
-	if image == "" {
-		return false
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.verdict[image] {
-		return true
-	}
-	return h.refOurs && h.ident != nil && image == h.ident.ref
-}
-
-// lookUpHelperImage learns the helper image's ID, without importing it,
-// the first time it is called after the engine has it: so the leftovers
-// of an earlier run of this build (and the helpers of another dockmap of
-// the same build) are hidden from the first list on. A failure is
-// silent: the next list tries again.
-func (c *Client) lookUpHelperImage(ctx context.Context) {
-	h := c.helper
-	h.mu.Lock()
-	looked := h.looked
-	h.mu.Unlock()
-	if looked {
-		return
-	}
-	ident, err := c.helperIdentity()
-	if err != nil {
-		return // not a static binary: there is no helper image to see
-	}
-	id, ours, err := c.inspectImageLayer(ctx, ident.ref, ident.diffID)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	switch {
-	case errors.Is(err, topology.ErrNotFound):
-		h.looked = true // HelperImage tells when it makes it
-	case err == nil:
-		h.looked = true
-		h.verdict[id] = ours
-		h.refOurs = ours
-	}
-}
-
-// verifyImagesOf inspects, once each, the images of listed containers that
-// were created from the helper reference but whose image this client has
-// not seen: another dockmap of the same build made it after this one
-// looked. So its helpers leave this one's map at the next list, and
-// their later events the feed (helperRecord.wasListed).
-func (c *Client) verifyImagesOf(ctx context.Context, cs []container.Summary) {
-	h := c.helper
-	h.mu.Lock()
-	ident := h.ident
-	var todo []string
-	if ident != nil {
-		for _, s := range cs {
-			if _, seen := h.verdict[s.ImageID]; !seen && s.Image == ident.ref && !slices.Contains(todo, s.ImageID) {
-				todo = append(todo, s.ImageID)
-			}
-		}
-	}
-	h.mu.Unlock()
-	for _, id := range todo {
-		_, ours, err := c.inspectImageLayer(ctx, id, ident.diffID)
-		if err != nil && !errors.Is(err, topology.ErrNotFound) {
-			continue // the engine is in trouble: the next list tries again
-		}
-		// An image removed by force under its containers is not ours to
-		// know any more: asked once, like the others.
-		h.mu.Lock()
-		h.verdict[id] = ours
-		h.mu.Unlock()
-	}
 }
