@@ -263,6 +263,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	defer dc.Close()
+	installTestHooks(dc, getenv, stdout)
 	h := hub.New(hub.DefaultBuffer)
 	defer h.Close()
 	lv := live.New(dc, h, logger, live.WithHost(dc.Host()))

@@ -376,3 +376,13 @@ func writeRootfs(w io.Writer, bin io.Reader, size int64) error {
 	}
 	return tw.Close()
 }
+
+// HelperImageRef is the reference the helper image has (or would have),
+// read from the helper binary without asking the engine.
+func (c *Client) HelperImageRef() (string, error) {
+	ident, err := c.helperIdentity()
+	if err != nil {
+		return "", err
+	}
+	return ident.ref, nil
+}

@@ -2,6 +2,8 @@ package dockertest
 
 import (
 	"fmt"
+
+	"github.com/dockmap/dockmap/internal/docker"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 // dockmapBin is a static dockmap, built once per test binary.
 var dockmapBin struct {
 	once sync.Once
+	dir  string
 	path string
 	err  error
 }
@@ -20,7 +23,10 @@ var dockmapBin struct {
 // DockmapBinary returns a static dockmap binary (CGO_ENABLED=0), built once
 // per test binary from the module's cmd/web. The helper image (probes,
 // the leases that journal re-creates) is made from it: the test binary is
-// not dockmap, and with -race not static either.
+// not dockmap, and with -race not static either. Each test binary's is a
+// little different (its run ID is in the version), so that each has a
+// helper image of its own, which Main removes at the end without pulling
+// it from under another package's tests.
 func DockmapBinary(t testing.TB) string {
 	t.Helper()
 	dockmapBin.once.Do(func() {
@@ -42,12 +48,50 @@ func buildDockmap() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	dockmapBin.dir = dir
 	bin := filepath.Join(dir, "dockmap")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=test", "-o", bin, "./cmd/web")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=test-"+runID, "-o", bin, "./cmd/web")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// Main runs a package's tests (call it from TestMain) and then removes
+// what DockmapBinary made: the helper image of this test binary (the
+// helpers and leases made from it are gone with their tests) and the
+// binary itself.
+func Main(m *testing.M) int {
+	code := m.Run()
+	if dockmapBin.path != "" {
+		if err := removeHelperImage(dockmapBin.path); err != nil {
+			fmt.Fprintln(os.Stderr, "dockertest: remove the helper image:", err)
+		}
+	}
+	if dockmapBin.dir != "" {
+		os.RemoveAll(dockmapBin.dir)
+	}
+	return code
+}
+
+// removeHelperImage removes the helper image made from bin, if the engine
+// has it.
+func removeHelperImage(bin string) error {
+	c, err := docker.New(docker.WithHelperBinary(bin))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := callCtx()
+	defer cancel()
+	ref, err := c.HelperImageRef()
+	if err != nil {
+		return err
+	}
+	if ok, err := c.ImageExists(ctx, ref); err != nil || !ok {
+		return err
+	}
+	return c.RemoveImage(ctx, ref)
 }

@@ -51,6 +51,8 @@ const (
 	// subscribed, so nothing between subscribing and the first list is lost.
 	replayWindow = 2 * time.Second
 	callTimeout  = 30 * time.Second
+	// firstSyncWait is how long Sync waits for the very first list.
+	firstSyncWait = 5 * time.Second
 )
 
 // Live keeps the graph in step with the engine.
@@ -137,6 +139,16 @@ func (l *Live) Refresh() {
 // wrapping topology.ErrEngineUnreachable while the engine is down, and
 // ctx's error if ctx ends first.
 func (l *Live) Sync(ctx context.Context) (topology.Snapshot, error) {
+	// Just started: wait a little for the first list rather than answer
+	// with the empty picture (an engine that is down says so below).
+	first := time.NewTimer(firstSyncWait)
+	defer first.Stop()
+	select {
+	case <-l.synced:
+	case <-first.C:
+	case <-ctx.Done():
+		return topology.Snapshot{}, ctx.Err()
+	}
 	l.mu.Lock()
 	want, ch := l.starts+1, l.listed
 	down := !l.engine.Connected

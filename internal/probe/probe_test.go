@@ -22,7 +22,7 @@ import (
 // image: every change to dockmap makes a new one, and they would pile up
 // in the engine.
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := dockertest.Main(m)
 	if helperBin.path != "" {
 		if err := removeProbeImage(helperBin.path); err != nil {
 			fmt.Fprintln(os.Stderr, "remove probe image:", err)

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(clientsEnv); spec != "" {
 		os.Exit(runClients(spec))
 	}
-	os.Exit(m.Run())
+	os.Exit(dockertest.Main(m))
 }
 
 // runClients connects n clients to the base URL in spec ("n base"), reads
