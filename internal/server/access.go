@@ -139,7 +139,9 @@ func login(c echo.Context, a *auth.Auth, log *slog.Logger, token string) error {
 	}
 	role, err := a.Login(token, c.RealIP())
 	if errors.Is(err, auth.ErrLimited) {
-		log.Warn("login braked: too many wrong tokens", "remote", c.RealIP())
+		// Past the budget refusals are not logged one by one: keeping a
+		// guessing script's noise out of the log is what the brake is for.
+		log.Debug("login braked: too many wrong tokens", "remote", c.RealIP())
 		setRetryAfter(c, a)
 		return render(c, http.StatusTooManyRequests, templates.LoginPage("Too many wrong tokens from this address: wait a few seconds and try again."))
 	}
