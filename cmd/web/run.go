@@ -202,31 +202,61 @@ func isLoopback(host string) bool {
 }
 
 // printAccess says, once, how to get in: with access control on, a login
-// URL per role. Generated tokens are printed in full (nobody else knows
-// them); given ones are not repeated. This goes to stdout, never through
-// the logger.
-func printAccess(w io.Writer, cfg config, scheme string, port string) {
+// link per role, each with a fresh one-use code, and the tokens dockmap
+// made up (nobody else knows them; given ones are not repeated), for the
+// login form and for scripts. Links carry codes, never tokens: a link
+// lingers in browser history and chats, and a used or expired code there
+// is worthless. This goes to stdout, never through the logger, so that no
+// log collector keeps a credential.
+func printAccess(w io.Writer, cfg config, authn *auth.Auth, scheme string, port string) error {
 	if !cfg.authOn {
 		fmt.Fprintf(w, "access control off: loopback address and no token, every local user is an operator\n")
-		return
+		return nil
 	}
 	if cfg.readOnly {
 		fmt.Fprintf(w, "--read-only: nobody can change anything\n")
 	}
-	fmt.Fprintf(w, "access control on: every request needs a token. Open one of these URLs:\n")
-	line := func(role, what, token string, generated bool, flagName string) {
-		for _, h := range cfg.urlHosts {
-			u := url.URL{Scheme: scheme, Host: net.JoinHostPort(h, port), Path: "/login"}
-			t := "<your " + flagName + ">"
-			if generated {
-				t = token
-			}
-			fmt.Fprintf(w, "  %-8s (%s): %s?token=%s\n", role, what, u.String(), t)
+	fmt.Fprintf(w, "access control on: every request needs a sign-in. Login links (one use, valid %s):\n", minutes(authn.CodeTTL()))
+	base := func(h string) string { return (&url.URL{Scheme: scheme, Host: net.JoinHostPort(h, port)}).String() }
+	for _, r := range []struct {
+		role auth.Role
+		what string
+	}{{auth.Operator, "can change everything, root on this host"}, {auth.Viewer, "watches, changes nothing"}} {
+		code, err := authn.NewCode(r.role)
+		if err != nil {
+			return fmt.Errorf("login link for the %s: %w", r.role, err)
 		}
+		fmt.Fprintf(w, "  %-8s (%s): %s/login?code=%s\n", r.role, r.what, base(cfg.urlHosts[0]), code.Code)
 	}
-	line("operator", "can change everything, root on this host", cfg.tokens.Operator, cfg.generatedOperator, "--operator-token")
-	line("viewer", "watches, changes nothing", cfg.tokens.Viewer, cfg.generatedViewer, "--viewer-token")
-	fmt.Fprintf(w, "  scripts: send Authorization: Bearer <token>\n")
+	if len(cfg.urlHosts) > 1 {
+		var others []string
+		for _, h := range cfg.urlHosts[1:] {
+			others = append(others, base(h))
+		}
+		fmt.Fprintf(w, "  (they work at %s too: change the address)\n", strings.Join(others, ", "))
+	}
+	fmt.Fprintf(w, "tokens, to paste into the login form or send as Authorization: Bearer <token>:\n")
+	token := func(role auth.Role, token string, generated bool, flagName string) {
+		if !generated {
+			token = "<given with " + flagName + ">"
+		}
+		fmt.Fprintf(w, "  %-9s %s\n", role.String()+":", token)
+	}
+	token(auth.Operator, cfg.tokens.Operator, cfg.generatedOperator, "--operator-token")
+	token(auth.Viewer, cfg.tokens.Viewer, cfg.generatedViewer, "--viewer-token")
+	fmt.Fprintf(w, "more login links: Invite… in the page's header, or POST /api/login-codes\n")
+	return nil
+}
+
+// minutes says d in whole minutes when it is some ("15 minutes").
+func minutes(d time.Duration) string {
+	if d%time.Minute == 0 {
+		if d == time.Minute {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
 }
 
 // run is the whole program: it returns when ctx ends or serving fails.
@@ -315,7 +345,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	fmt.Fprintf(stdout, "dockmap %s serving %s://%s (listening on %s, engine %s)\n", version, scheme,
 		net.JoinHostPort(cfg.urlHosts[0], port), ln.Addr(), dc.Host())
-	printAccess(stdout, cfg, scheme, port)
+	if err := printAccess(stdout, cfg, authn, scheme, port); err != nil {
+		ln.Close()
+		return err
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return lv.Run(gctx) })

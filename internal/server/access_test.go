@@ -60,8 +60,14 @@ type authServer struct {
 
 func startAuthed(t *testing.T, opts ...func(*server.Deps)) *authServer {
 	t.Helper()
+	return startAuthedWith(t, nil, opts...)
+}
+
+// startAuthedWith is startAuthed with options for auth.New (a clock).
+func startAuthedWith(t *testing.T, aopts []auth.Option, opts ...func(*server.Deps)) *authServer {
+	t.Helper()
 	s := &authServer{op: auth.NewToken(), view: auth.NewToken(), log: &syncBuffer{}}
-	a, err := auth.New(auth.Tokens{Operator: s.op, Viewer: s.view})
+	a, err := auth.New(auth.Tokens{Operator: s.op, Viewer: s.view}, aopts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -725,14 +731,17 @@ func TestReadOnlyRefusesOperators(t *testing.T) {
 	}
 }
 
-// SEC-10: a token is taken from a URL at /login only, swapped there for an
-// HttpOnly, SameSite=Strict cookie that does not hold it, and the redirect
-// drops it from the address bar; it never reaches a log or a Referer.
-func TestSEC10TokenOnlyAtLogin(t *testing.T) {
+// SEC-10, tightened: no URL signs in with a token, not even /login's (a
+// link lingers in history, autocomplete and chats); a URL carries a
+// one-use login code instead, swapped at /login for an HttpOnly,
+// SameSite=Strict cookie that holds neither, and the redirect drops it
+// from the address bar. Tokens, codes and sessions never reach a log or a
+// Referer.
+func TestSEC10NoTokenInAnyURL(t *testing.T) {
 	s := startAuthed(t)
 	ctr := s.runningContainer(t)
 	before := len(s.proxy.Paths())
-	for _, p := range []string{"/", "/api/graph", "/api/audit", "/api/images", "/panel/container/" + ctr, "/live", "/logout", "/static/app.js?x=1&"} {
+	for _, p := range []string{"/", "/login", "/api/graph", "/api/audit", "/api/images", "/panel/container/" + ctr, "/live", "/logout", "/static/app.js?x=1&"} {
 		for _, q := range []string{"token=" + s.op, "access_token=" + s.op, "session=" + s.auth.Session(auth.Operator)} {
 			sep := "?"
 			if strings.Contains(p, "?") {
@@ -740,14 +749,13 @@ func TestSEC10TokenOnlyAtLogin(t *testing.T) {
 			}
 			u := s.URL + p + sep + q
 			got := send(t, noFollow, "GET", u, map[string]string{"Accept": "application/json"}, "")
-			if strings.HasPrefix(p, "/static/") {
+			switch {
+			case strings.HasPrefix(p, "/static/") || p == "/login":
 				// Public anyway; the token must not turn into a cookie.
-				if len(got.Cookies()) != 0 {
-					t.Errorf("GET %s set cookies %v", p, got.Cookies())
+				if len(got.Cookies()) != 0 || got.StatusCode != http.StatusOK {
+					t.Errorf("GET %s?%.10s… = %d with cookies %v, want 200 and none", p, q, got.StatusCode, got.Cookies())
 				}
-				continue
-			}
-			if !refusedAnonymous(got) || len(got.Cookies()) != 0 {
+			case !refusedAnonymous(got) || len(got.Cookies()) != 0:
 				t.Errorf("GET %s?%.10s… = %d with cookies %v, want 401 and none", p, q, got.StatusCode, got.Cookies())
 			}
 		}
@@ -759,42 +767,47 @@ func TestSEC10TokenOnlyAtLogin(t *testing.T) {
 		t.Errorf("engine calls for requests with a token in the URL: %v", calls)
 	}
 
-	for _, tc := range []struct {
-		token string
-		role  auth.Role
-	}{{s.op, auth.Operator}, {s.view, auth.Viewer}} {
-		got := send(t, noFollow, "GET", s.URL+"/login?token="+tc.token, nil, "")
+	var codes []string
+	for _, role := range []auth.Role{auth.Operator, auth.Viewer} {
+		code := s.mintCode(t, role)
+		codes = append(codes, code.Code)
+		got := send(t, noFollow, "GET", s.URL+"/login?code="+code.Code, nil, "")
 		if got.StatusCode != http.StatusSeeOther || got.Header.Get("Location") != "/" {
-			t.Fatalf("GET /login?token= (%v) = %d to %q, want 303 to /", tc.role, got.StatusCode, got.Header.Get("Location"))
+			t.Fatalf("GET /login?code= (%v) = %d to %q, want 303 to /", role, got.StatusCode, got.Header.Get("Location"))
 		}
 		if rp := got.Header.Get("Referrer-Policy"); rp != "no-referrer" {
 			t.Errorf("Referrer-Policy on /login = %q, want no-referrer", rp)
 		}
 		cookies := got.Cookies()
 		if len(cookies) != 1 {
-			t.Fatalf("GET /login?token= set %d cookies, want 1", len(cookies))
+			t.Fatalf("GET /login?code= set %d cookies, want 1", len(cookies))
 		}
 		c := cookies[0]
 		if c.Name != auth.CookieName || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.MaxAge <= 0 {
 			t.Errorf("session cookie %+v, want %s, HttpOnly, SameSite=Strict, Path=/ and a lifetime", c, auth.CookieName)
 		}
-		if strings.Contains(c.Value, tc.token) || strings.Contains(got.Body, tc.token) {
-			t.Errorf("the %v token is in the cookie or the body of the login answer", tc.role)
+		for _, secret := range []string{code.Code, s.op, s.view} {
+			if strings.Contains(c.Value, secret) || strings.Contains(got.Body, secret) {
+				t.Errorf("a code or token is in the cookie or the body of the %v login answer", role)
+			}
 		}
 		// The cookie grants the role.
 		audit := send(t, noFollow, "GET", s.URL+"/api/audit", map[string]string{"Cookie": c.Name + "=" + c.Value}, "")
-		if want := map[auth.Role]int{auth.Operator: 200, auth.Viewer: 403}[tc.role]; audit.StatusCode != want {
-			t.Errorf("GET /api/audit with the %v cookie = %d, want %d", tc.role, audit.StatusCode, want)
+		if want := map[auth.Role]int{auth.Operator: 200, auth.Viewer: 403}[role]; audit.StatusCode != want {
+			t.Errorf("GET /api/audit with the %v cookie = %d, want %d", role, audit.StatusCode, want)
 		}
 	}
-	// A wrong token gets the login page again, and no cookie.
-	if got := send(t, noFollow, "GET", s.URL+"/login?token="+s.op+"x", nil, ""); got.StatusCode != http.StatusUnauthorized || len(got.Cookies()) != 0 {
-		t.Errorf("GET /login with a wrong token = %d with cookies %v, want 401 and none", got.StatusCode, got.Cookies())
+	// A wrong code gets the login page again, and no cookie.
+	if got := send(t, noFollow, "GET", s.URL+"/login?code="+codes[0]+"x", nil, ""); got.StatusCode != http.StatusUnauthorized || len(got.Cookies()) != 0 {
+		t.Errorf("GET /login with a wrong code = %d with cookies %v, want 401 and none", got.StatusCode, got.Cookies())
 	}
 	// The form posts the token in a body, never a URL.
 	form := send(t, noFollow, "POST", s.URL+"/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": s.URL}, "token="+url.QueryEscape(s.op))
 	if form.StatusCode != http.StatusSeeOther || form.Header.Get("Location") != "/" || len(form.Cookies()) != 1 {
 		t.Errorf("POST /login = %d to %q with %d cookies, want 303 to / with the session", form.StatusCode, form.Header.Get("Location"), len(form.Cookies()))
+	}
+	if got := send(t, noFollow, "POST", s.URL+"/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": s.URL}, "token=wrong-"+s.op); got.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST /login with a wrong token = %d, want 401", got.StatusCode)
 	}
 	out := send(t, noFollow, "POST", s.URL+"/logout", map[string]string{"Cookie": s.cookie(auth.Operator), "Origin": s.URL}, "")
 	if cs := out.Cookies(); out.StatusCode != http.StatusSeeOther || len(cs) != 1 || cs[0].MaxAge >= 0 || cs[0].Value != "" {
@@ -805,17 +818,17 @@ func TestSEC10TokenOnlyAtLogin(t *testing.T) {
 	if !strings.Contains(logs, `"path":"/login"`) {
 		t.Fatalf("the request log did not capture the flow:\n%s", logs)
 	}
-	// Sign-ins and refusals are logged (with the address, not the token).
-	if !strings.Contains(logs, `"msg":"login","role":"viewer"`) || !strings.Contains(logs, `"msg":"login refused: wrong token"`) {
-		t.Errorf("the log lacks the sign-in and the refusal:\n%s", logs)
-	}
-	for role, tok := range map[string]string{"operator": s.op, "viewer": s.view} {
-		if strings.Contains(logs, tok) {
-			t.Errorf("the %s token is in the log", role)
+	// Sign-ins and refusals are logged (with the address, not the secret).
+	for _, want := range []string{`"msg":"login","role":"viewer"`, `"msg":"login refused: wrong login link"`, `"msg":"login refused: wrong token"`, `"msg":"login link made","role":"viewer"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s:\n%s", want, logs)
 		}
 	}
-	if strings.Contains(logs, s.auth.Session(auth.Operator)) {
-		t.Errorf("the operator session is in the log")
+	for what, secret := range map[string]string{"operator token": s.op, "viewer token": s.view, "operator session": s.auth.Session(auth.Operator),
+		"operator code": codes[0], "viewer code": codes[1]} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the %s is in the log", what)
+		}
 	}
 }
 
@@ -946,7 +959,9 @@ func TestSEC19HeadersWithAccessControl(t *testing.T) {
 		{"/api/graph", nil, 401},
 		{"/api/audit", map[string]string{"Authorization": "Bearer " + s.view}, 403},
 		{"/login", nil, 200},
-		{"/login?token=" + s.op, nil, 303},
+		{"/login?token=" + s.op, nil, 200},
+		{"/login?code=" + s.mintCode(t, auth.Viewer).Code, nil, 303},
+		{"/login?code=used-or-unknown", nil, 401},
 	} {
 		got := send(t, noFollow, "GET", s.URL+tc.path, tc.hdr, "")
 		if got.StatusCode != tc.want {
