@@ -52,7 +52,7 @@ type runRequest struct {
 // validate checks the request against the engine's rules and the current
 // graph, and returns the spec to run. It makes no engine call.
 func (r runRequest) validate(g topology.Graph) (docker.RunSpec, error) {
-	if err := topology.ValidateName("container name", r.Name); err != nil {
+	if err := topology.ValidateContainerName(r.Name); err != nil {
 		return docker.RunSpec{}, err
 	}
 	if err := topology.ValidateImageRef(r.Image); err != nil {
