@@ -23,9 +23,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"sort"
@@ -42,8 +44,12 @@ import (
 	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
 	"github.com/dockmap/dockmap/internal/topology"
+	"github.com/dockmap/dockmap/web"
 )
 
 // authServer is the whole server with access control on, on an engine
@@ -979,6 +985,81 @@ func TestSEC19HeadersWithAccessControl(t *testing.T) {
 			if v := got.Header.Get(h); v != want {
 				t.Errorf("GET %s: %s = %q, want %q", tc.path, h, v, want)
 			}
+		}
+	}
+}
+
+// startTLS is the whole server (access control off) behind
+// httptest.NewTLSServer; it returns the https URL and a dialer that trusts
+// its certificate.
+func startTLS(t *testing.T) (string, *websocket.Dialer) {
+	t.Helper()
+	c := dockertest.Client(t)
+	h := hub.New(hub.DefaultBuffer)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l := live.New(c, h, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	static, err := fs.Sub(web.Static, "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prober := probe.New(c, server.ProbePublisher(h))
+	srv := httptest.NewTLSServer(server.New(server.Deps{
+		Live: l, Engine: c, Linker: c, Networks: c, Volumes: c, Prober: prober, Publisher: h, Logger: log, Static: static, AssetVersion: "test",
+	}))
+	t.Cleanup(func() {
+		prober.Close()
+		h.Close()
+		srv.Close()
+		cancel()
+		<-done
+	})
+	return srv.URL, &websocket.Dialer{TLSClientConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig, HandshakeTimeout: 20 * time.Second}
+}
+
+// The WebSocket's Origin must match the page's origin scheme included: an
+// https origin with the right host is refused on a plain-HTTP server, an
+// http one on a TLS server; the right scheme (in any case) is let in, and
+// an origin with a path is no origin a browser sends.
+func TestSEC02bLiveOriginNeedsTheScheme(t *testing.T) {
+	upgrade := func(d *websocket.Dialer, wsURL, origin string) int {
+		t.Helper()
+		conn, resp, err := d.Dial(wsURL, http.Header{"Origin": {origin}})
+		if err == nil {
+			conn.Close()
+			return http.StatusSwitchingProtocols
+		}
+		if resp == nil {
+			t.Fatalf("dial %s from %s: %v", wsURL, origin, err)
+		}
+		return resp.StatusCode
+	}
+	plain, _ := startSynced(t)
+	host := strings.TrimPrefix(plain.URL, "http://")
+	for origin, want := range map[string]int{
+		"https://" + host:       http.StatusForbidden,
+		"wss://" + host:         http.StatusForbidden,
+		"http://" + host:        http.StatusSwitchingProtocols,
+		"HTTP://" + host:        http.StatusSwitchingProtocols,
+		"http://" + host + "/x": http.StatusForbidden,
+		"http://u@" + host:      http.StatusForbidden,
+	} {
+		if got := upgrade(websocket.DefaultDialer, "ws://"+host+"/live", origin); got != want {
+			t.Errorf("plain HTTP server, Origin %s: %d, want %d", origin, got, want)
+		}
+	}
+
+	tlsURL, d := startTLS(t)
+	host = strings.TrimPrefix(tlsURL, "https://")
+	for origin, want := range map[string]int{
+		"http://" + host:       http.StatusForbidden,
+		"https://" + host:      http.StatusSwitchingProtocols,
+		"https://evil.example": http.StatusForbidden,
+	} {
+		if got := upgrade(d, "wss://"+host+"/live", origin); got != want {
+			t.Errorf("TLS server, Origin %s: %d, want %d", origin, got, want)
 		}
 	}
 }
