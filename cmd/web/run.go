@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dockmap/dockmap/internal/auth"
+	"github.com/dockmap/dockmap/internal/connlimit"
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/live"
@@ -56,6 +57,9 @@ type config struct {
 	tlsCert, tlsKey                    string
 	dev                                bool
 	logLevel                           slog.Level
+	// maxConns and maxConnsPerClient cap the connections held at once, in
+	// all and per client address (internal/connlimit).
+	maxConns, maxConnsPerClient int
 	// urlHosts are the host names the printed URLs use.
 	urlHosts []string
 }
@@ -70,6 +74,19 @@ func boolEnv(getenv func(string) string, name string) (bool, error) {
 		return false, fmt.Errorf("%s=%q: want 1 or 0", name, v)
 	}
 	return b, nil
+}
+
+// intEnv reads a positive whole number from the environment, or def.
+func intEnv(getenv func(string) string, name string, def int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive whole number", name, v)
+	}
+	return n, nil
 }
 
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (config, error) {
@@ -101,6 +118,16 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	fs.BoolVar(&cfg.readOnly, "read-only", defRO, "turn every action off for everyone, operators included (env DOCKMAP_READ_ONLY=1)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", getenv("DOCKMAP_TLS_CERT"), "serve HTTPS with this certificate (PEM; env DOCKMAP_TLS_CERT); needs --tls-key")
 	fs.StringVar(&cfg.tlsKey, "tls-key", getenv("DOCKMAP_TLS_KEY"), "private key of --tls-cert (PEM; env DOCKMAP_TLS_KEY)")
+	defConns, err := intEnv(getenv, "DOCKMAP_MAX_CONNS", connlimit.DefaultTotal())
+	if err != nil {
+		return cfg, err
+	}
+	fs.IntVar(&cfg.maxConns, "max-conns", defConns, "most connections held at once, from all clients (env DOCKMAP_MAX_CONNS); by default 4096, or the open-file limit less 256 when lower")
+	defPerClient, err := intEnv(getenv, "DOCKMAP_MAX_CONNS_PER_CLIENT", connlimit.DefaultPerClient)
+	if err != nil {
+		return cfg, err
+	}
+	fs.IntVar(&cfg.maxConnsPerClient, "max-conns-per-client", defPerClient, "most connections held at once from one client address, or one IPv6 /64 (env DOCKMAP_MAX_CONNS_PER_CLIENT); everyone behind one ssh -L or proxy is one client")
 	fs.BoolVar(&cfg.dev, "dev", false, "serve web/static from disk (for editing the page)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -114,6 +141,9 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	}
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return cfg, fmt.Errorf("--log-level: %w", err)
+	}
+	if cfg.maxConns <= 0 || cfg.maxConnsPerClient <= 0 {
+		return cfg, errors.New("--max-conns and --max-conns-per-client must be positive")
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, errors.New("--tls-cert and --tls-key go together: give both or neither")
@@ -325,21 +355,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		scheme = "https"
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
+	ln, err := listen(cfg, tlsConfig, logger)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	if tlsConfig != nil {
-		ln = tls.NewListener(ln, tlsConfig)
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := newHTTPServer(handler)
 	// The URL printed is one a browser can open: on every interface, the
 	// first address of this machine rather than [::].
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
@@ -370,6 +390,47 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// listen opens the address with the connection caps, and TLS on top when
+// configured: the caps count TCP connections, so a client cannot get past
+// them by never finishing its handshake. A refused plain-HTTP connection
+// gets a one-line 503 first; a TLS one is only closed (the client expects
+// a handshake, not text).
+func listen(cfg config, tlsConfig *tls.Config, logger *slog.Logger) (net.Listener, error) {
+	inner, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if files := connlimit.FileLimit(); files > 0 && cfg.maxConns > files-64 {
+		logger.Warn("--max-conns is close to the limit on open files: a flood of connections may still exhaust them",
+			"max-conns", cfg.maxConns, "open-file limit", files)
+	}
+	var opts []connlimit.Option
+	if tlsConfig == nil {
+		opts = append(opts, connlimit.WithReject(connlimit.ServiceUnavailable))
+	}
+	var ln net.Listener = connlimit.New(inner, cfg.maxConns, cfg.maxConnsPerClient, opts...)
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	return ln, nil
+}
+
+// newHTTPServer serves handler with timeouts that bound what a slow or
+// silent client can hold: headers within 5 s, a whole request (body
+// included) within 10 s. Once the body is read the read deadline is lifted
+// (net/http does it for its background read), so a long action is not cut
+// short by it.
+func newHTTPServer(handler http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // reportLeftovers says, once the engine is reachable, which containers an
