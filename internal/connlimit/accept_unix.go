@@ -24,31 +24,36 @@ func rawSocket(inner net.Listener) syscall.RawConn {
 	return rc
 }
 
-// acceptRaw is Accept that first drains the accept queue on the socket
-// itself: accept4(2) in a loop, the client read from what accept4 returns,
-// and a refused connection closed with one more system call before Go
-// ever wraps it (no poller registration, no allocation). Under a flood
-// that is what keeps the queue short: in the ordinary path each refused
-// connection cost a netFD, two epoll calls and several allocations, and on
-// a busy machine the queue overflowed and the kernel dropped rightful
-// clients' handshakes (each then waits a second to retransmit). When the
-// queue is empty it waits in the inner listener's Accept, through Go's
-// poller, and treats what that returns as the ordinary path does. Only an
-// admitted connection becomes a net.Conn, with the usual TCP settings.
+// acceptRaw is Accept for a TCP socket. It takes connections through the
+// inner listener as long as it admits them; once it refuses one, a flood
+// may be queued behind it, and it drains the accept queue on the socket
+// itself until the queue is empty: accept4(2) in a loop, the client read
+// from what accept4 returns, and a refused connection closed with one more
+// system call before Go ever wraps it (no poller registration, no
+// allocation). That is what keeps the queue short under a flood: through
+// the inner listener each refused connection cost a netFD, two epoll calls
+// and several allocations, and on a busy machine the queue overflowed and
+// the kernel dropped rightful clients' handshakes (each then waits a second
+// to retransmit). Admitted connections found while draining become a
+// net.Conn through net.FileConn, with the usual TCP settings; that costs a
+// dup(2) and some, which is why draining is kept for floods.
 func (l *Listener) acceptRaw() (net.Conn, error) {
 	for {
-		c, err := l.drain()
-		if c != nil || err != nil {
-			return c, err
+		if l.draining.Load() {
+			c, err := l.drain()
+			if c != nil || err != nil {
+				return c, err
+			}
+			l.draining.Store(false) // the queue is empty: back to normal
 		}
-		// Nothing queued: wait for the next one.
-		c, err = l.Listener.Accept()
+		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
 		if c := l.admitConn(c); c != nil {
 			return c, nil
 		}
+		l.draining.Store(true)
 	}
 }
 

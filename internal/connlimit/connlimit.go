@@ -49,6 +49,9 @@ type Listener struct {
 	// raw is the inner listener's socket when it is a TCP socket this
 	// platform can accept from directly (accept_unix.go), else nil.
 	raw syscall.RawConn
+	// draining is set after a refusal, while Accept drains the queue on
+	// raw (accept_unix.go).
+	draining atomic.Bool
 }
 
 // Option changes a Listener.

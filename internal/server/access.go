@@ -59,6 +59,8 @@ func authorize(table []Route, a *auth.Auth, readOnly bool, trail *auditTrail) ec
 				var cerr error
 				role, cerr = a.Request(req, c.RealIP())
 				if errors.Is(cerr, auth.ErrLimited) {
+					// A wrong credential past its client's budget: "slow
+					// down" rather than "wrong". A right one never gets here.
 					setRetryAfter(c, a)
 					return echo.NewHTTPError(http.StatusTooManyRequests, cerr.Error())
 				}
