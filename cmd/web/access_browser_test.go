@@ -24,10 +24,9 @@ import (
 func TestBrowserViewerWatchesOnly(t *testing.T) {
 	c := dockertest.Client(t)
 	dockertest.FixtureImage(t)
-	base, _, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
+	base, output, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
 	b := newBrowser(t)
-	load(t, b, "log in as a viewer", `window.dockmap && window.dockmap.connected && window.cy`,
-		chromedp.Navigate(base+"/login?token="+viewToken))
+	signInWith(t, b, printedLogin(t, output(), "viewer"), base, `window.dockmap && window.dockmap.connected && window.cy`)
 	waitJS(t, b, `location.pathname === '/' && location.search === ''`, waitTimeout)
 	if got := mustEval[string](t, b, `document.querySelector('[data-testid=role]')?.textContent.trim() ?? ''`); got != "viewer" {
 		t.Errorf("role shown = %q, want viewer", got)
@@ -62,7 +61,7 @@ func TestBrowserViewerWatchesOnly(t *testing.T) {
 	waitJS(t, b, `!document.querySelector('[data-testid=matrix]').hidden && document.querySelectorAll('[data-testid=matrix-table] td').length > 0`, waitTimeout)
 
 	// No action anywhere on the page, even hidden.
-	controls := `button[data-action], form[data-form], .operator, .toolbar, dialog form, [data-testid=audit]`
+	controls := `button[data-action], form[data-form], .operator, .toolbar, dialog form, [data-testid=audit], [data-testid=invite-open]`
 	if got := mustEval[[]string](t, b, fmt.Sprintf(`[...document.querySelectorAll(%s)].map((e) => e.outerHTML.slice(0, 120))`, jsString(controls))); len(got) != 0 {
 		t.Errorf("the viewer's page has action controls: %q", got)
 	}
@@ -103,7 +102,7 @@ func TestBrowserCrossOriginFormChangesNothing(t *testing.T) {
 func crossOriginForms(t *testing.T, flags ...string) {
 	c := dockertest.Client(t)
 	image := dockertest.FixtureImage(t)
-	base, _, _ := launch(t, nil, nil, append([]string{"-addr", "127.0.0.1:0"}, flags...)...)
+	base, output, _ := launch(t, nil, nil, append([]string{"-addr", "127.0.0.1:0"}, flags...)...)
 	// What the other site tries to create; removed if the test fails.
 	evilName := dockertest.UniqueName(t, "evil")
 	t.Cleanup(func() { _ = c.RemoveContainer(context.Background(), evilName, true) })
@@ -138,11 +137,11 @@ setTimeout(() => { document.title = 'sent'; }, 1500);
 	// The browser itself reports what it blocked on the other site's
 	// behalf: that is the point of the test.
 	b.allow(regexp.MustCompile(`ERR_BLOCKED_BY_RESPONSE|frame-ancestors|Failed to load resource: the server responded with a status of 40[13]`))
-	login := base + "/"
 	if len(flags) > 0 {
-		login = base + "/login?token=" + opToken
+		signInWith(t, b, printedLogin(t, output(), "operator"), base, `window.dockmap && window.dockmap.connected`)
+	} else {
+		load(t, b, "open dockmap as the operator", `window.dockmap && window.dockmap.connected`, chromedp.Navigate(base+"/"))
 	}
-	load(t, b, "open dockmap as the operator", `window.dockmap && window.dockmap.connected`, chromedp.Navigate(login))
 	load(t, b, "visit the other site", `document.title === 'sent'`, chromedp.Navigate(evilURL))
 	// Give the last request time to land before looking.
 	time.Sleep(time.Second)
@@ -167,11 +166,11 @@ setTimeout(() => { document.title = 'sent'; }, 1500);
 // tokens) lands on the login page by itself instead of reconnecting
 // forever, and signs in again there.
 func TestBrowserLostSessionGoesToLogin(t *testing.T) {
-	base, _, stop := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
+	base, output, stop := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
 	b := newBrowser(t)
 	// The restart makes the browser log failed reconnections.
 	b.allow(regexp.MustCompile(`WebSocket|ERR_CONNECTION_REFUSED|status of 401`))
-	load(t, b, "log in as a viewer", `window.dockmap && window.dockmap.connected`, chromedp.Navigate(base+"/login?token="+viewToken))
+	signInWith(t, b, printedLogin(t, output(), "viewer"), base, `window.dockmap && window.dockmap.connected`)
 	if err := stop(); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
@@ -191,14 +190,15 @@ func TestBrowserLostSessionGoesToLogin(t *testing.T) {
 	}
 }
 
-// A participant clicks the viewer URL in a chat or a slide (another site):
+// A participant clicks a viewer login link in a chat (another site):
 // the login's redirect is part of a cross-site navigation, which keeps the
 // SameSite=Strict cookie out, and yet they end up on the map, signed in.
 func TestBrowserLoginLinkFromAnotherSite(t *testing.T) {
-	base, _, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
+	_, output, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
+	link := printedLogin(t, output(), "viewer")
 	chat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprintf(w, `<!DOCTYPE html><html><body><a id="join" href="%s/login?token=%s">join the workshop</a></body></html>`, base, viewToken)
+		fmt.Fprintf(w, `<!DOCTYPE html><html><body><a id="join" href="%s">join the workshop</a></body></html>`, link)
 	}))
 	t.Cleanup(chat.Close)
 	b := newBrowser(t)
@@ -211,4 +211,78 @@ func TestBrowserLoginLinkFromAnotherSite(t *testing.T) {
 	if got := mustEval[string](t, b, `document.querySelector('[data-testid=role]')?.textContent.trim() ?? ''`); got != "viewer" {
 		t.Errorf("role = %q, want viewer", got)
 	}
+}
+
+// signInWith opens a one-use login link in b, then the map, and waits for
+// ready. The link is opened once: when a host network change cuts a load
+// short, it is the map that is loaded again, never the link, which the
+// first load may already have used up.
+func signInWith(t testing.TB, b *browser, link, base, ready string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, waitTimeout)
+	err := chromedp.Do(ctx, chromedp.Navigate(link))
+	cancel()
+	if err != nil && !strings.Contains(err.Error(), networkChanged) {
+		t.Fatalf("open the login link: %v", err)
+	}
+	load(t, b, "open the map, signed in", ready, chromedp.Navigate(base+"/"))
+}
+
+// An operator invites a participant from the page: Invite… makes a viewer
+// link with its expiry and a Copy button; the link signs another browser
+// in as a viewer, once; opened again it says it is used up. A token put in
+// a link signs nobody in: the login page asks for it to be pasted.
+func TestBrowserInviteMakesOneUseLinks(t *testing.T) {
+	base, output, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
+	op := newBrowser(t)
+	signInWith(t, op, printedLogin(t, output(), "operator"), base, `window.dockmap && window.dockmap.connected`)
+	mustDo(t, op, "open Invite…", chromedp.Click(chromedp.CSS(`[data-testid=invite-open]`)))
+	waitJS(t, op, `document.querySelector('[data-testid=invite-dialog]').open`, waitTimeout)
+	mustDo(t, op, "make a viewer link",
+		chromedp.Click(chromedp.CSS(`[data-testid=invite-role-viewer]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=invite-submit]`)))
+	waitJS(t, op, `!document.querySelector('[data-testid=invite-result]').hidden`, waitTimeout)
+	link := mustEval[string](t, op, `document.querySelector('[data-testid=invite-url]').value`)
+	if !strings.HasPrefix(link, base+"/login?code=") {
+		t.Fatalf("invite link %q, want %s/login?code=…", link, base)
+	}
+	if got := mustEval[string](t, op, `document.querySelector('[data-testid=invite-expiry]').textContent`); !strings.Contains(got, "viewer link: one use, expires at") {
+		t.Errorf("expiry shown %q, want who it is for and when it expires", got)
+	}
+	mustDo(t, op, "copy the link", chromedp.Click(chromedp.CSS(`[data-testid=invite-copy]`)))
+	waitJS(t, op, `['Copied', 'Select and copy it'].includes(document.querySelector('[data-testid=invite-copy]').textContent)`, waitTimeout)
+	// Closing the dialog forgets the link.
+	mustDo(t, op, "close the dialog", chromedp.Click(chromedp.CSS(`[data-testid=invite-close]`)))
+	if got := mustEval[string](t, op, `document.querySelector('[data-testid=invite-url]').value`); got != "" {
+		t.Errorf("the closed dialog still holds the link %q", got)
+	}
+
+	guest := newBrowser(t)
+	signInWith(t, guest, link, base, `window.dockmap && window.dockmap.connected`)
+	if got := mustEval[string](t, guest, `document.querySelector('[data-testid=role]')?.textContent.trim() ?? ''`); got != "viewer" {
+		t.Errorf("the invited browser signed in as %q, want viewer", got)
+	}
+	if n := mustEval[int](t, guest, `document.querySelectorAll('[data-testid=invite-open]').length`); n != 0 {
+		t.Errorf("the viewer's page has %d Invite controls, want none", n)
+	}
+
+	late := newBrowser(t)
+	// The used link answers 401 with the login page.
+	late.allow(regexp.MustCompile(`status of 401 \(Unauthorized\)`))
+	mustDo(t, late, "open the used link", chromedp.Navigate(link))
+	if got := mustEval[string](t, late, `document.querySelector('[data-testid=login-error]')?.textContent ?? ''`); !strings.Contains(got, "already used or has expired") {
+		t.Errorf("a used link shows %q, want it to say it is used up", got)
+	}
+	// A token in a link is not taken; pasted, it is.
+	mustDo(t, late, "open a link with a token", chromedp.Navigate(base+"/login?token="+viewToken))
+	if got := mustEval[string](t, late, `document.querySelector('[data-testid=login-error]')?.textContent ?? ''`); !strings.Contains(got, "Tokens are not accepted in links") {
+		t.Errorf("a token in a link shows %q, want it refused with the reason", got)
+	}
+	if got := mustEval[string](t, late, `location.pathname`); got != "/login" {
+		t.Errorf("a token in a link led to %q, want to stay on /login", got)
+	}
+	mustDo(t, late, "paste the token",
+		chromedp.SendKeys(`[data-testid=login-token]`, viewToken),
+		chromedp.Click(`[data-testid=login-submit]`))
+	waitJS(t, late, `location.pathname === '/' && window.dockmap && window.dockmap.connected`, waitTimeout)
 }

@@ -140,15 +140,37 @@ func TestParseFlagsAccessRefusals(t *testing.T) {
 	}
 }
 
-// loginURL matches a printed login line.
-var loginURL = regexp.MustCompile(`(?m)^\s+(operator|viewer)\s.*?: (https?://\S+/login\?token=(.+))$`)
+// loginURL matches a printed login line; tokenLine a printed token.
+var (
+	loginURL  = regexp.MustCompile(`(?m)^\s+(operator|viewer)\s.*?: (https?://\S+/login\?code=(\S+))$`)
+	tokenLine = regexp.MustCompile(`(?m)^\s+(operator|viewer):\s+(\S.*)$`)
+)
 
 // printedLogins returns the login URLs run printed, by role.
-func printedLogins(t *testing.T, output string) map[string][]string {
+func printedLogins(t testing.TB, output string) map[string][]string {
 	t.Helper()
 	got := map[string][]string{}
 	for _, m := range loginURL.FindAllStringSubmatch(output, -1) {
 		got[m[1]] = append(got[m[1]], m[2])
+	}
+	return got
+}
+
+// printedLogin is the one login URL run printed for role.
+func printedLogin(t testing.TB, output, role string) string {
+	t.Helper()
+	urls := printedLogins(t, output)[role]
+	if len(urls) != 1 {
+		t.Fatalf("printed %s login URLs %q, want one:\n%s", role, urls, output)
+	}
+	return urls[0]
+}
+
+// printedTokens returns the tokens run printed, by role.
+func printedTokens(output string) map[string]string {
+	got := map[string]string{}
+	for _, m := range tokenLine.FindAllStringSubmatch(output, -1) {
+		got[m[1]] = m[2]
 	}
 	return got
 }
@@ -200,9 +222,11 @@ func pageRole(t *testing.T, hc *http.Client, base string, c *http.Cookie) string
 	return strings.TrimSpace(doc.Find(`[data-testid="role"]`).Text())
 }
 
-// With an operator token given, dockmap prints a login URL per role (the
-// made-up viewer token in full, the given one not repeated), every API
-// call needs a credential, and each URL signs in as its role.
+// With an operator token given, dockmap prints a login URL per role, each
+// with a one-use code (never a token), and the made-up viewer token for
+// the form and for scripts (the given operator token is not repeated).
+// Every API call needs a credential, each URL signs in as its role once,
+// and the printed token works in the form and as a Bearer token.
 func TestRunPrintsLoginURLsPerRole(t *testing.T) {
 	hc := &http.Client{Timeout: 10 * time.Second}
 	base, output, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken)
@@ -210,23 +234,28 @@ func TestRunPrintsLoginURLsPerRole(t *testing.T) {
 	if strings.Contains(out, opToken) {
 		t.Errorf("the given operator token was printed:\n%s", out)
 	}
-	logins := printedLogins(t, out)
-	if len(logins["operator"]) != 1 || len(logins["viewer"]) != 1 {
-		t.Fatalf("printed logins = %v, want one per role:\n%s", logins, out)
+	if !strings.Contains(out, "one use, valid 15 minutes") {
+		t.Errorf("the output does not say the links work once for 15 minutes:\n%s", out)
 	}
-	if !strings.Contains(logins["operator"][0], "token=<your --operator-token>") {
-		t.Errorf("operator URL = %q, want a placeholder for the given token", logins["operator"][0])
+	viewerURL, operatorURL := printedLogin(t, out, "viewer"), printedLogin(t, out, "operator")
+	tokens := printedTokens(out)
+	if !strings.Contains(tokens["operator"], "--operator-token") {
+		t.Errorf("operator token printed as %q, want a pointer to --operator-token", tokens["operator"])
 	}
-	viewerURL := logins["viewer"][0]
-	u, err := url.Parse(viewerURL)
-	if err != nil {
-		t.Fatal(err)
+	if err := auth.ValidateToken(tokens["viewer"]); err != nil {
+		t.Errorf("printed viewer token %q: %v", tokens["viewer"], err)
 	}
-	if tok := u.Query().Get("token"); len(tok) < auth.MinTokenLen {
-		t.Errorf("generated viewer token %q: shorter than 128 bits", tok)
-	}
-	if !strings.HasPrefix(viewerURL, base+"/login?") {
-		t.Errorf("viewer URL %q is not on %s", viewerURL, base)
+	for role, u := range map[string]string{"viewer": viewerURL, "operator": operatorURL} {
+		pu, err := url.Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := pu.Query().Get("code"); len(code) < auth.MinTokenLen || pu.Query().Has("token") || strings.Contains(u, tokens["viewer"]) {
+			t.Errorf("%s URL %q: want a code of 128+ bits and no token", role, u)
+		}
+		if !strings.HasPrefix(u, base+"/login?") {
+			t.Errorf("%s URL %q is not on %s", role, u, base)
+		}
 	}
 
 	resp, err := hc.Get(base + "/api/graph")
@@ -237,22 +266,45 @@ func TestRunPrintsLoginURLsPerRole(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("GET /api/graph with no credential = %s, want 401", resp.Status)
 	}
-	req, _ := http.NewRequest("GET", base+"/api/graph", nil)
-	req.Header.Set("Authorization", "Bearer "+opToken)
-	resp, err = hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("GET /api/graph with the operator's Bearer token = %s, want 200", resp.Status)
+	for tok, want := range map[string]int{opToken: http.StatusOK, tokens["viewer"]: http.StatusOK} {
+		req, _ := http.NewRequest("GET", base+"/api/graph", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err = hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET /api/graph with a printed or given Bearer token = %s, want %d", resp.Status, want)
+		}
 	}
 
 	if got := pageRole(t, hc, base, loginCookie(t, hc, viewerURL)); got != "viewer" {
 		t.Errorf("viewer URL signs in as %q, want viewer", got)
 	}
-	if got := pageRole(t, hc, base, loginCookie(t, hc, base+"/login?token="+opToken)); got != "operator" {
-		t.Errorf("operator token signs in as %q, want operator", got)
+	if got := pageRole(t, hc, base, loginCookie(t, hc, operatorURL)); got != "operator" {
+		t.Errorf("operator URL signs in as %q, want operator", got)
+	}
+	// Once only.
+	resp, err = noRedirect(hc).Get(viewerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the viewer URL a second time = %s, want 401", resp.Status)
+	}
+	// The printed viewer token signs in through the form.
+	form, _ := http.NewRequest("POST", base+"/login", strings.NewReader(url.Values{"token": {tokens["viewer"]}}.Encode()))
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	form.Header.Set("Origin", base)
+	resp, err = noRedirect(hc).Do(form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Errorf("login form with the printed viewer token = %s with cookies %v, want 303 with the session", resp.Status, resp.Cookies())
 	}
 }
 
@@ -262,9 +314,11 @@ func TestRunPrintsLoginURLsPerRole(t *testing.T) {
 func TestRunOnAllInterfacesNeedsTokens(t *testing.T) {
 	hc := &http.Client{Timeout: 10 * time.Second}
 	base, output, _ := launch(t, nil, nil, "-addr", "0.0.0.0:0")
-	logins := printedLogins(t, output())
-	if len(logins["operator"]) == 0 || len(logins["viewer"]) == 0 {
-		t.Fatalf("printed logins = %v, want both roles:\n%s", logins, output())
+	out := output()
+	operatorURL := printedLogin(t, out, "operator")
+	printedLogin(t, out, "viewer")
+	if tokens := printedTokens(out); auth.ValidateToken(tokens["operator"]) != nil || auth.ValidateToken(tokens["viewer"]) != nil {
+		t.Errorf("printed tokens %v, want both made up", tokens)
 	}
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(base, "http://"))
 	local := "http://127.0.0.1:" + port
@@ -278,7 +332,7 @@ func TestRunOnAllInterfacesNeedsTokens(t *testing.T) {
 	}
 	// The printed URL works from wherever it points (this machine's own
 	// address, accepted as a Host).
-	if got := pageRole(t, hc, strings.SplitN(logins["operator"][0], "/login", 2)[0], loginCookie(t, hc, logins["operator"][0])); got != "operator" {
+	if got := pageRole(t, hc, strings.SplitN(operatorURL, "/login", 2)[0], loginCookie(t, hc, operatorURL)); got != "operator" {
 		t.Errorf("printed operator URL signs in as %q", got)
 	}
 }
@@ -335,7 +389,7 @@ func TestRunServesTLS(t *testing.T) {
 	if logins := printedLogins(t, output()); len(logins["viewer"]) != 1 || !strings.HasPrefix(logins["viewer"][0], "https://") {
 		t.Errorf("printed logins = %v, want https URLs", logins)
 	}
-	c := loginCookie(t, hc, base+"/login?token="+opToken)
+	c := loginCookie(t, hc, printedLogin(t, output(), "operator"))
 	if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
 		t.Errorf("cookie Secure=%v HttpOnly=%v SameSite=%v, want all set and Strict", c.Secure, c.HttpOnly, c.SameSite)
 	}

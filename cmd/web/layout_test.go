@@ -13,10 +13,9 @@ import (
 // out), so that the map keeps its height; the engine's version moves from
 // the badge to its title. Wider screens show it in the badge.
 func TestBrowserTopBarFitsAProjector(t *testing.T) {
-	base, _, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken)
+	base, output, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken)
 	b := newBrowser(t)
-	load(t, b, "log in as the operator", `window.dockmap && window.dockmap.connected && window.cy`,
-		chromedp.Navigate(base+"/login?token="+opToken))
+	signInWith(t, b, printedLogin(t, output(), "operator"), base, `window.dockmap && window.dockmap.connected && window.cy`)
 	// Rows of the top bar: its visible children in order of their tops; a
 	// child starts a new row when it begins below the bottom of the row so
 	// far (children of one row differ in height, so their tops differ).

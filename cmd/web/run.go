@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dockmap/dockmap/internal/auth"
+	"github.com/dockmap/dockmap/internal/connlimit"
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/job"
@@ -57,6 +58,9 @@ type config struct {
 	tlsCert, tlsKey                    string
 	dev                                bool
 	logLevel                           slog.Level
+	// maxConns and maxConnsPerClient cap the connections held at once, in
+	// all and per client address (internal/connlimit).
+	maxConns, maxConnsPerClient int
 	// urlHosts are the host names the printed URLs use.
 	urlHosts []string
 }
@@ -71,6 +75,19 @@ func boolEnv(getenv func(string) string, name string) (bool, error) {
 		return false, fmt.Errorf("%s=%q: want 1 or 0", name, v)
 	}
 	return b, nil
+}
+
+// intEnv reads a positive whole number from the environment, or def.
+func intEnv(getenv func(string) string, name string, def int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive whole number", name, v)
+	}
+	return n, nil
 }
 
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (config, error) {
@@ -102,6 +119,16 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	fs.BoolVar(&cfg.readOnly, "read-only", defRO, "turn every action off for everyone, operators included (env DOCKMAP_READ_ONLY=1)")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", getenv("DOCKMAP_TLS_CERT"), "serve HTTPS with this certificate (PEM; env DOCKMAP_TLS_CERT); needs --tls-key")
 	fs.StringVar(&cfg.tlsKey, "tls-key", getenv("DOCKMAP_TLS_KEY"), "private key of --tls-cert (PEM; env DOCKMAP_TLS_KEY)")
+	defConns, err := intEnv(getenv, "DOCKMAP_MAX_CONNS", connlimit.DefaultTotal())
+	if err != nil {
+		return cfg, err
+	}
+	fs.IntVar(&cfg.maxConns, "max-conns", defConns, "most connections held at once, from all clients (env DOCKMAP_MAX_CONNS); by default 4096, or the open-file limit less 256 when lower")
+	defPerClient, err := intEnv(getenv, "DOCKMAP_MAX_CONNS_PER_CLIENT", connlimit.DefaultPerClient)
+	if err != nil {
+		return cfg, err
+	}
+	fs.IntVar(&cfg.maxConnsPerClient, "max-conns-per-client", defPerClient, "most connections held at once from one client address, or one IPv6 /64 (env DOCKMAP_MAX_CONNS_PER_CLIENT); everyone behind one ssh -L or proxy is one client")
 	fs.BoolVar(&cfg.dev, "dev", false, "serve web/static from disk (for editing the page)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -115,6 +142,9 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	}
 	if err := cfg.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return cfg, fmt.Errorf("--log-level: %w", err)
+	}
+	if cfg.maxConns <= 0 || cfg.maxConnsPerClient <= 0 {
+		return cfg, errors.New("--max-conns and --max-conns-per-client must be positive")
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, errors.New("--tls-cert and --tls-key go together: give both or neither")
@@ -203,31 +233,61 @@ func isLoopback(host string) bool {
 }
 
 // printAccess says, once, how to get in: with access control on, a login
-// URL per role. Generated tokens are printed in full (nobody else knows
-// them); given ones are not repeated. This goes to stdout, never through
-// the logger.
-func printAccess(w io.Writer, cfg config, scheme string, port string) {
+// link per role, each with a fresh one-use code, and the tokens dockmap
+// made up (nobody else knows them; given ones are not repeated), for the
+// login form and for scripts. Links carry codes, never tokens: a link
+// lingers in browser history and chats, and a used or expired code there
+// is worthless. This goes to stdout, never through the logger, so that no
+// log collector keeps a credential.
+func printAccess(w io.Writer, cfg config, authn *auth.Auth, scheme string, port string) error {
 	if !cfg.authOn {
 		fmt.Fprintf(w, "access control off: loopback address and no token, every local user is an operator\n")
-		return
+		return nil
 	}
 	if cfg.readOnly {
 		fmt.Fprintf(w, "--read-only: nobody can change anything\n")
 	}
-	fmt.Fprintf(w, "access control on: every request needs a token. Open one of these URLs:\n")
-	line := func(role, what, token string, generated bool, flagName string) {
-		for _, h := range cfg.urlHosts {
-			u := url.URL{Scheme: scheme, Host: net.JoinHostPort(h, port), Path: "/login"}
-			t := "<your " + flagName + ">"
-			if generated {
-				t = token
-			}
-			fmt.Fprintf(w, "  %-8s (%s): %s?token=%s\n", role, what, u.String(), t)
+	fmt.Fprintf(w, "access control on: every request needs a sign-in. Login links (one use, valid %s):\n", minutes(authn.CodeTTL()))
+	base := func(h string) string { return (&url.URL{Scheme: scheme, Host: net.JoinHostPort(h, port)}).String() }
+	for _, r := range []struct {
+		role auth.Role
+		what string
+	}{{auth.Operator, "can change everything, root on this host"}, {auth.Viewer, "watches, changes nothing"}} {
+		code, err := authn.NewCode(r.role)
+		if err != nil {
+			return fmt.Errorf("login link for the %s: %w", r.role, err)
 		}
+		fmt.Fprintf(w, "  %-8s (%s): %s/login?code=%s\n", r.role, r.what, base(cfg.urlHosts[0]), code.Code)
 	}
-	line("operator", "can change everything, root on this host", cfg.tokens.Operator, cfg.generatedOperator, "--operator-token")
-	line("viewer", "watches, changes nothing", cfg.tokens.Viewer, cfg.generatedViewer, "--viewer-token")
-	fmt.Fprintf(w, "  scripts: send Authorization: Bearer <token>\n")
+	if len(cfg.urlHosts) > 1 {
+		var others []string
+		for _, h := range cfg.urlHosts[1:] {
+			others = append(others, base(h))
+		}
+		fmt.Fprintf(w, "  (they work at %s too: change the address)\n", strings.Join(others, ", "))
+	}
+	fmt.Fprintf(w, "tokens, to paste into the login form or send as Authorization: Bearer <token>:\n")
+	token := func(role auth.Role, token string, generated bool, flagName string) {
+		if !generated {
+			token = "<given with " + flagName + ">"
+		}
+		fmt.Fprintf(w, "  %-9s %s\n", role.String()+":", token)
+	}
+	token(auth.Operator, cfg.tokens.Operator, cfg.generatedOperator, "--operator-token")
+	token(auth.Viewer, cfg.tokens.Viewer, cfg.generatedViewer, "--viewer-token")
+	fmt.Fprintf(w, "more login links: Invite… in the page's header, or POST /api/login-codes\n")
+	return nil
+}
+
+// minutes says d in whole minutes when it is some ("15 minutes").
+func minutes(d time.Duration) string {
+	if d%time.Minute == 0 {
+		if d == time.Minute {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
 }
 
 // run is the whole program: it returns when ctx ends or serving fails.
@@ -304,27 +364,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		scheme = "https"
 	}
 
-	ln, err := net.Listen("tcp", cfg.addr)
+	ln, err := listen(cfg, tlsConfig, logger)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	if tlsConfig != nil {
-		ln = tls.NewListener(ln, tlsConfig)
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := newHTTPServer(handler)
 	// The URL printed is one a browser can open: on every interface, the
 	// first address of this machine rather than [::].
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	fmt.Fprintf(stdout, "dockmap %s serving %s://%s (listening on %s, engine %s)\n", version, scheme,
 		net.JoinHostPort(cfg.urlHosts[0], port), ln.Addr(), dc.Host())
-	printAccess(stdout, cfg, scheme, port)
+	if err := printAccess(stdout, cfg, authn, scheme, port); err != nil {
+		ln.Close()
+		return err
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return lv.Run(gctx) })
@@ -346,6 +399,47 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()
+}
+
+// listen opens the address with the connection caps, and TLS on top when
+// configured: the caps count TCP connections, so a client cannot get past
+// them by never finishing its handshake. A refused plain-HTTP connection
+// gets a one-line 503 first; a TLS one is only closed (the client expects
+// a handshake, not text).
+func listen(cfg config, tlsConfig *tls.Config, logger *slog.Logger) (net.Listener, error) {
+	inner, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if files := connlimit.FileLimit(); files > 0 && cfg.maxConns > files-64 {
+		logger.Warn("--max-conns is close to the limit on open files: a flood of connections may still exhaust them",
+			"max-conns", cfg.maxConns, "open-file limit", files)
+	}
+	var opts []connlimit.Option
+	if tlsConfig == nil {
+		opts = append(opts, connlimit.WithReject(connlimit.ServiceUnavailable))
+	}
+	var ln net.Listener = connlimit.New(inner, cfg.maxConns, cfg.maxConnsPerClient, opts...)
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	return ln, nil
+}
+
+// newHTTPServer serves handler with timeouts that bound what a slow or
+// silent client can hold: headers within 5 s, a whole request (body
+// included) within 10 s. Once the body is read the read deadline is lifted
+// (net/http does it for its background read), so a long action is not cut
+// short by it.
+func newHTTPServer(handler http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // reportLeftovers says, once the engine is reachable, which containers an

@@ -1,14 +1,21 @@
 // Package auth decides who may do what in dockmap: the two roles, their
-// tokens, the session cookie a token is swapped for, and the brake on
-// guessing.
+// tokens, the one-use login codes, the session cookie either is swapped
+// for, and the brake on wrong credentials.
 //
 // dockmap holds the Docker socket, so an operator is root on the host. A
 // viewer may watch everything live but change nothing. Tokens travel in
 // exactly two places: the Authorization header of a script
-// ("Bearer <token>") and the query of /login, which swaps one for a cookie
-// and redirects to a URL without it. The cookie holds a keyed hash of the
-// token, never the token itself, so it survives a restart with the same
-// tokens and dies when a token is changed.
+// ("Bearer <token>") and the body of the login form. Links carry login
+// codes instead (codes.go): short-lived and good for one sign-in, so a
+// link left in a browser's history or a chat is worthless soon after. The
+// cookie holds a keyed hash of the token, never the token itself, so it
+// survives a restart with the same tokens and dies when a token is
+// changed.
+//
+// # Concurrency
+//
+// An Auth is safe for concurrent use: its tokens never change, and its
+// login codes and its brake each have a mutex of their own.
 package auth
 
 import (
@@ -21,6 +28,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Role is what a request may do.
@@ -129,10 +137,22 @@ type Auth struct {
 	viewerSession    string
 	hasViewer        bool
 	limiter          *Limiter
+	codes            codes
 }
 
+// Option changes how New sets an Auth up.
+type Option func(*Auth)
+
+// WithClock gives the Auth another clock for the expiry of login codes
+// (tests move it forward instead of waiting).
+func WithClock(now func() time.Time) Option { return func(a *Auth) { a.codes.now = now } }
+
+// WithCodeTTL sets how long a login code stays usable (DefaultCodeTTL
+// otherwise).
+func WithCodeTTL(d time.Duration) Option { return func(a *Auth) { a.codes.ttl = d } }
+
 // New returns an Auth for tokens, which must pass Validate.
-func New(tokens Tokens) (*Auth, error) {
+func New(tokens Tokens, opts ...Option) (*Auth, error) {
 	if err := tokens.Validate(); err != nil {
 		return nil, err
 	}
@@ -140,6 +160,10 @@ func New(tokens Tokens) (*Auth, error) {
 		operator:        sha256.Sum256([]byte(tokens.Operator)),
 		operatorSession: session(tokens.Operator),
 		limiter:         NewLimiter(DefaultFailureRate, DefaultFailureBurst),
+		codes:           codes{now: time.Now, ttl: DefaultCodeTTL},
+	}
+	for _, o := range opts {
+		o(a)
 	}
 	if tokens.Viewer != "" {
 		a.hasViewer = true
@@ -195,42 +219,39 @@ func (a *Auth) Session(r Role) string {
 	return ""
 }
 
-// Limiter is the brake on failed attempts.
+// Limiter is the brake on wrong credentials.
 func (a *Auth) Limiter() *Limiter { return a.limiter }
 
-// ErrLimited is why a credential was not even checked: too many failures
-// from that client.
-var ErrLimited = errors.New("too many failed attempts: wait a moment")
+// ErrLimited is why a wrong credential was answered "slow down" rather
+// than "wrong": too many came from that client lately.
+var ErrLimited = errors.New("too many wrong credentials from this address: wait a moment")
 
 // Request returns the role of r from its Authorization header or its
 // session cookie (in that order), and nothing else: a token in the query
-// or anywhere else is ignored. client keys the failure limiter. A request
-// with no credential at all is Anonymous with no error; a wrong credential
-// is Anonymous and counts as a failure; ErrLimited means the client failed
-// too often to be checked now.
+// or anywhere else is ignored. client keys the brake. A request with no
+// credential at all is Anonymous with no error; a right credential gets
+// its role, always; a wrong one is Anonymous and counts against client's
+// budget, and ErrLimited says it came past that budget.
 func (a *Auth) Request(r *http.Request, client string) (Role, error) {
 	bearer, hasBearer := bearerToken(r)
 	cookie, cerr := r.Cookie(CookieName)
-	if !hasBearer && cerr != nil {
-		return Anonymous, nil
+	switch {
+	case hasBearer:
+		return a.counted(a.TokenRole(bearer), client)
+	case cerr == nil:
+		return a.counted(a.SessionRole(cookie.Value), client)
 	}
-	return a.braked(client, func() Role {
-		if hasBearer {
-			return a.TokenRole(bearer)
-		}
-		return a.SessionRole(cookie.Value)
-	})
+	return Anonymous, nil
 }
 
 // PublicRequest is Request for a route that answers without a credential
-// too (the login page, its files, /healthz): a braked client is simply
-// Anonymous, and a stale session cookie is no failure, or after a token
-// change the login page's own stylesheet and icon would brake its owner
-// out of logging in again. A wrong Bearer token still counts; an unbraked
-// cookie check gives nothing away, as a session value is 256 bits.
+// too (the login page, its files, /healthz): being past the budget changes
+// nothing there, and a stale session cookie is no failure, or after a
+// token change the login page's own stylesheet and icon would fill its
+// owner's budget. A wrong Bearer token still counts.
 func (a *Auth) PublicRequest(r *http.Request, client string) Role {
 	if bearer, ok := bearerToken(r); ok {
-		role, _ := a.braked(client, func() Role { return a.TokenRole(bearer) })
+		role, _ := a.counted(a.TokenRole(bearer), client)
 		return role
 	}
 	if c, err := r.Cookie(CookieName); err == nil {
@@ -239,20 +260,28 @@ func (a *Auth) PublicRequest(r *http.Request, client string) Role {
 	return Anonymous
 }
 
-// Login checks a token given to /login, with the same brake.
+// Login checks a token pasted into the login form, with the same brake.
 func (a *Auth) Login(token, client string) (Role, error) {
-	return a.braked(client, func() Role { return a.TokenRole(token) })
+	return a.counted(a.TokenRole(token), client)
 }
 
-// braked runs check unless client failed too often, and counts a failure.
-func (a *Auth) braked(client string, check func() Role) (Role, error) {
-	done, ok := a.limiter.Take(client)
-	if !ok {
-		return Anonymous, ErrLimited
+// counted lets a right credential in and counts a wrong one against
+// client's budget, reporting ErrLimited past it.
+//
+// A right credential is never held back, even from a client past its
+// budget: everyone behind one `ssh -L` or one proxy shares an address,
+// and ten wrong tokens from a neighbour must not lock the room out. That
+// gives a guesser nothing, because the brake is not what keeps a token
+// secret: every token, session value and login code carries at least 128
+// random bits, and at a billion guesses a second 2^128 takes about 10^22
+// years. What the brake does is keep a misbehaving script's noise down: it
+// is told to slow down (429 with Retry-After), and only the wrong
+// credentials within the budget are logged one by one.
+func (a *Auth) counted(role Role, client string) (Role, error) {
+	if role != Anonymous || a.limiter.Fail(client) {
+		return role, nil
 	}
-	role := check()
-	done(role == Anonymous)
-	return role, nil
+	return Anonymous, ErrLimited
 }
 
 func bearerToken(r *http.Request) (string, bool) {

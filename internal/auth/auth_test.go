@@ -21,9 +21,9 @@ const (
 	viewToken = "view_Hj6Gf2Dd8Ss4Aa0Qq9Ww3Ee7"
 )
 
-func mustNew(t testing.TB, tokens Tokens) *Auth {
+func mustNew(t testing.TB, tokens Tokens, opts ...Option) *Auth {
 	t.Helper()
-	a, err := New(tokens)
+	a, err := New(tokens, opts...)
 	if err != nil {
 		t.Fatalf("New(%+v): %v", tokens, err)
 	}
@@ -276,9 +276,10 @@ func TestRequestReadsOnlyHeaderAndCookie(t *testing.T) {
 	}
 }
 
-// After a burst of failures a client gets ErrLimited, even with the right
-// token, and other clients are not affected.
-func TestLimiterBrakesOneClient(t *testing.T) {
+// After a burst of wrong credentials a client's next wrong ones get
+// ErrLimited, yet its right credentials (Bearer, cookie, login form) still
+// get in; other clients are not affected.
+func TestLimiterBrakesOnlyWrongCredentials(t *testing.T) {
 	a := slowRefill(mustNew(t, Tokens{Operator: opToken, Viewer: viewToken}))
 	bearer := func(tok string) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -298,26 +299,47 @@ func TestLimiterBrakesOneClient(t *testing.T) {
 	if _, err := a.Request(bearer("wrong-"+opToken), guesser); !errors.Is(err, ErrLimited) {
 		t.Fatalf("failure past the burst: err %v, want ErrLimited", err)
 	}
-	if role, err := a.Request(bearer(opToken), guesser); role != Anonymous || !errors.Is(err, ErrLimited) {
-		t.Errorf("right token from a braked client = %v, %v, want anonymous and ErrLimited", role, err)
+	if _, err := a.Login("wrong-"+opToken, guesser); !errors.Is(err, ErrLimited) {
+		t.Errorf("wrong Login past the burst: err %v, want ErrLimited", err)
 	}
-	r := httptest.NewRequest(http.MethodGet, "/", nil)
-	r.AddCookie(&http.Cookie{Name: CookieName, Value: a.Session(Operator)})
-	if _, err := a.Request(r, guesser); !errors.Is(err, ErrLimited) {
-		t.Errorf("right cookie from a braked client: err %v, want ErrLimited", err)
-	}
-	if _, err := a.Login(opToken, guesser); !errors.Is(err, ErrLimited) {
-		t.Errorf("Login from a braked client: err %v, want ErrLimited", err)
+	wrongCookie := httptest.NewRequest(http.MethodGet, "/", nil)
+	wrongCookie.AddCookie(&http.Cookie{Name: CookieName, Value: "stale-" + a.Session(Operator)})
+	if _, err := a.Request(wrongCookie, guesser); !errors.Is(err, ErrLimited) {
+		t.Errorf("wrong cookie past the burst: err %v, want ErrLimited", err)
 	}
 	if d := a.Limiter().RetryAfter(guesser); d <= 0 {
 		t.Errorf("RetryAfter(braked client) = %v, want a wait", d)
 	}
 
-	if role, err := a.Request(bearer(opToken), other); role != Operator || err != nil {
-		t.Errorf("right token from another client = %v, %v, want operator", role, err)
+	// The right credentials from the braked client, every way they come.
+	if role, err := a.Request(bearer(opToken), guesser); role != Operator || err != nil {
+		t.Errorf("right token from a braked client = %v, %v, want operator", role, err)
 	}
-	if role, err := a.Login(viewToken, other); role != Viewer || err != nil {
-		t.Errorf("Login(viewer) from another client = %v, %v, want viewer", role, err)
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.AddCookie(&http.Cookie{Name: CookieName, Value: a.Session(Viewer)})
+	if role, err := a.Request(r, guesser); role != Viewer || err != nil {
+		t.Errorf("right cookie from a braked client = %v, %v, want viewer", role, err)
+	}
+	if role, err := a.Login(opToken, guesser); role != Operator || err != nil {
+		t.Errorf("Login with the right token from a braked client = %v, %v, want operator", role, err)
+	}
+	code, err := a.NewCode(Viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role, err := a.RedeemCode(code.Code, guesser); role != Viewer || err != nil {
+		t.Errorf("a fresh login code from a braked client = %v, %v, want viewer", role, err)
+	}
+	if role := a.PublicRequest(bearer(opToken), guesser); role != Operator {
+		t.Errorf("PublicRequest with the right token from a braked client = %v, want operator", role)
+	}
+	// ... and they refill nothing: the next wrong one is still braked.
+	if _, err := a.Request(bearer("wrong-"+opToken), guesser); !errors.Is(err, ErrLimited) {
+		t.Errorf("wrong token after right ones: err %v, want ErrLimited", err)
+	}
+
+	if role, err := a.Request(bearer("wrong-"+opToken), other); role != Anonymous || err != nil {
+		t.Errorf("wrong token from another client = %v, %v, want anonymous within its own budget", role, err)
 	}
 	if d := a.Limiter().RetryAfter(other); d != 0 {
 		t.Errorf("RetryAfter(other client) = %v, want none", d)
@@ -390,53 +412,69 @@ func FuzzValidateToken(f *testing.F) {
 	})
 }
 
-// Guesses that arrive together are checked within the budget: each takes
-// its try before its check, so no more than the burst are ever checked,
-// however many are in flight. (Counting failures after the check let every
-// guess of a simultaneous wave through.)
-func TestConcurrentGuessesStayWithinTheBudget(t *testing.T) {
-	a := slowRefill(mustNew(t, Tokens{Operator: NewToken()}))
+// Wrong credentials that arrive together spend exactly the budget: no more
+// than the burst are answered "wrong" (401) however many are in flight,
+// the rest "slow down"; right ones arriving in the same wave all get in.
+func TestConcurrentFailuresStayWithinTheBudget(t *testing.T) {
+	a := slowRefill(mustNew(t, Tokens{Operator: opToken}))
 	const guesses = 50
 	var (
-		mu      sync.Mutex
-		checked int
-		limited int
-		wg      sync.WaitGroup
+		mu            sync.Mutex
+		within, past  int
+		rightRefused  int
+		wg            sync.WaitGroup
+		start         = make(chan struct{})
+		client        = "203.0.113.9"
+		wrong, rightT = "wrong-" + opToken, opToken
 	)
-	release := make(chan struct{})
-	go func() { time.Sleep(300 * time.Millisecond); close(release) }()
 	for range guesses {
 		wg.Go(func() {
-			_, err := a.braked("203.0.113.9", func() Role {
-				mu.Lock()
-				checked++
-				mu.Unlock()
-				<-release // every check in flight at once
-				return Anonymous
-			})
+			<-start
+			_, err := a.Login(wrong, client)
+			mu.Lock()
+			defer mu.Unlock()
 			if errors.Is(err, ErrLimited) {
+				past++
+			} else {
+				within++
+			}
+		})
+		wg.Go(func() {
+			<-start
+			if role, err := a.Login(rightT, client); role != Operator || err != nil {
 				mu.Lock()
-				limited++
+				rightRefused++
 				mu.Unlock()
 			}
 		})
 	}
+	close(start)
 	wg.Wait()
-	if checked != DefaultFailureBurst || limited != guesses-DefaultFailureBurst {
-		t.Errorf("%d guesses at once: %d checked, %d braked; want %d checked", guesses, checked, limited, DefaultFailureBurst)
+	if within != DefaultFailureBurst || past != guesses-DefaultFailureBurst {
+		t.Errorf("%d wrong tokens at once: %d within the budget, %d past it; want %d within", guesses, within, past, DefaultFailureBurst)
 	}
-	// The budget is spent: a right token waits like any other try.
-	if _, err := a.braked("203.0.113.9", func() Role { return Operator }); !errors.Is(err, ErrLimited) {
-		t.Errorf("after the wave: %v, want ErrLimited", err)
+	if rightRefused != 0 {
+		t.Errorf("%d of %d right tokens in the same wave were refused, want none", rightRefused, guesses)
 	}
-	// Successes cost nothing: another client logs in many times at once.
-	var okCount sync.WaitGroup
-	for range guesses {
-		okCount.Go(func() {
-			if _, err := a.braked("198.51.100.7", func() Role { return Operator }); err != nil {
-				t.Errorf("a right credential was braked: %v", err)
-			}
-		})
+}
+
+// The brake's memory is bounded under a spray of addresses: past
+// maxClients new addresses share one bucket, and idle ones are swept.
+func TestLimiterMemoryIsBounded(t *testing.T) {
+	l := NewLimiter(rate.Every(time.Hour), DefaultFailureBurst)
+	for i := range 2 * maxClients {
+		l.Fail("10." + strconv.Itoa(i>>16) + "." + strconv.Itoa(i>>8&255) + "." + strconv.Itoa(i&255))
 	}
-	okCount.Wait()
+	if n := len(l.clients); n > maxClients {
+		t.Errorf("%d clients kept after a spray, want at most %d", n, maxClients)
+	}
+	// A full bucket has forgotten every failure: a refilled limiter sweeps
+	// them all to make room.
+	fast := NewLimiter(rate.Inf, DefaultFailureBurst)
+	for i := range maxClients + 10 {
+		fast.Fail("192.0.2." + strconv.Itoa(i))
+	}
+	if n := len(fast.clients); n > maxClients {
+		t.Errorf("%d clients kept with idle buckets to sweep, want at most %d", n, maxClients)
+	}
 }

@@ -7,9 +7,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Failures allowed per client: a burst of 10, then one a second. A person
-// who mistypes never notices; a guesser gets 86,400 tries a day against
-// 2^128.
+// Wrong credentials answered as such per client: a burst of 10, then one
+// a second; past that a wrong credential gets "slow down" (429) instead.
+// A person who mistypes never notices.
 const (
 	DefaultFailureRate  = rate.Limit(1)
 	DefaultFailureBurst = 10
@@ -17,84 +17,72 @@ const (
 
 // maxClients bounds the limiter's memory under a spray of addresses: past
 // it, idle entries are swept, and if none is idle every new client shares
-// one bucket (so a flood slows everyone's failures rather than none).
+// one bucket (so a flood slows everyone's wrong credentials rather than
+// none).
 const maxClients = 10000
 
-// Limiter counts failed attempts per client address.
+// Limiter counts wrong credentials per client address. It never decides
+// whether a credential is checked: every one is, and a right one always
+// gets in (see Auth.counted for why that is safe). It only decides how a
+// wrong one is answered.
 type Limiter struct {
 	limit rate.Limit
 	burst int
 
-	mu      sync.Mutex // protects clients, shared and every bucket's checking
-	clients map[string]*bucket
-	shared  *bucket
+	mu      sync.Mutex // protects clients, shared and swept
+	clients map[string]*rate.Limiter
+	shared  *rate.Limiter
+	// swept is when clients was last swept. A sweep walks every entry,
+	// so under a spray of addresses it runs at most once a second rather
+	// than once per new address; a bucket takes longer than that to fill
+	// up again anyway.
+	swept time.Time
 }
 
-// bucket is one client's budget of failures.
-type bucket struct {
-	rl *rate.Limiter
-	// checking counts its tries being checked right now: they are spoken
-	// for, though not spent until they fail.
-	checking int
-}
-
-// NewLimiter allows burst failures, then limit per second, per client.
+// NewLimiter allows burst wrong credentials, then limit per second, per
+// client.
 func NewLimiter(limit rate.Limit, burst int) *Limiter {
-	return &Limiter{limit: limit, burst: burst, clients: map[string]*bucket{}, shared: &bucket{rl: rate.NewLimiter(limit, burst)}}
+	return &Limiter{limit: limit, burst: burst, clients: map[string]*rate.Limiter{}, shared: rate.NewLimiter(limit, burst)}
 }
 
-// get returns client's bucket; l.mu must be held.
-func (l *Limiter) get(client string) *bucket {
+// get returns client's bucket.
+func (l *Limiter) get(client string) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if b, ok := l.clients[client]; ok {
 		return b
 	}
-	if len(l.clients) >= maxClients {
-		now := time.Now()
+	if now := time.Now(); len(l.clients) >= maxClients && now.Sub(l.swept) >= time.Second {
+		l.swept = now
 		for k, b := range l.clients {
-			// A full bucket has forgotten every failure: drop it, unless
-			// a try of it is being checked.
-			if b.rl.TokensAt(now) >= float64(l.burst) && b.checking == 0 {
+			// A full bucket has forgotten every failure: drop it.
+			if b.TokensAt(now) >= float64(l.burst) {
 				delete(l.clients, k)
 			}
 		}
-		if len(l.clients) >= maxClients {
-			return l.shared
-		}
 	}
-	b := &bucket{rl: rate.NewLimiter(l.limit, l.burst)}
+	if len(l.clients) >= maxClients {
+		return l.shared
+	}
+	b := rate.NewLimiter(l.limit, l.burst)
 	l.clients[client] = b
 	return b
 }
 
-// Take speaks for one try of client's budget while a credential is
-// checked, and reports false when none is left. Concurrent guesses thus
-// stay within the budget: a try spoken for is not offered to another. Call
-// done with whether the check failed: a failure spends the try, a success
-// costs nothing.
-func (l *Limiter) Take(client string) (done func(failed bool), ok bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.get(client)
-	if b.rl.Tokens()-float64(b.checking) < 1 {
-		return nil, false
-	}
-	b.checking++
-	return func(failed bool) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if failed {
-			b.rl.Allow()
-		}
-		b.checking--
-	}, true
+// Fail records a wrong credential from client and reports whether client
+// is still within its budget. Past the budget nothing is spent, so a
+// client that keeps guessing is answered within budget again at the
+// refill rate, never later.
+func (l *Limiter) Fail(client string) (withinBudget bool) {
+	// rate.Limiter is safe for concurrent use, so a wave of simultaneous
+	// failures spends exactly the budget and no more.
+	return l.get(client).Allow()
 }
 
-// RetryAfter is how long client waits before its next try.
+// RetryAfter is how long client waits before a wrong credential of its
+// is answered within budget again.
 func (l *Limiter) RetryAfter(client string) time.Duration {
-	l.mu.Lock()
-	b := l.get(client)
-	l.mu.Unlock()
-	r := b.rl.Reserve()
+	r := l.get(client).Reserve()
 	defer r.Cancel()
 	return r.Delay()
 }

@@ -33,7 +33,7 @@ type ContainerRequest struct {
 
 // Run plans creating and starting a container.
 func (p *Planner) Run(g topology.Graph, req RunRequest) (*Plan, error) {
-	if err := topology.ValidateName("container name", req.Name); err != nil {
+	if err := topology.ValidateContainerName(req.Name); err != nil {
 		return nil, err
 	}
 	if err := topology.ValidateImageRef(req.Image); err != nil {

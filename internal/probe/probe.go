@@ -367,6 +367,10 @@ func precheck(r Request) (outcome, bool) {
 		return outcome{failure: FailImpossible, detail: fmt.Sprintf("unknown probe kind %q", r.By)}, true
 	case !validTarget(r.Target):
 		return outcome{failure: FailImpossible, detail: fmt.Sprintf("%q is not an address or a container name", r.Target)}, true
+	case r.By == ByName && topology.LooksLikeAddress(r.Target):
+		// ping and nc would read it as the address it spells and probe
+		// that (a gateway, another host), not the container of that name.
+		return outcome{failure: FailImpossible, detail: fmt.Sprintf("that name is an address: %q would be probed as the address it spells, not as a name", r.Target)}, true
 	case r.Port < 0 || r.Port > 65535:
 		return outcome{failure: FailImpossible, detail: fmt.Sprintf("port %d is out of range", r.Port)}, true
 	case !r.FromRunning:

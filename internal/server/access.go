@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -60,6 +59,8 @@ func authorize(table []Route, a *auth.Auth, readOnly bool, trail *auditTrail) ec
 				var cerr error
 				role, cerr = a.Request(req, c.RealIP())
 				if errors.Is(cerr, auth.ErrLimited) {
+					// A wrong credential past its client's budget: "slow
+					// down" rather than "wrong". A right one never gets here.
 					setRetryAfter(c, a)
 					return echo.NewHTTPError(http.StatusTooManyRequests, cerr.Error())
 				}
@@ -103,60 +104,6 @@ func refuseAnonymous(c echo.Context) error {
 	return echo.NewHTTPError(http.StatusUnauthorized, "sign in first: open the login URL dockmap printed at start, or send Authorization: Bearer <token>")
 }
 
-// handleLoginPage serves "GET /login". With ?token= it swaps a valid token
-// for the session cookie and redirects to "/" (the token leaves the address
-// bar and the history's last entry); without one it shows a form. With
-// access control off there is nothing to log in to.
-func handleLoginPage(a *auth.Auth, log *slog.Logger) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if a == nil {
-			return c.Redirect(http.StatusSeeOther, "/")
-		}
-		if !c.Request().URL.Query().Has("token") {
-			return render(c, http.StatusOK, templates.LoginPage(""))
-		}
-		return login(c, a, log, c.QueryParam("token"))
-	}
-}
-
-// handleLoginForm serves "POST /login" from the login page's form, so a
-// pasted token never appears in a URL at all.
-func handleLoginForm(a *auth.Auth, log *slog.Logger) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if a == nil {
-			return c.Redirect(http.StatusSeeOther, "/")
-		}
-		return login(c, a, log, c.FormValue("token"))
-	}
-}
-
-// login swaps token for the session cookie. Sign-ins and refusals are
-// logged with the client's address and the role, never the token.
-func login(c echo.Context, a *auth.Auth, log *slog.Logger, token string) error {
-	if token == "" {
-		// An empty form is a slip, not a guess: it costs no attempt.
-		return render(c, http.StatusBadRequest, templates.LoginPage("Paste the token first."))
-	}
-	role, err := a.Login(token, c.RealIP())
-	if errors.Is(err, auth.ErrLimited) {
-		log.Warn("login braked: too many wrong tokens", "remote", c.RealIP())
-		setRetryAfter(c, a)
-		return render(c, http.StatusTooManyRequests, templates.LoginPage("Too many wrong tokens from this address: wait a few seconds and try again."))
-	}
-	if role == auth.Anonymous {
-		log.Warn("login refused: wrong token", "remote", c.RealIP())
-		return render(c, http.StatusUnauthorized, templates.LoginPage("That token is not valid for this dockmap. Check the URL it printed at start."))
-	}
-	log.Info("login", "role", role.String(), "remote", c.RealIP())
-	c.SetCookie(&http.Cookie{
-		Name: auth.CookieName, Value: a.Session(role), Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil,
-		// A workshop day, not forever.
-		MaxAge: int((7 * 24 * time.Hour) / time.Second),
-	})
-	return c.Redirect(http.StatusSeeOther, "/")
-}
-
 // session is the body of GET /api/session.
 type session struct {
 	Role          string `json:"role"`
@@ -170,6 +117,7 @@ type session struct {
 // out); a script can check its token with it.
 func handleSession(accessControl, readOnly bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		noStore(c)
 		r := roleOf(c)
 		return c.JSON(http.StatusOK, session{Role: r.String(), AccessControl: accessControl, ReadOnly: readOnly,
 			CanAct: r == auth.Operator && !readOnly})
@@ -180,13 +128,4 @@ func handleSession(accessControl, readOnly bool) echo.HandlerFunc {
 func setRetryAfter(c echo.Context, a *auth.Auth) {
 	wait := a.Limiter().RetryAfter(c.RealIP())
 	c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-}
-
-// handleLogout serves "POST /logout": the cookie is cleared.
-func handleLogout() echo.HandlerFunc {
-	return func(c echo.Context) error {
-		c.SetCookie(&http.Cookie{Name: auth.CookieName, Value: "", Path: "/", MaxAge: -1,
-			HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil})
-		return c.Redirect(http.StatusSeeOther, "/login")
-	}
 }

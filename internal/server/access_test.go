@@ -23,9 +23,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"sort"
@@ -42,8 +44,13 @@ import (
 	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/job"
+	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
 	"github.com/dockmap/dockmap/internal/topology"
+	"github.com/dockmap/dockmap/web"
 )
 
 // authServer is the whole server with access control on, on an engine
@@ -60,8 +67,14 @@ type authServer struct {
 
 func startAuthed(t *testing.T, opts ...func(*server.Deps)) *authServer {
 	t.Helper()
+	return startAuthedWith(t, nil, opts...)
+}
+
+// startAuthedWith is startAuthed with options for auth.New (a clock).
+func startAuthedWith(t *testing.T, aopts []auth.Option, opts ...func(*server.Deps)) *authServer {
+	t.Helper()
 	s := &authServer{op: auth.NewToken(), view: auth.NewToken(), log: &syncBuffer{}}
-	a, err := auth.New(auth.Tokens{Operator: s.op, Viewer: s.view})
+	a, err := auth.New(auth.Tokens{Operator: s.op, Viewer: s.view}, aopts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -725,14 +738,17 @@ func TestReadOnlyRefusesOperators(t *testing.T) {
 	}
 }
 
-// SEC-10: a token is taken from a URL at /login only, swapped there for an
-// HttpOnly, SameSite=Strict cookie that does not hold it, and the redirect
-// drops it from the address bar; it never reaches a log or a Referer.
-func TestSEC10TokenOnlyAtLogin(t *testing.T) {
+// SEC-10, tightened: no URL signs in with a token, not even /login's (a
+// link lingers in history, autocomplete and chats); a URL carries a
+// one-use login code instead, swapped at /login for an HttpOnly,
+// SameSite=Strict cookie that holds neither, and the redirect drops it
+// from the address bar. Tokens, codes and sessions never reach a log or a
+// Referer.
+func TestSEC10NoTokenInAnyURL(t *testing.T) {
 	s := startAuthed(t)
 	ctr := s.runningContainer(t)
 	before := len(s.proxy.Paths())
-	for _, p := range []string{"/", "/api/graph", "/api/audit", "/api/images", "/panel/container/" + ctr, "/live", "/logout", "/static/app.js?x=1&"} {
+	for _, p := range []string{"/", "/login", "/api/graph", "/api/audit", "/api/images", "/panel/container/" + ctr, "/live", "/logout", "/static/app.js?x=1&"} {
 		for _, q := range []string{"token=" + s.op, "access_token=" + s.op, "session=" + s.auth.Session(auth.Operator)} {
 			sep := "?"
 			if strings.Contains(p, "?") {
@@ -740,14 +756,13 @@ func TestSEC10TokenOnlyAtLogin(t *testing.T) {
 			}
 			u := s.URL + p + sep + q
 			got := send(t, noFollow, "GET", u, map[string]string{"Accept": "application/json"}, "")
-			if strings.HasPrefix(p, "/static/") {
+			switch {
+			case strings.HasPrefix(p, "/static/") || p == "/login":
 				// Public anyway; the token must not turn into a cookie.
-				if len(got.Cookies()) != 0 {
-					t.Errorf("GET %s set cookies %v", p, got.Cookies())
+				if len(got.Cookies()) != 0 || got.StatusCode != http.StatusOK {
+					t.Errorf("GET %s?%.10s… = %d with cookies %v, want 200 and none", p, q, got.StatusCode, got.Cookies())
 				}
-				continue
-			}
-			if !refusedAnonymous(got) || len(got.Cookies()) != 0 {
+			case !refusedAnonymous(got) || len(got.Cookies()) != 0:
 				t.Errorf("GET %s?%.10s… = %d with cookies %v, want 401 and none", p, q, got.StatusCode, got.Cookies())
 			}
 		}
@@ -759,42 +774,47 @@ func TestSEC10TokenOnlyAtLogin(t *testing.T) {
 		t.Errorf("engine calls for requests with a token in the URL: %v", calls)
 	}
 
-	for _, tc := range []struct {
-		token string
-		role  auth.Role
-	}{{s.op, auth.Operator}, {s.view, auth.Viewer}} {
-		got := send(t, noFollow, "GET", s.URL+"/login?token="+tc.token, nil, "")
+	var codes []string
+	for _, role := range []auth.Role{auth.Operator, auth.Viewer} {
+		code := s.mintCode(t, role)
+		codes = append(codes, code.Code)
+		got := send(t, noFollow, "GET", s.URL+"/login?code="+code.Code, nil, "")
 		if got.StatusCode != http.StatusSeeOther || got.Header.Get("Location") != "/" {
-			t.Fatalf("GET /login?token= (%v) = %d to %q, want 303 to /", tc.role, got.StatusCode, got.Header.Get("Location"))
+			t.Fatalf("GET /login?code= (%v) = %d to %q, want 303 to /", role, got.StatusCode, got.Header.Get("Location"))
 		}
 		if rp := got.Header.Get("Referrer-Policy"); rp != "no-referrer" {
 			t.Errorf("Referrer-Policy on /login = %q, want no-referrer", rp)
 		}
 		cookies := got.Cookies()
 		if len(cookies) != 1 {
-			t.Fatalf("GET /login?token= set %d cookies, want 1", len(cookies))
+			t.Fatalf("GET /login?code= set %d cookies, want 1", len(cookies))
 		}
 		c := cookies[0]
 		if c.Name != auth.CookieName || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.MaxAge <= 0 {
 			t.Errorf("session cookie %+v, want %s, HttpOnly, SameSite=Strict, Path=/ and a lifetime", c, auth.CookieName)
 		}
-		if strings.Contains(c.Value, tc.token) || strings.Contains(got.Body, tc.token) {
-			t.Errorf("the %v token is in the cookie or the body of the login answer", tc.role)
+		for _, secret := range []string{code.Code, s.op, s.view} {
+			if strings.Contains(c.Value, secret) || strings.Contains(got.Body, secret) {
+				t.Errorf("a code or token is in the cookie or the body of the %v login answer", role)
+			}
 		}
 		// The cookie grants the role.
 		audit := send(t, noFollow, "GET", s.URL+"/api/audit", map[string]string{"Cookie": c.Name + "=" + c.Value}, "")
-		if want := map[auth.Role]int{auth.Operator: 200, auth.Viewer: 403}[tc.role]; audit.StatusCode != want {
-			t.Errorf("GET /api/audit with the %v cookie = %d, want %d", tc.role, audit.StatusCode, want)
+		if want := map[auth.Role]int{auth.Operator: 200, auth.Viewer: 403}[role]; audit.StatusCode != want {
+			t.Errorf("GET /api/audit with the %v cookie = %d, want %d", role, audit.StatusCode, want)
 		}
 	}
-	// A wrong token gets the login page again, and no cookie.
-	if got := send(t, noFollow, "GET", s.URL+"/login?token="+s.op+"x", nil, ""); got.StatusCode != http.StatusUnauthorized || len(got.Cookies()) != 0 {
-		t.Errorf("GET /login with a wrong token = %d with cookies %v, want 401 and none", got.StatusCode, got.Cookies())
+	// A wrong code gets the login page again, and no cookie.
+	if got := send(t, noFollow, "GET", s.URL+"/login?code="+codes[0]+"x", nil, ""); got.StatusCode != http.StatusUnauthorized || len(got.Cookies()) != 0 {
+		t.Errorf("GET /login with a wrong code = %d with cookies %v, want 401 and none", got.StatusCode, got.Cookies())
 	}
 	// The form posts the token in a body, never a URL.
 	form := send(t, noFollow, "POST", s.URL+"/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": s.URL}, "token="+url.QueryEscape(s.op))
 	if form.StatusCode != http.StatusSeeOther || form.Header.Get("Location") != "/" || len(form.Cookies()) != 1 {
 		t.Errorf("POST /login = %d to %q with %d cookies, want 303 to / with the session", form.StatusCode, form.Header.Get("Location"), len(form.Cookies()))
+	}
+	if got := send(t, noFollow, "POST", s.URL+"/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": s.URL}, "token=wrong-"+s.op); got.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST /login with a wrong token = %d, want 401", got.StatusCode)
 	}
 	out := send(t, noFollow, "POST", s.URL+"/logout", map[string]string{"Cookie": s.cookie(auth.Operator), "Origin": s.URL}, "")
 	if cs := out.Cookies(); out.StatusCode != http.StatusSeeOther || len(cs) != 1 || cs[0].MaxAge >= 0 || cs[0].Value != "" {
@@ -805,26 +825,27 @@ func TestSEC10TokenOnlyAtLogin(t *testing.T) {
 	if !strings.Contains(logs, `"path":"/login"`) {
 		t.Fatalf("the request log did not capture the flow:\n%s", logs)
 	}
-	// Sign-ins and refusals are logged (with the address, not the token).
-	if !strings.Contains(logs, `"msg":"login","role":"viewer"`) || !strings.Contains(logs, `"msg":"login refused: wrong token"`) {
-		t.Errorf("the log lacks the sign-in and the refusal:\n%s", logs)
-	}
-	for role, tok := range map[string]string{"operator": s.op, "viewer": s.view} {
-		if strings.Contains(logs, tok) {
-			t.Errorf("the %s token is in the log", role)
+	// Sign-ins and refusals are logged (with the address, not the secret).
+	for _, want := range []string{`"msg":"login","role":"viewer"`, `"msg":"login refused: wrong login link"`, `"msg":"login refused: wrong token"`, `"msg":"login link made","role":"viewer"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s:\n%s", want, logs)
 		}
 	}
-	if strings.Contains(logs, s.auth.Session(auth.Operator)) {
-		t.Errorf("the operator session is in the log")
+	for what, secret := range map[string]string{"operator token": s.op, "viewer token": s.view, "operator session": s.auth.Session(auth.Operator),
+		"operator code": codes[0], "viewer code": codes[1]} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the %s is in the log", what)
+		}
 	}
 }
 
-// SEC-11: 10,000 wrong tokens from one client. After the burst the client
-// is braked (429 with Retry-After) even when it finally sends the right
-// token, X-Forwarded-For does not buy it a fresh address, and another
-// client is not affected. Tokens carry at least 128 bits (NewToken and
-// ValidateToken: internal/auth), and are compared as SHA-256 digests in
-// constant time (auth.TokenRole).
+// SEC-11: 10,000 wrong tokens from one client. After the burst its wrong
+// tokens get 429 with Retry-After instead of 401, and X-Forwarded-For does
+// not buy it a fresh address; yet the right token, cookie and login form
+// from that same client still get in (everyone behind one ssh -L shares
+// its address), and another client's budget is its own. Tokens carry at
+// least 128 bits (NewToken and ValidateToken: internal/auth), and are
+// compared as SHA-256 digests in constant time (auth.TokenRole).
 func TestSEC11GuessingIsBraked(t *testing.T) {
 	s := startAuthed(t)
 	const tries, workers = 10000, 4
@@ -869,9 +890,9 @@ func TestSEC11GuessingIsBraked(t *testing.T) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	maxChecked := int64(auth.DefaultFailureBurst) + int64(elapsed.Seconds()+1)*int64(auth.DefaultFailureRate)
-	t.Logf("%d tries in %v: %d checked, %d braked", tries, elapsed, checked.Load(), braked.Load())
+	t.Logf("%d tries in %v: %d answered 401, %d braked", tries, elapsed, checked.Load(), braked.Load())
 	if checked.Load() > maxChecked || checked.Load() < int64(auth.DefaultFailureBurst) {
-		t.Errorf("%d wrong tokens checked in %v, want between %d and %d (a burst, then one a second)",
+		t.Errorf("%d wrong tokens answered 401 in %v, want between %d and %d (a burst, then one a second)",
 			checked.Load(), elapsed, auth.DefaultFailureBurst, maxChecked)
 	}
 	if braked.Load()+checked.Load() != tries || other.Load() != 0 {
@@ -881,9 +902,9 @@ func TestSEC11GuessingIsBraked(t *testing.T) {
 		t.Errorf("%d 429 answers without Retry-After", noRetryAfter.Load())
 	}
 
-	// The right token from the braked client is not even checked, at the
-	// gate or at /login. The bucket refills one a second (more so under
-	// the race detector's slowness), so it is emptied again first.
+	// The right credentials from the braked client get in, every way they
+	// come. The bucket refills one a second (more so under the race
+	// detector's slowness), so it is emptied again before each.
 	drain := func() {
 		t.Helper()
 		for range 2 * auth.DefaultFailureBurst {
@@ -895,15 +916,24 @@ func TestSEC11GuessingIsBraked(t *testing.T) {
 		t.Fatal("wrong tokens are never braked")
 	}
 	drain()
-	got := send(t, noFollow, "GET", s.URL+"/api/graph", map[string]string{"Authorization": "Bearer " + s.op, "X-Forwarded-For": "203.0.113.5"}, "")
-	if got.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("right token from the braked client = %d, want 429", got.StatusCode)
+	if got := send(t, noFollow, "GET", s.URL+"/api/graph", map[string]string{"Authorization": "Bearer " + s.op, "X-Forwarded-For": "203.0.113.5"}, ""); got.StatusCode != http.StatusOK {
+		t.Errorf("right token from the braked client = %d, want 200", got.StatusCode)
 	}
 	drain()
-	if got := send(t, noFollow, "GET", s.URL+"/login?token="+s.op, nil, ""); got.StatusCode != http.StatusTooManyRequests || len(got.Cookies()) != 0 {
-		t.Errorf("GET /login with the right token from the braked client = %d with cookies %v, want 429 and none", got.StatusCode, got.Cookies())
+	if got := send(t, noFollow, "GET", s.URL+"/api/graph", map[string]string{"Cookie": s.cookie(auth.Viewer)}, ""); got.StatusCode != http.StatusOK {
+		t.Errorf("right cookie from the braked client = %d, want 200", got.StatusCode)
 	}
-	// Another client (another loopback address) gets in.
+	drain()
+	form := send(t, noFollow, "POST", s.URL+"/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": s.URL}, "token="+url.QueryEscape(s.view))
+	if form.StatusCode != http.StatusSeeOther || len(form.Cookies()) != 1 {
+		t.Errorf("login form with the right token from the braked client = %d with cookies %v, want 303 and the session", form.StatusCode, form.Cookies())
+	}
+	drain()
+	if got := send(t, noFollow, "POST", s.URL+"/login", map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": s.URL}, "token=wrong-"+s.view); got.StatusCode != http.StatusTooManyRequests || got.Header.Get("Retry-After") == "" || len(got.Cookies()) != 0 {
+		t.Errorf("login form with a wrong token from the braked client = %d (Retry-After %q) with cookies %v, want 429 with Retry-After and none",
+			got.StatusCode, got.Header.Get("Retry-After"), got.Cookies())
+	}
+	// Another client (another loopback address) has a budget of its own.
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 5 * time.Second}
 	probe, err := d.Dial("tcp", s.addr())
 	if err != nil {
@@ -913,8 +943,9 @@ func TestSEC11GuessingIsBraked(t *testing.T) {
 	otherTr := &http.Transport{DialContext: d.DialContext}
 	t.Cleanup(otherTr.CloseIdleConnections)
 	otherClient := &http.Client{Transport: otherTr, Timeout: 30 * time.Second}
-	if got := send(t, otherClient, "GET", s.URL+"/api/graph", map[string]string{"Authorization": "Bearer " + s.op}, ""); got.StatusCode != http.StatusOK {
-		t.Errorf("right token from another client = %d, want 200", got.StatusCode)
+	drain()
+	if got := send(t, otherClient, "GET", s.URL+"/api/graph", map[string]string{"Authorization": "Bearer " + guess}, ""); got.StatusCode != http.StatusUnauthorized {
+		t.Errorf("wrong token from another client = %d, want 401 within its own budget", got.StatusCode)
 	}
 	if _, err := auth.New(auth.Tokens{Operator: "short-token-1234567"}); err == nil {
 		t.Errorf("auth.New accepted an operator token under 128 bits")
@@ -935,7 +966,9 @@ func TestSEC19HeadersWithAccessControl(t *testing.T) {
 		{"/api/graph", nil, 401},
 		{"/api/audit", map[string]string{"Authorization": "Bearer " + s.view}, 403},
 		{"/login", nil, 200},
-		{"/login?token=" + s.op, nil, 303},
+		{"/login?token=" + s.op, nil, 200},
+		{"/login?code=" + s.mintCode(t, auth.Viewer).Code, nil, 303},
+		{"/login?code=used-or-unknown", nil, 401},
 	} {
 		got := send(t, noFollow, "GET", s.URL+tc.path, tc.hdr, "")
 		if got.StatusCode != tc.want {
@@ -953,6 +986,83 @@ func TestSEC19HeadersWithAccessControl(t *testing.T) {
 			if v := got.Header.Get(h); v != want {
 				t.Errorf("GET %s: %s = %q, want %q", tc.path, h, v, want)
 			}
+		}
+	}
+}
+
+// startTLS is the whole server (access control off) behind
+// httptest.NewTLSServer; it returns the https URL and a dialer that trusts
+// its certificate.
+func startTLS(t *testing.T) (string, *websocket.Dialer) {
+	t.Helper()
+	c := dockertest.Client(t)
+	h := hub.New(hub.DefaultBuffer)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l := live.New(c, h, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	static, err := fs.Sub(web.Static, "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prober := probe.New(c, server.ProbePublisher(h))
+	jobs := job.New(h)
+	srv := httptest.NewTLSServer(server.New(server.Deps{
+		Live: l, Engine: c, Recreator: c, Networks: c, Volumes: c, Prober: prober, Publisher: h, Jobs: jobs, Logger: log, Static: static, AssetVersion: "test",
+	}))
+	t.Cleanup(func() {
+		jobs.Close()
+		prober.Close()
+		h.Close()
+		srv.Close()
+		cancel()
+		<-done
+	})
+	return srv.URL, &websocket.Dialer{TLSClientConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig, HandshakeTimeout: 20 * time.Second}
+}
+
+// The WebSocket's Origin must match the page's origin scheme included: an
+// https origin with the right host is refused on a plain-HTTP server, an
+// http one on a TLS server; the right scheme (in any case) is let in, and
+// an origin with a path is no origin a browser sends.
+func TestSEC02bLiveOriginNeedsTheScheme(t *testing.T) {
+	upgrade := func(d *websocket.Dialer, wsURL, origin string) int {
+		t.Helper()
+		conn, resp, err := d.Dial(wsURL, http.Header{"Origin": {origin}})
+		if err == nil {
+			conn.Close()
+			return http.StatusSwitchingProtocols
+		}
+		if resp == nil {
+			t.Fatalf("dial %s from %s: %v", wsURL, origin, err)
+		}
+		return resp.StatusCode
+	}
+	plain, _ := startSynced(t)
+	host := strings.TrimPrefix(plain.URL, "http://")
+	for origin, want := range map[string]int{
+		"https://" + host:       http.StatusForbidden,
+		"wss://" + host:         http.StatusForbidden,
+		"http://" + host:        http.StatusSwitchingProtocols,
+		"HTTP://" + host:        http.StatusSwitchingProtocols,
+		"http://" + host + "/x": http.StatusForbidden,
+		"http://u@" + host:      http.StatusForbidden,
+	} {
+		if got := upgrade(websocket.DefaultDialer, "ws://"+host+"/live", origin); got != want {
+			t.Errorf("plain HTTP server, Origin %s: %d, want %d", origin, got, want)
+		}
+	}
+
+	tlsURL, d := startTLS(t)
+	host = strings.TrimPrefix(tlsURL, "https://")
+	for origin, want := range map[string]int{
+		"http://" + host:       http.StatusForbidden,
+		"https://" + host:      http.StatusSwitchingProtocols,
+		"https://evil.example": http.StatusForbidden,
+	} {
+		if got := upgrade(d, "wss://"+host+"/live", origin); got != want {
+			t.Errorf("TLS server, Origin %s: %d, want %d", origin, got, want)
 		}
 	}
 }

@@ -116,8 +116,12 @@ func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
 				FromRunning: p.from.Container.Running(), ToRunning: p.to.Container.Running(),
 			}
 			if by == "name" {
-				req.Target = p.to.Container.Name
+				req.Target = nameFor(g, p.from.ID, p.to)
 				if r.Name != "" {
+					if topology.LooksLikeAddress(r.Name) {
+						return nil, fmt.Errorf("%w: probe impossible: %q is an address, not a name: probed by name it would reach that address, not %s",
+							topology.ErrInvalid, r.Name, p.to.Container.Name)
+					}
 					if !knownName(g, p.from.ID, p.to.ID, r.Name) {
 						return nil, fmt.Errorf("%w: %q is not a name of %s that the map knows (its name, a network alias or a link alias)",
 							topology.ErrNotFound, r.Name, p.to.Container.Name)
@@ -138,6 +142,47 @@ func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
 		}
 	}
 	return reqs, nil
+}
+
+// nameFor picks the name a probe by name from → to uses: to's container
+// name, unless that reads as an IP address (a container the CLI named
+// 172.17.0.1), for then "by name" would probe whatever that address is.
+// Such a target is probed by one of its names that is no address: the
+// alias of a link from → to, or its alias on a user-defined network the
+// two share (the default bridge resolves no alias). With none, the address-
+// like name is kept, and the prober refuses it without running anything
+// (probe.FailImpossible: "that name is an address").
+func nameFor(g topology.Graph, from topology.NodeID, to topology.Node) string {
+	name := to.Container.Name
+	if !topology.LooksLikeAddress(name) {
+		return name
+	}
+	for _, e := range g.EdgesOf(to.ID) {
+		if e.Kind == topology.EdgeLink && e.From == from && e.To == to.ID && !topology.LooksLikeAddress(e.Link.Alias) {
+			return e.Link.Alias
+		}
+	}
+	for _, e := range g.EdgesOf(to.ID) {
+		if e.Kind != topology.EdgeMember || e.From != to.ID || !isMember(g, from, e.To) {
+			continue
+		}
+		if n, ok := g.Node(e.To); !ok || n.Network == nil || n.Network.Default {
+			continue
+		}
+		for _, a := range e.Member.Aliases {
+			if !topology.LooksLikeAddress(a) {
+				return a
+			}
+		}
+	}
+	return name
+}
+
+// isMember reports whether container c is on network n.
+func isMember(g topology.Graph, c, n topology.NodeID) bool {
+	return slices.ContainsFunc(g.EdgesOf(c), func(e topology.Edge) bool {
+		return e.Kind == topology.EdgeMember && e.From == c && e.To == n
+	})
 }
 
 // knownName reports whether name is a name of to: its container name, one

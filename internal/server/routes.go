@@ -91,6 +91,8 @@ func routes(d Deps, trail *auditTrail) []Route {
 		// Probes and share tests exec into containers, so they are actions too.
 		{Method: "POST", Path: "/api/volumes/:name/share-test", Role: auth.Operator, handler: handleShareTest(d.Live, d.Volumes, d.Publisher)},
 		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober)},
+		// A one-use login link for someone else: a credential, so an action.
+		{Method: "POST", Path: "/api/login-codes", Role: auth.Operator, handler: handleMintLoginCode(d.Auth, d.Logger)},
 	}
 }
 

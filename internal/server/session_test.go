@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/dockertest"
 	"github.com/dockmap/dockmap/internal/server"
 )
@@ -91,7 +92,7 @@ func TestStaleCookieDoesNotBrakeTheLoginPage(t *testing.T) {
 			}
 		}
 	}
-	req, _ := http.NewRequest("GET", s.URL+"/login?token="+s.view, nil)
+	req, _ := http.NewRequest("GET", s.mintCode(t, auth.Viewer).URL, nil)
 	req.Header.Set("Cookie", stale["Cookie"])
 	resp, err := noFollow.Do(req)
 	if err != nil {
@@ -99,6 +100,6 @@ func TestStaleCookieDoesNotBrakeTheLoginPage(t *testing.T) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
-		t.Errorf("login with the right token after reloading with a stale cookie = %d, want 303", resp.StatusCode)
+		t.Errorf("login link after reloading with a stale cookie = %d, want 303", resp.StatusCode)
 	}
 }

@@ -973,3 +973,70 @@ func TestWS07PingFloodIsAnsweredOrClosed(t *testing.T) {
 	publishMarked(ts, "ws07-after", 0, "")
 	other.await(t, `"test":"ws07-after"`)
 }
+
+// TestWS01bFragmentedMessageCloses1009: a message sent as many small
+// fragments (a 1-byte first frame, then continuation frames) is held to
+// the same 4 KiB limit as one frame: 4096 bytes in all pass, 4097 get
+// close 1009. (Skipping each message with NextReader restarted gorilla's
+// count after the first frame.)
+func TestWS01bFragmentedMessageCloses1009(t *testing.T) {
+	ts, _ := startSynced(t)
+	const limit = 4096
+	send := func(t *testing.T, conn net.Conn, total int) {
+		t.Helper()
+		var b []byte
+		b = append(b, encodeFrame(opText, true, []byte("{"))...) // FIN clear: more to come
+		left := total - 1
+		for left > 0 {
+			n := min(256, left)
+			left -= n
+			first := byte(opCont)
+			if left == 0 {
+				first |= finBit
+			}
+			b = append(b, encodeFrame(first, true, bytes.Repeat([]byte("a"), n))...)
+		}
+		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		// The server may hang up before the last frames are in: what it
+		// answers is what counts.
+		_, _ = conn.Write(b)
+	}
+
+	t.Run("at the limit", func(t *testing.T) {
+		conn, br := rawLive(t, ts)
+		send(t, conn, limit)
+		// A ping after the message is answered: the connection lives on.
+		if _, err := conn.Write(encodeFrame(finBit|opPing, true, []byte("alive"))); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		for {
+			f, err := readRawFrame(br)
+			if err != nil {
+				t.Fatalf("waiting for the pong after a %d-byte fragmented message: %v", limit, err)
+			}
+			if f.op == opClose {
+				t.Fatalf("a %d-byte fragmented message closed the connection (%v)", limit, f.payload)
+			}
+			if f.op == opPong && string(f.payload) == "alive" {
+				return
+			}
+		}
+	})
+	t.Run("past the limit", func(t *testing.T) {
+		conn, br := rawLive(t, ts)
+		send(t, conn, limit+1)
+		end := drainRaw(conn, br, 20*time.Second)
+		if !end.closed || end.closeCode != websocket.CloseMessageTooBig {
+			t.Errorf("a %d-byte message in %d fragments: closed %v with code %d (%v), want close 1009", limit+1, 1+limit/256, end.closed, end.closeCode, end.err)
+		}
+	})
+	t.Run("many fragments far past the limit", func(t *testing.T) {
+		conn, br := rawLive(t, ts)
+		send(t, conn, 64<<10)
+		end := drainRaw(conn, br, 20*time.Second)
+		if !end.closed || end.closeCode != websocket.CloseMessageTooBig {
+			t.Errorf("a 64 KiB message in 256-byte fragments: closed %v with code %d (%v), want close 1009", end.closed, end.closeCode, end.err)
+		}
+	})
+}

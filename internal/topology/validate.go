@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 )
@@ -26,6 +27,67 @@ func ValidateName(what, name string) error {
 		return fmt.Errorf("%w: %s %q: use 2 or more letters, digits, '_', '.' or '-', starting with a letter or digit", ErrInvalid, what, name)
 	}
 	return nil
+}
+
+// ValidateContainerName checks the name of a container to be created: the
+// engine's rule, our length cap, and not an IP address. A container named
+// 172.17.0.1 would turn every probe "by name" of it into a probe of that
+// address (the gateway, another host, a metadata service), so such a name
+// is refused before the engine is asked.
+func ValidateContainerName(name string) error {
+	if err := ValidateName("container name", name); err != nil {
+		return err
+	}
+	if LooksLikeAddress(name) {
+		return fmt.Errorf("%w: container name %q reads as an IP address: a probe by that name would reach the address, not the container; put a letter in it", ErrInvalid, name)
+	}
+	return nil
+}
+
+// LooksLikeAddress reports whether a name would be taken for an IP address
+// by the tools a probe runs: what netip.ParseAddr accepts (IPv4 and IPv6),
+// and the older IPv4 spellings that inet_aton, and so ping, nc and
+// getaddrinfo, read as addresses too: one to four dot-separated numbers,
+// each decimal, octal (a leading 0) or hexadecimal (0x), as in "10"
+// (0.0.0.10), "127.1", "0x7f.1" and "2130706433" (127.0.0.1).
+func LooksLikeAddress(name string) bool {
+	if _, err := netip.ParseAddr(name); err == nil {
+		return true
+	}
+	parts := strings.Split(name, ".")
+	if len(parts) > 4 {
+		return false
+	}
+	for _, p := range parts {
+		if !isCNumber(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// isCNumber reports whether p is a number as C spells one: decimal or
+// octal digits, or 0x followed by hexadecimal digits (none at all is 0 to
+// inet_aton). Out-of-range values still count: refusing a name that only
+// nearly parses costs nothing.
+func isCNumber(p string) bool {
+	if len(p) >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') {
+		for _, r := range p[2:] {
+			if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+				return false
+			}
+		}
+		return true
+	}
+	if p == "" {
+		return false
+	}
+	for _, r := range p {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidateAlias checks a link alias or network alias. The engine applies no

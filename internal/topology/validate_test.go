@@ -88,3 +88,40 @@ func TestNetworkByRefAndEdge(t *testing.T) {
 		t.Error("Edge of an unknown ID found something")
 	}
 }
+
+// A new container may not be named like an IP address, in any spelling
+// ping, nc or getaddrinfo read as one; names that only contain digits and
+// dots among letters are fine.
+func TestValidateContainerNameRefusesAddresses(t *testing.T) {
+	for _, name := range []string{
+		"172.17.0.1", "127.0.0.1", "169.254.169.254", "10.0.0.1", "255.255.255.255",
+		"10", "2130706433", "127.1", "10.1.1", "0x7f.1", "0x7F000001", "0x", "0177.0.0.1", "999.999.999.999", "08",
+	} {
+		err := topology.ValidateContainerName(name)
+		if !errors.Is(err, topology.ErrInvalid) || !strings.Contains(err.Error(), "IP address") {
+			t.Errorf("ValidateContainerName(%q) = %v, want ErrInvalid saying it reads as an IP address", name, err)
+		}
+	}
+	for _, name := range []string{"db", "web-1", "v1.2.3", "1.2.3.4.5", "10.0.0.1a", "app10", "1a", "0xg", "1.2.3.4.", "x10.0.0.1", "1-2-3-4", "1_0"} {
+		if err := topology.ValidateContainerName(name); err != nil {
+			t.Errorf("ValidateContainerName(%q) = %v, want nil", name, err)
+		}
+	}
+	// The engine's rule still applies first.
+	if err := topology.ValidateContainerName("-x"); !errors.Is(err, topology.ErrInvalid) {
+		t.Errorf("ValidateContainerName(-x) = %v, want ErrInvalid", err)
+	}
+}
+
+func TestLooksLikeAddress(t *testing.T) {
+	for _, s := range []string{"::1", "fe80::1%eth0", "2001:db8::1", "::ffff:127.0.0.1", "1.2.3.4", "1", "0x10.0x20"} {
+		if !topology.LooksLikeAddress(s) {
+			t.Errorf("LooksLikeAddress(%q) = false, want true", s)
+		}
+	}
+	for _, s := range []string{"", ".", "1..2", "db", "a.b.c.d", "1.2.3.4.5", "localhost", "1.2.3.4."} {
+		if topology.LooksLikeAddress(s) {
+			t.Errorf("LooksLikeAddress(%q) = true, want false", s)
+		}
+	}
+}

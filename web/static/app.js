@@ -4,7 +4,8 @@
 // container), actions.js (start/stop/remove), probes.js, ping-form.js and
 // matrix.js (reachability), links.js (add/remove links, link mode),
 // volumes.js (create/remove volumes, size, share test, mount),
-// jobs.js (Activity), leftovers.js (interrupted re-creates).
+// jobs.js (Activity), leftovers.js (interrupted re-creates), invite.js
+// (one-use login links for someone else).
 //
 // Globals, for people and for browser tests:
 //   window.cy       the Cytoscape instance
@@ -42,6 +43,7 @@ import { initVolumes, openVolumeDialog, addShare } from './volumes.js';
 import { invalidateReach, onReachChanged, prediction, verdict, predictionText } from './reach.js';
 import { h } from './dom.js';
 import { initAudit, addAudit } from './audit.js';
+import { initInvite } from './invite.js';
 
 const graphEl = document.getElementById('graph');
 const badge = document.getElementById('engine-badge');
@@ -566,6 +568,7 @@ if (!readOnly) {
   btn('link-mode')?.addEventListener('click', () => setLinkMode(!linkModeOn()));
   btn('ping-selection')?.addEventListener('click', pingSelection);
   btn('watch-toggle')?.addEventListener('click', () => watch.toggle());
+  initInvite();
 }
 btn('matrix-toggle')?.addEventListener('click', () => toggleMatrix());
 

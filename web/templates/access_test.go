@@ -14,7 +14,8 @@ var viewer = templates.Access{Role: "viewer", SignedIn: true}
 
 // actionControls are the elements of a page that could change something.
 const actionControls = `button[data-action], form[data-form], .operator, [data-testid="container-actions"], ` +
-	`[data-testid="run-open"], [data-testid="link-mode"], [data-testid="ping-selection"], [data-testid="audit"]`
+	`[data-testid="run-open"], [data-testid="link-mode"], [data-testid="ping-selection"], [data-testid="audit"], ` +
+	`[data-testid="invite-open"], [data-testid="invite-dialog"]`
 
 // A viewer's panels and page hold no action at all (not hidden ones), but
 // keep what an operator's probes and share tests show live.
@@ -69,5 +70,28 @@ func TestDefaultAliasHasNoDots(t *testing.T) {
 	}
 	if err := topology.ValidateAlias(v.DefaultAlias()); err != nil {
 		t.Errorf("the suggested alias is refused: %v", err)
+	}
+}
+
+// Only an operator who may act, with access control on, is offered to
+// invite someone: a viewer's page, a --read-only page and a page without
+// access control have neither the button nor the dialog.
+func TestInviteOnlyForSignedInOperators(t *testing.T) {
+	const invite = `[data-testid="invite-open"], [data-testid="invite-dialog"]`
+	page := templates.TopologyPage(templates.PageView{})
+	for _, tc := range []struct {
+		name string
+		acc  templates.Access
+		want int
+	}{
+		{"signed-in operator", templates.Access{Role: "operator", CanAct: true, SignedIn: true}, 2},
+		{"viewer", viewer, 0},
+		{"operator, read-only", templates.Access{Role: "operator", SignedIn: true}, 0},
+		{"no access control", templates.Access{Role: "operator", CanAct: true}, 0},
+	} {
+		doc, _ := mustRenderAs(t, tc.acc, page)
+		if got := doc.Find(invite).Length(); got != tc.want {
+			t.Errorf("%s: %d invite elements, want %d", tc.name, got, tc.want)
+		}
 	}
 }
