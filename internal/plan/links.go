@@ -106,7 +106,7 @@ func (p *Planner) AddLink(g topology.Graph, req LinkRequest) (*Plan, error) {
 	if !onDefaultBridge(g, to) {
 		return nil, fmt.Errorf("%w: %s is not on the default bridge, where a legacy link needs it, and shares no user-defined network with %s: connect both to one user-defined network", topology.ErrInvalid, tc.Name, fc.Name)
 	}
-	if err := canRecreate(from); err != nil {
+	if err := p.canRecreate(from); err != nil {
 		return nil, err
 	}
 	if !running(to) {
@@ -199,7 +199,7 @@ func (p *Planner) RemoveLink(g topology.Graph, req UnlinkRequest) (*Plan, error)
 	}
 	switch {
 	case broken != nil && legacy == nil:
-		if err := canRecreate(from); err != nil {
+		if err := p.canRecreate(from); err != nil {
 			return nil, err
 		}
 		change := Change{RemoveLinks: []string{req.Alias}}
@@ -276,7 +276,7 @@ func (p *Planner) RepairLink(g topology.Graph, req RepairRequest) (*Plan, error)
 	if !running(to) {
 		return nil, fmt.Errorf("%w: %s is not running, and the engine links only to a running container: start %s first", topology.ErrConflict, name, name)
 	}
-	if err := canRecreate(from); err != nil {
+	if err := p.canRecreate(from); err != nil {
 		return nil, err
 	}
 	change := Change{RemoveLinks: []string{req.Alias}, AddLinks: []Link{{Target: ref(to), Alias: req.Alias}}}

@@ -106,7 +106,7 @@ func (p *Planner) Mount(g topology.Graph, req MountRequest) (*Plan, error) {
 	if err := p.checkMounts(ct, effective); err != nil {
 		return nil, err
 	}
-	if err := canRecreate(ct); err != nil {
+	if err := p.canRecreate(ct); err != nil {
 		return nil, err
 	}
 	pl := p.recreatePlan(g, ActionMount, ct, change, why, withDeps(req.RecreateDependents))

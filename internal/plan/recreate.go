@@ -26,6 +26,21 @@ type Planner struct {
 // New returns a Planner.
 func New(opts Options) *Planner { return &Planner{opts: opts} }
 
+// canRecreate says why the subject of a re-create cannot be re-created, or
+// nil: the rules of canRecreate, and a container on the host's network,
+// whose copy would get the host's network too (the engine adapter refuses
+// such a spec unless the operator allowed it; the plan says so first).
+func (p *Planner) canRecreate(c topology.Node) error {
+	if err := canRecreate(c); err != nil {
+		return err
+	}
+	if c.Container.NetworkMode == "host" && !p.opts.AllowDangerous {
+		return fmt.Errorf("%w: %s uses the host's network: its copy would too, and dockmap will not re-create such a container unless started with --allow-dangerous-specs",
+			topology.ErrForbidden, c.Container.Name)
+	}
+	return nil
+}
+
 // recreatePlan plans re-creating subject with change, taking the
 // containers that would break along when withDeps. The caller adds the
 // action's own summary in front of the one it sets, then seals it.

@@ -1,0 +1,266 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// The planner's promise, checked on the real engine for every arrangement
+// of networks the tests can build: what the plan says is what happens. A
+// plan that re-creates is refused without confirm and changes nothing; a
+// confirmed one re-creates (a new ID under the name); an endpoint alias
+// keeps the container and adds the alias; a refused plan is refused the
+// same way by the POST, with nothing changed.
+
+// arrangement places web and database on networks before a link web →
+// database is planned.
+type arrangement struct {
+	name string
+	// setup runs the two containers (and whatever they need) and returns
+	// their IDs.
+	setup func(t *testing.T, c *docker.Client, webName, dbName string) (web, db string)
+	// wantMethod is what the plan must say; "" when it must refuse, with
+	// wantStatus.
+	wantMethod string
+	wantStatus int
+}
+
+func arrangements() []arrangement {
+	run := func(t *testing.T, c *docker.Client, name string, opts ...dockertest.ContainerOption) string {
+		return dockertest.RunContainer(t, c, append([]dockertest.ContainerOption{dockertest.WithName(name)}, opts...)...)
+	}
+	userNet := func(t *testing.T, c *docker.Client) (name, id string) {
+		name = dockertest.UniqueName(t, "net")
+		return name, dockertest.CreateNetwork(t, c, name)
+	}
+	connect := func(t *testing.T, c *docker.Client, netID, id string) {
+		if err := c.ConnectNetwork(t.Context(), netID, id, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return []arrangement{
+		{name: "default bridge", wantMethod: "recreate", setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
+			return run(t, c, w), run(t, c, d)
+		}},
+		{name: "user network", wantMethod: "endpoint-alias", setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
+			n, _ := userNet(t, c)
+			return run(t, c, w, dockertest.WithNetwork(n)), run(t, c, d, dockertest.WithNetwork(n))
+		}},
+		{name: "both", wantMethod: "endpoint-alias", setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
+			_, id := userNet(t, c)
+			web, db := run(t, c, w), run(t, c, d)
+			connect(t, c, id, web)
+			connect(t, c, id, db)
+			return web, db
+		}},
+		{name: "disconnected from bridge", wantMethod: "endpoint-alias", setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
+			// The case a red team found: web started on the default bridge,
+			// then moved to a user network it shares with database.
+			_, id := userNet(t, c)
+			web, db := run(t, c, w), run(t, c, d)
+			connect(t, c, id, web)
+			connect(t, c, id, db)
+			if err := c.DisconnectNetwork(t.Context(), "bridge", web); err != nil {
+				t.Fatal(err)
+			}
+			return web, db
+		}},
+		{name: "target on another network", wantStatus: http.StatusBadRequest, setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
+			n, _ := userNet(t, c)
+			return run(t, c, w), run(t, c, d, dockertest.WithNetwork(n))
+		}},
+		{name: "none", wantStatus: http.StatusBadRequest, setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
+			return run(t, c, w, dockertest.WithNetworkMode("none")), run(t, c, d)
+		}},
+		{name: "host", wantStatus: http.StatusBadRequest, setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
+			return run(t, c, w, dockertest.WithNetworkMode("host")), run(t, c, d)
+		}},
+		{name: "container:", wantStatus: http.StatusBadRequest, setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
+			db := run(t, c, d)
+			return run(t, c, w, dockertest.WithNetworkMode("container:"+db)), db
+		}},
+	}
+}
+
+// waitIn waits until the live graph has the containers.
+func waitIn(t *testing.T, ts *testServer, ids ...string) {
+	t.Helper()
+	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
+		g := ts.Live.Snapshot().Graph
+		for _, id := range ids {
+			if _, ok := g.Node(topology.ContainerNodeID(id)); !ok {
+				return false, id[:12] + " not in the graph yet"
+			}
+		}
+		return true, ""
+	})
+}
+
+// idOf is the ID of the container named name now.
+func idOf(t *testing.T, c *docker.Client, name string) string {
+	t.Helper()
+	for _, ct := range mustListServer(t, c) {
+		if ct.Name == name {
+			return ct.ID
+		}
+	}
+	t.Fatalf("no container named %s", name)
+	return ""
+}
+
+func mustListServer(t *testing.T, c *docker.Client) []topology.Container {
+	t.Helper()
+	inv, err := c.ListInventory(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv.Containers
+}
+
+func TestPlanIsWhatHappens(t *testing.T) {
+	ts, c := startSynced(t)
+	for _, a := range arrangements() {
+		t.Run(strings.ReplaceAll(a.name, " ", "-"), func(t *testing.T) {
+			t.Parallel()
+			webName, dbName := dockertest.UniqueName(t, "web"), dockertest.UniqueName(t, "database")
+			web, db := a.setup(t, c, webName, dbName)
+			waitIn(t, ts, web, db)
+			q := url.Values{"from": {webName}, "to": {dbName}, "alias": {"dbalias"}}
+			plan := call(t, ts.URL, "GET", "/api/links/plan?"+q.Encode(), nil, nil)
+			body := map[string]any{"from": webName, "to": dbName, "alias": "dbalias"}
+			if a.wantMethod == "" {
+				if plan.Status != a.wantStatus {
+					t.Fatalf("plan = %d %v, want %d", plan.Status, plan.Body, a.wantStatus)
+				}
+				body["confirm"] = true
+				if r := call(t, ts.URL, "POST", "/api/links?wait=1", body, nil); r.Status != a.wantStatus {
+					t.Errorf("POST = %d %v, want %d as the plan said", r.Status, r.Body, a.wantStatus)
+				}
+				if idOf(t, c, webName) != web {
+					t.Errorf("a refused link changed web")
+				}
+				return
+			}
+			if plan.Status != http.StatusOK || plan.Body["method"] != a.wantMethod {
+				t.Fatalf("plan = %d %v, want method %s", plan.Status, plan.Body["method"], a.wantMethod)
+			}
+			confirm, _ := plan.Body["confirm"].(bool)
+			if confirm != (a.wantMethod == "recreate") {
+				t.Errorf("plan confirm = %v for %s", confirm, a.wantMethod)
+			}
+			if confirm {
+				// No re-create without the confirm its plan asks for.
+				if r := call(t, ts.URL, "POST", "/api/links?wait=1", body, nil); r.Status != http.StatusPreconditionRequired {
+					t.Errorf("POST without confirm = %d %v, want 428", r.Status, r.Body)
+				}
+				if idOf(t, c, webName) != web {
+					t.Fatalf("web was re-created without a confirm")
+				}
+			}
+			body["confirm"], body["plan"] = true, plan.Body["id"]
+			r := call(t, ts.URL, "POST", "/api/links?wait=1", body, nil)
+			if r.Status != http.StatusOK {
+				t.Fatalf("POST = %d %v", r.Status, r.Body)
+			}
+			now := idOf(t, c, webName)
+			if now != web {
+				dockertest.TrackContainer(t, c, now)
+			}
+			switch a.wantMethod {
+			case "recreate":
+				if now == web {
+					t.Errorf("the plan said re-create, but web kept its ID")
+				}
+			case "endpoint-alias":
+				if now != web {
+					t.Errorf("the plan said endpoint alias, but web was re-created")
+				}
+			}
+			// Whichever way, web now reaches database by the alias.
+			res, err := c.Exec(t.Context(), now, []string{"ping", "-c", "1", "-W", "2", "dbalias"}, "")
+			if err != nil || res.ExitCode != 0 {
+				t.Errorf("ping dbalias from web after the link: %+v %v", res, err)
+			}
+			_ = db
+		})
+	}
+}
+
+// TestStalePlanChangesNothing: a confirm of a plan that is no longer the
+// plan (the container changed since) does nothing and answers 409 with
+// the plan of today; a confirm of another request's plan too.
+func TestStalePlanChangesNothing(t *testing.T) {
+	ts, c := startSynced(t)
+	db, web, dbName, webName := tutorialPair(t, ts, c)
+	q := url.Values{"from": {webName}, "to": {dbName}, "alias": {"dbalias"}}
+	plan := call(t, ts.URL, "GET", "/api/links/plan?"+q.Encode(), nil, nil)
+	if plan.Status != http.StatusOK {
+		t.Fatalf("plan = %d %v", plan.Status, plan.Body)
+	}
+	// Another request with this plan's ID: refused.
+	other := map[string]any{"from": webName, "to": dbName, "alias": "another", "confirm": true, "plan": plan.Body["id"]}
+	if r := call(t, ts.URL, "POST", "/api/links", other, nil); r.Status != http.StatusConflict || r.Body["plan"] == nil {
+		t.Errorf("confirm of another plan = %d %v, want 409 with the plan", r.Status, r.Body)
+	}
+	// web stops between plan and confirm: its plan changes (no stop step).
+	if err := c.StopContainer(t.Context(), web, 0); err != nil {
+		t.Fatal(err)
+	}
+	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
+		n, _ := ts.Live.Snapshot().Graph.Node(topology.ContainerNodeID(web))
+		return n.Container != nil && !n.Container.Running(), "web not stopped in the graph yet"
+	})
+	stale := map[string]any{"from": webName, "to": dbName, "alias": "dbalias", "confirm": true, "plan": plan.Body["id"]}
+	r := call(t, ts.URL, "POST", "/api/links", stale, nil)
+	newPlan, _ := r.Body["plan"].(map[string]any)
+	if r.Status != http.StatusConflict || newPlan == nil || newPlan["id"] == plan.Body["id"] {
+		t.Fatalf("confirm of a stale plan = %d %v, want 409 with a new plan", r.Status, r.Body)
+	}
+	var steps []string
+	for _, s := range newPlan["steps"].([]any) {
+		steps = append(steps, s.(map[string]any)["id"].(string))
+	}
+	if slices.Contains(steps, "r0.stop") {
+		t.Errorf("the new plan still stops web: %v", steps)
+	}
+	if idOf(t, c, webName) != web {
+		t.Errorf("a stale confirm re-created web")
+	}
+	_ = db
+}
+
+// TestJobsBadInput: an unknown job, and cancelling one that has ended.
+func TestJobsBadInput(t *testing.T) {
+	ts, c := startSynced(t)
+	if r := call(t, ts.URL, "GET", "/api/jobs/nosuchjob", nil, nil); r.Status != http.StatusNotFound {
+		t.Errorf("GET unknown job = %d, want 404", r.Status)
+	}
+	if r := call(t, ts.URL, "POST", "/api/jobs/nosuchjob/cancel", map[string]any{}, nil); r.Status != http.StatusNotFound {
+		t.Errorf("cancel unknown job = %d, want 404", r.Status)
+	}
+	_, _, dbName, webName := tutorialPair(t, ts, c)
+	r := call(t, ts.URL, "POST", "/api/links?wait=1", map[string]any{"from": webName, "to": dbName, "alias": "dbalias", "confirm": true}, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("link = %d %v", r.Status, r.Body)
+	}
+	dockertest.TrackContainer(t, c, jobResult(r)["container"].(string))
+	id := r.Body["job"].(map[string]any)["id"].(string)
+	if r := call(t, ts.URL, "POST", "/api/jobs/"+id+"/cancel", map[string]any{}, nil); r.Status != http.StatusConflict {
+		t.Errorf("cancel a finished job = %d %v, want 409", r.Status, r.Body)
+	}
+	if r := call(t, ts.URL, "POST", "/api/jobs/"+id+"/kill", map[string]any{}, nil); r.Status != http.StatusConflict {
+		t.Errorf("kill in a finished job = %d %v, want 409", r.Status, r.Body)
+	}
+	got := call(t, ts.URL, "GET", "/api/jobs/"+id, nil, nil)
+	if got.Status != http.StatusOK || got.Body["state"] != "done" {
+		t.Errorf("GET job = %d %v, want it done", got.Status, got.Body)
+	}
+}
