@@ -242,9 +242,9 @@ func TestRunRefusesDangerous(t *testing.T) {
 	c := dockertest.Client(t)
 	name := dockertest.UniqueName(t, "hostnet")
 	_, err := c.RunContainer(t.Context(), docker.RunSpec{Name: name, Image: dockertest.FixtureImage(t), Network: "host"})
-	if !errors.Is(err, topology.ErrInvalid) || !strings.Contains(err.Error(), "will not create") ||
+	if !errors.Is(err, topology.ErrForbidden) || !strings.Contains(err.Error(), "will not create") ||
 		!strings.Contains(err.Error(), "--"+docker.AllowDangerousSpecsFlag) {
-		t.Fatalf("RunContainer(network host) = %v, want ErrInvalid naming the flag", err)
+		t.Fatalf("RunContainer(network host) = %v, want ErrForbidden naming the flag", err)
 	}
 	if _, _, err := c.ContainerStarted(t.Context(), name); !errors.Is(err, topology.ErrNotFound) {
 		t.Errorf("after the refusal, %s: %v, want no such container", name, err)
