@@ -3,6 +3,7 @@ package server_test
 import (
 	"net/http"
 	"net/url"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -31,6 +32,10 @@ type arrangement struct {
 	// wantStatus.
 	wantMethod string
 	wantStatus int
+	// mountForbidden: a mount into web is refused (a re-create of a
+	// container on the host's network would give the copy the host's
+	// network too).
+	mountForbidden bool
 }
 
 func arrangements() []arrangement {
@@ -80,7 +85,7 @@ func arrangements() []arrangement {
 		{name: "none", wantStatus: http.StatusBadRequest, setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
 			return run(t, c, w, dockertest.WithNetworkMode("none")), run(t, c, d)
 		}},
-		{name: "host", wantStatus: http.StatusBadRequest, setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
+		{name: "host", wantStatus: http.StatusBadRequest, mountForbidden: true, setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
 			return run(t, c, w, dockertest.WithNetworkMode("host")), run(t, c, d)
 		}},
 		{name: "container:", wantStatus: http.StatusBadRequest, setup: func(t *testing.T, c *docker.Client, w, d string) (string, string) {
@@ -147,6 +152,7 @@ func TestPlanIsWhatHappens(t *testing.T) {
 				if idOf(t, c, webName) != web {
 					t.Errorf("a refused link changed web")
 				}
+				checkMount(t, ts, c, webName, a.mountForbidden)
 				return
 			}
 			if plan.Status != http.StatusOK || plan.Body["method"] != a.wantMethod {
@@ -189,8 +195,75 @@ func TestPlanIsWhatHappens(t *testing.T) {
 			if err != nil || res.ExitCode != 0 {
 				t.Errorf("ping dbalias from web after the link: %+v %v", res, err)
 			}
+
+			// Removing it is in place, either way: web keeps its ID and
+			// the alias no longer resolves.
+			waitGraph(t, ts, "the link is not on the map yet", func(g topology.Graph) bool {
+				for _, e := range g.EdgesOf(topology.ContainerNodeID(now)) {
+					if e.Kind == topology.EdgeLink && e.Link.Alias == "dbalias" {
+						return true
+					}
+				}
+				return false
+			})
+			rmq := url.Values{"from": {webName}, "alias": {"dbalias"}}
+			rm := call(t, ts.URL, "GET", "/api/plan/remove-link?"+rmq.Encode(), nil, nil)
+			if rm.Status != http.StatusOK || rm.Body["method"] != "in-place" {
+				t.Fatalf("remove plan = %d %v, want in place", rm.Status, rm.Body)
+			}
+			if r := call(t, ts.URL, "DELETE", "/api/links", map[string]any{"from": webName, "alias": "dbalias", "plan": rm.Body["id"]}, nil); r.Status != http.StatusNoContent {
+				t.Fatalf("DELETE link = %d %v", r.Status, r.Body)
+			}
+			if idOf(t, c, webName) != now {
+				t.Errorf("the plan said in place, but web was re-created to remove the link")
+			}
+			if res, err := c.Exec(t.Context(), now, []string{"ping", "-c", "1", "-W", "1", "dbalias"}, ""); err != nil || res.ExitCode == 0 {
+				t.Errorf("dbalias still resolves from web after the link went: %+v %v", res, err)
+			}
+			checkMount(t, ts, c, webName, a.mountForbidden)
 			_ = db
 		})
+	}
+}
+
+// checkMount plans a mount of a new volume into the container and carries
+// it out: a re-create (a new ID), or, when forbidden, a refusal that
+// changes nothing.
+func checkMount(t *testing.T, ts *testServer, c *docker.Client, name string, forbidden bool) {
+	t.Helper()
+	vol := dockertest.CreateVolume(t, c, "")
+	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
+		_, err := ts.Live.Snapshot().Graph.VolumeByRef(vol)
+		return err == nil, "the volume is not in the graph yet"
+	})
+	before := idOf(t, c, name)
+	q := url.Values{"container": {name}, "volume": {vol}, "target": {"/planned"}}
+	plan := call(t, ts.URL, "GET", "/api/plan/mount?"+q.Encode(), nil, nil)
+	body := map[string]any{"volume": vol, "target": "/planned", "confirm": true, "plan": plan.Body["id"]}
+	if forbidden {
+		if plan.Status != http.StatusForbidden {
+			t.Errorf("mount plan = %d %v, want 403", plan.Status, plan.Body)
+		}
+		if r := call(t, ts.URL, "POST", "/api/containers/"+name+"/mounts?wait=1", body, nil); r.Status != http.StatusForbidden {
+			t.Errorf("mount = %d %v, want 403 as the plan said", r.Status, r.Body)
+		}
+		if idOf(t, c, name) != before {
+			t.Errorf("a refused mount re-created %s", name)
+		}
+		return
+	}
+	if plan.Status != http.StatusOK || plan.Body["method"] != "recreate" {
+		t.Fatalf("mount plan = %d %v, want a re-create", plan.Status, plan.Body)
+	}
+	r := call(t, ts.URL, "POST", "/api/containers/"+name+"/mounts?wait=1", body, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("mount = %d %v", r.Status, r.Body)
+	}
+	for _, id := range jobResult(r)["recreated"].(map[string]any) {
+		dockertest.TrackContainer(t, c, id.(string))
+	}
+	if idOf(t, c, name) == before {
+		t.Errorf("the plan said re-create, but %s kept its ID", name)
 	}
 }
 
@@ -263,4 +336,50 @@ func TestJobsBadInput(t *testing.T) {
 	if got.Status != http.StatusOK || got.Body["state"] != "done" {
 		t.Errorf("GET job = %d %v, want it done", got.Status, got.Body)
 	}
+}
+
+// TestGuardsSeeThroughIndirection: mounts that would give a container the
+// Docker socket or the host's root through another container's volumes,
+// or through a local volume's driver options, are refused (403) before
+// anything is touched, as a bind of them would be.
+func TestGuardsSeeThroughIndirection(t *testing.T) {
+	ts, c := startSynced(t)
+	ctx := t.Context()
+	sockName := dockertest.UniqueName(t, "sock")
+	sock := dockertest.RunContainer(t, c, dockertest.WithName(sockName),
+		dockertest.WithMount(docker.MountSpec{Type: "bind", Source: "/var/run/docker.sock", Target: "/var/run/docker.sock", ReadOnly: true}))
+	rootVol := dockertest.UniqueName(t, "hostroot")
+	if out, err := exec.CommandContext(ctx, "docker", "volume", "create", "--label", "dockmap.test=1",
+		"-o", "type=none", "-o", "o=bind", "-o", "device=/", rootVol).CombinedOutput(); err != nil {
+		t.Fatalf("create a bind-backed volume: %v %s", err, out)
+	}
+	dockertest.TrackVolume(t, c, rootVol)
+	targetName := dockertest.UniqueName(t, "target")
+	target := dockertest.RunContainer(t, c, dockertest.WithName(targetName))
+	waitIn(t, ts, sock, target)
+	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
+		_, err := ts.Live.Snapshot().Graph.VolumeByRef(rootVol)
+		return err == nil, "the bind-backed volume is not in the graph yet"
+	})
+	for what, body := range map[string]map[string]any{
+		"volumesFrom a socket donor": {"volumesFrom": sockName, "confirm": true},
+		"a local volume bound to /":  {"volume": rootVol, "target": "/host", "confirm": true},
+	} {
+		plan := call(t, ts.URL, "GET", "/api/plan/mount?"+url.Values{"container": {targetName}, "volumesFrom": {strOf(body["volumesFrom"])},
+			"volume": {strOf(body["volume"])}, "target": {strOf(body["target"])}}.Encode(), nil, nil)
+		if plan.Status != http.StatusForbidden {
+			t.Errorf("%s: plan = %d %v, want 403", what, plan.Status, plan.Body)
+		}
+		if r := call(t, ts.URL, "POST", "/api/containers/"+targetName+"/mounts?wait=1", body, nil); r.Status != http.StatusForbidden {
+			t.Errorf("%s: POST = %d %v, want 403", what, r.Status, r.Body)
+		}
+	}
+	if idOf(t, c, targetName) != target {
+		t.Errorf("a refused mount re-created %s", targetName)
+	}
+}
+
+func strOf(v any) string {
+	s, _ := v.(string)
+	return s
 }
