@@ -192,6 +192,23 @@ func (p *proc) api(t *testing.T, method, path string, body any, out any) int {
 	return resp.StatusCode
 }
 
+// jobState is the state GET /api/jobs gives the job, or "".
+func (p *proc) jobState(t *testing.T, id string) string {
+	t.Helper()
+	var list struct {
+		Jobs []struct{ ID, State string }
+	}
+	if st := p.api(t, "GET", "/api/jobs", nil, &list); st != http.StatusOK {
+		t.Fatalf("GET /api/jobs = %d", st)
+	}
+	for _, j := range list.Jobs {
+		if j.ID == id {
+			return j.State
+		}
+	}
+	return ""
+}
+
 // leftover is one entry of GET /api/recreate/leftovers.
 type leftover struct {
 	ID         string `json:"id"`
@@ -365,6 +382,10 @@ func (s *crashScene) interrupted(t *testing.T, p *proc) leftover {
 func (s *crashScene) rollBack(t *testing.T, p *proc) {
 	t.Helper()
 	lo := s.interrupted(t, p)
+	// The same re-create is a job of the one list, interrupted.
+	if st := p.jobState(t, lo.Job); st != "interrupted" {
+		t.Errorf("GET /api/jobs has the job %s as %q, want interrupted", lo.Job, st)
+	}
 	if st := p.api(t, "POST", "/api/recreate/leftovers/"+lo.ID+"/rollback", map[string]any{}, nil); st != http.StatusNoContent {
 		t.Fatalf("rollback = %d", st)
 	}
@@ -445,6 +466,12 @@ func TestTwoDockmapsOneEngine(t *testing.T) {
 	}
 	if st := b.api(t, "POST", "/api/recreate/leftovers/"+lo.ID+"/finish", map[string]any{}, nil); st != http.StatusConflict {
 		t.Errorf("finish of another dockmap's running re-create = %d, want 409", st)
+	}
+	if st := b.jobState(t, lo.Job); st != "elsewhere" {
+		t.Errorf("GET /api/jobs has the job %s as %q, want elsewhere", lo.Job, st)
+	}
+	if st := b.api(t, "POST", "/api/jobs/"+lo.Job+"/rollback", map[string]any{}, nil); st != http.StatusConflict {
+		t.Errorf("rollback of the job through /api/jobs = %d, want 409", st)
 	}
 	b.waitFor(t, "another dockmap is re-creating a container on this engine\" container="+s.name)
 

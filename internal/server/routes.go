@@ -63,8 +63,8 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/containers/:id/recreate-preview", Role: auth.Operator, handler: handleRecreatePreview(d.Live, d.Recreator)},
 		{Method: "GET", Path: "/api/recreate/leftovers", Role: auth.Operator, handler: handleLeftovers(d.Recreator)},
 		// Jobs say what is being changed and by whom: operators only.
-		{Method: "GET", Path: "/api/jobs", Role: auth.Operator, handler: handleJobs(d.Jobs)},
-		{Method: "GET", Path: "/api/jobs/:id", Role: auth.Operator, handler: handleJob(d.Jobs)},
+		{Method: "GET", Path: "/api/jobs", Role: auth.Operator, handler: handleJobs(d.Jobs, d.Recreator)},
+		{Method: "GET", Path: "/api/jobs/:id", Role: auth.Operator, handler: handleJob(d.Jobs, d.Recreator)},
 		// Measuring a volume makes the engine add up every volume's files
 		// (docker system df -v): too heavy to leave to every viewer.
 		{Method: "GET", Path: "/api/volumes/:name/usage", Role: auth.Operator, handler: handleVolumeUsage(d.Live, d.Volumes)},
@@ -80,7 +80,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "DELETE", Path: "/api/links", Role: auth.Operator, handler: handleRemoveLink(jd, pl)},
 		{Method: "POST", Path: "/api/links/repair", Role: auth.Operator, handler: handleRepairLink(jd, pl)},
 		{Method: "POST", Path: "/api/recreate/leftovers/:id/:action", Role: auth.Operator, handler: handleLeftoverAction(d.Live, d.Recreator)},
-		{Method: "POST", Path: "/api/jobs/:id/:action", Role: auth.Operator, handler: handleJobAction(d.Jobs)},
+		{Method: "POST", Path: "/api/jobs/:id/:action", Role: auth.Operator, handler: handleJobAction(d.Live, d.Jobs, d.Recreator)},
 		{Method: "POST", Path: "/api/networks", Role: auth.Operator, handler: handleCreateNetwork(d.Live, pl, d.Networks)},
 		{Method: "DELETE", Path: "/api/networks/:id", Role: auth.Operator, handler: handleRemoveNetwork(d.Live, pl, d.Networks)},
 		{Method: "POST", Path: "/api/networks/:id/connect", Role: auth.Operator, handler: handleConnect(d.Live, pl, d.Networks)},
