@@ -422,7 +422,7 @@ func FuzzValidateBindSource(f *testing.F) {
 	f.Fuzz(func(t *testing.T, prefix, hostPath string) {
 		allowed, err := topology.ValidateBindPrefixes([]string{prefix})
 		if err != nil {
-			checkErr(t, "ValidateBindPrefixes", err)
+			checkErr(t, "ValidateBindPrefixes", err, topology.ErrInvalid, topology.ErrForbidden)
 			allowed = nil
 		}
 		for _, a := range allowed {
@@ -435,7 +435,7 @@ func FuzzValidateBindSource(f *testing.F) {
 		}
 		got, err := topology.ValidateBindSource(allowed, hostPath)
 		if err != nil {
-			checkErr(t, "ValidateBindSource", err, topology.ErrInvalid)
+			checkErr(t, "ValidateBindSource", err, topology.ErrInvalid, topology.ErrForbidden)
 			return
 		}
 		checkCleanPath(t, "host path", got)
