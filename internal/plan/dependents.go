@@ -199,6 +199,7 @@ func recreateSet(g topology.Graph, subject topology.Node, change Change, why str
 		if i == 0 {
 			r.Change, r.Why = change, why
 		}
+		r.Change.RemoveLinks = withBrokenLinks(g, n, r.Change)
 		rs = append(rs, r)
 	}
 	return rs, deps, breaks
@@ -251,6 +252,20 @@ func cycleEntry(rest []string, placed map[string]bool, dependsOn map[string][]De
 		}
 	}
 	return first // not reached (see above), but never stuck
+}
+
+// withBrokenLinks adds to a change's removed links the broken legacy links
+// of c that it does not already remove: the engine refuses to create a
+// container with a link to a container that no longer exists, so a copy
+// cannot keep them.
+func withBrokenLinks(g topology.Graph, c topology.Node, ch Change) []string {
+	out := slices.Clone(ch.RemoveLinks)
+	for _, e := range liveLinks(g, c) {
+		if e.Kind == topology.EdgeBrokenLink && !slices.Contains(out, e.Link.Alias) {
+			out = append(out, e.Link.Alias)
+		}
+	}
+	return out
 }
 
 // dependsWhy says why a dependent is re-created.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -337,4 +338,21 @@ func FuzzDecodeRequests(f *testing.F) {
 			}
 		}
 	})
+}
+
+// dropsBrokenOnly reports whether a re-create's removed links are the
+// container's broken ones, all of them (the engine would refuse a copy
+// that kept one), and nothing else.
+func dropsBrokenOnly(g topology.Graph, id string, removed []string) bool {
+	want := map[string]bool{}
+	for _, e := range g.EdgesOf(topology.ContainerNodeID(id)) {
+		if e.Kind == topology.EdgeBrokenLink && e.From == topology.ContainerNodeID(id) {
+			want[e.Link.Alias] = true
+		}
+	}
+	got := map[string]bool{}
+	for _, a := range removed {
+		got[a] = true
+	}
+	return maps.Equal(want, got)
 }

@@ -211,6 +211,7 @@ const (
 	LossAddress       = "address"
 	LossReachability  = "reachability"
 	LossNetwork       = "network"
+	LossLink          = "link"
 )
 
 // Loss is something a plan loses for good.

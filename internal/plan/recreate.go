@@ -58,6 +58,12 @@ func (p *Planner) recreatePlan(g topology.Graph, action Action, subject topology
 		pl.Steps = append(pl.Steps, recreateSteps(g, i, byID[r.Container.ID], r)...)
 	}
 	for i, r := range rs {
+		for _, e := range liveLinks(g, byID[r.Container.ID]) {
+			if e.Kind == topology.EdgeBrokenLink && !slices.ContainsFunc(r.Change.AddLinks, func(l Link) bool { return l.Alias == e.Link.Alias }) {
+				pl.Loses = append(pl.Loses, Loss{Kind: LossLink, Of: r.Container,
+					Text: r.Container.Name + "'s broken link " + e.Link.Alias + " (to the removed " + e.Link.Target + ") is not carried over: the engine would refuse to create the copy with it"})
+			}
+		}
 		pl.Steps = append(pl.Steps, Step{ID: StepID(i, "remove-old", ""), Kind: "remove-old", Container: r.Container.Name,
 			Text: "remove the old " + r.Container.Name + " (its volumes stay)"})
 		pl.Loses = append(pl.Loses, Loss{Kind: LossWritableLayer, Of: r.Container,

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -382,4 +383,120 @@ func TestGuardsSeeThroughIndirection(t *testing.T) {
 func strOf(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// TestBrokenLinkRepairedThroughTheAPI: database removed with the CLI
+// leaves web's legacy link pointing at nothing. The map draws it, reach
+// explains it, a restart of web is refused with the reason (not a 500,
+// and web keeps running), Repair re-points it at the new database, and a
+// second broken link is removed by a re-create.
+func TestBrokenLinkRepairedThroughTheAPI(t *testing.T) {
+	ts, c := startSynced(t)
+	ctx := t.Context()
+	dbName, webName := dockertest.UniqueName(t, "database"), dockertest.UniqueName(t, "web")
+	db := dockertest.RunContainer(t, c, dockertest.WithName(dbName))
+	oldName := dockertest.UniqueName(t, "old")
+	old := dockertest.RunContainer(t, c, dockertest.WithName(oldName))
+	web := dockertest.RunContainer(t, c, dockertest.WithName(webName), dockertest.WithLink(dbName, "db"), dockertest.WithLink(oldName, "legacy"))
+	for _, id := range []string{db, old} {
+		if err := c.RemoveContainer(ctx, id, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A new database, as a user would run again.
+	db2 := dockertest.RunContainer(t, c, dockertest.WithName(dbName))
+	broken := topology.EdgeID("bl:" + web + ":db")
+	waitGraph(t, ts, "no broken link drawn", func(g topology.Graph) bool {
+		e, ok := g.Edge(broken)
+		_, ghost := g.Node(topology.GhostNodeID(dbName))
+		_, fresh := g.Node(topology.ContainerNodeID(db2))
+		return ok && e.To == topology.GhostNodeID(dbName) && ghost && fresh
+	})
+	reachBody := call(t, ts.URL, "GET", "/api/reach?"+url.Values{"from": {webName}, "to": {dbName}}.Encode(), nil, nil)
+	if !strings.Contains(fmt.Sprint(reachBody.Body), "broken-link") {
+		t.Errorf("reach = %v, want the broken link explained", reachBody.Body)
+	}
+	r := call(t, ts.URL, "POST", "/api/containers/"+webName+"/restart", nil, nil)
+	if r.Status != http.StatusConflict || !strings.Contains(strOf(r.Body["detail"]), "removed") {
+		t.Errorf("restart with a broken link = %d %v, want 409 saying why", r.Status, r.Body)
+	}
+	if running, _, err := c.ContainerStarted(ctx, web); err != nil || !running {
+		t.Errorf("web after the refused restart: running %v, %v; want it left running", running, err)
+	}
+
+	q := url.Values{"from": {webName}, "alias": {"db"}}
+	plan := call(t, ts.URL, "GET", "/api/plan/repair-link?"+q.Encode(), nil, nil)
+	if plan.Status != http.StatusOK || plan.Body["method"] != "recreate" {
+		t.Fatalf("repair plan = %d %v", plan.Status, plan.Body)
+	}
+	r = call(t, ts.URL, "POST", "/api/links/repair?wait=1", map[string]any{"from": webName, "alias": "db", "confirm": true, "plan": plan.Body["id"]}, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("repair = %d %v", r.Status, r.Body)
+	}
+	newWeb := jobResult(r)["container"].(string)
+	dockertest.TrackContainer(t, c, newWeb)
+	if res, err := c.Exec(ctx, newWeb, []string{"ping", "-c", "1", "-W", "2", "db"}, ""); err != nil || res.ExitCode != 0 {
+		t.Errorf("ping db from the repaired web: %+v %v", res, err)
+	}
+	waitGraph(t, ts, "the repaired link is not drawn", func(g topology.Graph) bool {
+		_, ok := g.Edge(topology.EdgeID("l:" + newWeb + ">" + db2 + ":db"))
+		return ok
+	})
+
+	// The other broken link (nothing has its target's name) could not be
+	// carried over: the plan said so, and the repaired web has none left.
+	if !strings.Contains(fmt.Sprint(plan.Body["loses"]), "broken link legacy") {
+		t.Errorf("the repair plan loses %v, want the broken link legacy named", plan.Body["loses"])
+	}
+	waitGraph(t, ts, "a broken link is still drawn", func(g topology.Graph) bool {
+		for _, e := range g.EdgesOf(topology.ContainerNodeID(newWeb)) {
+			if e.Kind == topology.EdgeBrokenLink {
+				return false
+			}
+		}
+		return true
+	})
+
+	// A broken link alone can only go by a re-create: the engine cannot
+	// remove it in place.
+	loneName := dockertest.UniqueName(t, "lone")
+	goneName := dockertest.UniqueName(t, "gone")
+	gone := dockertest.RunContainer(t, c, dockertest.WithName(goneName))
+	lone := dockertest.RunContainer(t, c, dockertest.WithName(loneName), dockertest.WithLink(goneName, "legacy"))
+	if err := c.RemoveContainer(ctx, gone, true); err != nil {
+		t.Fatal(err)
+	}
+	waitGraph(t, ts, "no broken link drawn for lone", func(g topology.Graph) bool {
+		_, ok := g.Edge(topology.EdgeID("bl:" + lone + ":legacy"))
+		return ok
+	})
+	rq := url.Values{"from": {loneName}, "alias": {"legacy"}}
+	if p := call(t, ts.URL, "GET", "/api/plan/repair-link?"+rq.Encode(), nil, nil); p.Status != http.StatusConflict {
+		t.Errorf("repair with no container of that name = %d %v, want 409", p.Status, p.Body)
+	}
+	rm := call(t, ts.URL, "GET", "/api/plan/remove-link?"+rq.Encode(), nil, nil)
+	if rm.Status != http.StatusOK || rm.Body["method"] != "recreate" {
+		t.Fatalf("remove plan = %d %v, want a re-create", rm.Status, rm.Body)
+	}
+	r = call(t, ts.URL, "DELETE", "/api/links?wait=1", map[string]any{"from": loneName, "alias": "legacy", "confirm": true, "plan": rm.Body["id"]}, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("remove the broken link = %d %v", r.Status, r.Body)
+	}
+	last := jobResult(r)["container"].(string)
+	dockertest.TrackContainer(t, c, last)
+	waitGraph(t, ts, "lone's broken link is still drawn", func(g topology.Graph) bool {
+		_, lonely := g.Node(topology.ContainerNodeID(last))
+		for _, e := range g.EdgesOf(topology.ContainerNodeID(last)) {
+			if e.Kind == topology.EdgeBrokenLink {
+				return false
+			}
+		}
+		return lonely
+	})
+	if r := call(t, ts.URL, "POST", "/api/containers/"+loneName+"/restart", nil, nil); r.Status != http.StatusOK {
+		t.Errorf("restart of lone after the removal = %d %v", r.Status, r.Body)
+	}
+	if r := call(t, ts.URL, "POST", "/api/containers/"+webName+"/restart", nil, nil); r.Status != http.StatusOK {
+		t.Errorf("restart after the repairs = %d %v", r.Status, r.Body)
+	}
 }
