@@ -163,9 +163,5 @@ func fromNetwork(n network.Summary) topology.Network {
 // UserDefined reports whether a network name gets the embedded DNS server:
 // every name but the predefined ones (research/docker-api-semantics.md §3.1).
 func UserDefined(name string) bool {
-	switch name {
-	case "bridge", "host", "none", "default":
-		return false
-	}
-	return !strings.HasPrefix(name, "container:")
+	return !topology.IsReservedNetworkName(name) && !strings.HasPrefix(name, "container:")
 }

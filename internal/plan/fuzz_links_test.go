@@ -57,7 +57,7 @@ func FuzzAddLink(f *testing.F) {
 			ec := p.Endpoints[0]
 			to = *ec.Peer
 			n, ok := networkIn(g, ec.Network.ID)
-			if !ok || plan.Predefined(n.Network) {
+			if !ok || n.Network.Predefined() {
 				t.Fatalf("AddLink: endpoint alias on %+v, which is no user-defined network of the graph", ec.Network)
 			}
 			_, m1 := g.MemberEdge(from.ID, n.ID)

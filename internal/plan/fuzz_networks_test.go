@@ -96,7 +96,7 @@ func FuzzRemoveNetwork(f *testing.F) {
 		if !ok || p.Method != plan.MethodRemove {
 			t.Fatalf("RemoveNetwork: plan %+v, want the removal of a network of the graph", p)
 		}
-		if plan.Predefined(n.Network) {
+		if n.Network.Predefined() {
 			t.Errorf("RemoveNetwork: the engine's own network %s accepted", n.Network.Name)
 		}
 		members := g.Members(n.ID)
@@ -150,7 +150,7 @@ func FuzzConnect(f *testing.F) {
 		if last := p.Steps[len(p.Steps)-1]; last.Kind != "connect" || last.Network != n.Network.Name || last.Container != ct.Container.Name {
 			t.Errorf("Connect: last step %+v, want %s attached to %s", last, ct.Container.Name, n.Network.Name)
 		}
-		if !plan.OwnStack(ct.Container) {
+		if !ct.Container.OwnStack() {
 			t.Errorf("Connect: %s accepted in network mode %q", ct.Container.Name, ct.Container.NetworkMode)
 		}
 		_, attached := g.MemberEdge(ct.ID, n.ID)

@@ -57,7 +57,7 @@ func (p *Planner) AddLink(g topology.Graph, req LinkRequest) (*Plan, error) {
 		return nil, err
 	}
 	fc, tc := from.Container, to.Container
-	if !OwnStack(fc) {
+	if !fc.OwnStack() {
 		return nil, fmt.Errorf("%w: %s uses network mode %q, where links do not exist", topology.ErrInvalid, fc.Name, fc.NetworkMode)
 	}
 	for _, e := range liveLinks(g, from) {
@@ -129,7 +129,7 @@ func sharedUserNetwork(g topology.Graph, from, to topology.Node) (topology.Node,
 	var found []topology.Edge
 	for _, e := range memberships(g, from) {
 		n, ok := g.Node(e.To)
-		if !ok || n.Network == nil || Predefined(n.Network) || !toNets[e.To] {
+		if !ok || n.Network == nil || n.Network.Predefined() || !toNets[e.To] {
 			continue
 		}
 		if n.Network.Name == from.Container.NetworkMode || n.Network.ID == from.Container.NetworkMode {

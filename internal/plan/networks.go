@@ -90,7 +90,7 @@ func (p *Planner) RemoveNetwork(g topology.Graph, req RemoveNetworkRequest) (*Pl
 	if err != nil {
 		return nil, err
 	}
-	if Predefined(n.Network) {
+	if n.Network.Predefined() {
 		return nil, fmt.Errorf("%w: %s is one of the engine's own networks and cannot be removed", topology.ErrInvalid, n.Network.Name)
 	}
 	var members []Ref

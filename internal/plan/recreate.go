@@ -124,12 +124,12 @@ func recreateSteps(g topology.Graph, i int, c topology.Node, r Recreate) []Step 
 	for _, m := range memberships(g, c) {
 		nets[m.Member.NetworkName] = m.Member.NetworkID
 	}
-	if OwnStack(c.Container) && len(nets) > 0 {
+	if c.Container.OwnStack() && len(nets) > 0 {
 		out = append(out, step("disconnect", "", "take the old "+name+" off "+strings.Join(r.Expect.Networks, ", ")+" (it holds their static IPs and aliases)"))
 	}
 	primary := topology.PrimaryNetwork(c.Container.NetworkMode, nets)
 	out = append(out, step("create", "", "create the new "+name+" with every setting carried over"+changeText(r.Change)))
-	if OwnStack(c.Container) {
+	if c.Container.OwnStack() {
 		for _, n := range r.Expect.Networks {
 			if n != primary {
 				out = append(out, step("connect", n, "connect the new "+name+" to "+n))

@@ -10,20 +10,6 @@ import (
 
 // The rules more than one action asks.
 
-// Predefined reports whether network n is one of the engine's own (the
-// default bridge, host, none): they have no DNS, take no aliases and
-// cannot be removed.
-func Predefined(n *topology.NetworkInfo) bool {
-	return n.Default || topology.IsReservedNetworkName(n.Name) || n.Driver == "host" || n.Driver == "null"
-}
-
-// OwnStack reports whether container c has a network stack of its own
-// (not host, none or another container's).
-func OwnStack(c *topology.ContainerInfo) bool {
-	m := c.NetworkMode
-	return m != "host" && m != "none" && !strings.HasPrefix(m, "container:")
-}
-
 // ref names a graph node for a plan.
 func ref(n topology.Node) Ref {
 	switch {

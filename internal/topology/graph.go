@@ -99,6 +99,20 @@ type ContainerInfo struct {
 // Running reports whether the container is up.
 func (c *ContainerInfo) Running() bool { return c.State == "running" }
 
+// OwnStack reports whether the container has a network stack of its own:
+// not the host's, none, or another container's (--network container:X).
+// Only such a container can join networks, have links or get aliases.
+func (c *ContainerInfo) OwnStack() bool {
+	m := c.NetworkMode
+	return m != "host" && m != "none" && !strings.HasPrefix(m, "container:")
+}
+
+// Predefined reports whether the network is one of the engine's own (the
+// default bridge, host, none): no DNS by name, no aliases, never removed.
+func (n *NetworkInfo) Predefined() bool {
+	return n.Default || IsReservedNetworkName(n.Name) || n.Driver == "host" || n.Driver == "null"
+}
+
 // NetworkInfo is what a network node carries.
 type NetworkInfo struct {
 	ID         string            `json:"id"`

@@ -104,7 +104,7 @@ func NewNetworkPanelView(g topology.Graph, id topology.NodeID) (NetworkPanelView
 		Default:    net.Default,
 		Subnets:    slices.Clone(net.Subnets),
 	}
-	v.Predefined = net.Default || isPredefinedNetwork(net)
+	v.Predefined = net.Predefined()
 	for _, k := range slices.Sorted(maps.Keys(net.Options)) {
 		v.Options = append(v.Options, LabelView{Key: k, Value: net.Options[k]})
 	}
@@ -139,7 +139,7 @@ func NewNetworkPanelView(g topology.Graph, id topology.NodeID) (NetworkPanelView
 	})
 	if v.Joinable() {
 		for _, o := range g.Nodes {
-			if o.Kind != topology.KindContainer || o.Container == nil || members[o.ID] || !canJoinNetworks(o.Container) {
+			if o.Kind != topology.KindContainer || o.Container == nil || members[o.ID] || !o.Container.OwnStack() {
 				continue
 			}
 			v.Candidates = append(v.Candidates, TargetView{
@@ -166,7 +166,7 @@ type NetworkChoice struct {
 // already on the networks in joined, could be attached to: user-defined
 // ones only (not the default bridge, host or none), by name.
 func joinableNetworks(g topology.Graph, c *topology.ContainerInfo, joined []EndpointView) []NetworkChoice {
-	if c == nil || !canJoinNetworks(c) {
+	if c == nil || !c.OwnStack() {
 		return nil
 	}
 	on := map[topology.NodeID]bool{}
@@ -179,7 +179,7 @@ func joinableNetworks(g topology.Graph, c *topology.ContainerInfo, joined []Endp
 			continue
 		}
 		net := n.Network
-		if net.Default || isPredefinedNetwork(net) || (net.Driver == "overlay" && !net.Attachable) {
+		if net.Predefined() || (net.Driver == "overlay" && !net.Attachable) {
 			continue
 		}
 		out = append(out, NetworkChoice{NodeID: n.ID, ID: net.ID, Name: cmp.Or(net.Name, n.Label)})
@@ -188,18 +188,4 @@ func joinableNetworks(g topology.Graph, c *topology.ContainerInfo, joined []Endp
 		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
 	})
 	return out
-}
-
-// canJoinNetworks reports whether a container's network mode lets it join
-// another network: not host, none or another container's stack.
-func canJoinNetworks(c *topology.ContainerInfo) bool {
-	m := c.NetworkMode
-	return m != "host" && m != "none" && !strings.HasPrefix(m, "container:")
-}
-
-// isPredefinedNetwork tells the engine's host and none networks (and the
-// default bridge, by its name and driver).
-func isPredefinedNetwork(n *topology.NetworkInfo) bool {
-	return (n.Name == "host" && n.Driver == "host") || (n.Name == "none" && n.Driver == "null") ||
-		(n.Name == "bridge" && n.Driver == "bridge" && n.Default)
 }

@@ -284,7 +284,7 @@ func NewContainerPanelView(g topology.Graph, id topology.NodeID) (ContainerPanel
 	slices.SortFunc(v.Targets, func(a, b TargetView) int {
 		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
 	})
-	v.CanJoin = canJoinNetworks(c)
+	v.CanJoin = c.OwnStack()
 	v.Joinable = joinableNetworks(g, c, v.Networks)
 	v.Volumes = namedVolumes(g)
 	byName := func(a, b PeerView) int { return strings.Compare(a.Name, b.Name) }
