@@ -62,8 +62,9 @@ type VolumeUser struct {
 	Running     bool   `json:"running"`
 }
 
-// VolumeUsers lists the containers that mount volume node v, by name then
-// destination: the one answer to "who uses this volume".
+// VolumeUsers lists the containers that mount node v (a volume, or a bind
+// of a host path), by name then destination: the one answer to "who uses
+// this volume".
 func VolumeUsers(g topology.Graph, v topology.Node) []VolumeUser {
 	users := []VolumeUser{}
 	for _, e := range g.EdgesOf(v.ID) {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dockmap/dockmap/internal/plan"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -143,26 +144,14 @@ func NewBindPanelView(g topology.Graph, id topology.NodeID) (BindPanelView, bool
 	return v, true
 }
 
-// mountUsers lists the containers with a mount edge to the node id, by
-// name then destination.
+// mountUsers lists the containers that mount the node id (a volume or a
+// bind), by name then destination: the planner's answer to "who uses it".
 func mountUsers(g topology.Graph, id topology.NodeID) []VolumeUserView {
 	var out []VolumeUserView
-	for _, e := range g.EdgesOf(id) {
-		if e.Kind != topology.EdgeMount || e.To != id || e.Mount == nil {
-			continue
-		}
-		u := VolumeUserView{
-			NodeID: e.From, ContainerID: containerIDOf(g, e.From), Name: peer(g, e.From).Name,
-			Destination: e.Mount.Destination, ReadOnly: e.Mount.ReadOnly,
-		}
-		if c, ok := findNode(g, e.From); ok && c.Container != nil {
-			u.Running = c.Container.Running()
-		}
-		out = append(out, u)
+	for _, u := range plan.VolumeUsers(g, topology.Node{ID: id}) {
+		out = append(out, VolumeUserView{NodeID: topology.ContainerNodeID(u.ContainerID), ContainerID: u.ContainerID, Name: u.Name,
+			Running: u.Running, Destination: u.Destination, ReadOnly: u.ReadOnly})
 	}
-	slices.SortFunc(out, func(a, b VolumeUserView) int {
-		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Destination, b.Destination))
-	})
 	return out
 }
 
