@@ -19,6 +19,8 @@ import (
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/plan"
+	"github.com/dockmap/dockmap/internal/topology"
 )
 
 // A container labelled dockmap.helper by anyone, directly or through its
@@ -93,12 +95,10 @@ func TestStartedHelpersAreHidden(t *testing.T) {
 	if !listed(t, other, sidecar) {
 		t.Errorf("the helper is not listed by another client, which did not start it")
 	}
-	p, err := c.PreviewRecreate(t.Context(), donor)
-	if err != nil {
-		t.Fatalf("PreviewRecreate: %v", err)
-	}
-	if len(p.NetNSUsers) != 0 {
-		t.Errorf("NetNSUsers = %+v, want none: the helper in the namespace is dockmap's", p.NetNSUsers)
+	g := topology.Build(mustList(t, c))
+	dn, _ := g.Node(topology.ContainerNodeID(donor))
+	if deps := plan.Dependents(g, dn); len(deps) != 0 {
+		t.Errorf("dependents = %+v, want none: the helper in the namespace is dockmap's", deps)
 	}
 
 	res, err := c.RunHelper(t.Context(), donor, fixture, []string{"true"}, labels)

@@ -3,7 +3,6 @@ package docker
 import (
 	"context"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/docker/docker/api/types/container"
@@ -20,13 +19,6 @@ type FileChange struct {
 	Kind string `json:"kind"`
 }
 
-// PeerRef names another container and, for a link, the alias it uses.
-type PeerRef struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Alias string `json:"alias,omitempty"`
-}
-
 // RecreatePreview says what a recreate of a container would cost, for the
 // user to confirm before Recreate runs.
 type RecreatePreview struct {
@@ -37,18 +29,12 @@ type RecreatePreview struct {
 	LostFiles []FileChange `json:"lostFiles"`
 	// Truncated is set when LostFiles was cut short.
 	Truncated bool `json:"truncated"`
-	// LinkedFrom are the containers with a legacy link to this one: a
-	// recreate breaks them until they are re-created too.
-	LinkedFrom []PeerRef `json:"linkedFrom"`
-	// NetNSUsers are the containers in `container:<this>` network mode:
-	// they lose their network when this one goes.
-	NetNSUsers []PeerRef `json:"netnsUsers"`
 }
 
 // PreviewRecreate lists what a recreate of the container (name or full
-// ID) would lose or break: writable-layer files, containers linking to it
-// and containers sharing its network namespace. It changes nothing.
-// It returns ErrNotFound if the container does not exist.
+// ID) would lose: the files of its writable layer. Who depends on it is
+// the planner's to say (plan.Dependents), from the map. It changes
+// nothing. It returns ErrNotFound if the container does not exist.
 func (c *Client) PreviewRecreate(ctx context.Context, id string) (RecreatePreview, error) {
 	if err := c.ready(ctx); err != nil {
 		return RecreatePreview{}, err
@@ -72,10 +58,6 @@ func (c *Client) PreviewRecreate(ctx context.Context, id string) (RecreatePrevie
 			break
 		}
 		p.LostFiles = append(p.LostFiles, FileChange{Path: ch.Path, Kind: changeKind(ch.Kind)})
-	}
-	p.LinkedFrom, p.NetNSUsers, err = c.dependents(ctx, info)
-	if err != nil {
-		return RecreatePreview{}, err
 	}
 	return p, nil
 }
@@ -110,51 +92,6 @@ func engineManaged(info container.InspectResponse) func(string) bool {
 		}
 		return false
 	}
-}
-
-// dependents lists the containers with a legacy link to info and those in
-// its network namespace, with one list call. dockmap's own helpers are not
-// dependents: a probe sidecar in the namespace is plumbing, which the
-// prober replaces when the container comes back (helper_hidden.go).
-func (c *Client) dependents(ctx context.Context, info container.InspectResponse) (linkedFrom, netns []PeerRef, err error) {
-	cs, err := c.api.ContainerList(ctx, container.ListOptions{All: true})
-	if err != nil {
-		return nil, nil, translate("list containers", err)
-	}
-	byName := make(map[string]string, len(cs)) // primary name → ID
-	for _, s := range cs {
-		for _, n := range s.Names {
-			if n = strings.TrimPrefix(n, "/"); !strings.Contains(n, "/") {
-				byName[n] = s.ID
-			}
-		}
-	}
-	name := containerName(info)
-	for _, s := range cs {
-		if s.ID == info.ID {
-			// Link names of a target are extra names "/<parent>/<alias>".
-			for _, n := range s.Names {
-				parent, alias, ok := strings.Cut(strings.TrimPrefix(n, "/"), "/")
-				if ok {
-					linkedFrom = append(linkedFrom, PeerRef{ID: byName[parent], Name: parent, Alias: alias})
-				}
-			}
-			continue
-		}
-		if c.isHelper(s) {
-			// dockmap's own probe sidecars share the namespace too, but
-			// they are not the user's and are replaced by themselves.
-			continue
-		}
-		if donor, ok := strings.CutPrefix(s.HostConfig.NetworkMode, "container:"); ok {
-			if donor == name || donor == info.ID || (len(donor) >= 12 && strings.HasPrefix(info.ID, donor)) {
-				netns = append(netns, PeerRef{ID: s.ID, Name: primaryName(s.Names)})
-			}
-		}
-	}
-	slices.SortFunc(linkedFrom, func(a, b PeerRef) int { return strings.Compare(a.Name+"/"+a.Alias, b.Name+"/"+b.Alias) })
-	slices.SortFunc(netns, func(a, b PeerRef) int { return strings.Compare(a.Name, b.Name) })
-	return linkedFrom, netns, nil
 }
 
 // primaryName is the name in a list entry that is not a link name.

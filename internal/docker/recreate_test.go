@@ -29,6 +29,7 @@ import (
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/plan"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -340,8 +341,8 @@ func TestAddLinkRecreateTutorial(t *testing.T) {
 			}
 		}
 	}
-	if pv.ID != web || pv.Name != webName || len(pv.LinkedFrom) != 0 || len(pv.NetNSUsers) != 0 {
-		t.Errorf("PreviewRecreate = %+v, want web with no dependents", pv)
+	if pv.ID != web || pv.Name != webName {
+		t.Errorf("PreviewRecreate = %+v, want web's", pv)
 	}
 
 	t0 := time.Now()
@@ -439,14 +440,15 @@ func TestAddLinkRecreateTutorial(t *testing.T) {
 		t.Errorf("database names = %v, want %s/database", dbNames, webName)
 	}
 
-	// Re-creating database now would break web: the preview says so.
-	pv, err = c.PreviewRecreate(ctx, dbName)
-	if err != nil {
-		t.Fatalf("PreviewRecreate(database): %v", err)
+	// Re-creating database now would break web: the map says so.
+	g := topology.Build(inv)
+	dbNode, _ := g.Node(topology.ContainerNodeID(db))
+	var deps []string
+	for _, d := range plan.Dependents(g, dbNode) {
+		deps = append(deps, d.Kind+" "+d.Container.ID+" "+d.Alias)
 	}
-	want := []docker.PeerRef{{ID: after.ID, Name: webName, Alias: "database"}}
-	if diff := cmp.Diff(want, pv.LinkedFrom); diff != "" {
-		t.Errorf("LinkedFrom (-want +got):\n%s", diff)
+	if want := []string{"link " + after.ID + " database"}; !slices.Equal(deps, want) {
+		t.Errorf("dependents of database = %v, want %v", deps, want)
 	}
 
 	// Adding the same link again is a conflict, and changes nothing.
@@ -764,9 +766,9 @@ func portTaken(t *testing.T, s svc) func(string) error {
 	}
 }
 
-// TestPreviewRecreateDependents lists the containers a recreate of a
-// link target and network donor would break.
-func TestPreviewRecreateDependents(t *testing.T) {
+// TestDependentsOnTheMap lists, from the map, the containers a re-create
+// of a link target and network donor would break.
+func TestDependentsOnTheMap(t *testing.T) {
 	t.Parallel()
 	c := dockertest.Client(t)
 	dbName := dockertest.UniqueName(t, "database")
@@ -776,17 +778,10 @@ func TestPreviewRecreateDependents(t *testing.T) {
 	nsName := dockertest.UniqueName(t, "ns")
 	ns := dockertest.RunContainer(t, c, dockertest.WithName(nsName), dockertest.WithNetworkMode("container:"+dbName))
 
-	pv, err := c.PreviewRecreate(t.Context(), db)
-	if err != nil {
-		t.Fatalf("PreviewRecreate: %v", err)
-	}
-	want := docker.RecreatePreview{
-		ID: db, Name: dbName,
-		LinkedFrom: []docker.PeerRef{{ID: web, Name: webName, Alias: "db"}},
-		NetNSUsers: []docker.PeerRef{{ID: ns, Name: nsName}},
-	}
-	if diff := cmp.Diff(want, pv); diff != "" {
-		t.Errorf("PreviewRecreate (-want +got):\n%s", diff)
+	got := dependentsOf(t, c, db)
+	want := []string{"link " + web + " db", "netns " + ns + " "}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("dependents (-want +got):\n%s", diff)
 	}
 	if _, err := c.PreviewRecreate(t.Context(), dockertest.UniqueName(t, "missing")); !errors.Is(err, topology.ErrNotFound) {
 		t.Errorf("PreviewRecreate(missing) = %v, want ErrNotFound", err)
@@ -909,12 +904,8 @@ func TestRecreateOtherStates(t *testing.T) {
 	if got.ID != newNS || !got.State.Running || string(got.HostConfig.NetworkMode) != "container:"+donor {
 		t.Errorf("%s = %s %s mode %s, want the new one running in container:%s", nsName, got.ID[:12], got.State.Status, got.HostConfig.NetworkMode, donor)
 	}
-	pv, err := c.PreviewRecreate(ctx, donor)
-	if err != nil {
-		t.Fatalf("PreviewRecreate: %v", err)
-	}
-	if want := []docker.PeerRef{{ID: newNS, Name: nsName}}; !cmp.Equal(pv.NetNSUsers, want) {
-		t.Errorf("NetNSUsers = %v, want %v", pv.NetNSUsers, want)
+	if got, want := dependentsOf(t, c, donor), []string{"netns " + newNS + " "}; !slices.Equal(got, want) {
+		t.Errorf("dependents of the donor = %v, want %v", got, want)
 	}
 
 	var steps rcSteps
@@ -957,12 +948,8 @@ func TestRecreateLinkTargetThenParent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Recreate(database): %v", err)
 	}
-	pv, err := c.PreviewRecreate(ctx, newDB)
-	if err != nil {
-		t.Fatalf("PreviewRecreate: %v", err)
-	}
-	if len(pv.LinkedFrom) != 0 {
-		t.Errorf("new database LinkedFrom = %v, want none: the old link points at the removed one", pv.LinkedFrom)
+	if got := dependentsOf(t, c, newDB); len(got) != 0 {
+		t.Errorf("new database's dependents = %v, want none: the old link points at the removed one", got)
 	}
 
 	newWeb, err := c.Recreate(ctx, webName, docker.RecreateChange{}, nil)
@@ -975,11 +962,20 @@ func TestRecreateLinkTargetThenParent(t *testing.T) {
 	if out, code := rcExec(t, api, newWeb, "ping", "-c", "1", "-W", "2", "database"); code != 0 {
 		t.Errorf("ping database from the re-created web: exit %d: %s", code, out)
 	}
-	pv, err = c.PreviewRecreate(ctx, newDB)
-	if err != nil {
-		t.Fatalf("PreviewRecreate: %v", err)
+	if got, want := dependentsOf(t, c, newDB), []string{"link " + newWeb + " database"}; !slices.Equal(got, want) {
+		t.Errorf("dependents of the new database = %v, want %v", got, want)
 	}
-	if want := []docker.PeerRef{{ID: newWeb, Name: webName, Alias: "database"}}; !cmp.Equal(pv.LinkedFrom, want) {
-		t.Errorf("LinkedFrom = %v, want %v", pv.LinkedFrom, want)
+}
+
+// dependentsOf lists, from the map, the containers that depend on id:
+// "<kind> <id> <alias>".
+func dependentsOf(t *testing.T, c *docker.Client, id string) []string {
+	t.Helper()
+	g := topology.Build(mustList(t, c))
+	n, _ := g.Node(topology.ContainerNodeID(id))
+	var out []string
+	for _, d := range plan.Dependents(g, n) {
+		out = append(out, d.Kind+" "+d.Container.ID+" "+d.Alias)
 	}
+	return out
 }

@@ -6,12 +6,14 @@ import (
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/plan"
 	"github.com/dockmap/dockmap/internal/probe"
+	"github.com/dockmap/dockmap/internal/topology"
 )
 
 // A probe sidecar runs in its source's network namespace, like a user's
 // `--network container:<source>` container, but it is dockmap's own: the
-// re-create preview of the source must not list it among the containers
+// plan of a re-create of the source must not list it among the containers
 // that lose their network, and the map must not show it.
 func TestSidecarIsNoRecreateDependent(t *testing.T) {
 	t.Parallel()
@@ -32,24 +34,28 @@ func TestSidecarIsNoRecreateDependent(t *testing.T) {
 
 	netns := func(c *docker.Client) map[string]bool {
 		t.Helper()
-		pv, err := c.PreviewRecreate(t.Context(), a.id)
+		inv, err := c.ListInventory(t.Context())
 		if err != nil {
-			t.Fatalf("PreviewRecreate: %v", err)
+			t.Fatalf("ListInventory: %v", err)
 		}
+		g := topology.Build(inv)
+		n, _ := g.Node(topology.ContainerNodeID(a.id))
 		ids := make(map[string]bool)
-		for _, u := range pv.NetNSUsers {
-			ids[u.ID] = true
+		for _, d := range plan.Dependents(g, n) {
+			if d.Kind == plan.DependsNetNS {
+				ids[d.Container.ID] = true
+			}
 		}
 		return ids
 	}
 	if got := netns(c); !got[user.id] || got[sidecars[0]] || len(got) != 1 {
-		t.Errorf("NetNSUsers = %v, want only the user's container %s, not the sidecar %s", got, user.id[:12], sidecars[0][:12])
+		t.Errorf("netns dependents = %v, want only the user's container %s, not the sidecar %s", got, user.id[:12], sidecars[0][:12])
 	}
-	// A client that knows neither the sidecar nor the helper image (the
-	// test binary is not dockmap) sees it there: the preview above left it
-	// out because it is dockmap's, not because it is absent.
+	// A client that knows neither the sidecar nor the helper image (its
+	// helper binary is another) sees it there: the plan above left it out
+	// because it is dockmap's, not because it is absent.
 	if got := netns(dockertest.Client(t)); !got[sidecars[0]] {
-		t.Errorf("a plain client's NetNSUsers = %v, want the sidecar %s among them", got, sidecars[0][:12])
+		t.Errorf("a plain client's netns dependents = %v, want the sidecar %s among them", got, sidecars[0][:12])
 	}
 	inv, err := c.ListInventory(t.Context())
 	if err != nil {
