@@ -152,7 +152,8 @@ func (p *Planner) Connect(g topology.Graph, req ConnectRequest) (*Plan, error) {
 		spec.Reattach = true
 	}
 	c, nn := ct.Container.Name, n.Network.Name
-	pl := &Plan{Action: ActionConnect, Method: MethodInPlace, Subject: ref(ct), Network: spec,
+	on := ref(n)
+	pl := &Plan{Action: ActionConnect, Method: MethodInPlace, Subject: ref(ct), On: &on, Network: spec,
 		Summary: "attach " + c + " to " + nn}
 	settings := ""
 	if len(req.Aliases) > 0 {
@@ -188,7 +189,8 @@ func (p *Planner) Disconnect(g topology.Graph, req DisconnectRequest) (*Plan, er
 		return nil, fmt.Errorf("%w: %s is not attached to %s", topology.ErrConflict, ct.Container.Name, n.Network.Name)
 	}
 	c, nn := ct.Container.Name, n.Network.Name
-	pl := &Plan{Action: ActionDisconnect, Method: MethodInPlace, Subject: ref(ct), Summary: "detach " + c + " from " + nn,
+	on := ref(n)
+	pl := &Plan{Action: ActionDisconnect, Method: MethodInPlace, Subject: ref(ct), On: &on, Summary: "detach " + c + " from " + nn,
 		Steps: []Step{{ID: "disconnect", Kind: "disconnect", Container: c, Network: nn, Text: "detach " + c + " from " + nn}}}
 	mine := map[topology.NodeID]bool{}
 	for _, m := range memberships(g, ct) {

@@ -80,6 +80,8 @@ type Plan struct {
 	Summary string `json:"summary"`
 	// Subject is the container, network or volume acted on.
 	Subject Ref `json:"subject"`
+	// On is the network a connect or a disconnect is about.
+	On *Ref `json:"on,omitempty"`
 	// Confirm says the request must carry confirm: true, because the plan
 	// re-creates containers (428 without it).
 	Confirm bool `json:"confirm"`

@@ -132,25 +132,18 @@ func handleConnect(src LiveSource, pl *plan.Planner, nw Networker) echo.HandlerF
 		}
 		req.Network = c.Param("id")
 		ctx := c.Request().Context()
-		var n topology.Node
-		p, err := planned(ctx, src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) {
-			var err error
-			if n, err = g.NetworkByRef(req.Network); err != nil {
-				return nil, err
-			}
-			return pl.Connect(g, req.ConnectRequest)
-		})
+		p, err := planned(ctx, src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) { return pl.Connect(g, req.ConnectRequest) })
 		if err != nil {
 			return err
 		}
-		if err := nw.Attach(ctx, n.Network.ID, p.Subject.ID, p.Network.Aliases, p.Network.IP); err != nil {
+		if err := nw.Attach(ctx, p.On.ID, p.Subject.ID, p.Network.Aliases, p.Network.IP); err != nil {
 			return err
 		}
 		aliases := p.Network.Aliases
 		if aliases == nil {
 			aliases = []string{}
 		}
-		return c.JSON(http.StatusOK, attached{Network: n.Network.ID, Container: p.Subject.ID, Aliases: aliases, IP: p.Network.IP})
+		return c.JSON(http.StatusOK, attached{Network: p.On.ID, Container: p.Subject.ID, Aliases: aliases, IP: p.Network.IP})
 	}
 }
 
@@ -169,21 +162,14 @@ func handleDisconnect(src LiveSource, pl *plan.Planner, nw Networker) echo.Handl
 		}
 		req.Network = c.Param("id")
 		ctx := c.Request().Context()
-		var n topology.Node
-		p, err := planned(ctx, src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) {
-			var err error
-			if n, err = g.NetworkByRef(req.Network); err != nil {
-				return nil, err
-			}
-			return pl.Disconnect(g, req.DisconnectRequest)
-		})
+		p, err := planned(ctx, src, req.confirmation, func(g topology.Graph) (*plan.Plan, error) { return pl.Disconnect(g, req.DisconnectRequest) })
 		if err != nil {
 			return err
 		}
-		if err := nw.Detach(ctx, n.Network.ID, p.Subject.ID); err != nil {
+		if err := nw.Detach(ctx, p.On.ID, p.Subject.ID); err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, attached{Network: n.Network.ID, Container: p.Subject.ID, Aliases: []string{}})
+		return c.JSON(http.StatusOK, attached{Network: p.On.ID, Container: p.Subject.ID, Aliases: []string{}})
 	}
 }
 
