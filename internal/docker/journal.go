@@ -53,11 +53,22 @@ type journalEntry struct {
 	Endpoints map[string]*network.EndpointSettings `json:"endpoints,omitempty"`
 }
 
+// journalOnlyLabel marks a journal that is no lease: dockmap has no static
+// helper binary to run one (a build with cgo), so the journal is a
+// container that is created, never started, and says nothing of its
+// owner's life (see staleAfter).
+const journalOnlyLabel = "dockmap.journal.only"
+
+// staleAfter is how long a journal that is no lease is taken to be a
+// re-create still being carried out by another dockmap: longer than any
+// re-create takes (stops, health checks, rollbacks included).
+const staleAfter = 15 * time.Minute
+
 // journal is a journal this process holds.
 type journal struct {
 	c       *Client
 	id      string
-	release func() error
+	release func() error // nil for a journal that is no lease
 }
 
 // startJournal writes the journal of a re-create of runs and returns it.
@@ -79,7 +90,21 @@ func (c *Client) startJournal(ctx context.Context, opts RecreateOptions, runs []
 		return nil, fmt.Errorf("encode journal: %w", err)
 	}
 	labels := map[string]string{JournalLabel: string(data), journalJobLabel: job}
-	id, release, err := c.StartLease(ctx, "dockmap-journal-"+job, labels)
+	name := "dockmap-journal-" + job
+	id, release, err := c.StartLease(ctx, name, labels)
+	if errors.Is(err, topology.ErrInvalid) {
+		// No static helper binary: the journal is still written, on a
+		// container made from the first one's own image (the engine has
+		// it), never started.
+		labels[journalOnlyLabel] = "1"
+		cfg := &container.Config{Image: runs[0].info.Image, Entrypoint: []string{"/dockmap-journal"}, Labels: labels}
+		hc := &container.HostConfig{NetworkMode: "none"}
+		created, _, cerr := c.createHelper(ctx, cfg, hc, name)
+		if cerr != nil {
+			return nil, translate("write the journal", cerr)
+		}
+		return &journal{c: c, id: created.ID}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -97,13 +122,37 @@ func (j *journal) end(committed, rolledBack bool) {
 	if !committed && !rolledBack {
 		// Released, the lease exits and stays: a leftover for any
 		// dockmap, this one included.
-		_ = j.release()
+		if j.release != nil {
+			_ = j.release()
+		}
 		return
 	}
-	// RemoveLease releases a lease this client holds before removing it.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_ = j.c.RemoveLease(ctx, j.id)
+	_ = j.c.removeJournal(ctx, j.id)
+}
+
+// removeJournal removes a journal: a lease (released first if this client
+// holds it), or a journal that is no lease.
+func (c *Client) removeJournal(ctx context.Context, id string) error {
+	info, err := c.inspect(ctx, id)
+	if errors.Is(err, topology.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, ok := info.Config.Labels[JournalLabel]; !ok {
+		return fmt.Errorf("remove journal %s: %w: not a journal", shortID(id), topology.ErrInvalid)
+	}
+	if info.Config.Labels[journalOnlyLabel] == "" {
+		return c.RemoveLease(ctx, id)
+	}
+	err = c.api.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
+	if err == nil {
+		c.helpers.removedID(id)
+	}
+	return translate("remove journal "+shortID(id), err)
 }
 
 // readJournal parses a journal's record from its container's labels.
@@ -209,8 +258,25 @@ func journalNames(rec journalRecord) string {
 	return strings.Join(names, ", ")
 }
 
-// isLeaseSummary reports whether a listed container has the shape of a
-// lease of any dockmap build: the lease command, from a probe image.
-func (c *Client) isLeaseSummary(s container.Summary) bool {
+// isJournal reports whether a listed container has the shape of a journal
+// of any dockmap build: a lease (the lease command, from a probe image),
+// or a journal that is no lease (created, never started).
+func (c *Client) isJournal(s container.Summary) bool {
+	if _, ok := s.Labels[JournalLabel]; !ok {
+		return false
+	}
+	if s.Labels[journalOnlyLabel] != "" {
+		return s.State == container.StateCreated
+	}
 	return strings.HasPrefix(s.Image, ProbeRepo+":") && s.Command == strings.Join(leaseArgv, " ")
+}
+
+// journalLive says whether the re-create of a listed journal is being
+// carried out: its lease runs, or, for a journal that is no lease, it is
+// younger than any re-create takes (nothing tells its owner's life).
+func journalLive(s container.Summary, rec journalRecord, now time.Time) bool {
+	if s.Labels[journalOnlyLabel] != "" {
+		return now.Sub(rec.Started) < staleAfter
+	}
+	return s.State == container.StateRunning
 }

@@ -71,15 +71,15 @@ func (c *Client) Leftovers(ctx context.Context) ([]Leftover, error) {
 	explained := map[string]bool{}
 	var out []Leftover
 	for _, s := range cs {
-		if _, ok := s.Labels[JournalLabel]; !ok || !c.isLeaseSummary(s) {
+		if !c.isJournal(s) {
 			continue
 		}
 		rec, ok := readJournal(s.Labels)
 		if !ok {
 			continue
 		}
-		running := s.State == container.StateRunning
-		if running && rec.Instance == c.instance {
+		running := journalLive(s, rec, time.Now())
+		if rec.Instance == c.instance && c.busy(rec.Containers[0].ID) {
 			// Ours and live: a job of this process, shown as such.
 			for _, e := range rec.Containers {
 				explained[e.ID] = true
@@ -174,7 +174,7 @@ func (c *Client) RollbackLeftover(ctx context.Context, id string) error {
 		if err := c.rollbackJournal(ctx, *lo.rec); err != nil {
 			return fmt.Errorf("roll back %s: %w", journalNames(*lo.rec), err)
 		}
-		return c.RemoveLease(ctx, lo.ID)
+		return c.removeJournal(ctx, lo.ID)
 	}
 	if err := c.rollbackByName(ctx, lo.Containers[0].OldID, orig); err != nil {
 		return fmt.Errorf("roll back %s: %w", orig, err)
@@ -252,7 +252,7 @@ func (c *Client) FinishLeftover(ctx context.Context, id string) error {
 		if err := c.finishJournal(ctx, *lo.rec); err != nil {
 			return fmt.Errorf("finish %s: %w", journalNames(*lo.rec), err)
 		}
-		return c.RemoveLease(ctx, lo.ID)
+		return c.removeJournal(ctx, lo.ID)
 	}
 	lc := lo.Containers[0]
 	nw, err := c.inspect(ctx, lc.OriginalName)

@@ -255,3 +255,71 @@ func TestStopSaysWhyItWaits(t *testing.T) {
 		t.Errorf("%s is %s %s, want the new one running", name, got.ID[:12], got.State.Status)
 	}
 }
+
+// TestJournalWithoutALease: a dockmap with no static helper binary (a
+// build with cgo) cannot run a lease, yet a re-create still writes its
+// journal first, on a container that is never started: another dockmap
+// sees the re-create as carried out elsewhere while it is young, and the
+// journal goes when the re-create ends.
+func TestJournalWithoutALease(t *testing.T) {
+	t.Parallel()
+	dockertest.Client(t) // the skip-or-fail check
+	c, err := docker.New(docker.WithHelperBinary("/bin/sh")) // dynamic: no helper image
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	other := dockertest.Client(t)
+	api := rcAPI(t)
+	name := dockertest.UniqueName(t, "web")
+	id := rcRun(t, other, api, rcSpec{name: name})
+	paused, resume := make(chan struct{}), make(chan struct{})
+	docker.SetRecreateHook(c, func(step string) error {
+		if step == "rename" {
+			close(paused)
+			<-resume
+		}
+		return nil
+	})
+	done := make(chan error, 1)
+	var newID string
+	go func() {
+		var err error
+		newID, err = c.Recreate(t.Context(), name, docker.RecreateChange{}, nil)
+		done <- err
+	}()
+	<-paused
+	los, err := other.Leftovers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, lo := range los {
+		if len(lo.Containers) > 0 && lo.Containers[0].OldID == id {
+			found = true
+			if !lo.Elsewhere || lo.Job == "" {
+				t.Errorf("the re-create of %s is listed as %+v, want carried out elsewhere", name, lo)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no journal of the re-create of %s while it runs", name)
+	}
+	close(resume)
+	if err := <-done; err != nil {
+		t.Fatalf("Recreate without a lease: %v", err)
+	}
+	dockertest.TrackContainer(t, other, newID)
+	dockertest.WaitFor(t, 30*time.Second, func() (bool, string) {
+		los, err := other.Leftovers(t.Context())
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, lo := range los {
+			if len(lo.Containers) > 0 && lo.Containers[0].OldID == id {
+				return false, "the journal is still there"
+			}
+		}
+		return true, ""
+	})
+}
