@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -359,4 +360,41 @@ func TestRefreshRelistsWithoutAnEvent(t *testing.T) {
 	mu.Unlock()
 	l.Refresh()
 	waitUntil(t, "the change after Refresh", func() bool { return len(l.Snapshot().Nodes) == 1 })
+}
+
+// TestSyncListsAfterTheCall: Sync answers with a list that began after it
+// was asked, so a change the engine made just before (and told no event
+// of) is in it; while the engine is down it says so at once.
+func TestSyncListsAfterTheCall(t *testing.T) {
+	f := newFake()
+	var names []string
+	var mu sync.Mutex
+	f.listFn = func() (topology.Inventory, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return inventoryOf(names...), nil
+	}
+	l, _ := startLive(t, f)
+	<-l.Synced()
+	for i := range 20 {
+		mu.Lock()
+		names = append(names, fmt.Sprintf("c%d", i))
+		mu.Unlock()
+		snap, err := l.Sync(t.Context())
+		if err != nil {
+			t.Fatalf("Sync: %v", err)
+		}
+		if len(snap.Nodes) != i+1 {
+			t.Fatalf("Sync after the %dth change has %d containers, want %d", i+1, len(snap.Nodes), i+1)
+		}
+	}
+
+	f.mu.Lock()
+	f.down = true
+	f.mu.Unlock()
+	f.watchErr <- fmt.Errorf("stream: %w", topology.ErrEngineUnreachable)
+	waitUntil(t, "the engine shown down", func() bool { return !l.Engine().Connected })
+	if _, err := l.Sync(t.Context()); !errors.Is(err, topology.ErrEngineUnreachable) {
+		t.Errorf("Sync while down = %v, want ErrEngineUnreachable", err)
+	}
 }
