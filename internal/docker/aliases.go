@@ -67,9 +67,13 @@ func (c *Client) fillInspected(ctx context.Context, cs []topology.Container, ns 
 		ct := &cs[i]
 		seen[ct.ID] = true
 		key, needs := aliasKey(ct, netName)
+		if !needs {
+			// Aliases need the embedded DNS: only the links can change.
+			key = ""
+		}
 		key += "|" + listed[ct.Name]
 		rec, ok := c.inspected[ct.ID]
-		if !ok || (needs && rec.key != key) {
+		if !ok || rec.key != key {
 			jobs = append(jobs, job{i, key, needs})
 			continue
 		}

@@ -162,8 +162,26 @@ func TestUnlinkLegacy(t *testing.T) {
 	webName := dockertest.UniqueName(t, "web")
 	web := dockertest.RunContainer(t, c, dockertest.WithName(webName), dockertest.WithLink(dbName, "db"))
 
+	// A list first, so the re-list after the removal answers from the
+	// inspect cache unless the cache notices the change (it once did not
+	// for a container only on the default bridge, drawing a broken link).
+	linksOf := func() []topology.LinkRef {
+		for _, ct := range mustList(t, c).Containers {
+			if ct.ID == web {
+				return ct.Links
+			}
+		}
+		t.Fatalf("web %s not listed", webName)
+		return nil
+	}
+	if got := linksOf(); len(got) != 1 || got[0].Alias != "db" {
+		t.Fatalf("web's links before Unlink = %v, want the link db", got)
+	}
 	if err := c.Unlink(t.Context(), webName, "db"); err != nil {
 		t.Fatalf("Unlink: %v", err)
+	}
+	if got := linksOf(); len(got) != 0 {
+		t.Errorf("web's links listed after Unlink = %v, want none", got)
 	}
 	info := rcInspect(t, api, webName)
 	if info.ID != web || !info.State.Running || len(info.HostConfig.Links) != 0 {
