@@ -817,7 +817,7 @@ func TestRecreateRefuses(t *testing.T) {
 		{"link to a stopped container", webName, docker.RecreateChange{AddLinks: []docker.Link{{Target: stoppedName, Alias: "x2"}}}, topology.ErrConflict},
 		{"bad alias", webName, docker.RecreateChange{AddLinks: []docker.Link{{Target: dbName, Alias: "-bad"}}}, topology.ErrInvalid},
 		{"link in container mode", nsName, docker.RecreateChange{AddLinks: []docker.Link{{Target: dbName, Alias: "db"}}}, topology.ErrInvalid},
-		{"remove a missing link", webName, docker.RecreateChange{RemoveLinks: []string{"nope"}}, topology.ErrNotFound},
+		{"remove a missing link", webName, docker.RecreateChange{RemoveLinks: []string{"nope"}}, docker.ErrStale},
 		{"relative mount target", webName, docker.RecreateChange{AddMounts: []docker.MountSpec{{Type: "tmpfs", Target: "tmp"}}}, topology.ErrInvalid},
 		{"--rm container", rmName, docker.RecreateChange{}, topology.ErrInvalid},
 		{"missing container", dockertest.UniqueName(t, "ghost"), docker.RecreateChange{}, topology.ErrNotFound},

@@ -199,7 +199,8 @@ func (c *Client) planLinks(ctx context.Context, info container.InspectResponse, 
 	}
 	for _, a := range ch.RemoveLinks {
 		if !removed[a] {
-			return nil, fmt.Errorf("%w: %s has no link named %q", topology.ErrNotFound, name, a)
+			// The plan saw it: the container changed since.
+			return nil, fmt.Errorf("%w: %s has no link named %q (any more)", ErrStale, name, a)
 		}
 	}
 	if len(ch.AddLinks) == 0 {
