@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -79,6 +80,9 @@ func handleAudit(t *auditTrail) echo.HandlerFunc {
 	}
 }
 
+// syncAfterChange bounds the wait for the live picture after a change.
+const syncAfterChange = 10 * time.Second
+
 // crossOrigin is the standard library's CSRF defence (Go 1.25): it allows
 // safe methods, then requires Sec-Fetch-Site same-origin (or none), or an
 // Origin whose host is the request's Host. The Host allowlist runs first,
@@ -100,7 +104,7 @@ func sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 // sameOrigin: a body must be JSON. A plain HTML form (which needs no CORS
 // preflight) can send neither a same-origin request nor JSON, so a page on
 // another site cannot drive dockmap.
-func mutationGuard(src LiveSource) echo.MiddlewareFunc {
+func mutationGuard(src LiveSource, engine bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
@@ -111,9 +115,20 @@ func mutationGuard(src LiveSource) echo.MiddlewareFunc {
 				}
 			}
 			err := next(c)
-			// Removing a legacy link, for one, makes no engine event: re-list
-			// after every change so the map never waits for one.
-			src.Refresh()
+			// A change is answered once the live picture has it, so that the
+			// next request (a script's, the page's next plan) is planned on
+			// it; removing a legacy link, for one, makes no engine event. A
+			// refusal changed nothing; a job does the same when it ends.
+			if !engine {
+				return err
+			}
+			if st := c.Response().Status; err == nil && st < 300 && st != http.StatusAccepted {
+				ctx, cancel := context.WithTimeout(c.Request().Context(), syncAfterChange)
+				_, _ = src.Sync(ctx)
+				cancel()
+			} else {
+				src.Refresh()
+			}
 			return err
 		}
 	}

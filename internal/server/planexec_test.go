@@ -7,11 +7,13 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/server"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -96,14 +98,35 @@ func arrangements() []arrangement {
 	}
 }
 
-// waitIn waits until the live graph has the containers.
+// waitIn waits until the live graph shows the containers on the networks
+// the engine has them on: plans are made from the map as it is shown
+// (TestStalePlanChangesNothing covers a map behind the engine).
 func waitIn(t *testing.T, ts *testServer, ids ...string) {
 	t.Helper()
+	c := dockertest.Client(t)
 	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
 		g := ts.Live.Snapshot().Graph
+		engine := make(map[string][]string)
+		for _, ct := range mustListServer(t, c) {
+			for _, ep := range ct.Endpoints {
+				engine[ct.ID] = append(engine[ct.ID], ep.NetworkID)
+			}
+		}
 		for _, id := range ids {
-			if _, ok := g.Node(topology.ContainerNodeID(id)); !ok {
+			cn := topology.ContainerNodeID(id)
+			if _, ok := g.Node(cn); !ok {
 				return false, id[:12] + " not in the graph yet"
+			}
+			var shown []string
+			for _, e := range g.EdgesOf(cn) {
+				if e.Kind == topology.EdgeMember {
+					shown = append(shown, strings.TrimPrefix(string(e.To), "n:"))
+				}
+			}
+			slices.Sort(shown)
+			slices.Sort(engine[id])
+			if !slices.Equal(shown, engine[id]) {
+				return false, fmt.Sprintf("%s shown on %v, on %v in the engine", id[:12], shown, engine[id])
 			}
 		}
 		return true, ""
@@ -309,6 +332,77 @@ func TestStalePlanChangesNothing(t *testing.T) {
 		t.Errorf("a stale confirm re-created web")
 	}
 	_ = db
+}
+
+// behindMap is the live source with its map held at one moment. Plans are
+// made from the map, which on a busy engine may be a moment behind it;
+// a real engine's event timing cannot give a test that moment on demand.
+// Sync still answers from a fresh list, as the real one does.
+type behindMap struct {
+	server.LiveSource
+	mu   sync.Mutex
+	held *topology.Snapshot
+}
+
+func (b *behindMap) Snapshot() topology.Snapshot {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.held != nil {
+		return *b.held
+	}
+	return b.LiveSource.Snapshot()
+}
+
+func (b *behindMap) hold() {
+	snap := b.LiveSource.Snapshot()
+	b.mu.Lock()
+	b.held = &snap
+	b.mu.Unlock()
+}
+
+// TestPlanFromAMapBehindTheEngine: a plan made from a map the engine has
+// since left behind is confirmed as it was shown; the engine adapter finds
+// web no longer what the plan took it for, nothing changes, and the answer
+// is 409 with the plan of today.
+func TestPlanFromAMapBehindTheEngine(t *testing.T) {
+	c := dockertest.Client(t)
+	var behind *behindMap
+	ts := startServer(t, c, func(d *server.Deps) {
+		behind = &behindMap{LiveSource: d.Live}
+		d.Live = behind
+	})
+	<-ts.Live.Synced()
+	webName, dbName := dockertest.UniqueName(t, "web"), dockertest.UniqueName(t, "database")
+	web, db := arrangements()[2].setup(t, c, webName, dbName) // both: the default bridge and a user network
+	waitIn(t, ts, web, db)
+	q := url.Values{"from": {webName}, "to": {dbName}, "alias": {"dbalias"}}
+	shown := call(t, ts.URL, "GET", "/api/links/plan?"+q.Encode(), nil, nil)
+	if shown.Status != http.StatusOK || shown.Body["method"] != "endpoint-alias" {
+		t.Fatalf("plan = %d %v, want an endpoint alias", shown.Status, shown.Body)
+	}
+	behind.hold()
+	if err := c.DisconnectNetwork(t.Context(), "bridge", web); err != nil {
+		t.Fatal(err)
+	}
+	body := map[string]any{"from": webName, "to": dbName, "alias": "dbalias", "confirm": true, "plan": shown.Body["id"]}
+	r := call(t, ts.URL, "POST", "/api/links?wait=1", body, nil)
+	today, _ := r.Body["plan"].(map[string]any)
+	if r.Status != http.StatusConflict || today == nil || today["id"] == shown.Body["id"] || today["method"] != "endpoint-alias" {
+		t.Fatalf("confirm of the plan shown = %d %v, want 409 with the endpoint-alias plan of today", r.Status, r.Body)
+	}
+	for _, ct := range mustListServer(t, c) {
+		if ct.Name != webName {
+			continue
+		}
+		if ct.ID != web {
+			t.Errorf("web was re-created")
+		}
+		for _, ep := range ct.Endpoints {
+			if len(ep.Links) > 0 {
+				t.Errorf("web's endpoint on %s has links %v; nothing should have changed", ep.NetworkName, ep.Links)
+			}
+		}
+	}
 }
 
 // TestJobsBadInput: an unknown job, and cancelling one that has ended.

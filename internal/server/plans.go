@@ -58,22 +58,29 @@ type planError struct {
 
 func (e *planError) Error() string { return e.msg }
 
-// planned makes the plan for a request from the engine as it is now (a
-// fresh list, so a plan is never made from a picture that lags behind),
-// and checks the request's confirmation against it. Nothing is changed.
-// With the engine down, the request is still checked against the last
-// picture, so that bad input says so (400) rather than 503.
+// planned makes the plan for a request and checks the request's
+// confirmation against it. Nothing is changed.
+//
+// The plan is made from the live picture, which events keep within
+// moments of the engine, so that an action costs no extra list of a busy
+// engine. A plan that refuses, or that is not the one the caller
+// confirmed, may come from a picture a moment behind: it is made again
+// from a fresh list before it is answered. What the engine adapter then
+// does is checked once more against each container (Expect). With the
+// engine down, bad input still says so (400) rather than 503.
 func planned(ctx context.Context, src LiveSource, conf confirmation, planFor func(topology.Graph) (*plan.Plan, error)) (*plan.Plan, error) {
-	snap, err := src.Sync(ctx)
-	if err != nil {
-		if _, perr := planFor(src.Snapshot().Graph); perr != nil {
-			return nil, perr
+	p, err := planFor(src.Snapshot().Graph)
+	if err != nil || (conf.Plan != "" && conf.Plan != p.ID) {
+		snap, serr := src.Sync(ctx)
+		if serr != nil {
+			if err != nil {
+				return nil, err
+			}
+			return nil, serr
 		}
-		return nil, err
-	}
-	p, err := planFor(snap.Graph)
-	if err != nil {
-		return nil, err
+		if p, err = planFor(snap.Graph); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case conf.Plan != "" && conf.Plan != p.ID:
@@ -212,8 +219,20 @@ func (d jobDeps) startPlan(c echo.Context, p *plan.Plan, title string, replan fu
 	spec := job.Spec{Kind: string(p.Action), Title: title, Plan: p.ID, Steps: stepsOf(p),
 		Role: roleOf(c).String(), Remote: c.RealIP(), Cancelable: p.Method == plan.MethodRecreate}
 	id, err := d.jobs.Start(spec, func(ctx context.Context, j *job.Job) (map[string]any, error) {
-		defer d.src.Refresh()
-		return d.carryOut(ctx, j, p, rec)
+		res, err := d.carryOut(ctx, j, p, rec)
+		// The job ends once the live picture has what it did, so that
+		// whoever waits for it plans the next action on that.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), syncAfterChange)
+		snap, serr := d.src.Sync(sctx)
+		cancel()
+		// A plan made from a map a moment behind the engine is refused by
+		// the adapter; the job's answer carries the plan of today.
+		if isStale(err) && serr == nil && replan != nil {
+			if fresh, perr := replan(snap.Graph); perr == nil {
+				res = map[string]any{"plan": fresh}
+			}
+		}
+		return res, err
 	})
 	if err != nil {
 		if rec != nil {
@@ -294,7 +313,11 @@ func (d jobDeps) answerJob(c echo.Context, id string, p *plan.Plan) error {
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
-		return c.JSON(status, map[string]any{"error": http.StatusText(status), "detail": info.Error, "job": info, "plan": p})
+		var answer any = p
+		if fresh, ok := info.Result["plan"]; ok {
+			answer = fresh
+		}
+		return c.JSON(status, map[string]any{"error": http.StatusText(status), "detail": info.Error, "job": info, "plan": answer})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"job": info, "plan": p})
 }
@@ -302,15 +325,11 @@ func (d jobDeps) answerJob(c echo.Context, id string, p *plan.Plan) error {
 // isStale reports whether err says the world changed since the plan.
 func isStale(err error) bool { return errors.Is(err, docker.ErrStale) }
 
-// answerPlan answers a plan request: the plan from the engine as it is
-// now, with the files each re-created or removed container would lose.
+// answerPlan answers a plan request (made as planned makes it), with the
+// files each re-created or removed container would lose.
 func (d jobDeps) answerPlan(c echo.Context, planFor func(topology.Graph) (*plan.Plan, error)) error {
 	ctx := c.Request().Context()
-	snap, err := d.src.Sync(ctx)
-	if err != nil {
-		return err
-	}
-	p, err := planFor(snap.Graph)
+	p, err := planned(ctx, d.src, confirmation{Confirm: true}, planFor)
 	if err != nil {
 		return err
 	}

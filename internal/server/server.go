@@ -38,9 +38,10 @@ type LiveSource interface {
 	Subscribe(ctx context.Context) (topology.Snapshot, *hub.Subscription)
 	// Refresh asks for a re-list: some changes make no engine event.
 	Refresh()
-	// Sync re-lists now and returns that snapshot: plans are made from
-	// it. Errors wrap topology.ErrEngineUnreachable while the engine is
-	// down.
+	// Sync re-lists now and returns that snapshot: a plan the map may
+	// have got wrong is made again from it, and a change is answered once
+	// the map has it. Errors wrap topology.ErrEngineUnreachable while the
+	// engine is down.
 	Sync(ctx context.Context) (topology.Snapshot, error)
 }
 
