@@ -263,8 +263,10 @@ func TestStopSaysWhyItWaits(t *testing.T) {
 // journal goes when the re-create ends.
 func TestJournalWithoutALease(t *testing.T) {
 	t.Parallel()
-	dockertest.Client(t) // the skip-or-fail check
-	c, err := docker.New(docker.WithHelperBinary("/bin/sh")) // dynamic: no helper image
+	// The skip-or-fail check; then a client whose helper binary is
+	// dynamic, so it has no helper image.
+	dockertest.Client(t)
+	c, err := docker.New(docker.WithHelperBinary("/bin/sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
