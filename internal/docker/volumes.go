@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -101,13 +102,17 @@ func (c *Client) VolumeUsage(ctx context.Context, name string) (VolumeUsage, err
 // Engines before 23.0 run one disk-usage call at a time and refuse any
 // other (HTTP 500) with diskUsageBusy, whoever asked: another dockmap, the
 // CLI. Each call is short, so waiting a little and asking again gets
-// through. diskUsageTimeout bounds a shared call, retries included: it
-// runs on after its callers have given up, for the ones still waiting.
+// through, but on a busy engine several askers can keep missing each
+// other's gaps for seconds (CI saw 20 tries in 5 s all refused): asking
+// goes on until diskUsageTimeout, at random intervals so that askers do
+// not stay in step. diskUsageTimeout bounds a shared call, retries
+// included: it runs on after its callers have given up, for the ones
+// still waiting.
 const (
-	diskUsageBusy      = "a disk usage operation is already running"
-	diskUsageTries     = 20
-	diskUsageRetryWait = 250 * time.Millisecond
-	diskUsageTimeout   = time.Minute
+	diskUsageBusy       = "a disk usage operation is already running"
+	diskUsageRetryFirst = 50 * time.Millisecond
+	diskUsageRetryMax   = 500 * time.Millisecond
+	diskUsageTimeout    = time.Minute
 )
 
 // diskUsageShare is the disk-usage call in flight, which every concurrent
@@ -156,18 +161,22 @@ func (c *Client) sharedDiskUsage(ctx context.Context) (types.DiskUsage, time.Tim
 // while the engine is busy with another one.
 func (c *Client) volumeDiskUsage(ctx context.Context) (types.DiskUsage, error) {
 	opts := types.DiskUsageOptions{Types: []types.DiskUsageObject{types.VolumeObject}}
+	wait := diskUsageRetryFirst
 	for try := 1; ; try++ {
 		if hook := c.du.hook.Load(); hook != nil {
 			(*hook)(try)
 		}
 		du, err := c.api.DiskUsage(ctx, opts)
-		if err == nil || try == diskUsageTries || !strings.Contains(err.Error(), diskUsageBusy) {
+		if err == nil || !strings.Contains(err.Error(), diskUsageBusy) {
 			return du, err
 		}
+		// Full jitter: a random wait up to a bound that doubles.
+		d := time.Duration(rand.Int64N(int64(wait))) + time.Millisecond
+		wait = min(2*wait, diskUsageRetryMax)
 		select {
 		case <-ctx.Done():
-			return types.DiskUsage{}, ctx.Err()
-		case <-time.After(diskUsageRetryWait):
+			return types.DiskUsage{}, fmt.Errorf("%w (the engine stayed busy with another disk-usage call: %v)", ctx.Err(), err)
+		case <-time.After(d):
 		}
 	}
 }

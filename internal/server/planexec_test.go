@@ -98,24 +98,31 @@ func arrangements() []arrangement {
 	}
 }
 
-// waitIn waits until the live graph shows the containers on the networks
-// the engine has them on: plans are made from the map as it is shown
-// (TestStalePlanChangesNothing covers a map behind the engine).
+// waitIn waits until the live graph shows the containers in the state and
+// on the networks the engine has them: plans are made from the map as it
+// is shown, and a plan from a map behind the engine is refused as out of
+// date (TestStalePlanChangesNothing, TestPlanFromAMapBehindTheEngine).
 func waitIn(t *testing.T, ts *testServer, ids ...string) {
 	t.Helper()
 	c := dockertest.Client(t)
 	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
 		g := ts.Live.Snapshot().Graph
 		engine := make(map[string][]string)
+		state := make(map[string]string)
 		for _, ct := range mustListServer(t, c) {
+			state[ct.ID] = ct.State
 			for _, ep := range ct.Endpoints {
 				engine[ct.ID] = append(engine[ct.ID], ep.NetworkID)
 			}
 		}
 		for _, id := range ids {
 			cn := topology.ContainerNodeID(id)
-			if _, ok := g.Node(cn); !ok {
+			n, ok := g.Node(cn)
+			if !ok {
 				return false, id[:12] + " not in the graph yet"
+			}
+			if n.Container.State != state[id] {
+				return false, fmt.Sprintf("%s shown %s, %s in the engine", id[:12], n.Container.State, state[id])
 			}
 			var shown []string
 			for _, e := range g.EdgesOf(cn) {

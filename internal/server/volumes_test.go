@@ -238,6 +238,7 @@ func TestVolumesShareMountAndVolumesFrom(t *testing.T) {
 		}
 		return anon != ""
 	})
+	waitIn(t, ts, web)
 	// After the re-create the new web mounts it by name, so removing web
 	// with its volumes no longer takes it: remove it ourselves.
 	dockertest.TrackVolume(t, c, anon)
@@ -280,7 +281,7 @@ func TestVolumesShareMountAndVolumesFrom(t *testing.T) {
 	// volumes-from: a new container takes web's volumes.
 	vfName := dockertest.UniqueName(t, "vf")
 	vf := dockertest.RunContainer(t, c, dockertest.WithName(vfName))
-	waitGraph(t, ts, "vf not in the graph", func(g topology.Graph) bool { _, ok := g.Node(topology.ContainerNodeID(vf)); return ok })
+	waitIn(t, ts, vf)
 	r = call(t, ts.URL, "POST", "/api/containers/"+vfName+"/mounts?wait=1", map[string]any{"volumesFrom": webName, "confirm": true}, nil)
 	newVF, _ := jobResult(r)["container"].(string)
 	if r.Status != http.StatusOK || !topology.IsFullID(newVF) {
