@@ -105,13 +105,32 @@ func readPump(conn *websocket.Conn, cancel context.CancelFunc, pongWait time.Dur
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
 	for {
 		_, r, err := conn.NextReader()
-		if err != nil {
-			return
+		if err == nil {
+			_, err = io.Copy(io.Discard, r)
 		}
-		if _, err := io.Copy(io.Discard, r); err != nil {
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				drainBeforeClose(conn)
+			}
 			return
 		}
 	}
+}
+
+// closeDrain bounds how long a connection closed for a too-big message is
+// read (and dropped) before it is closed.
+const closeDrain = 2 * time.Second
+
+// drainBeforeClose reads and drops what the client still sends after
+// gorilla answered a too-big message with close 1009. Closing a socket
+// with unread bytes in its receive buffer makes the kernel send a reset
+// instead of a FIN, and a reset can throw away the close frame before the
+// client reads it (TestWS01bFragmentedMessageCloses1009 saw "connection
+// reset by peer"): the client would not learn why it was cut off.
+func drainBeforeClose(conn *websocket.Conn) {
+	nc := conn.NetConn()
+	_ = nc.SetReadDeadline(time.Now().Add(closeDrain))
+	_, _ = io.Copy(io.Discard, nc)
 }
 
 // writePump owns every write to the connection: the snapshot, then the
