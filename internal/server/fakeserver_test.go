@@ -1,0 +1,335 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/job"
+	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/probe"
+	"github.com/dockmap/dockmap/internal/server"
+	"github.com/dockmap/dockmap/internal/topology"
+	"github.com/dockmap/dockmap/web"
+)
+
+// The tests whose point is the server's own behaviour (who may call what,
+// the WebSocket's limits, the route table, what is audited, input refused
+// before any engine call) run on fakeEngine instead of the real engine:
+// they need no engine, and on an engine that other work keeps busy each
+// full list takes seconds, which made them slow and, past their
+// deadlines, flaky. The tests whose point is what the engine does stay on
+// it (startSynced, proxiedServerWith).
+
+// fakeEngine is the engine that is not there. It stands in at the two
+// seams the server has on the engine side: live.Source, under the real
+// live.Live and hub (so the live protocol's order and seq are the real
+// code's), and the server's engine dependencies (Engine, Recreator,
+// Networks, Volumes, Prober).
+//
+// It lists a fixed inventory (fakeInventory, or what setInventory gives)
+// and sends no events. Every engine call a request makes is recorded;
+// reads answer empty, and anything that would change the engine or exec
+// into a container answers errNoEngine and fails the test at cleanup: a
+// test on the fake must never need to reach the engine.
+type fakeEngine struct {
+	mu    sync.Mutex // protects the fields below
+	inv   topology.Inventory
+	calls []string
+}
+
+// errNoEngine is what the fake answers an engine change with.
+var errNoEngine = errors.New("fake engine: a change reached the engine")
+
+// fakeReads are the engine calls that change nothing; every other
+// recorded call would.
+var fakeReads = []string{"ListImages", "InspectNetwork", "PreviewRecreate", "Leftovers", "VolumeUsage"}
+
+var (
+	_ live.Source      = (*fakeEngine)(nil)
+	_ server.Engine    = (*fakeEngine)(nil)
+	_ server.Recreator = (*fakeEngine)(nil)
+	_ server.Networker = (*fakeEngine)(nil)
+	_ server.Volumes   = (*fakeEngine)(nil)
+	_ server.Prober    = (*fakeEngine)(nil)
+)
+
+// IDs of the objects in fakeInventory: full 64-character IDs, as the
+// engine gives them.
+var (
+	fakeWebID    = strings.Repeat("1", 64)
+	fakeBridgeID = strings.Repeat("b", 64)
+)
+
+// fakeWebName and fakeVolume name the running container and the volume
+// of fakeInventory.
+const (
+	fakeWebName = "web"
+	fakeVolume  = "data"
+)
+
+// fakeInventory is a small engine: the default bridge with one running
+// container, web, that mounts the volume data.
+func fakeInventory() topology.Inventory {
+	return topology.Inventory{
+		Networks: []topology.Network{
+			{ID: fakeBridgeID, Name: "bridge", Driver: "bridge", Scope: "local", Default: true, ICC: true,
+				Subnets: []topology.Subnet{{Subnet: "172.17.0.0/16", Gateway: "172.17.0.1"}}},
+		},
+		Containers: []topology.Container{
+			{ID: fakeWebID, Name: fakeWebName, Names: []string{fakeWebName}, Image: "busybox", State: "running", Status: "Up 1 minute",
+				NetworkMode: "bridge",
+				Endpoints:   []topology.Endpoint{{NetworkID: fakeBridgeID, NetworkName: "bridge", IP: "172.17.0.2", PrefixLen: 16, Gateway: "172.17.0.1"}},
+				Mounts:      []topology.Mount{{Type: "volume", Name: fakeVolume, Destination: "/data", Driver: "local", RW: true}}},
+		},
+		Volumes: []topology.Volume{{Name: fakeVolume, Driver: "local"}},
+	}
+}
+
+// setInventory changes what the fake lists; live.Refresh (or Sync) makes
+// the map take it.
+func (f *fakeEngine) setInventory(inv topology.Inventory) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.inv = inv
+}
+
+func (f *fakeEngine) record(call string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call)
+}
+
+// mark is how many calls were recorded so far, for callsSince.
+func (f *fakeEngine) mark() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+// callsSince returns the engine calls recorded after mark.
+func (f *fakeEngine) callsSince(mark int) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls[mark:]...)
+}
+
+// changes returns the recorded calls that would have changed the engine.
+func (f *fakeEngine) changes() []string {
+	var out []string
+	for _, c := range f.callsSince(0) {
+		if !slices.Contains(fakeReads, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// live.Source: what the map lists.
+
+func (f *fakeEngine) ListInventory(context.Context) (topology.Inventory, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inv, nil
+}
+
+// WatchEvents sends nothing: the tests change the map with setInventory
+// and Refresh, or publish on the hub themselves.
+func (f *fakeEngine) WatchEvents(ctx context.Context, _ time.Time, _ func(docker.Event)) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (f *fakeEngine) Version(context.Context) (string, string, error) { return "fake", "1.41", nil }
+
+// Reads answer empty.
+
+func (f *fakeEngine) ListImages(context.Context) ([]docker.Image, error) {
+	f.record("ListImages")
+	return nil, nil
+}
+
+func (f *fakeEngine) InspectNetwork(context.Context, string) (docker.NetworkDetail, error) {
+	f.record("InspectNetwork")
+	return docker.NetworkDetail{}, nil
+}
+
+func (f *fakeEngine) PreviewRecreate(context.Context, string) (docker.RecreatePreview, error) {
+	f.record("PreviewRecreate")
+	return docker.RecreatePreview{}, nil
+}
+
+func (f *fakeEngine) Leftovers(context.Context) ([]docker.Leftover, error) {
+	f.record("Leftovers")
+	return nil, nil
+}
+
+func (f *fakeEngine) VolumeUsage(context.Context, string) (docker.VolumeUsage, error) {
+	f.record("VolumeUsage")
+	return docker.VolumeUsage{}, nil
+}
+
+// Busy is the adapter's in-process lock, not an engine call: no
+// re-create ever runs on the fake.
+func (f *fakeEngine) Busy(string) bool { return false }
+
+// Changes are refused and recorded.
+
+func (f *fakeEngine) RunContainer(context.Context, docker.RunSpec) (string, error) {
+	f.record("RunContainer")
+	return "", errNoEngine
+}
+
+func (f *fakeEngine) StartContainer(context.Context, string) error {
+	f.record("StartContainer")
+	return errNoEngine
+}
+
+func (f *fakeEngine) StopContainer(context.Context, string, time.Duration) error {
+	f.record("StopContainer")
+	return errNoEngine
+}
+
+func (f *fakeEngine) RestartContainer(context.Context, string, time.Duration) error {
+	f.record("RestartContainer")
+	return errNoEngine
+}
+
+func (f *fakeEngine) RemoveContainer(context.Context, string, bool) error {
+	f.record("RemoveContainer")
+	return errNoEngine
+}
+
+func (f *fakeEngine) PullImage(context.Context, string, func(docker.PullProgress)) error {
+	f.record("PullImage")
+	return errNoEngine
+}
+
+func (f *fakeEngine) PrepareRecreate(context.Context, []docker.RecreateOrder, docker.RecreateOptions) (*docker.Recreation, error) {
+	f.record("PrepareRecreate")
+	return nil, errNoEngine
+}
+
+func (f *fakeEngine) SetEndpointLinks(context.Context, string, string, []string, docker.Expectation, string, func(docker.Step)) error {
+	f.record("SetEndpointLinks")
+	return errNoEngine
+}
+
+func (f *fakeEngine) Unlink(context.Context, string, string) error {
+	f.record("Unlink")
+	return errNoEngine
+}
+
+func (f *fakeEngine) RollbackLeftover(context.Context, string) error {
+	f.record("RollbackLeftover")
+	return errNoEngine
+}
+
+func (f *fakeEngine) FinishLeftover(context.Context, string) error {
+	f.record("FinishLeftover")
+	return errNoEngine
+}
+
+func (f *fakeEngine) CreateBridgeNetwork(context.Context, docker.NetworkCreate) (string, error) {
+	f.record("CreateBridgeNetwork")
+	return "", errNoEngine
+}
+
+func (f *fakeEngine) Attach(context.Context, string, string, []string, string) error {
+	f.record("Attach")
+	return errNoEngine
+}
+
+func (f *fakeEngine) Detach(context.Context, string, string) error {
+	f.record("Detach")
+	return errNoEngine
+}
+
+func (f *fakeEngine) RemoveNetwork(context.Context, string) error {
+	f.record("RemoveNetwork")
+	return errNoEngine
+}
+
+func (f *fakeEngine) CreateNamedVolume(context.Context, string, map[string]string) error {
+	f.record("CreateNamedVolume")
+	return errNoEngine
+}
+
+func (f *fakeEngine) RemoveVolume(context.Context, string) error {
+	f.record("RemoveVolume")
+	return errNoEngine
+}
+
+func (f *fakeEngine) ShareTest(context.Context, string, []docker.ShareMount, func(docker.ShareResult)) ([]docker.ShareResult, error) {
+	f.record("ShareTest")
+	return nil, errNoEngine
+}
+
+// Run is the prober's: a probe execs into a container.
+func (f *fakeEngine) Run(_ context.Context, reqs []probe.Request) []probe.Result {
+	f.record("Probe")
+	out := make([]probe.Result, len(reqs))
+	for i, r := range reqs {
+		out[i] = probe.Result{From: r.From, To: r.To, By: r.By, Target: r.Target, Port: r.Port, Failure: "error", Detail: errNoEngine.Error()}
+	}
+	return out
+}
+
+// startFaked runs the whole server, as startServer does, on a fakeEngine
+// listing fakeInventory, and returns once the map shows it. The cleanup
+// fails the test if a request asked the fake to change anything.
+func startFaked(t testing.TB, opts ...func(*server.Deps)) (*testServer, *fakeEngine) {
+	t.Helper()
+	f := &fakeEngine{inv: fakeInventory()}
+	ts, _ := serveFaked(t, f, httptest.NewServer, opts...)
+	return ts, f
+}
+
+// serveFaked is startFaked on f, served by newServer (httptest.NewServer or
+// httptest.NewTLSServer).
+func serveFaked(t testing.TB, f *fakeEngine, newServer func(http.Handler) *httptest.Server, opts ...func(*server.Deps)) (*testServer, *httptest.Server) {
+	t.Helper()
+	h := hub.New(hub.DefaultBuffer)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l := live.New(f, h, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	static, err := fs.Sub(web.Static, "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := job.New(h)
+	deps := server.Deps{
+		Live: l, Engine: f, Recreator: f, Networks: f, Volumes: f, Prober: f, Publisher: h, Jobs: jobs, Logger: log, Static: static, AssetVersion: "test",
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	srv := newServer(server.New(deps))
+	t.Cleanup(func() {
+		jobs.Close()
+		h.Close()
+		srv.Close()
+		cancel()
+		<-done
+		if c := f.changes(); len(c) != 0 {
+			t.Errorf("requests asked the (fake) engine for %v: a test on the fake engine must change nothing", c)
+		}
+	})
+	// The fake lists at once; there is nothing to wait for but the
+	// goroutine that asks.
+	<-l.Synced()
+	return &testServer{URL: srv.URL, Live: l, Hub: h}, srv
+}
