@@ -554,7 +554,7 @@ send:
 // against a server with a 2 s pong wait. Either way other clients are
 // served throughout, and every goroutine comes back.
 func TestWS03ProtocolFuzzClosesConnection(t *testing.T) {
-	strict, _ := startFaked(t)                  // 60 s keepalive
+	strict, _ := startFaked(t)                   // 60 s keepalive
 	quick := startWithPongWait(t, 2*time.Second) // 2 s keepalive
 	observers := []*wsReader{startReading(mustDialLive(t, strict)), startReading(mustDialLive(t, quick))}
 	waitPumps(t, 4, 5*time.Second)
