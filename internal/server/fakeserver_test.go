@@ -69,29 +69,52 @@ var (
 // engine gives them.
 var (
 	fakeWebID    = strings.Repeat("1", 64)
+	fakeDBID     = strings.Repeat("2", 64)
 	fakeBridgeID = strings.Repeat("b", 64)
+	fakeAppnetID = strings.Repeat("a", 64)
 )
 
-// fakeWebName and fakeVolume name the running container and the volume
-// of fakeInventory.
+// Names in fakeInventory.
 const (
-	fakeWebName = "web"
-	fakeVolume  = "data"
+	fakeWebName    = "web"      // running on the default bridge, mounts fakeVolume
+	fakeDBName     = "db"       // running on the default bridge
+	fakeHostName   = "hosty"    // network mode host
+	fakeNoneName   = "lonely"   // network mode none
+	fakeSharedName = "shared"   // network mode container:web
+	fakeAppnet     = "appnet"   // a user network on 10.42.0.0/24, nobody on it
+	fakeVolume     = "data"     // a local volume
+	fakeAppnetNet  = "10.42.0." // fakeAppnet's addresses
 )
 
-// fakeInventory is a small engine: the default bridge with one running
-// container, web, that mounts the volume data.
+// fakeInventory is a small engine with a container in each network mode
+// the rules treat apart, a user network with a subnet and a volume: enough
+// for every refusal the bad-input tables ask about.
 func fakeInventory() topology.Inventory {
+	hostID, noneID := strings.Repeat("c", 64), strings.Repeat("d", 64)
+	ctr := func(id, name, mode string, eps ...topology.Endpoint) topology.Container {
+		return topology.Container{ID: id, Name: name, Names: []string{name}, Image: "busybox", State: "running", Status: "Up 1 minute",
+			NetworkMode: mode, Endpoints: eps}
+	}
+	bridge := func(ip string) topology.Endpoint {
+		return topology.Endpoint{NetworkID: fakeBridgeID, NetworkName: "bridge", IP: ip, PrefixLen: 16, Gateway: "172.17.0.1"}
+	}
+	web := ctr(fakeWebID, fakeWebName, "bridge", bridge("172.17.0.2"))
+	web.Mounts = []topology.Mount{{Type: "volume", Name: fakeVolume, Destination: "/data", Driver: "local", RW: true}}
 	return topology.Inventory{
 		Networks: []topology.Network{
 			{ID: fakeBridgeID, Name: "bridge", Driver: "bridge", Scope: "local", Default: true, ICC: true,
 				Subnets: []topology.Subnet{{Subnet: "172.17.0.0/16", Gateway: "172.17.0.1"}}},
+			{ID: hostID, Name: "host", Driver: "host", Scope: "local"},
+			{ID: noneID, Name: "none", Driver: "null", Scope: "local"},
+			{ID: fakeAppnetID, Name: fakeAppnet, Driver: "bridge", Scope: "local", ICC: true,
+				Subnets: []topology.Subnet{{Subnet: fakeAppnetNet + "0/24", Gateway: fakeAppnetNet + "1"}}},
 		},
 		Containers: []topology.Container{
-			{ID: fakeWebID, Name: fakeWebName, Names: []string{fakeWebName}, Image: "busybox", State: "running", Status: "Up 1 minute",
-				NetworkMode: "bridge",
-				Endpoints:   []topology.Endpoint{{NetworkID: fakeBridgeID, NetworkName: "bridge", IP: "172.17.0.2", PrefixLen: 16, Gateway: "172.17.0.1"}},
-				Mounts:      []topology.Mount{{Type: "volume", Name: fakeVolume, Destination: "/data", Driver: "local", RW: true}}},
+			web,
+			ctr(fakeDBID, fakeDBName, "bridge", bridge("172.17.0.3")),
+			ctr(strings.Repeat("3", 64), fakeHostName, "host", topology.Endpoint{NetworkID: hostID, NetworkName: "host"}),
+			ctr(strings.Repeat("4", 64), fakeNoneName, "none", topology.Endpoint{NetworkID: noneID, NetworkName: "none"}),
+			ctr(strings.Repeat("5", 64), fakeSharedName, "container:"+fakeWebID),
 		},
 		Volumes: []topology.Volume{{Name: fakeVolume, Driver: "local"}},
 	}
