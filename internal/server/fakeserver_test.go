@@ -41,12 +41,14 @@ import (
 // It lists a fixed inventory (fakeInventory, or what setInventory gives)
 // and sends no events. Every engine call a request makes is recorded;
 // reads answer empty, and anything that would change the engine or exec
-// into a container answers errNoEngine and fails the test at cleanup: a
-// test on the fake must never need to reach the engine.
+// into a container answers errNoEngine and fails the test at cleanup (a
+// test on the fake must not need the engine), unless the test accepted
+// that change beforehand.
 type fakeEngine struct {
-	mu    sync.Mutex // protects the fields below
-	inv   topology.Inventory
-	calls []string
+	mu       sync.Mutex // protects the fields below
+	inv      topology.Inventory
+	calls    []string
+	accepted []string // changes answered with success (accept)
 }
 
 // errNoEngine is what the fake answers an engine change with.
@@ -134,6 +136,27 @@ func (f *fakeEngine) record(call string) {
 	f.calls = append(f.calls, call)
 }
 
+// change records a call that would change the engine and answers
+// errNoEngine, unless the test accepted it.
+func (f *fakeEngine) change(call string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, call)
+	if slices.Contains(f.accepted, call) {
+		return nil
+	}
+	return errNoEngine
+}
+
+// accept makes the named changes succeed (doing nothing) and keeps them
+// out of changes: for a test whose point is what the server does once
+// the engine has done as asked, such as recording it.
+func (f *fakeEngine) accept(calls ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.accepted = append(f.accepted, calls...)
+}
+
 // mark is how many calls were recorded so far, for callsSince.
 func (f *fakeEngine) mark() int {
 	f.mu.Lock()
@@ -148,11 +171,15 @@ func (f *fakeEngine) callsSince(mark int) []string {
 	return append([]string(nil), f.calls[mark:]...)
 }
 
-// changes returns the recorded calls that would have changed the engine.
+// changes returns the recorded calls that would have changed the engine,
+// but those the test accepted.
 func (f *fakeEngine) changes() []string {
+	f.mu.Lock()
+	accepted := f.accepted
+	f.mu.Unlock()
 	var out []string
 	for _, c := range f.callsSince(0) {
-		if !slices.Contains(fakeReads, c) {
+		if !slices.Contains(fakeReads, c) && !slices.Contains(accepted, c) {
 			out = append(out, c)
 		}
 	}
@@ -210,101 +237,86 @@ func (f *fakeEngine) Busy(string) bool { return false }
 // Changes are refused and recorded.
 
 func (f *fakeEngine) RunContainer(context.Context, docker.RunSpec) (string, error) {
-	f.record("RunContainer")
-	return "", errNoEngine
+	return "", f.change("RunContainer")
 }
 
 func (f *fakeEngine) StartContainer(context.Context, string) error {
-	f.record("StartContainer")
-	return errNoEngine
+	return f.change("StartContainer")
 }
 
 func (f *fakeEngine) StopContainer(context.Context, string, time.Duration) error {
-	f.record("StopContainer")
-	return errNoEngine
+	return f.change("StopContainer")
 }
 
 func (f *fakeEngine) RestartContainer(context.Context, string, time.Duration) error {
-	f.record("RestartContainer")
-	return errNoEngine
+	return f.change("RestartContainer")
 }
 
 func (f *fakeEngine) RemoveContainer(context.Context, string, bool) error {
-	f.record("RemoveContainer")
-	return errNoEngine
+	return f.change("RemoveContainer")
 }
 
 func (f *fakeEngine) PullImage(context.Context, string, func(docker.PullProgress)) error {
-	f.record("PullImage")
-	return errNoEngine
+	return f.change("PullImage")
 }
 
 func (f *fakeEngine) PrepareRecreate(context.Context, []docker.RecreateOrder, docker.RecreateOptions) (*docker.Recreation, error) {
-	f.record("PrepareRecreate")
-	return nil, errNoEngine
+	return nil, f.change("PrepareRecreate")
 }
 
 func (f *fakeEngine) SetEndpointLinks(context.Context, string, string, []string, docker.Expectation, string, func(docker.Step)) error {
-	f.record("SetEndpointLinks")
-	return errNoEngine
+	return f.change("SetEndpointLinks")
 }
 
 func (f *fakeEngine) Unlink(context.Context, string, string) error {
-	f.record("Unlink")
-	return errNoEngine
+	return f.change("Unlink")
 }
 
 func (f *fakeEngine) RollbackLeftover(context.Context, string) error {
-	f.record("RollbackLeftover")
-	return errNoEngine
+	return f.change("RollbackLeftover")
 }
 
 func (f *fakeEngine) FinishLeftover(context.Context, string) error {
-	f.record("FinishLeftover")
-	return errNoEngine
+	return f.change("FinishLeftover")
 }
 
 func (f *fakeEngine) CreateBridgeNetwork(context.Context, docker.NetworkCreate) (string, error) {
-	f.record("CreateBridgeNetwork")
-	return "", errNoEngine
+	return "", f.change("CreateBridgeNetwork")
 }
 
 func (f *fakeEngine) Attach(context.Context, string, string, []string, string) error {
-	f.record("Attach")
-	return errNoEngine
+	return f.change("Attach")
 }
 
 func (f *fakeEngine) Detach(context.Context, string, string) error {
-	f.record("Detach")
-	return errNoEngine
+	return f.change("Detach")
 }
 
 func (f *fakeEngine) RemoveNetwork(context.Context, string) error {
-	f.record("RemoveNetwork")
-	return errNoEngine
+	return f.change("RemoveNetwork")
 }
 
 func (f *fakeEngine) CreateNamedVolume(context.Context, string, map[string]string) error {
-	f.record("CreateNamedVolume")
-	return errNoEngine
+	return f.change("CreateNamedVolume")
 }
 
 func (f *fakeEngine) RemoveVolume(context.Context, string) error {
-	f.record("RemoveVolume")
-	return errNoEngine
+	return f.change("RemoveVolume")
 }
 
 func (f *fakeEngine) ShareTest(context.Context, string, []docker.ShareMount, func(docker.ShareResult)) ([]docker.ShareResult, error) {
-	f.record("ShareTest")
-	return nil, errNoEngine
+	return nil, f.change("ShareTest")
 }
 
 // Run is the prober's: a probe execs into a container.
 func (f *fakeEngine) Run(_ context.Context, reqs []probe.Request) []probe.Result {
-	f.record("Probe")
+	err := f.change("Probe")
 	out := make([]probe.Result, len(reqs))
 	for i, r := range reqs {
-		out[i] = probe.Result{From: r.From, To: r.To, By: r.By, Target: r.Target, Port: r.Port, Failure: "error", Detail: errNoEngine.Error()}
+		out[i] = probe.Result{From: r.From, To: r.To, By: r.By, Target: r.Target, Port: r.Port, OK: err == nil}
+		if err != nil {
+			out[i].Failure, out[i].Detail = "error", err.Error()
+		}
 	}
 	return out
 }
