@@ -323,7 +323,8 @@ func (f *fakeEngine) Run(_ context.Context, reqs []probe.Request) []probe.Result
 
 // startFaked runs the whole server, as startServer does, on a fakeEngine
 // listing fakeInventory, and returns once the map shows it. The cleanup
-// fails the test if a request asked the fake to change anything.
+// fails the test if a request asked the fake for a change the test did
+// not accept.
 func startFaked(t testing.TB, opts ...func(*server.Deps)) (*testServer, *fakeEngine) {
 	t.Helper()
 	f := &fakeEngine{inv: fakeInventory()}
