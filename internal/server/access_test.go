@@ -19,11 +19,9 @@ package server_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -42,27 +40,20 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/dockmap/dockmap/internal/auth"
-	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
-	"github.com/dockmap/dockmap/internal/hub"
-	"github.com/dockmap/dockmap/internal/job"
-	"github.com/dockmap/dockmap/internal/live"
-	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
-	"github.com/dockmap/dockmap/internal/topology"
-	"github.com/dockmap/dockmap/web"
 )
 
-// authServer is the whole server with access control on, on an engine
-// client that goes through a counting proxy.
+// authServer is the whole server with access control on, on the fake
+// engine (fakeserver_test.go): the gate's work is done before any engine
+// call, so every engine call the fake records is one the gate let through.
 type authServer struct {
 	*testServer
-	proxy *dockertest.Proxy
-	real  *docker.Client
-	auth  *auth.Auth
-	op    string // operator token
-	view  string // viewer token
-	log   *syncBuffer
+	engine *fakeEngine
+	auth   *auth.Auth
+	op     string // operator token
+	view   string // viewer token
+	log    *syncBuffer
 }
 
 func startAuthed(t *testing.T, opts ...func(*server.Deps)) *authServer {
@@ -83,7 +74,7 @@ func startAuthedWith(t *testing.T, aopts []auth.Option, opts ...func(*server.Dep
 		d.Auth = a
 		d.Logger = slog.New(slog.NewJSONHandler(s.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}}, opts...)
-	s.testServer, s.proxy, s.real = proxiedServerWith(t, opts...)
+	s.testServer, s.engine = startFaked(t, opts...)
 	return s
 }
 
@@ -117,63 +108,17 @@ func (s *authServer) assertRefusalsAudited(t *testing.T, role string, want int) 
 	}
 }
 
-// engineCalls are the engine calls since before that are not the live
-// map's own re-listing (which events from other tests may cause at any
-// time). Unlike mutatingCalls it counts reads too, images and volume
-// inspects included; only container inspects, which the live map makes for
-// any new container on the shared engine, are left out.
-func (s *authServer) engineCalls(before int) []string {
-	var out []string
-	for _, p := range s.proxy.Paths()[before:] {
-		method, path, _ := strings.Cut(p, " ")
-		if method == http.MethodGet && (strings.HasSuffix(path, "/containers/json") || strings.HasSuffix(path, "/networks") ||
-			strings.HasSuffix(path, "/volumes") || strings.HasSuffix(path, "/events") || strings.HasSuffix(path, "/version")) {
-			continue
-		}
-		// The live map inspects each new container once (for its
-		// aliases); other tests' containers on the shared engine cause
-		// those at any time.
-		if method == http.MethodGet && strings.Contains(path, "/containers/") && strings.HasSuffix(path, "/json") {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
-}
+// engineCalls are the engine calls requests made since mark, reads
+// included (image lists, volume and network inspects).
+func (s *authServer) engineCalls(mark int) []string { return s.engine.callsSince(mark) }
 
-// runningContainer starts a container and waits until the map shows it.
-func (s *authServer) runningContainer(t *testing.T) string {
+// assertLeftAlone checks that no request asked the engine to change
+// anything (the fake's cleanup checks it again at the end).
+func (s *authServer) assertLeftAlone(t *testing.T) {
 	t.Helper()
-	id := dockertest.RunContainer(t, s.real)
-	s.waitRunning(t, id)
-	return id
-}
-
-func (s *authServer) waitRunning(t *testing.T, id string) {
-	t.Helper()
-	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
-		n, ok := s.Live.Snapshot().Graph.Node(topology.ContainerNodeID(id))
-		return ok && n.Container.Running(), "container not running in the graph"
-	})
-}
-
-// assertStillRunning checks, against the engine itself, that id was left
-// alone.
-func (s *authServer) assertStillRunning(t *testing.T, id string) {
-	t.Helper()
-	inv, err := s.real.ListInventory(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	if c := s.engine.changes(); len(c) != 0 {
+		t.Errorf("the engine was asked for %v, want it left alone", c)
 	}
-	for _, c := range inv.Containers {
-		if c.ID == id {
-			if c.State != "running" {
-				t.Errorf("container %.12s is %s, want it left running", id, c.State)
-			}
-			return
-		}
-	}
-	t.Errorf("container %.12s is gone, want it left running", id)
 }
 
 // noFollow is a client that shows redirects instead of following them.
@@ -386,13 +331,13 @@ func rawStatus(t *testing.T, addr, method, path, host string, hdr []string, body
 func TestSEC05ForeignHostRefusedWithCredentials(t *testing.T) {
 	const lanIP = "192.0.2.10"
 	s := startAuthed(t, func(d *server.Deps) { d.AllowedHosts = []string{lanIP} })
-	ctr := s.runningContainer(t)
+	ctr := fakeWebID // running, on the map
 	_, port, _ := net.SplitHostPort(s.addr())
 	evil := "evil.example:" + port
 	creds := []string{"Origin: http://" + evil, "Cookie: " + s.cookie(auth.Operator), "Authorization: Bearer " + s.op}
 	upgrade := append([]string{"Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13",
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="}, creds...)
-	before := len(s.proxy.Paths())
+	before := s.engine.mark()
 	for _, tc := range []struct {
 		method, path string
 		hdr          []string
@@ -417,7 +362,7 @@ func TestSEC05ForeignHostRefusedWithCredentials(t *testing.T) {
 	if calls := s.engineCalls(before); len(calls) != 0 {
 		t.Errorf("engine calls for rebound requests: %v", calls)
 	}
-	s.assertStillRunning(t, ctr)
+	s.assertLeftAlone(t)
 
 	bearer := []string{"Authorization: Bearer " + s.view}
 	for _, host := range []string{"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port, "LOCALHOST:" + port, lanIP + ":" + port} {
@@ -436,10 +381,10 @@ func TestSEC05ForeignHostRefusedWithCredentials(t *testing.T) {
 // (login CSRF, forced logout).
 func TestSEC06CrossSiteActionsRefused(t *testing.T) {
 	s := startAuthed(t)
-	ctr := s.runningContainer(t)
-	vol := dockertest.CreateVolume(t, s.real, "")
+	ctr := fakeWebID // running, on the map
+	vol := fakeVolume
 	opCookie := s.cookie(auth.Operator)
-	before := len(s.proxy.Paths())
+	before := s.engine.mark()
 	for _, r := range actions() {
 		u := s.URL + target(r, ctr, vol)
 		for _, tc := range []struct {
@@ -478,7 +423,7 @@ func TestSEC06CrossSiteActionsRefused(t *testing.T) {
 	if calls := s.engineCalls(before); len(calls) != 0 {
 		t.Errorf("engine calls for cross-site requests: %v", calls)
 	}
-	s.assertStillRunning(t, ctr)
+	s.assertLeftAlone(t)
 	// The cookie used above is good: the refusals are the guard's.
 	if got := send(t, noFollow, "GET", s.URL+"/api/audit", map[string]string{"Cookie": opCookie}, ""); got.StatusCode != http.StatusOK {
 		t.Errorf("GET /api/audit with the operator cookie = %d, want 200", got.StatusCode)
@@ -490,9 +435,9 @@ func TestSEC06CrossSiteActionsRefused(t *testing.T) {
 // only read calls to the engine.
 func TestSEC07GetsChangeNothing(t *testing.T) {
 	s := startAuthed(t)
-	ctr := s.runningContainer(t)
-	vol := dockertest.CreateVolume(t, s.real, "")
-	before := len(s.proxy.Paths())
+	ctr := fakeWebID // running, on the map
+	vol := fakeVolume
+	before := s.engine.mark()
 	n := 0
 	for _, r := range server.RouteTable() {
 		if r.Method != http.MethodGet || r.Path == "/live" {
@@ -507,14 +452,14 @@ func TestSEC07GetsChangeNothing(t *testing.T) {
 	sendActionLikeMessages(t, s, map[string]string{"Authorization": "Bearer " + s.op}, ctr)
 	calls := s.engineCalls(before)
 	for _, c := range calls {
-		if !strings.HasPrefix(c, "GET ") {
+		if !slices.Contains(fakeReads, c) {
 			t.Errorf("a GET made the engine call %s", c)
 		}
 	}
 	if n < 10 {
 		t.Errorf("only %d GET routes tried", n)
 	}
-	s.assertStillRunning(t, ctr)
+	s.assertLeftAlone(t)
 }
 
 // sendActionLikeMessages opens /live with hdr, sends messages shaped like
@@ -571,8 +516,8 @@ func sendActionLikeMessages(t *testing.T, s *authServer, hdr map[string]string, 
 // refused too (default deny).
 func TestSEC08NoCredentialEverywhere(t *testing.T) {
 	s := startAuthed(t)
-	ctr := s.runningContainer(t)
-	before := len(s.proxy.Paths())
+	ctr := fakeWebID // running, on the map
+	before := s.engine.mark()
 	var open, public []string
 	for _, r := range server.RouteTable() {
 		k := key(r.Method, r.Path)
@@ -658,7 +603,7 @@ func TestSEC08NoCredentialEverywhere(t *testing.T) {
 	if calls := s.engineCalls(before); len(calls) != 0 {
 		t.Errorf("engine calls for anonymous requests: %v", calls)
 	}
-	s.assertStillRunning(t, ctr)
+	s.assertLeftAlone(t)
 }
 
 // SEC-09: a viewer, by token or cookie, is refused every operator route
@@ -666,9 +611,9 @@ func TestSEC08NoCredentialEverywhere(t *testing.T) {
 // as a viewer's; what a viewer sends on /live does nothing.
 func TestSEC09ViewerCannotAct(t *testing.T) {
 	s := startAuthed(t)
-	ctr := s.runningContainer(t)
-	vol := dockertest.CreateVolume(t, s.real, "")
-	before := len(s.proxy.Paths())
+	ctr := fakeWebID // running, on the map
+	vol := fakeVolume
+	before := s.engine.mark()
 	creds := map[string]map[string]string{
 		"bearer": {"Authorization": "Bearer " + s.view},
 		"cookie": {"Cookie": s.cookie(auth.Viewer), "Sec-Fetch-Site": "same-origin"},
@@ -697,7 +642,7 @@ func TestSEC09ViewerCannotAct(t *testing.T) {
 	if calls := s.engineCalls(before); len(calls) != 0 {
 		t.Errorf("engine calls for a viewer's actions: %v", calls)
 	}
-	s.assertStillRunning(t, ctr)
+	s.assertLeftAlone(t)
 
 	s.assertRefusalsAudited(t, "viewer", wantAudit)
 	// The viewer is signed in all along: the 403s are the role's.
@@ -710,9 +655,9 @@ func TestSEC09ViewerCannotAct(t *testing.T) {
 // and each refusal is audited with the operator's role and 403.
 func TestReadOnlyRefusesOperators(t *testing.T) {
 	s := startAuthed(t, func(d *server.Deps) { d.ReadOnly = true })
-	ctr := s.runningContainer(t)
-	vol := dockertest.CreateVolume(t, s.real, "")
-	before := len(s.proxy.Paths())
+	ctr := fakeWebID // running, on the map
+	vol := fakeVolume
+	before := s.engine.mark()
 	hdr := map[string]string{"Cookie": s.cookie(auth.Operator), "Sec-Fetch-Site": "same-origin"}
 	wantAudit := 0
 	for _, r := range server.RouteTable() {
@@ -731,7 +676,7 @@ func TestReadOnlyRefusesOperators(t *testing.T) {
 	if calls := s.engineCalls(before); len(calls) != 0 {
 		t.Errorf("engine calls in read-only mode: %v", calls)
 	}
-	s.assertStillRunning(t, ctr)
+	s.assertLeftAlone(t)
 	s.assertRefusalsAudited(t, "operator", wantAudit)
 	if got := send(t, noFollow, "GET", s.URL+"/api/graph", hdr, ""); got.StatusCode != http.StatusOK {
 		t.Errorf("read-only: GET /api/graph as operator = %d, want 200", got.StatusCode)
@@ -746,8 +691,8 @@ func TestReadOnlyRefusesOperators(t *testing.T) {
 // Referer.
 func TestSEC10NoTokenInAnyURL(t *testing.T) {
 	s := startAuthed(t)
-	ctr := s.runningContainer(t)
-	before := len(s.proxy.Paths())
+	ctr := fakeWebID // running, on the map
+	before := s.engine.mark()
 	for _, p := range []string{"/", "/login", "/api/graph", "/api/audit", "/api/images", "/panel/container/" + ctr, "/live", "/logout", "/static/app.js?x=1&"} {
 		for _, q := range []string{"token=" + s.op, "access_token=" + s.op, "session=" + s.auth.Session(auth.Operator)} {
 			sep := "?"
@@ -990,35 +935,12 @@ func TestSEC19HeadersWithAccessControl(t *testing.T) {
 	}
 }
 
-// startTLS is the whole server (access control off) behind
-// httptest.NewTLSServer; it returns the https URL and a dialer that trusts
+// startTLS is the whole server (access control off, on the fake engine)
+// behind httptest.NewTLSServer; it returns the https URL and a dialer that trusts
 // its certificate.
 func startTLS(t *testing.T) (string, *websocket.Dialer) {
 	t.Helper()
-	c := dockertest.Client(t)
-	h := hub.New(hub.DefaultBuffer)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l := live.New(c, h, log)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	static, err := fs.Sub(web.Static, "static")
-	if err != nil {
-		t.Fatal(err)
-	}
-	prober := probe.New(c, server.ProbePublisher(h))
-	jobs := job.New(h)
-	srv := httptest.NewTLSServer(server.New(server.Deps{
-		Live: l, Engine: c, Recreator: c, Networks: c, Volumes: c, Prober: prober, Publisher: h, Jobs: jobs, Logger: log, Static: static, AssetVersion: "test",
-	}))
-	t.Cleanup(func() {
-		jobs.Close()
-		prober.Close()
-		h.Close()
-		srv.Close()
-		cancel()
-		<-done
-	})
+	_, srv := serveFaked(t, &fakeEngine{inv: fakeInventory()}, httptest.NewTLSServer)
 	return srv.URL, &websocket.Dialer{TLSClientConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig, HandshakeTimeout: 20 * time.Second}
 }
 
@@ -1039,7 +961,7 @@ func TestSEC02bLiveOriginNeedsTheScheme(t *testing.T) {
 		}
 		return resp.StatusCode
 	}
-	plain, _ := startSynced(t)
+	plain, _ := startFaked(t)
 	host := strings.TrimPrefix(plain.URL, "http://")
 	for origin, want := range map[string]int{
 		"https://" + host:       http.StatusForbidden,

@@ -155,15 +155,12 @@ func jobResult(r apiResult) map[string]any {
 	return res
 }
 
+// Bad input is refused before any engine call (no probe runs, no link is
+// made), so it runs on the fake engine, which records every call
+// (fakeserver_test.go).
 func TestBadProbeAndLinkInputChangesNothing(t *testing.T) {
-	ts, p, real := proxiedServer(t)
-	_, _, dbName, webName := tutorialPair(t, ts, real)
-	hostName := dockertest.UniqueName(t, "hostnet")
-	dockertest.RunContainer(t, real, dockertest.WithName(hostName), dockertest.WithNetworkMode("host"))
-	dockertest.WaitFor(t, 15*time.Second, func() (bool, string) {
-		_, err := ts.Live.Snapshot().Graph.ContainerByRef(hostName)
-		return err == nil, "host-network container not in the graph yet"
-	})
+	ts, f := startFaked(t)
+	dbName, webName, hostName := fakeDBName, fakeWebName, fakeHostName
 	tests := []struct {
 		name   string
 		method string
@@ -198,12 +195,12 @@ func TestBadProbeAndLinkInputChangesNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(p.Paths())
+			before := f.mark()
 			res := call(t, ts.URL, tt.method, tt.path, tt.body, nil)
 			if res.Status != tt.want {
 				t.Errorf("%s %s = %d %v, want %d", tt.method, tt.path, res.Status, res.Body, tt.want)
 			}
-			if calls := mutatingCalls(p.Paths()[before:]); len(calls) != 0 {
+			if calls := f.callsSince(before); len(calls) != 0 {
 				t.Errorf("engine calls made for bad input: %v", calls)
 			}
 		})

@@ -10,7 +10,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/dockmap/dockmap/internal/auth"
-	"github.com/dockmap/dockmap/internal/dockertest"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/server"
 )
@@ -64,12 +63,11 @@ func nextOfType(t *testing.T, conn *websocket.Conn, want ...string) (string, []b
 // Operators see the audit trail live and through GET /api/audit, with the
 // role and the result; viewers get neither.
 func TestAuditTrailIsForOperators(t *testing.T) {
-	c := dockertest.Client(t)
 	a, err := auth.New(auth.Tokens{Operator: auditOperator, Viewer: auditViewer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := startServer(t, c, func(d *server.Deps) { d.Auth = a })
+	ts, _ := startFaked(t, func(d *server.Deps) { d.Auth = a })
 	op := dialAs(t, ts.URL, auditOperator)
 	viewer := dialAs(t, ts.URL, auditViewer)
 
@@ -106,8 +104,6 @@ func TestAuditTrailIsForOperators(t *testing.T) {
 
 	// The viewer's connection skips the audit messages: a marker published
 	// after them is the next thing it reads.
-	// (Other tests' containers make events of their own on the shared
-	// engine: those may come first.)
 	ts.Hub.Publish(hub.Message{Type: "event", Data: []byte(`{"type":"event","event":{"type":"marker"}}`)})
 	for {
 		typ, data := nextOfType(t, viewer, "audit", "event")

@@ -9,17 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
 	"github.com/dockmap/dockmap/internal/topology"
 )
-
-// proxiedServer runs the server on an engine client that goes through a
-// counting proxy, so tests can prove that bad input reaches no engine call.
-func proxiedServer(t *testing.T) (*testServer, *dockertest.Proxy, *docker.Client) {
-	t.Helper()
-	return proxiedServerWith(t)
-}
 
 // mutatingCalls are the engine calls that are not the live map's own
 // re-listing (which other tests' events on the shared engine may cause).
@@ -116,18 +108,12 @@ func TestRunStopStartRemove(t *testing.T) {
 	waitState("gone")
 }
 
+// Bad input is refused before any engine call, so it runs on the fake
+// engine, which records every call (fakeserver_test.go).
 func TestBadInputChangesNothing(t *testing.T) {
-	ts, p, real := proxiedServer(t)
-	existing := dockertest.RunContainer(t, real)
-	var existingName string
-	dockertest.WaitFor(t, 10*time.Second, func() (bool, string) {
-		n, ok := ts.Live.Snapshot().Graph.Node(topology.ContainerNodeID(existing))
-		if ok {
-			existingName = n.Container.Name
-		}
-		return ok && n.Container.Running(), "container not running in the graph yet"
-	})
-	image := dockertest.FixtureImage(t)
+	ts, f := startFaked(t)
+	existing, existingName := fakeWebID, fakeWebName
+	image := "busybox:latest"
 	run := func(name, img string, extra map[string]any) map[string]any {
 		b := map[string]any{"name": name, "image": img}
 		for k, v := range extra {
@@ -179,7 +165,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(p.Paths())
+			before := f.mark()
 			res := call(t, ts.URL, tt.method, tt.path, tt.body, tt.hdr)
 			if res.Status != tt.want {
 				t.Errorf("%s %s = %d %v, want %d", tt.method, tt.path, res.Status, res.Body, tt.want)
@@ -187,7 +173,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			if msg, _ := res.Body["detail"].(string); msg == "" {
 				t.Errorf("no detail in the error answer: %v", res.Body)
 			}
-			if calls := mutatingCalls(p.Paths()[before:]); len(calls) != 0 {
+			if calls := f.callsSince(before); len(calls) != 0 {
 				t.Errorf("engine calls made for bad input: %v", calls)
 			}
 		})

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/dockmap/dockmap/internal/auth"
-	"github.com/dockmap/dockmap/internal/dockertest"
 	"github.com/dockmap/dockmap/internal/server"
 )
 
@@ -167,7 +166,7 @@ func TestMintLoginCode(t *testing.T) {
 
 // With access control off nobody needs a login link.
 func TestMintLoginCodeWithoutAccessControl(t *testing.T) {
-	open := startServer(t, dockertest.Client(t))
+	open, _ := startFaked(t)
 	if r := call(t, open.URL, "POST", "/api/login-codes", map[string]string{"role": "viewer"}, nil); r.Status != http.StatusConflict {
 		t.Errorf("POST /api/login-codes without access control = %d %v, want 409", r.Status, r.Body)
 	}

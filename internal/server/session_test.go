@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/dockmap/dockmap/internal/auth"
-	"github.com/dockmap/dockmap/internal/dockertest"
 	"github.com/dockmap/dockmap/internal/server"
 )
 
@@ -16,7 +15,7 @@ import (
 func TestSessionSaysWhoYouAre(t *testing.T) {
 	s := startAuthed(t)
 	ro := startAuthed(t, func(d *server.Deps) { d.ReadOnly = true })
-	open := startServer(t, dockertest.Client(t))
+	open, _ := startFaked(t)
 	bearer := func(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
 	tests := []struct {
 		name       string
