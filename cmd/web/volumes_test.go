@@ -119,6 +119,7 @@ func TestBrowserVolumes(t *testing.T) {
 	if steps == "" {
 		t.Errorf("the mount dialog showed no steps")
 	}
+	checkStepsDone(t, b, "mount-step")
 	// The re-created web has a new ID: clean it up too.
 	var newID string
 	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
