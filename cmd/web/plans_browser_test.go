@@ -1,0 +1,275 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/dockertest"
+)
+
+// linkedPair is the end of the tutorial's first chapter, made from the
+// page: database and web on the default bridge, web linked to database as
+// "database" through the link dialog.
+type linkedPair struct {
+	base           string
+	c              *docker.Client
+	b              *browser
+	dbName, dbID   string
+	webName, webID string
+}
+
+// newLinkedPair runs database and web from the Run dialog and links web →
+// database as "database" from web's panel, confirming the plan; webID is
+// then the re-created web's.
+func newLinkedPair(t *testing.T) *linkedPair {
+	t.Helper()
+	p := &linkedPair{c: dockertest.Client(t)}
+	image := dockertest.FixtureImage(t)
+	p.base = startDockmap(t, nil)
+	p.b = newBrowser(t)
+	openMap(t, p.b, p.base)
+	p.dbName = dockertest.UniqueName(t, "database")
+	p.webName = dockertest.UniqueName(t, "web")
+	p.dbID = runFromPage(t, p.b, p.c, p.base, image, p.dbName)
+	p.webID = runFromPage(t, p.b, p.c, p.base, image, p.webName)
+
+	b := p.b
+	clickNode(t, b, "c:"+p.webID)
+	waitJS(t, b, panelShows("c:"+p.webID), waitTimeout)
+	mustDo(t, b, "choose the link target", chromedp.SetValue(chromedp.CSS(`#panel [data-testid=link-target]`), p.dbID))
+	clearInput(t, b, `#panel [data-testid=link-alias]`)
+	mustDo(t, b, "fill the Add link form",
+		chromedp.SendKeys(chromedp.CSS(`#panel [data-testid=link-alias]`), "database"),
+		chromedp.Click(chromedp.CSS(`#panel [data-testid=link-add]`)),
+	)
+	waitDialog(t, b, "link", "ready")
+	confirmAndWait(t, b, "link")
+	p.webID = renamedTo(t, p, p.webName, p.webID)
+	return p
+}
+
+// dialogJS is a JS expression: the dialog of prefix (link, mount).
+func dialogJS(prefix string) string {
+	return fmt.Sprintf(`document.querySelector('[data-testid=%s-dialog]')`, prefix)
+}
+
+// waitDialog waits until the dialog of prefix is open in state want (or
+// in a state it cannot leave by itself, which fails the test).
+func waitDialog(t testing.TB, b *browser, prefix, want string) {
+	t.Helper()
+	dlg := dialogJS(prefix)
+	dockertest.WaitFor(t, 4*waitTimeout, func() (bool, string) {
+		state, _ := evalAs[string](b, dlg+`.open ? `+dlg+`.dataset.state : 'closed'`)
+		msg, _ := evalAs[string](b, fmt.Sprintf(`document.querySelector('[data-testid=%s-error]').textContent`, prefix))
+		if state != want && (state == "error" || state == "failed" || (want == "done" && state == "ready")) {
+			t.Fatalf("%s dialog: state %q, want %q; error %q; stale %q", prefix, state, want, msg,
+				mustEval[string](t, b, fmt.Sprintf(`document.querySelector('[data-testid=%s-stale]').textContent`, prefix)))
+		}
+		return state == want, fmt.Sprintf("%s dialog state %q, error %q", prefix, state, msg)
+	})
+}
+
+// confirmAndWait confirms the plan the dialog of prefix shows, waits for
+// its job to be done, checks every step was ticked and closes the dialog.
+func confirmAndWait(t testing.TB, b *browser, prefix string) {
+	t.Helper()
+	mustDo(t, b, "confirm the "+prefix+" plan", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid=%s-confirm]`, prefix))))
+	waitDialog(t, b, prefix, "done")
+	t.Logf("%s done: %s", prefix, mustEval[string](t, b, fmt.Sprintf(`document.querySelector('[data-testid=%s-done]').textContent`, prefix)))
+	checkStepsDone(t, b, prefix+"-step")
+	mustDo(t, b, "close the "+prefix+" dialog", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-testid=%s-cancel]`, prefix))))
+	waitJS(t, b, `!`+dialogJS(prefix)+`.open`, waitTimeout)
+}
+
+// renamedTo waits until the container named name has an ID other than
+// old on the map (a re-create made it), tracks it for clean-up and
+// returns it.
+func renamedTo(t testing.TB, p *linkedPair, name, old string) string {
+	t.Helper()
+	var id string
+	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
+		var ok bool
+		id, ok = graphContainerID(t, p.base, name)
+		return ok && id != old, fmt.Sprintf("%s is %q (was %s)", name, id, old)
+	})
+	dockertest.TrackContainer(t, p.c, id)
+	waitJS(t, p.b, nodeExists("c:"+id), waitTimeout)
+	return id
+}
+
+// openMountDialog fills database's Mount form with a new volume at /data
+// and waits for the plan.
+func (p *linkedPair) openMountDialog(t *testing.T) (volName string) {
+	t.Helper()
+	b := p.b
+	volName = dockertest.CreateVolume(t, p.c, dockertest.UniqueName(t, "dbdata"))
+	waitJS(t, b, nodeExists("v:"+volName), waitTimeout)
+	clickNode(t, b, "c:"+p.dbID)
+	waitJS(t, b, panelShows("c:"+p.dbID), waitTimeout)
+	waitJS(t, b, fmt.Sprintf(`[...document.querySelectorAll('#panel [data-testid=mount-volume] option')].some((o) => o.value === %s)`, jsString(volName)), waitTimeout)
+	mustDo(t, b, "fill the Mount form",
+		chromedp.Click(chromedp.CSS(`#panel [data-testid=mount-kind-volume] + span`)),
+		chromedp.SetValue(chromedp.CSS(`#panel [data-testid=mount-volume]`), volName),
+		chromedp.SendKeys(chromedp.CSS(`#panel [data-testid=mount-target]`), "/data"),
+		chromedp.Click(chromedp.CSS(`#panel [data-testid=mount-submit]`)),
+	)
+	waitDialog(t, b, "mount", "ready")
+	return volName
+}
+
+// depRows is a JS expression: the dependent rows matching sel, each as
+// "container>on:alias".
+func depRows(sel string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll(%s)].map((e) => e.dataset.container + '>' + e.dataset.on + ':' + e.dataset.alias)`, jsString(sel))
+}
+
+// reachesByName pings, from the page, the container toID from fromID by
+// name and fails unless it answers.
+func (p *linkedPair) reachesByName(t *testing.T, fromID, toID string) {
+	t.Helper()
+	clickNode(t, p.b, "c:"+fromID)
+	waitJS(t, p.b, panelShows("c:"+fromID), waitTimeout)
+	pingFromPanel(t, p.b, toID, "name")
+	if ok := mustEval[string](t, p.b, resultRow(toID, "name")+`.dataset.ok`); ok != "true" {
+		t.Errorf("%s → %s by name: %s", fromID[:12], toID[:12], mustEval[string](t, p.b, resultRow(toID, "name")+`.textContent`))
+	}
+}
+
+// noOldContainers fails the test if the engine holds a container renamed
+// aside by a re-create of one of names.
+func noOldContainers(t *testing.T, c *docker.Client, names ...string) {
+	t.Helper()
+	inv, err := c.ListInventory(t.Context())
+	if err != nil {
+		t.Fatalf("list containers: %v", err)
+	}
+	for _, ct := range inv.Containers {
+		for _, n := range names {
+			if strings.HasPrefix(ct.Name, n+"-dockmap-old-") {
+				dockertest.TrackContainer(t, c, ct.ID)
+				t.Errorf("container %s is left on the engine after the re-create", ct.Name)
+			}
+		}
+	}
+}
+
+// TestBrowserMountTakesDependentsAlong continues the tutorial: with web
+// linked to database, mount a new volume into database from its panel. The
+// plan names web as a dependent, and "re-create them too" is ticked: the
+// plan re-creates database, then web pointing at the new database, and
+// breaks nothing. Afterwards web still reaches database by name, and no
+// container renamed aside is left.
+func TestBrowserMountTakesDependentsAlong(t *testing.T) {
+	p := newLinkedPair(t)
+	b := p.b
+	p.openMountDialog(t)
+
+	if !mustEval[bool](t, b, `document.querySelector('[data-testid=mount-recreate-dependents]').checked`) {
+		t.Errorf(`"re-create them too" is not ticked by default`)
+	}
+	if got, want := mustEval[[]string](t, b, depRows(`[data-testid=mount-dependent]`)), []string{p.webName + ">" + p.dbName + ":database"}; !slices.Equal(got, want) {
+		t.Errorf("mount plan dependents = %v, want %v", got, want)
+	}
+	if got := mustEval[[]string](t, b, depRows(`[data-testid=mount-break]`)); len(got) != 0 {
+		t.Errorf("mount plan breaks %v, want nothing", got)
+	}
+	if got, want := mustEval[[]string](t, b, `[...document.querySelectorAll('[data-testid=mount-recreated]')].map((e) => e.dataset.container)`),
+		[]string{p.dbName, p.webName}; !slices.Equal(got, want) {
+		t.Errorf("mount plan re-creates %v, want %v", got, want)
+	}
+	// The second container's steps are in the plan too.
+	if !mustEval[bool](t, b, `document.querySelector('[data-testid=mount-step][data-step="r1.create"]') !== null`) {
+		t.Errorf("the mount plan lists no r1.create step: %s", mustEval[string](t, b,
+			`[...document.querySelectorAll('[data-testid=mount-step]')].map((e) => e.dataset.step).join(' ')`))
+	}
+	confirmAndWait(t, b, "mount")
+
+	newDB := renamedTo(t, p, p.dbName, p.dbID)
+	newWeb := renamedTo(t, p, p.webName, p.webID)
+	waitJS(t, b, fmt.Sprintf(`window.cy.edges('.link').some((e) => e.source().id() === %s && e.target().id() === %s && e.data('label') === 'database')`,
+		jsString("c:"+newWeb), jsString("c:"+newDB)), waitTimeout)
+	// Ours only: other tests on a shared engine may break links of their
+	// own.
+	ours := fmt.Sprintf(`window.cy.edges('.broken-link').filter((e) => [%s, %s].includes(e.source().id()))`, jsString("c:"+newWeb), jsString("c:"+newDB))
+	if n := mustEval[int](t, b, ours+`.length`); n != 0 {
+		t.Errorf("%d broken links on the map after a re-create that took its dependents along: %s", n,
+			mustEval[string](t, b, ours+`.map((e) => e.id()).join(' ')`))
+	}
+	p.reachesByName(t, newWeb, newDB)
+	noOldContainers(t, p.c, p.dbName, p.webName)
+}
+
+// TestBrowserMountBreaksLinkThenRepair is the same mount with "re-create
+// them too" unticked: the plan, asked again, names exactly the link that
+// breaks (web → database). After the mount the broken link is drawn, red
+// and dashed, to a grey ghost of the old database; web's panel explains it
+// and offers Repair, which re-points the link at the new database through
+// its own plan and job. Then web reaches database by name again.
+func TestBrowserMountBreaksLinkThenRepair(t *testing.T) {
+	p := newLinkedPair(t)
+	b := p.b
+	p.openMountDialog(t)
+	firstPlan := mustEval[string](t, b, dialogJS("mount")+`.dataset.plan`)
+
+	// Untick: the plan is asked again, and differs.
+	mustDo(t, b, `untick "re-create them too"`, chromedp.Click(chromedp.CSS(`[data-testid=mount-recreate-dependents]`)))
+	waitJS(t, b, dialogJS("mount")+`.dataset.state === 'ready' && `+dialogJS("mount")+`.dataset.plan !== `+jsString(firstPlan), waitTimeout)
+	if got, want := mustEval[[]string](t, b, depRows(`[data-testid=mount-break]`)), []string{p.webName + ">" + p.dbName + ":database"}; !slices.Equal(got, want) {
+		t.Errorf("mount plan breaks %v, want exactly %v", got, want)
+	}
+	if got, want := mustEval[[]string](t, b, `[...document.querySelectorAll('[data-testid=mount-recreated]')].map((e) => e.dataset.container)`),
+		[]string{p.dbName}; !slices.Equal(got, want) {
+		t.Errorf("mount plan re-creates %v, want %v", got, want)
+	}
+	confirmAndWait(t, b, "mount")
+	newDB := renamedTo(t, p, p.dbName, p.dbID)
+
+	// web kept its ID; its link is broken and drawn to the ghost.
+	web := "c:" + p.webID
+	broken := fmt.Sprintf(`window.cy.edges('.broken-link').filter((e) => e.source().id() === %s && e.data('link').alias === 'database')`, jsString(web))
+	waitJS(t, b, broken+`.length === 1`, waitTimeout)
+	if !mustEval[bool](t, b, broken+`.visible() && `+broken+`.target().hasClass('ghost') && `+broken+`.target().visible()`) {
+		t.Errorf("the broken link or its ghost is not visible")
+	}
+	if got := mustEval[string](t, b, broken+`.style('line-style')`); got != "dashed" {
+		t.Errorf("broken link line-style = %q, want dashed", got)
+	}
+	if got := mustEval[string](t, b, broken+`.target().style('opacity')`); got != "1" {
+		t.Errorf("ghost opacity = %q, want 1", got)
+	}
+	if got := mustEval[string](t, b, broken+`.data('label')`); !strings.Contains(got, "database") {
+		t.Errorf("broken link label = %q, want its alias", got)
+	}
+	screenshot(t, b, "broken-link")
+
+	// web's panel explains it and offers Repair → database.
+	clickNode(t, b, web)
+	waitJS(t, b, panelShows(web)+` && document.querySelector('#panel [data-testid=link-broken]') !== null`, waitTimeout)
+	if got := mustEval[string](t, b, `document.querySelector('#panel [data-testid=link-broken-why]').textContent`); !strings.Contains(got, "removed") {
+		t.Errorf("broken link explanation = %q, want it to say the target was removed", got)
+	}
+	if got := mustEval[string](t, b, `document.querySelector('#panel [data-testid=link-repair]')?.dataset.peerName || ''`); got != p.dbName {
+		t.Errorf("Repair points at %q, want %q", got, p.dbName)
+	}
+	mustDo(t, b, "click Repair", chromedp.Click(chromedp.CSS(`#panel [data-testid=link-repair]`)))
+	waitDialog(t, b, "link", "ready")
+	if got := mustEval[string](t, b, dialogJS("link")+`.dataset.action`); got != "repair-link" {
+		t.Errorf("link dialog action = %q, want repair-link", got)
+	}
+	if m := mustEval[string](t, b, `document.querySelector('[data-testid=link-method]').dataset.method`); m != "recreate" {
+		t.Errorf("repair plan method = %q, want recreate", m)
+	}
+	confirmAndWait(t, b, "link")
+	newWeb := renamedTo(t, p, p.webName, p.webID)
+
+	waitJS(t, b, fmt.Sprintf(`window.cy.edges('.link').some((e) => e.source().id() === %s && e.target().id() === %s && e.data('label') === 'database')`,
+		jsString("c:"+newWeb), jsString("c:"+newDB)), waitTimeout)
+	waitJS(t, b, `window.cy.edges('.broken-link').filter((e) => e.source().id() === `+jsString("c:"+newWeb)+`).length === 0`, waitTimeout)
+	p.reachesByName(t, newWeb, newDB)
+	noOldContainers(t, p.c, p.dbName, p.webName)
+}
