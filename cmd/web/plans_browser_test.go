@@ -39,6 +39,9 @@ func newLinkedPair(t *testing.T) *linkedPair {
 	p.webID = runFromPage(t, p.b, p.c, p.base, image, p.webName)
 
 	b := p.b
+	// Running on the map: a plan made while one is still "created" has no
+	// stop, and is out of date by the time it is confirmed.
+	waitJS(t, b, running(p.dbID)+` && `+running(p.webID), waitTimeout)
 	clickNode(t, b, "c:"+p.webID)
 	waitJS(t, b, panelShows("c:"+p.webID), waitTimeout)
 	mustDo(t, b, "choose the link target", chromedp.SetValue(chromedp.CSS(`#panel [data-testid=link-target]`), p.dbID))
@@ -51,6 +54,12 @@ func newLinkedPair(t *testing.T) *linkedPair {
 	confirmAndWait(t, b, "link")
 	p.webID = renamedTo(t, p, p.webName, p.webID)
 	return p
+}
+
+// running is a JS expression: the map shows the container with full ID id
+// running.
+func running(id string) string {
+	return fmt.Sprintf(`window.cy.getElementById(%s).data('state') === 'running'`, jsString("c:"+id))
 }
 
 // dialogJS is a JS expression: the dialog of prefix (link, mount).
@@ -272,4 +281,73 @@ func TestBrowserMountBreaksLinkThenRepair(t *testing.T) {
 	waitJS(t, b, `window.cy.edges('.broken-link').filter((e) => e.source().id() === `+jsString("c:"+newWeb)+`).length === 0`, waitTimeout)
 	p.reachesByName(t, newWeb, newDB)
 	noOldContainers(t, p.c, p.dbName, p.webName)
+}
+
+// TestBrowserStopCountdownKillNow re-creates, through the link dialog, a
+// container whose main process ignores SIGTERM: while the stop waits, the
+// dialog's stop step and its Activity row say so and count down to the
+// engine's kill, and Kill now ends the wait at once, well before it.
+func TestBrowserStopCountdownKillNow(t *testing.T) {
+	c := dockertest.Client(t)
+	dockertest.FixtureImage(t)
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	openMap(t, b, base)
+	dbName := dockertest.UniqueName(t, "database")
+	stubbornName := dockertest.UniqueName(t, "stubborn")
+	dbID := dockertest.RunContainer(t, c, dockertest.WithName(dbName))
+	stubbornID := dockertest.RunContainer(t, c, dockertest.WithName(stubbornName),
+		dockertest.WithCmd("sh", "-c", `trap "" TERM; while :; do sleep 1; done`))
+	// Running on the map (see newLinkedPair).
+	waitJS(t, b, running(dbID)+` && `+running(stubbornID), waitTimeout)
+
+	clickNode(t, b, "c:"+stubbornID)
+	waitJS(t, b, panelShows("c:"+stubbornID), waitTimeout)
+	mustDo(t, b, "choose the link target", chromedp.SetValue(chromedp.CSS(`#panel [data-testid=link-target]`), dbID))
+	clearInput(t, b, `#panel [data-testid=link-alias]`)
+	mustDo(t, b, "fill the Add link form",
+		chromedp.SendKeys(chromedp.CSS(`#panel [data-testid=link-alias]`), "db"),
+		chromedp.Click(chromedp.CSS(`#panel [data-testid=link-add]`)),
+	)
+	waitDialog(t, b, "link", "ready")
+	mustDo(t, b, "confirm the link plan", chromedp.Click(chromedp.CSS(`[data-testid=link-confirm]`)))
+
+	// The stop waits: the countdown shows in the dialog and in Activity.
+	const stop = `document.querySelector('[data-testid=link-step][data-step="r0.stop"]')`
+	countdown := stop + `.querySelector('[data-testid=step-countdown]')`
+	waitJS(t, b, `!`+countdown+`.hidden && `+stop+`.dataset.state === 'running'`, 2*waitTimeout)
+	text := mustEval[string](t, b, countdown+`.textContent`)
+	want := stubbornName + "'s main process ignores the stop signal; the engine kills it in "
+	if !strings.Contains(text, want) || !strings.HasSuffix(text, " s") {
+		t.Errorf("countdown = %q, want %q N s", text, want)
+	}
+	first := mustEval[int](t, b, `Number(`+countdown+`.dataset.seconds)`)
+	if first < 1 || first > 10 {
+		t.Errorf("countdown starts at %d s, want 1..10 (the engine's 10 s stop timeout)", first)
+	}
+	activity := fmt.Sprintf(`document.querySelector('[data-testid=job][data-job=%%s] [data-testid=job-step][data-step="r0.stop"] [data-testid=step-countdown]')`)
+	job := mustEval[string](t, b, stop+`.dataset.job`)
+	waitJS(t, b, fmt.Sprintf(activity, jsString(job))+`?.hidden === false`, waitTimeout)
+	// It counts down.
+	waitJS(t, b, `Number(`+countdown+`.dataset.seconds) < `+fmt.Sprint(first), waitTimeout)
+	deadline := mustEval[float64](t, b, `Number(`+countdown+`.dataset.deadline)`)
+
+	mustDo(t, b, "click Kill now", chromedp.Click(chromedp.CSS(`[data-testid=link-step][data-step="r0.stop"] [data-testid=step-kill]`)))
+	waitJS(t, b, stop+`.dataset.state === 'done'`, waitTimeout)
+	if left := mustEval[float64](t, b, fmt.Sprintf(`%v - Date.now()`, deadline)); left <= 0 {
+		t.Errorf("the stop ended %.0f ms after the engine's own kill deadline: Kill now did not kill", -left)
+	}
+	if !mustEval[bool](t, b, countdown+`.hidden`) {
+		t.Errorf("the countdown still shows after the stop ended")
+	}
+	waitDialog(t, b, "link", "done")
+	checkStepsDone(t, b, "link-step")
+
+	var newID string
+	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
+		var ok bool
+		newID, ok = graphContainerID(t, base, stubbornName)
+		return ok && newID != stubbornID, fmt.Sprintf("%s is %q", stubbornName, newID)
+	})
+	dockertest.TrackContainer(t, c, newID)
 }
