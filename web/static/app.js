@@ -2,10 +2,14 @@
 // /live, and wires the panel, the event feed, the badges, the toolbar and
 // the keyboard. The features live in their own modules: run.js (run a
 // container), actions.js (start/stop/remove), probes.js, ping-form.js and
-// matrix.js (reachability), links.js (add/remove links, link mode),
-// volumes.js (create/remove volumes, size, share test, mount),
-// jobs.js (Activity), leftovers.js (interrupted re-creates), invite.js
-// (one-use login links for someone else).
+// matrix.js (reachability), links.js (add, repair and remove links, link
+// mode), volumes.js (create/remove volumes, size, share test, mount),
+// jobs.js (the job store and Activity), plan-dialog.js and plan-view.js
+// (a plan shown before it is carried out, then its job followed),
+// planned.js (428/409 plans and 202 jobs for the other forms), steps.js
+// (a job's step, with the stop countdown and Kill now), leftovers.js
+// (interrupted re-creates), invite.js (one-use login links for someone
+// else).
 //
 // Globals, for people and for browser tests:
 //   window.cy       the Cytoscape instance
