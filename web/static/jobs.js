@@ -238,6 +238,9 @@ function render(j) {
     }
     paintStep(li, s, info.id);
   }
+  // A stop that waits for the engine's kill is worth seeing unasked: its
+  // countdown and Kill now are in the steps.
+  if (state === 'running' && info.steps.some((s) => s.state === 'running' && s.deadline)) row.querySelector('details').open = true;
   row.querySelector('.job-actions').replaceChildren(...actionsOf(info));
 }
 
@@ -260,7 +263,7 @@ function sortRows() {
 
 // actionsOf are the buttons a job offers now.
 function actionsOf(info) {
-  const b = (action, text, title) => h('button', { type: 'button', className: 'small', text, title, dataset: { action, testid: `job-${action}`, job: info.id } });
+  const b = (action, text, title) => h('button', { type: 'button', className: 'small operator', text, title, dataset: { action, testid: `job-${action}`, job: info.id } });
   if (info.state === 'interrupted') {
     return [
       b('rollback', 'Roll back', 'Put the original containers back as they were'),

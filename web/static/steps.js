@@ -69,7 +69,7 @@ export function paintStep(li, step, jobID) {
   if (canKill && !kill) {
     kill = h('button', {
       type: 'button',
-      className: 'danger small',
+      className: 'danger small operator',
       text: 'Kill now',
       title: 'Kill the container now instead of waiting for the engine to',
       dataset: { action: 'kill-job', testid: 'step-kill' },
