@@ -364,3 +364,34 @@ func TestBrowserStopCountdownKillNow(t *testing.T) {
 	})
 	dockertest.TrackContainer(t, c, newID)
 }
+
+// TestBrowserPullFollowsItsJob pulls, from the Run dialog, an image no
+// registry serves: the pull is a job, the dialog follows it by the ID its
+// POST answered and says why it failed in the engine's words, and the
+// Activity row of that job ends failed with its pull step failed.
+func TestBrowserPullFollowsItsJob(t *testing.T) {
+	dockertest.Client(t)
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	openMap(t, b, base)
+	// Nothing listens on port 1: the engine's pull fails at once.
+	ref := "127.0.0.1:1/" + strings.ToLower(dockertest.UniqueName(t, "nothing")) + ":latest"
+	const dlg = `document.querySelector('[data-testid=run-dialog]')`
+	mustDo(t, b, "open the Run dialog", chromedp.Click(chromedp.CSS(`[data-testid=run-open]`)))
+	waitJS(t, b, dlg+`.open`, waitTimeout)
+	mustDo(t, b, "pull",
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=pull-image]`), ref),
+		chromedp.Click(chromedp.CSS(`[data-testid=pull-button]`)),
+	)
+	waitJS(t, b, `!document.querySelector('[data-testid=pull-error]').hidden`, 3*waitTimeout)
+	msg := mustEval[string](t, b, `document.querySelector('[data-testid=pull-error]').textContent`)
+	t.Logf("pull error: %s", msg)
+	if !strings.HasPrefix(msg, "Pull failed: ") || !strings.Contains(msg, "127.0.0.1:1") {
+		t.Errorf("pull error = %q, want the engine's words about 127.0.0.1:1", msg)
+	}
+	row := fmt.Sprintf(`[...document.querySelectorAll('[data-testid=job]')].find((r) => r.querySelector('[data-testid=job-name]').textContent === %s)`, jsString("pull "+ref))
+	waitJS(t, b, row+`?.dataset.state === 'failed'`, waitTimeout)
+	if st := mustEval[string](t, b, row+`.querySelector('[data-testid=job-step][data-step=pull]')?.dataset.state || ''`); st != "failed" {
+		t.Errorf("the pull job's pull step is %q, want failed", st)
+	}
+}
