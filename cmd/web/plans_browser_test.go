@@ -46,12 +46,7 @@ func newLinkedPair(t *testing.T) *linkedPair {
 	waitJS(t, b, running(p.dbID)+` && `+running(p.webID), waitTimeout)
 	clickNode(t, b, "c:"+p.webID)
 	waitJS(t, b, panelShows("c:"+p.webID), waitTimeout)
-	mustDo(t, b, "choose the link target", chromedp.SetValue(chromedp.CSS(`#panel [data-testid=link-target]`), p.dbID))
-	clearInput(t, b, `#panel [data-testid=link-alias]`)
-	mustDo(t, b, "fill the Add link form",
-		chromedp.SendKeys(chromedp.CSS(`#panel [data-testid=link-alias]`), "database"),
-		chromedp.Click(chromedp.CSS(`#panel [data-testid=link-add]`)),
-	)
+	addLinkFromPanel(t, b, p.dbID, "database")
 	waitDialog(t, b, "link", "ready")
 	confirmAndWait(t, b, "link")
 	p.webID = renamedTo(t, p, p.webName, p.webID)
@@ -65,6 +60,21 @@ func newLinkedPair(t *testing.T) *linkedPair {
 // fetch all the same).
 func allowPanelOfGone(b *browser) {
 	b.allow(regexp.MustCompile(`status of 404 \(Not Found\) \S+/panel/container/`))
+}
+
+// addLinkFromPanel fills the panel's Add link form (target toID, alias)
+// and submits it, in one go: deltas about the containers re-render the
+// panel at any moment, which would swap the form between two steps.
+func addLinkFromPanel(t testing.TB, b *browser, toID, alias string) {
+	t.Helper()
+	waitJS(t, b, fmt.Sprintf(`[...document.querySelectorAll('#panel [data-testid=link-target] option')].some((o) => o.value === %s)`, jsString(toID)), waitTimeout)
+	mustEval[bool](t, b, fmt.Sprintf(`(() => {
+  const f = document.querySelector('#panel form[data-form=link]');
+  f.querySelector('[data-testid=link-target]').value = %s;
+  f.querySelector('[data-testid=link-alias]').value = %s;
+  f.querySelector('[data-testid=link-add]').click();
+  return true;
+})()`, jsString(toID), jsString(alias)))
 }
 
 // running is a JS expression: the map shows the container with full ID id
@@ -224,14 +234,12 @@ func TestBrowserMountTakesDependentsAlong(t *testing.T) {
 	noOldContainers(t, p.c, p.dbName, p.webName)
 }
 
-// TestBrowserMountBreaksLinkThenRepair is the same mount with "re-create
-// them too" unticked: the plan, asked again, names exactly the link that
-// breaks (web → database). After the mount the broken link is drawn, red
-// and dashed, to a grey ghost of the old database; web's panel explains it
-// and offers Repair, which re-points the link at the new database through
-// its own plan and job. Then web reaches database by name again.
-func TestBrowserMountBreaksLinkThenRepair(t *testing.T) {
-	p := newLinkedPair(t)
+// breakLink mounts a new volume into database with "re-create them too"
+// unticked, checking the plan names exactly the link that breaks, and
+// returns the new database's ID and a JS expression for web's broken link
+// on the map, once it is drawn (red, dashed, to a grey ghost).
+func (p *linkedPair) breakLink(t *testing.T) (newDB, broken string) {
+	t.Helper()
 	b := p.b
 	p.openMountDialog(t)
 	firstPlan := mustEval[string](t, b, dialogJS("mount")+`.dataset.plan`)
@@ -247,11 +255,10 @@ func TestBrowserMountBreaksLinkThenRepair(t *testing.T) {
 		t.Errorf("mount plan re-creates %v, want %v", got, want)
 	}
 	confirmAndWait(t, b, "mount")
-	newDB := renamedTo(t, p, p.dbName, p.dbID)
+	newDB = renamedTo(t, p, p.dbName, p.dbID)
 
 	// web kept its ID; its link is broken and drawn to the ghost.
-	web := "c:" + p.webID
-	broken := fmt.Sprintf(`window.cy.edges('.broken-link').filter((e) => e.source().id() === %s && e.data('link').alias === 'database')`, jsString(web))
+	broken = fmt.Sprintf(`window.cy.edges('.broken-link').filter((e) => e.source().id() === %s && e.data('link').alias === 'database')`, jsString("c:"+p.webID))
 	waitJS(t, b, broken+`.length === 1`, waitTimeout)
 	if !mustEval[bool](t, b, broken+`.visible() && `+broken+`.target().hasClass('ghost') && `+broken+`.target().visible()`) {
 		t.Errorf("the broken link or its ghost is not visible")
@@ -265,6 +272,20 @@ func TestBrowserMountBreaksLinkThenRepair(t *testing.T) {
 	if got := mustEval[string](t, b, broken+`.data('label')`); !strings.Contains(got, "database") {
 		t.Errorf("broken link label = %q, want its alias", got)
 	}
+	return newDB, broken
+}
+
+// TestBrowserMountBreaksLinkThenRepair is the same mount with "re-create
+// them too" unticked: the plan, asked again, names exactly the link that
+// breaks (web → database). After the mount the broken link is drawn, red
+// and dashed, to a grey ghost of the old database; web's panel explains it
+// and offers Repair, which re-points the link at the new database through
+// its own plan and job. Then web reaches database by name again.
+func TestBrowserMountBreaksLinkThenRepair(t *testing.T) {
+	p := newLinkedPair(t)
+	b := p.b
+	newDB, _ := p.breakLink(t)
+	web := "c:" + p.webID
 	screenshot(t, b, "broken-link")
 
 	// web's panel explains it and offers Repair → database.
@@ -315,12 +336,7 @@ func TestBrowserStopCountdownKillNow(t *testing.T) {
 
 	clickNode(t, b, "c:"+stubbornID)
 	waitJS(t, b, panelShows("c:"+stubbornID), waitTimeout)
-	mustDo(t, b, "choose the link target", chromedp.SetValue(chromedp.CSS(`#panel [data-testid=link-target]`), dbID))
-	clearInput(t, b, `#panel [data-testid=link-alias]`)
-	mustDo(t, b, "fill the Add link form",
-		chromedp.SendKeys(chromedp.CSS(`#panel [data-testid=link-alias]`), "db"),
-		chromedp.Click(chromedp.CSS(`#panel [data-testid=link-add]`)),
-	)
+	addLinkFromPanel(t, b, dbID, "db")
 	waitDialog(t, b, "link", "ready")
 	mustDo(t, b, "confirm the link plan", chromedp.Click(chromedp.CSS(`[data-testid=link-confirm]`)))
 
@@ -394,4 +410,36 @@ func TestBrowserPullFollowsItsJob(t *testing.T) {
 	if st := mustEval[string](t, b, row+`.querySelector('[data-testid=job-step][data-step=pull]')?.dataset.state || ''`); st != "failed" {
 		t.Errorf("the pull job's pull step is %q, want failed", st)
 	}
+}
+
+// TestBrowserRemoveBrokenLinkFromGhost breaks web's link as above, then
+// removes it from the ghost's panel (click the grey ghost on the map): the
+// link dialog shows the plan (a re-create of web without the link) and
+// follows its job; afterwards web has no link, broken or not, and the
+// ghost is gone from the map.
+func TestBrowserRemoveBrokenLinkFromGhost(t *testing.T) {
+	p := newLinkedPair(t)
+	b := p.b
+	_, broken := p.breakLink(t)
+	ghost := mustEval[string](t, b, broken+`.target().id()`)
+
+	clickNode(t, b, ghost)
+	waitJS(t, b, fmt.Sprintf(`document.querySelector('#panel [data-testid=ghost-panel]')?.dataset.id === %s`, jsString(ghost)), waitTimeout)
+	row := fmt.Sprintf(`document.querySelector('#panel [data-testid=link-broken][data-from=%s][data-alias=database]')`, jsString(p.webID))
+	waitJS(t, b, row+` !== null`, waitTimeout)
+	mustDo(t, b, "click Remove link", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#panel [data-testid=link-broken][data-from=%q] [data-testid=link-remove]`, p.webID))))
+	waitDialog(t, b, "link", "ready")
+	if got := mustEval[string](t, b, dialogJS("link")+`.dataset.action`); got != "remove-link" {
+		t.Errorf("link dialog action = %q, want remove-link", got)
+	}
+	if m := mustEval[string](t, b, `document.querySelector('[data-testid=link-method]').dataset.method`); m != "recreate" {
+		t.Errorf("plan of removing a broken link: method %q, want recreate", m)
+	}
+	confirmAndWait(t, b, "link")
+	newWeb := renamedTo(t, p, p.webName, p.webID)
+	waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).empty()`, jsString(ghost)), waitTimeout)
+	if n := mustEval[int](t, b, fmt.Sprintf(`window.cy.getElementById(%s).connectedEdges('.link, .broken-link').length`, jsString("c:"+newWeb))); n != 0 {
+		t.Errorf("web has %d links after its broken link was removed, want 0", n)
+	}
+	noOldContainers(t, p.c, p.dbName, p.webName)
 }
