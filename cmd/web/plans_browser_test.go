@@ -448,3 +448,59 @@ func TestBrowserRemoveBrokenLinkFromGhost(t *testing.T) {
 	}
 	noOldContainers(t, p.c, p.dbName, p.webName)
 }
+
+// TestBrowserLinkPlanOutOfDate opens the link dialog, then stops the
+// source behind the page's back before Confirm: the plan shown (with a
+// stop) is out of date, the server refuses it (409) with the plan of
+// today, and the dialog shows that plan with a line saying why, to confirm
+// again; the new one carries out.
+func TestBrowserLinkPlanOutOfDate(t *testing.T) {
+	c := dockertest.Client(t)
+	dockertest.FixtureImage(t)
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	allowPanelOfGone(b)
+	// The refused request is the point of the test.
+	b.allow(regexp.MustCompile(`status of 409 \(Conflict\) \S+/api/links$`))
+	openMap(t, b, base)
+	dbID := dockertest.RunContainer(t, c, dockertest.WithName(dockertest.UniqueName(t, "database")))
+	webName := dockertest.UniqueName(t, "web")
+	webID := dockertest.RunContainer(t, c, dockertest.WithName(webName))
+	waitJS(t, b, running(dbID)+` && `+running(webID), waitTimeout)
+
+	clickNode(t, b, "c:"+webID)
+	waitJS(t, b, panelShows("c:"+webID), waitTimeout)
+	addLinkFromPanel(t, b, dbID, "db")
+	waitDialog(t, b, "link", "ready")
+	shown := mustEval[string](t, b, dialogJS("link")+`.dataset.plan`)
+	const stopStep = `document.querySelector('[data-testid=link-step][data-step="r0.stop"]')`
+	if !mustEval[bool](t, b, stopStep+` !== null`) {
+		t.Fatalf("the plan for a running web has no stop step")
+	}
+
+	// The world changes: web is stopped, and the map has it.
+	if err := c.StopContainer(t.Context(), webID, 0); err != nil {
+		t.Fatalf("stop web: %v", err)
+	}
+	waitJS(t, b, `!(`+running(webID)+`)`, waitTimeout)
+
+	mustDo(t, b, "confirm the old plan", chromedp.Click(chromedp.CSS(`[data-testid=link-confirm]`)))
+	waitJS(t, b, dialogJS("link")+`.dataset.state === 'ready' && `+dialogJS("link")+`.dataset.plan !== `+jsString(shown), waitTimeout)
+	stale := mustEval[string](t, b, `document.querySelector('[data-testid=link-stale]').textContent`)
+	if !strings.Contains(stale, "The containers changed since this plan: review the new plan and confirm again") {
+		t.Errorf("stale line = %q, want it to say the containers changed", stale)
+	}
+	if mustEval[bool](t, b, stopStep+` !== null`) {
+		t.Errorf("the new plan still stops web, which is stopped")
+	}
+	confirmAndWait(t, b, "link")
+	newID, ok := graphContainerID(t, base, webName)
+	if ok {
+		dockertest.TrackContainer(t, c, newID)
+	}
+	if !ok || newID == webID {
+		t.Fatalf("web after the link: %q (was %s), want a new container", newID, webID)
+	}
+	waitJS(t, b, fmt.Sprintf(`window.cy.edges('.link').some((e) => e.source().id() === %s && e.target().id() === %s)`,
+		jsString("c:"+newID), jsString("c:"+dbID)), waitTimeout)
+}
