@@ -504,3 +504,50 @@ func TestBrowserLinkPlanOutOfDate(t *testing.T) {
 	waitJS(t, b, fmt.Sprintf(`window.cy.edges('.link').some((e) => e.source().id() === %s && e.target().id() === %s)`,
 		jsString("c:"+newID), jsString("c:"+dbID)), waitTimeout)
 }
+
+// TestBrowserCancelRollsBack stops, from the link dialog, a re-create that
+// waits for a container ignoring SIGTERM: the job ends cancelled, the
+// dialog says the re-create rolled back, and the original container is
+// still there under its name, running, with nothing renamed aside left.
+func TestBrowserCancelRollsBack(t *testing.T) {
+	c := dockertest.Client(t)
+	dockertest.FixtureImage(t)
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	allowPanelOfGone(b)
+	openMap(t, b, base)
+	dbID := dockertest.RunContainer(t, c, dockertest.WithName(dockertest.UniqueName(t, "database")))
+	stubbornName := dockertest.UniqueName(t, "stubborn")
+	stubbornID := dockertest.RunContainer(t, c, dockertest.WithName(stubbornName),
+		dockertest.WithCmd("sh", "-c", `trap "" TERM; while :; do sleep 1; done`))
+	waitJS(t, b, running(dbID)+` && `+running(stubbornID), waitTimeout)
+
+	clickNode(t, b, "c:"+stubbornID)
+	waitJS(t, b, panelShows("c:"+stubbornID), waitTimeout)
+	addLinkFromPanel(t, b, dbID, "db")
+	waitDialog(t, b, "link", "ready")
+	if !mustEval[bool](t, b, `document.querySelector('[data-testid=link-cancel-job]').hidden`) {
+		t.Errorf("the dialog offers to stop a job before there is one")
+	}
+	mustDo(t, b, "confirm the link plan", chromedp.Click(chromedp.CSS(`[data-testid=link-confirm]`)))
+	// While the stop waits, the job can still be stopped.
+	waitJS(t, b, `document.querySelector('[data-testid=link-step][data-step="r0.stop"]')?.dataset.state === 'running'`, 2*waitTimeout)
+	waitJS(t, b, `!document.querySelector('[data-testid=link-cancel-job]').hidden`, waitTimeout)
+	mustDo(t, b, "stop the job", chromedp.Click(chromedp.CSS(`[data-testid=link-cancel-job]`)))
+	waitDialog(t, b, "link", "failed")
+	if got := mustEval[string](t, b, `document.querySelector('[data-testid=link-error]').textContent`); !strings.Contains(got, "rolled back") {
+		t.Errorf("link dialog after stopping the job = %q, want it to say the re-create rolled back", got)
+	}
+	job := mustEval[string](t, b, `document.querySelector('[data-testid=link-step][data-step="r0.stop"]').dataset.job`)
+	waitJS(t, b, fmt.Sprintf(`document.querySelector('[data-testid=job][data-job=%s]')?.dataset.state === 'canceled'`, jsString(job)), waitTimeout)
+	if !mustEval[bool](t, b, `document.querySelector('[data-testid=link-cancel-job]').hidden`) {
+		t.Errorf("the dialog still offers to stop a job that has ended")
+	}
+
+	// The original is back, as it was.
+	if id, ok := graphContainerID(t, base, stubbornName); !ok || id != stubbornID {
+		t.Errorf("%s after the rollback: %q, want the original %s", stubbornName, id, stubbornID)
+	}
+	waitJS(t, b, running(stubbornID), 2*waitTimeout)
+	noOldContainers(t, c, stubbornName)
+}

@@ -12,7 +12,7 @@
 // its ID (jobs.js). A 409 answers with the plan of today: the dialog shows
 // it with a line saying so, to confirm again; a 428 shows its plan too.
 
-import { errorText } from './api.js';
+import { api, errorText } from './api.js';
 import { openDialog } from './dialogs.js';
 import { showText } from './dom.js';
 import { followJob, jobEnded } from './jobs.js';
@@ -31,6 +31,20 @@ export function planDialog(dlg, prefix, toast = () => {}) {
   dlg.querySelector('form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     confirm();
+  });
+  // A re-create can be stopped until its new containers are up: it then
+  // rolls back, and the job's end says so.
+  $('cancel-job')?.addEventListener('click', async () => {
+    const mine = cur;
+    const btn = $('cancel-job');
+    if (!mine || !mine.job) return;
+    btn.disabled = true;
+    try {
+      await api('POST', `/api/jobs/${encodeURIComponent(mine.job)}/cancel`, {});
+    } catch (err) {
+      if (cur === mine) showText($('error'), `Could not stop it: ${errorText(err)}`);
+      btn.disabled = false;
+    }
   });
   // "re-create them too" asks the plan again: which containers are
   // re-created, and what breaks, is the server's to say.
@@ -89,6 +103,7 @@ export function planDialog(dlg, prefix, toast = () => {}) {
     ok.disabled = true;
     ok.textContent = 'Confirm';
     $('cancel').textContent = 'Cancel';
+    showCancelJob(null);
     openDialog(dlg);
     $('cancel').focus();
     const bad = req.check ? req.check() : '';
@@ -181,12 +196,22 @@ export function planDialog(dlg, prefix, toast = () => {}) {
     mine.stop = followJob(res.job, {
       onStep: (s) => cur === mine && tick(mine, s),
       onJob: (info) => {
-        if (cur !== mine || !jobEnded(info)) return;
+        if (cur !== mine) return;
+        showCancelJob(info);
+        if (!jobEnded(info)) return;
         mine.stop();
         mine.stop = null;
         finish(mine, info);
       },
     });
+  }
+
+  // showCancelJob offers to stop the job while it can still be stopped.
+  function showCancelJob(info) {
+    const btn = $('cancel-job');
+    if (!btn) return;
+    btn.hidden = !(info && info.state === 'running' && info.cancelable);
+    if (btn.hidden) btn.disabled = false;
   }
 
   // tick shows one step of the job in the plan's list; a step the plan did
@@ -216,6 +241,10 @@ export function planDialog(dlg, prefix, toast = () => {}) {
     const fresh = info.result && info.result.plan;
     if (fresh && typeof fresh === 'object' && fresh.id) {
       showPlan(mine, fresh, `${staleText} (${info.error || 'the job was refused'})`);
+      return;
+    }
+    if (info.state === 'canceled') {
+      fail(mine, 'Stopped on request: the re-create rolled back, and the containers are as they were.');
       return;
     }
     fail(mine, `${info.error || `the job ended ${info.state}`}${failedStepText(info.steps)}`);
