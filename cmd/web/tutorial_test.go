@@ -70,7 +70,7 @@ func TestBrowserTutorialLinks(t *testing.T) {
 		t.Fatalf("link dialog: %s", mustEval[string](t, b, `document.querySelector('[data-testid=link-error]').textContent`))
 	}
 	t.Logf("link plan: %s | %s", mustEval[string](t, b, `document.querySelector('[data-testid=link-method]').textContent`),
-		mustEval[string](t, b, `document.querySelector('[data-testid=link-message]').textContent`))
+		mustEval[string](t, b, `document.querySelector('[data-testid=link-summary]').textContent`))
 	if m := mustEval[string](t, b, `document.querySelector('[data-testid=link-method]').dataset.method`); m != "recreate" {
 		t.Errorf("link plan method on the default bridge = %q, want recreate", m)
 	}
@@ -82,6 +82,8 @@ func TestBrowserTutorialLinks(t *testing.T) {
 	}
 	t.Logf("link steps: %s", mustEval[string](t, b,
 		`[...document.querySelectorAll('[data-testid=link-step]')].map((e) => e.textContent).join(' | ')`))
+	// Every step of the plan the dialog showed was ticked by its job.
+	checkStepsDone(t, b, "link-step")
 	mustDo(t, b, "close the link dialog", chromedp.Click(chromedp.CSS(`[data-testid=link-cancel]`)))
 	waitJS(t, b, `!`+dialog+`.open`, waitTimeout)
 
@@ -122,6 +124,22 @@ func TestBrowserTutorialLinks(t *testing.T) {
 	} {
 		waitJS(t, b, fmt.Sprintf(`document.querySelector('[data-testid=matrix-cell][data-from=%q][data-to=%q][data-by=%q]')?.dataset.state === %q`,
 			tc.from, tc.to, tc.by, tc.want), waitTimeout)
+	}
+}
+
+// checkStepsDone fails the test unless the dialog's plan lists steps (rows
+// data-testid=testid) and the job's step frames ticked every one of them
+// done (or skipped).
+func checkStepsDone(t testing.TB, b *browser, testid string) {
+	t.Helper()
+	states := mustEval[[]string](t, b, fmt.Sprintf(`[...document.querySelectorAll('[data-testid=%s]')].map((e) => e.dataset.step + '=' + e.dataset.state)`, testid))
+	if len(states) == 0 {
+		t.Errorf("the dialog lists no %s", testid)
+	}
+	for _, s := range states {
+		if !strings.HasSuffix(s, "=done") && !strings.HasSuffix(s, "=skipped") {
+			t.Errorf("%s %s, want every step done; all: %v", testid, s, states)
+		}
 	}
 }
 

@@ -86,7 +86,9 @@ func TestBrowserVolumes(t *testing.T) {
 	// Mount it into an existing web from web's panel, through the confirm.
 	webName := dockertest.UniqueName(t, "web")
 	webID := dockertest.RunContainer(t, c, dockertest.WithName(webName))
-	waitJS(t, b, nodeExists("c:"+webID), waitTimeout)
+	// Running on the map: a plan made while web is still "created" has no
+	// stop, and is out of date (409) by the time it is confirmed.
+	waitJS(t, b, running(webID), waitTimeout)
 	clickNode(t, b, "c:"+webID)
 	waitJS(t, b, panelShows("c:"+webID), waitTimeout)
 	waitJS(t, b, fmt.Sprintf(`[...document.querySelectorAll('#panel [data-testid=mount-volume] option')].some((o) => o.value === %s)`, jsString(volName)), waitTimeout)
@@ -119,6 +121,7 @@ func TestBrowserVolumes(t *testing.T) {
 	if steps == "" {
 		t.Errorf("the mount dialog showed no steps")
 	}
+	checkStepsDone(t, b, "mount-step")
 	// The re-created web has a new ID: clean it up too.
 	var newID string
 	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {

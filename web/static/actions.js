@@ -2,12 +2,17 @@
 // templates.ContainerPanel with data-action): start, stop and restart at
 // once; remove and force remove after a confirm dialog, force remove only
 // once the user has typed the container's name. An error shows inline in
-// the panel (action-error), with the server's detail.
+// the panel (action-error), with the server's detail. Requests go through
+// sendPlanned, so a plan the server wants confirmed is shown first.
 
 import { api, errorText } from './api.js';
 import { confirmAction } from './dialogs.js';
 import { showText } from './dom.js';
 import { onPanelLoad, panelContainer } from './panel.js';
+import { sendPlanned } from './planned.js';
+
+// withPlan adds a confirmed plan's ID to a DELETE's query (it has no body).
+const withPlan = (path, conf) => (conf.plan ? `${path}${path.includes('?') ? '&' : '?'}plan=${encodeURIComponent(conf.plan)}` : path);
 
 const busyText = { start: 'Starting…', stop: 'Stopping…', restart: 'Restarting…' };
 
@@ -45,7 +50,7 @@ async function run(panel, btn, action, c) {
       message: `The container ${c.name} is deleted (docker rm). Its named volumes are kept; what it wrote outside volumes is lost.`,
       confirmLabel: 'Remove',
       danger: true,
-      action: () => api('DELETE', `/api/containers/${ref}`),
+      action: () => sendPlanned((conf) => api('DELETE', withPlan(`/api/containers/${ref}`, conf))),
     });
     return;
   }
@@ -56,7 +61,7 @@ async function run(panel, btn, action, c) {
       confirmLabel: 'Force remove',
       danger: true,
       typeName: c.name,
-      action: () => api('DELETE', `/api/containers/${ref}?force=1`),
+      action: () => sendPlanned((conf) => api('DELETE', withPlan(`/api/containers/${ref}?force=1`, conf))),
     });
     return;
   }
@@ -64,7 +69,7 @@ async function run(panel, btn, action, c) {
   btn.disabled = true;
   btn.textContent = busyText[action] || `${label}…`;
   try {
-    await api('POST', `/api/containers/${ref}/${action}`, {});
+    await sendPlanned((conf) => api('POST', `/api/containers/${ref}/${action}`, conf));
   } catch (err) {
     setError(panel, c, `${label} failed: ${errorText(err)}`);
   } finally {

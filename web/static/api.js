@@ -5,13 +5,17 @@
 
 // APIError is a failed call: status is the HTTP status (0 when the server
 // did not answer), error the short title, detail the sentence to show.
+// body is the decoded answer: a 428 or a 409 carries the plan of today in
+// body.plan, a failed ?wait=1 job its job in body.job.
 export class APIError extends Error {
-  constructor(status, error, detail) {
+  constructor(status, error, detail, body = null) {
     super(detail || error || `HTTP ${status}`);
     this.name = 'APIError';
     this.status = status;
     this.error = error;
     this.detail = detail || error || `HTTP ${status}`;
+    this.body = body;
+    this.plan = (body && body.plan) || null;
   }
 }
 
@@ -46,7 +50,7 @@ export async function api(method, path, body) {
   if (!res.ok) {
     const title = (data && data.error) || res.statusText || `HTTP ${res.status}`;
     const detail = (data && (data.detail || data.error)) || text.trim().slice(0, 300) || `HTTP ${res.status}`;
-    throw new APIError(res.status, title, detail);
+    throw new APIError(res.status, title, detail, data);
   }
   return data;
 }

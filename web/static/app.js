@@ -2,10 +2,14 @@
 // /live, and wires the panel, the event feed, the badges, the toolbar and
 // the keyboard. The features live in their own modules: run.js (run a
 // container), actions.js (start/stop/remove), probes.js, ping-form.js and
-// matrix.js (reachability), links.js (add/remove links, link mode),
-// volumes.js (create/remove volumes, size, share test, mount),
-// jobs.js (Activity), leftovers.js (interrupted re-creates), invite.js
-// (one-use login links for someone else).
+// matrix.js (reachability), links.js (add, repair and remove links, link
+// mode), volumes.js (create/remove volumes, size, share test, mount),
+// jobs.js (the job store and Activity), plan-dialog.js and plan-view.js
+// (a plan shown before it is carried out, then its job followed),
+// planned.js (428/409 plans and 202 jobs for the other forms), steps.js
+// (a job's step, with the stop countdown and Kill now), leftovers.js
+// (interrupted re-creates), invite.js (one-use login links for someone
+// else).
 //
 // Globals, for people and for browser tests:
 //   window.cy       the Cytoscape instance
@@ -18,7 +22,7 @@ import { initPanel, openPanel, refreshPanel, clearPanel, showRemoved, selectedCo
 import { addEvent } from './feed.js';
 import { anyDialogOpen } from './dialogs.js';
 import { api, errorText } from './api.js';
-import { initJobs, addProgress } from './jobs.js';
+import { initJobs, takeJob, takeStep, syncJobs } from './jobs.js';
 import { initActions } from './actions.js';
 import { initRun, openRun } from './run.js';
 import {
@@ -180,7 +184,7 @@ function select(node) {
 }
 
 // panelKinds are the node classes that have a panel.
-const panelKinds = ['container', 'network', 'volume', 'bind'];
+const panelKinds = ['container', 'network', 'volume', 'bind', 'ghost'];
 
 // showInPanel opens the panel for node if it has one, or empties it.
 function showInPanel(node) {
@@ -293,9 +297,15 @@ startLive({
     afterChange(renderSnapshot(cy, msg));
     // On load and after every reconnect (the server may have restarted
     // in the middle of a re-create).
-    if (!readOnly) refreshLeftovers();
+    if (!readOnly) {
+      refreshLeftovers();
+      // Job frames sent while the page was away are lost: the list says
+      // where every job is now.
+      syncJobs();
+    }
   },
-  onProgress: addProgress,
+  onJob: takeJob,
+  onStep: takeStep,
   onProbe: addResult,
   onShare: addShare,
   onAudit: addAudit,
@@ -391,6 +401,12 @@ function describe(ele) {
     const d = ele.data();
     const ends = `${ele.source().data('name') || ele.source().data('label')} → ${ele.target().data('name') || ele.target().data('label')}`;
     if (ele.hasClass('link')) return [{ text: `link ${ends}`, cls: 'tip-title' }, { text: `reaches it by the name ${d.label}` }];
+    if (ele.hasClass('broken-link')) {
+      return [
+        { text: `broken link ${ends}`, cls: 'tip-title' },
+        { text: `${ele.target().data('label')} was removed: the link still holds on to it, so ${ele.source().data('label')} cannot start. Click it to repair or remove the link.` },
+      ];
+    }
     if (ele.hasClass('member')) return [{ text: ends, cls: 'tip-title' }, { text: d.label ? `IP ${d.label}` : 'no IP (not running)' }];
     if (ele.hasClass('mount')) return [{ text: ends, cls: 'tip-title' }, { text: `mounted at ${d.label}` }];
     if (ele.hasClass('netns')) return [{ text: ends, cls: 'tip-title' }, { text: 'shares its network stack' }];
@@ -398,6 +414,9 @@ function describe(ele) {
       return [{ text: ends, cls: 'tip-title' }, { text: `mounts every volume of ${ele.target().data('name') || 'the donor'}${ele.hasClass('ro') ? ', read-only' : ''} (--volumes-from)` }];
     }
     return null;
+  }
+  if (ele.hasClass('ghost')) {
+    return [{ text: `${ele.data('label')} (removed)`, cls: 'tip-title' }, { text: 'a removed container that legacy links still point at' }];
   }
   if (ele.hasClass('volume')) {
     const v = ele.data('volume') || {};

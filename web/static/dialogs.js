@@ -7,6 +7,7 @@
 
 import { errorText } from './api.js';
 import { showText } from './dom.js';
+import { renderPlan } from './plan-view.js';
 
 // openDialog shows dlg as a modal dialog; its [data-close] buttons close it.
 export function openDialog(dlg) {
@@ -35,7 +36,9 @@ let pending = null; // {resolve} of the confirm dialog's open question
 
 // confirmAction asks before something destructive and runs it from the
 // dialog. opts: title, message, confirmLabel, danger (bool), typeName (the
-// user must type this to enable the button), action (async function; an
+// user must type this to enable the button), plan (a plan from the server
+// to show: what will be done, what breaks, what is lost), action (async
+// function; an
 // error it throws is shown in the dialog, which stays open). It resolves to
 // true once action succeeded, false if the user cancelled.
 export function confirmAction(opts) {
@@ -53,6 +56,11 @@ export function confirmAction(opts) {
 
   dlg.querySelector('#confirm-title').textContent = opts.title || 'Are you sure?';
   dlg.querySelector('#confirm-message').textContent = opts.message || '';
+  const planEl = dlg.querySelector('#confirm-plan');
+  if (planEl) {
+    planEl.hidden = !opts.plan;
+    if (opts.plan) renderPlan(dlg, 'confirm', opts.plan);
+  }
   const label = opts.confirmLabel || 'OK';
   ok.textContent = label;
   ok.classList.toggle('danger', !!opts.danger);

@@ -236,6 +236,41 @@ const stylesheet = [
       'font-size': 15,
     },
   },
+  // A removed container that a legacy link still holds on to: a grey,
+  // dashed outline under its last name.
+  {
+    selector: 'node.ghost',
+    style: {
+      shape: 'ellipse',
+      width: 40,
+      height: 40,
+      'background-color': '#eeeeee',
+      'background-opacity': 0.6,
+      'border-width': 3,
+      'border-style': 'dashed',
+      'border-color': colours.stopped,
+      color: colours.stoppedBorder,
+      'font-style': 'italic',
+    },
+  },
+  // A legacy link to a removed container: red and dashed, with its alias
+  // and the word "broken".
+  {
+    selector: 'edge.broken-link',
+    style: {
+      label: 'data(label)',
+      width: 4,
+      'line-color': colours.unhealthy,
+      'line-style': 'dashed',
+      'line-dash-pattern': [10, 6],
+      'target-arrow-color': colours.unhealthy,
+      'target-arrow-shape': 'triangle',
+      'arrow-scale': 1.4,
+      color: colours.unhealthy,
+      'font-weight': 'bold',
+      'font-size': 14,
+    },
+  },
   {
     selector: 'edge.mount',
     style: { label: 'data(label)', width: 2.5, 'line-color': colours.mount, color: '#6b4700' },
@@ -310,7 +345,8 @@ const stylesheet = [
       'z-index': 30,
     },
   },
-  { selector: 'node.ghost', style: { width: 1, height: 1, opacity: 0, events: 'no', label: '' } },
+  // The invisible end of the arrow being drawn in link mode.
+  { selector: 'node.link-cursor', style: { width: 1, height: 1, opacity: 0, events: 'no', label: '' } },
   {
     selector: 'node.link-source, node.link-target',
     style: { 'underlay-color': colours.link, 'underlay-opacity': 0.35, 'underlay-padding': 12, 'underlay-shape': 'ellipse' },
@@ -352,7 +388,7 @@ export function createGraph(container, options = {}) {
 // that is under none of the things floating over it (the legend, the map
 // controls): of the rectangles clear of all of them, the one that lets the
 // graph be drawn biggest.
-export function fitGraph(cy, eles = cy.elements().not('.ghost'), padding = 40) {
+export function fitGraph(cy, eles = cy.elements().not('.overlay'), padding = 40) {
   if (eles.empty()) return;
   // Cytoscape learns of a resized window a little later; a fit in between
   // would use the old size and draw part of the map past its edge.
@@ -462,6 +498,8 @@ function edgeElement(e) {
     data.colour = networkColour(e.member.networkName || e.to);
   } else if (e.kind === 'link' && e.link) {
     data.label = e.link.alias;
+  } else if (e.kind === 'broken-link' && e.link) {
+    data.label = `${e.link.alias} (broken)`;
   } else if (e.kind === 'mount' && e.mount) {
     data.label = e.mount.destination + (e.mount.readOnly ? ' (ro)' : '');
     if (e.mount.readOnly) classes.push('ro');

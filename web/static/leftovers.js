@@ -37,40 +37,40 @@ export async function refreshLeftovers() {
 }
 
 function render(items) {
-  list.replaceChildren(...items.map(normalise).map(row));
+  list.replaceChildren(...items.map(row));
   banner.hidden = items.length === 0;
 }
 
-// normalise takes either spelling of a leftover's fields.
-function normalise(l) {
-  return {
-    oldID: l?.oldID || '',
-    oldName: l?.oldName || '',
-    originalName: l?.originalName || '',
-    newID: l?.newID || '',
-    newRunning: !!l?.newRunning,
-  };
-}
-
+// row is one unfinished re-create {id, job, elsewhere, containers:
+// [{oldID, oldName, originalName, newID, newRunning}]}: one another running
+// dockmap carries out is only shown.
 function row(l) {
-  const name = l.originalName || l.oldName || String(l.oldID || '').slice(0, 12);
+  const cs = l?.containers || [];
+  const names = cs.map((c) => c.originalName || c.oldName || String(c.oldID || '').slice(0, 12)).join(', ') || '?';
   const status = h('span', { className: 'leftover-status', dataset: { testid: 'leftover-status' } });
-  const buttons = [
-    ['rollback', 'Roll back', `Put the old ${name} back under its name and remove the half-made new one`],
-    ['finish', 'Finish', `Keep the new ${name}${l.newRunning ? ' (running)' : ''} and remove the old one`],
-  ].map(([action, text, title]) => {
-    const b = h('button', { type: 'button', text, title, dataset: { testid: `leftover-${action}` } });
-    b.addEventListener('click', () => act(l, action, b, status));
-    return b;
-  });
-  const detail = l.newID
-    ? `old container kept as ${l.oldName}; a new ${name} exists${l.newRunning ? ' and runs' : ' but is not running'}`
-    : `old container kept as ${l.oldName}; no new one was made`;
+  const buttons = l.elsewhere
+    ? []
+    : [
+        ['rollback', 'Roll back', `Put the old ${names} back under their names and remove the half-made new ones`],
+        ['finish', 'Finish', `Keep the new ${names} and remove the old ones`],
+      ].map(([action, text, title]) => {
+        const b = h('button', { type: 'button', text, title, dataset: { testid: `leftover-${action}` } });
+        b.addEventListener('click', () => act(l, action, b, status));
+        return b;
+      });
+  const detail = cs
+    .map((c) =>
+      c.newID
+        ? `${c.originalName}: old kept as ${c.oldName}; a new one exists${c.newRunning ? ' and runs' : ' but is not running'}`
+        : `${c.originalName}: old kept as ${c.oldName}; no new one was made`,
+    )
+    .join('; ');
+  const what = l.elsewhere ? ' is being re-created by another dockmap on this engine' : ' was left half-way by an interrupted re-create';
   return h(
     'li',
-    { className: 'leftover', dataset: { testid: 'leftover', old: l.oldID } },
-    h('span', { className: 'leftover-text' }, h('strong', { text: name }), ' was left half-way by an interrupted re-create'),
-    h('span', { className: 'leftover-detail', text: ` (${detail}).` }),
+    { className: 'leftover', dataset: { testid: 'leftover', id: l.id || '', job: l.job || '' } },
+    h('span', { className: 'leftover-text' }, h('strong', { text: names }), what),
+    h('span', { className: 'leftover-detail', text: detail ? ` (${detail}).` : '.' }),
     ...buttons,
     status,
   );
@@ -82,7 +82,7 @@ async function act(l, action, btn, status) {
   status.textContent = action === 'rollback' ? 'rolling back…' : 'finishing…';
   status.classList.remove('error');
   try {
-    await api('POST', `/api/recreate/leftovers/${encodeURIComponent(l.oldID)}/${action}`, {});
+    await api('POST', `/api/recreate/leftovers/${encodeURIComponent(l.id)}/${action}`, {});
     status.textContent = 'done';
     await refreshLeftovers();
   } catch (err) {

@@ -1,38 +1,42 @@
-// links.js adds and removes legacy links from the page.
+// links.js adds, repairs and removes legacy links from the page.
 //
 // Adding starts from the panel's "Add link" form or from a drag on the
 // graph in link mode (from a container onto the one it should reach by
-// name). Both open the link dialog (templates.LinkDialog), which first asks
-// the server for the plan (GET /api/links/plan): on the default bridge a
-// safe re-create, listing the files that would be lost and the containers
-// that would break; on a user-defined network an endpoint alias. Only on
-// Confirm does it POST /api/links, then it shows each step as the server
-// reports it in "progress" messages, and on failure which step failed.
+// name). Both open the link dialog (templates.LinkDialog), which shows the
+// server's plan (GET /api/links/plan): on the default bridge a re-create,
+// on a user-defined network the two share an endpoint alias. Confirm sends
+// POST /api/links with the plan's ID, and the dialog follows the job the
+// answer names (plan-dialog.js).
 //
-// Removing is the "×" of a "links out" row, after a confirm dialog.
+// A broken link (its target was removed) has Repair (POST
+// /api/links/repair: re-point it at the container that has the name now)
+// and Remove (DELETE /api/links: a re-create, since the engine cannot drop
+// a legacy link in place); both go through the same dialog with their own
+// plan (GET /api/plan/repair-link, /api/plan/remove-link). The "×" of a
+// live link removes it in place, after a confirm.
 
-import { api, errorText } from './api.js';
-import { confirmAction, openDialog } from './dialogs.js';
-import { showText } from './dom.js';
-import { addStep, claimJob, failedStep, showRecreatePreview } from './recreate.js';
-import { onJob } from './jobs.js';
+import { api } from './api.js';
+import { confirmAction } from './dialogs.js';
 import { panelContainer } from './panel.js';
+import { planDialog } from './plan-dialog.js';
+import { sendPlanned } from './planned.js';
 
 let cy = null;
-let dlg = null;
+let dialog = null;
 let linked = () => {};
 let notify = () => {};
-let current = null; // the link the dialog is about: {from, to, alias, plan, job, submitted}
 
-// initLinks wires the panel form, the "×" buttons, the dialog and the drag
-// gesture. opts.linked(containerID) is called after a link was added, with
-// the ID of the container that now has it (a new one after a re-create);
-// opts.toast(text) tells the user something short.
+// initLinks wires the panel form, the links' buttons, the dialog and the
+// drag gesture. opts.linked(containerID) is called after a link was added,
+// repaired or removed by a re-create, with the ID of the container that now
+// has it (a new one after a re-create); opts.toast(text) tells the user
+// something short.
 export function initLinks(cyInstance, panel, opts = {}) {
   cy = cyInstance;
-  dlg = document.getElementById('link-dialog');
+  const dlg = document.getElementById('link-dialog');
   linked = opts.linked || linked;
   notify = opts.toast || notify;
+  if (dlg) dialog = planDialog(dlg, 'link', notify);
 
   panel.addEventListener('submit', (ev) => {
     const form = ev.target;
@@ -58,182 +62,116 @@ export function initLinks(cyInstance, panel, opts = {}) {
     if (t instanceof HTMLInputElement && t.dataset.testid === 'link-alias') t.dataset.touched = '1';
   });
   panel.addEventListener('click', (ev) => {
-    const btn = ev.target instanceof Element ? ev.target.closest('button[data-action=unlink]') : null;
+    const btn = ev.target instanceof Element ? ev.target.closest('button[data-action=unlink], button[data-action=repair-link]') : null;
     if (!btn) return;
     ev.preventDefault();
-    const c = panelContainer();
-    if (c) removeLink(c, btn.dataset.alias, btn.dataset.peerName);
+    // A broken link's row names its container: in the ghost's panel it
+    // is not the panel's container.
+    const row = btn.closest('[data-from]');
+    const c = row ? { id: row.dataset.from, name: row.dataset.fromName || row.dataset.from } : panelContainer();
+    if (!c) return;
+    if (btn.dataset.action === 'repair-link') repairLink(c, btn.dataset.alias, btn.dataset.peerName);
+    else if (btn.dataset.broken === '1') removeBrokenLink(c, btn.dataset.alias, btn.dataset.peerName);
+    else removeLink(c, btn.dataset.alias, btn.dataset.peerName);
   });
-
-  if (dlg) {
-    dlg.querySelector('form').addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      confirmLink();
-    });
-    dlg.addEventListener('close', () => {
-      current = null;
-      dlg.dataset.state = 'idle';
-    });
-    onJob(followJob);
-  }
   initDrag();
 }
 
-// removeLink asks, then removes the link alias of container c.
+// removeLink asks, then removes the live link alias of container c in
+// place.
 function removeLink(c, alias, peerName) {
   confirmAction({
     title: `Remove the link ${alias}?`,
     message: `${c.name} will no longer reach ${peerName || 'the target'} by the name ${alias}. The target itself is not touched.`,
     confirmLabel: 'Remove link',
     danger: true,
-    action: () => api('DELETE', '/api/links', { from: c.id, alias }),
+    action: () => sendPlanned((conf) => api('DELETE', '/api/links', { from: c.id, alias, ...conf })),
   });
 }
 
-const $ = (sel) => dlg.querySelector(sel);
+// planQuery is the plan of action for these parameters.
+function planQuery(action, params, recreateDependents) {
+  const q = new URLSearchParams({ ...params, recreateDependents: String(recreateDependents) });
+  return api('GET', `/api/plan/${action}?${q}`);
+}
 
-function setState(state) {
-  dlg.dataset.state = state;
+// newContainer is the ID of the container a done job made for the link's
+// source (the same one when nothing was re-created).
+function newContainer(info) {
+  const r = (info && info.result) || {};
+  return typeof r.container === 'string' ? r.container : '';
+}
+
+// alsoText names the other containers a done job re-created.
+function alsoText(info, plan) {
+  const others = (plan.recreates || []).slice(1).map((r) => r.container?.name).filter(Boolean);
+  return others.length ? ` Also re-created, pointing at the new one: ${others.join(', ')}.` : '';
+}
+
+// repairLink shows the plan of re-pointing the broken link alias of c at
+// the container named target now, and carries it out on Confirm.
+function repairLink(c, alias, target) {
+  if (!dialog) return;
+  dialog.open({
+    action: 'repair-link',
+    title: `Repair the link ${alias} of ${c.name} → ${target || '?'}`,
+    plan: (deps) => planQuery('repair-link', { from: c.id, alias }, deps),
+    send: (body) => api('POST', '/api/links/repair', { from: c.id, alias, ...body }),
+    confirmLabel: () => `Re-create ${c.name} and repair`,
+    doneText: (info, plan) => `Done: ${c.name} was re-created; ${alias} now points at ${target || 'the container of that name'}.${alsoText(info, plan)}`,
+    after: (info) => linked(newContainer(info)),
+  });
+}
+
+// removeBrokenLink shows the plan of dropping the broken link alias of c
+// (a re-create), and carries it out on Confirm.
+function removeBrokenLink(c, alias, ghost) {
+  if (!dialog) return;
+  dialog.open({
+    action: 'remove-link',
+    title: `Remove the broken link ${alias} of ${c.name}${ghost ? ` (to the removed ${ghost})` : ''}`,
+    plan: (deps) => planQuery('remove-link', { from: c.id, alias }, deps),
+    send: (body) => api('DELETE', '/api/links', { from: c.id, alias, ...body }),
+    confirmLabel: (plan) => (plan.method === 'recreate' ? `Re-create ${c.name} without it` : 'Remove link'),
+    doneText: (info, plan) => `Done: ${c.name} no longer has the link ${alias}.${alsoText(info, plan)}`,
+    after: (info) => linked(newContainer(info)),
+  });
 }
 
 // openLinkDialog shows the plan for linking from → to (each {id, name})
 // as alias, and waits for Confirm.
-export async function openLinkDialog(from, to, alias) {
-  if (!dlg) return;
+export function openLinkDialog(from, to, alias) {
+  if (!dialog) return;
   alias = (alias || aliasFor(to.name || '')).trim();
-  const mine = { from, to, alias, plan: null, job: null, submitted: 0 };
-  current = mine;
-  setState('loading');
-  $('#link-title').textContent = `Add link: ${from.name} → ${to.name} as ${alias}`;
-  $('#link-loading').hidden = false;
-  $('#link-plan').hidden = true;
-  $('#link-recreate').hidden = true;
-  $('#link-steps').hidden = true;
-  $('#link-steps').replaceChildren();
-  showText($('#link-error'), '');
-  showText($('#link-done'), '');
-  $('#link-recreate-dependents').checked = false;
-  $('#link-recreate-dependents').disabled = false;
-  const ok = $('#link-confirm');
-  ok.hidden = false;
-  ok.disabled = true;
-  ok.textContent = 'Confirm';
-  $('#link-cancel').textContent = 'Cancel';
-  openDialog(dlg);
-  $('#link-cancel').focus();
-
-  if (from.id === to.id) {
-    planFailed(mine, 'A container cannot link to itself: choose another target.');
-    return;
-  }
-  if (!alias) {
-    planFailed(mine, 'The alias is empty: type the name the container should use.');
-    return;
-  }
-  const q = new URLSearchParams({ from: from.id, to: to.id, alias });
-  let plan;
-  try {
-    plan = await api('GET', `/api/links/plan?${q}`);
-  } catch (err) {
-    planFailed(mine, errorText(err));
-    return;
-  }
-  if (current !== mine) return;
-  mine.plan = plan || {};
-  showPlan(mine);
-}
-
-function planFailed(mine, text) {
-  if (current !== mine) return;
-  setState('error');
-  $('#link-loading').hidden = true;
-  showText($('#link-error'), text);
-}
-
-function showPlan(mine) {
-  const plan = mine.plan;
-  const recreate = plan.method === 'recreate';
-  $('#link-loading').hidden = true;
-  $('#link-plan').hidden = false;
-  const method = $('#link-method');
-  method.textContent = recreate
-    ? `Re-create ${mine.from.name} with --link ${mine.to.name}:${mine.alias}`
-    : `Add the alias ${mine.alias} on network ${plan.network || '?'} (disconnect + connect, no re-create)`;
-  method.dataset.method = plan.method || '';
-  $('#link-message').textContent = plan.message || '';
-  $('#link-recreate').hidden = !recreate;
-  if (recreate) showRecreatePreview(dlg, 'link', plan.preview);
-  const ok = $('#link-confirm');
-  ok.textContent = recreate ? `Re-create ${mine.from.name} and link` : 'Add the alias';
-  ok.disabled = false;
-  setState('ready');
-  ok.focus();
-}
-
-async function confirmLink() {
-  const mine = current;
-  if (!mine || !mine.plan || dlg.dataset.state !== 'ready') return;
-  setState('running');
-  mine.submitted = Date.now();
-  const ok = $('#link-confirm');
-  ok.disabled = true;
-  ok.textContent = 'Working…';
-  $('#link-recreate-dependents').disabled = true;
-  $('#link-cancel').textContent = 'Close';
-  $('#link-steps').hidden = false;
-  showText($('#link-error'), '');
-  const body = {
-    from: mine.from.id,
-    to: mine.to.id,
-    alias: mine.alias,
-    confirm: true,
-    recreateDependents: $('#link-recreate-dependents').checked,
-  };
-  try {
-    const res = (await api('POST', '/api/links', body)) || {};
-    if (current !== mine) {
-      notify(`Linked ${mine.from.name} → ${mine.to.name} as ${mine.alias}.`);
-      linked(res.container);
-      return;
-    }
-    setState('done');
-    ok.hidden = true;
-    const also = (res.recreated || []).filter(Boolean);
-    let text =
-      res.method === 'recreate'
-        ? `Done: ${mine.from.name} was re-created; it now reaches ${mine.to.name} as ${mine.alias}.`
-        : `Done: ${mine.from.name} now reaches ${mine.to.name} as ${mine.alias} on ${res.network || 'its network'}.`;
-    if (also.length) text += ` Also re-created: ${also.map((x) => (typeof x === 'string' ? x : x.name || x.id)).join(', ')}.`;
-    showText($('#link-done'), text);
-    $('#link-cancel').textContent = 'Close';
-    $('#link-cancel').focus();
-    linked(res.container);
-  } catch (err) {
-    if (current !== mine) {
-      notify(`Link ${mine.from.name} → ${mine.to.name} failed: ${errorText(err)}`);
-      return;
-    }
-    setState('failed');
-    ok.hidden = true;
-    showText($('#link-error'), `${errorText(err)}${failedStep($('#link-steps'))}`);
-  }
-}
-
-// followJob shows the steps of the dialog's link job as they come. The job
-// is "link <from> → <to> as <alias>"; the first link job naming the source
-// after Confirm is taken if the name differs.
-function followJob(msg) {
-  const mine = current;
-  if (!mine) return;
-  const expected = `link ${mine.from.name} → ${mine.to.name} as ${mine.alias}`;
-  const accept = (job) => job === expected || (job.startsWith('link ') && job.includes(mine.from.name));
-  if (claimJob(mine, msg.job, accept)) addStep($('#link-steps'), msg, 'link-step');
+  dialog.open({
+    action: 'add-link',
+    title: `Add link: ${from.name} → ${to.name} as ${alias}`,
+    check: () => {
+      if (from.id === to.id) return 'A container cannot link to itself: choose another target.';
+      if (!alias) return 'The alias is empty: type the name the container should use.';
+      return '';
+    },
+    plan: (deps) => {
+      const q = new URLSearchParams({ from: from.id, to: to.id, alias, recreateDependents: String(deps) });
+      return api('GET', `/api/links/plan?${q}`);
+    },
+    send: (body) => api('POST', '/api/links', { from: from.id, to: to.id, alias, ...body }),
+    confirmLabel: (plan) => (plan.method === 'recreate' ? `Re-create ${from.name} and link` : 'Add the alias'),
+    doneText: (info, plan) =>
+      plan.method === 'recreate'
+        ? `Done: ${from.name} was re-created; it now reaches ${to.name} as ${alias}.${alsoText(info, plan)}`
+        : `Done: ${from.name} now reaches ${to.name} as ${alias}.`,
+    after: (info) => {
+      notify(`Linked ${from.name} → ${to.name} as ${alias}.`);
+      linked(newContainer(info));
+    },
+  });
 }
 
 // ---- link mode: drag from a container onto another ----
 
 let linkMode = false;
-let drag = null; // {source, ghost, edge, over}
+let drag = null; // {source, cursor, edge, over}
 const modeListeners = new Set();
 
 // onLinkMode calls fn(on) whenever link mode changes.
@@ -275,25 +213,27 @@ function initDrag() {
     if (!linkMode) return;
     const source = ev.target;
     cancelDrag();
-    const ghost = cy.add({
+    // The end of the arrow being drawn: an invisible node under the
+    // pointer (not a "ghost", which is a removed container on the map).
+    const cursor = cy.add({
       group: 'nodes',
-      data: { id: '__link-ghost', label: '' },
-      classes: 'overlay ghost',
+      data: { id: '__link-cursor', label: '' },
+      classes: 'overlay link-cursor',
       position: { ...ev.position },
       selectable: false,
       grabbable: false,
     });
     const edge = cy.add({
       group: 'edges',
-      data: { id: '__link-draft', source: source.id(), target: ghost.id(), label: '' },
+      data: { id: '__link-draft', source: source.id(), target: cursor.id(), label: '' },
       classes: 'overlay link-draft',
     });
     source.addClass('link-source');
-    drag = { source, ghost, edge, over: cy.collection() };
+    drag = { source, cursor, edge, over: cy.collection() };
   });
   cy.on('tapdrag', (ev) => {
     if (!drag) return;
-    drag.ghost.position({ ...ev.position });
+    drag.cursor.position({ ...ev.position });
     const over = containerAt(ev.position, drag.source);
     if (!over.same(drag.over)) {
       drag.over.removeClass('link-target');
@@ -320,7 +260,7 @@ function cancelDrag() {
   if (!drag) return;
   drag.source.removeClass('link-source');
   drag.over.removeClass('link-target');
-  cy.remove(drag.edge.union(drag.ghost));
+  cy.remove(drag.edge.union(drag.cursor));
   drag = null;
 }
 

@@ -1,8 +1,9 @@
 // live.js keeps one WebSocket to /live open and hands its messages to the
 // page, in order, exactly once.
 //
-// Protocol (see DESIGN.md): the server sends a snapshot first, then deltas
-// numbered seq+1, seq+2, ..., plus event and engine messages. A delta with
+// Protocol (README, "Live protocol"; internal/protocol/frames.go): the
+// server sends a snapshot first, then deltas numbered seq+1, seq+2, ...,
+// plus event, engine, probe, job, step, share and audit frames. A delta with
 // seq <= lastSeq is a duplicate and is dropped; a gap (seq > lastSeq + 1)
 // means we missed something, so we reconnect and take a fresh snapshot.
 // After any close we reconnect with jittered exponential backoff.
@@ -26,7 +27,9 @@ export function liveURL(loc = window.location) {
 
 // startLive connects and keeps reconnecting until stop() is called.
 // handlers: onSnapshot(msg), onDelta(msg), onEvent(event), onEngine(state),
-// onProgress(msg) (a step of a long job), onProbe(result),
+// onJob(jobInfo) (a job started, changed or ended), onStep(msg) (one step
+// of a job: {job, step, text, state, detail, deadline, actions, at}),
+// onProbe(result),
 // onShare(msg) (one share-test result: {volume, result}),
 // onStatus('connecting' | 'live' | 'reconnecting'), onSeq(lastSeq).
 // A handler that throws is treated like a gap: the picture may be wrong,
@@ -105,8 +108,11 @@ export function startLive(handlers, url = liveURL()) {
       case 'engine':
         handlers.onEngine && handlers.onEngine(msg.engine);
         break;
-      case 'progress':
-        handlers.onProgress && handlers.onProgress(msg);
+      case 'job':
+        handlers.onJob && handlers.onJob(msg.job);
+        break;
+      case 'step':
+        handlers.onStep && handlers.onStep(msg);
         break;
       case 'probe':
         handlers.onProbe && handlers.onProbe(msg.result);

@@ -12,6 +12,7 @@ import { api, errorText } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
 import { showText, focusSoon } from './dom.js';
 import { panelContainer, panelNetwork } from './panel.js';
+import { sendPlanned } from './planned.js';
 
 let cy = null;
 let hooks = { toast: () => {}, pingMembers: async () => {}, selectNode: () => {} };
@@ -108,12 +109,12 @@ export function splitAliases(text) {
 export function connect(network, container, aliases, ip) {
   const body = { container, aliases: aliases || [] };
   if (ip) body.ip = ip;
-  return api('POST', `/api/networks/${encodeURIComponent(network)}/connect`, body);
+  return sendPlanned((conf) => api('POST', `/api/networks/${encodeURIComponent(network)}/connect`, { ...body, ...conf }));
 }
 
 // disconnect detaches container from network.
 export function disconnect(network, container) {
-  return api('POST', `/api/networks/${encodeURIComponent(network)}/disconnect`, { container });
+  return sendPlanned((conf) => api('POST', `/api/networks/${encodeURIComponent(network)}/disconnect`, { container, ...conf }));
 }
 
 async function attachFromPanel(form) {

@@ -53,7 +53,8 @@ export function panelVolume() {
 
 // shownNodeID is the node ID of what the panel's fragment shows, or null.
 function shownNodeID() {
-  const art = panel && panel.querySelector('[data-testid=container-panel], [data-testid=network-panel], [data-testid=volume-panel], [data-testid=bind-panel]');
+  const art =
+    panel && panel.querySelector('[data-testid=container-panel], [data-testid=network-panel], [data-testid=volume-panel], [data-testid=bind-panel], [data-testid=ghost-panel]');
   return art ? art.dataset.id : null;
 }
 
@@ -96,9 +97,10 @@ export function showRemoved(what = 'container') {
 }
 
 // kindOf names what node ID id is by its prefix: n: network, v: volume,
-// b: bind (host path), c: container.
+// b: bind (host path), g: ghost (a removed container broken links still
+// name), c: container.
 export function kindOf(id) {
-  return { n: 'network', v: 'volume', b: 'bind' }[String(id).slice(0, 1)] || 'container';
+  return { n: 'network', v: 'volume', b: 'bind', g: 'ghost' }[String(id).slice(0, 1)] || 'container';
 }
 
 // panelURL is the fragment of node ID id: a network's, a volume's, a host

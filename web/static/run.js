@@ -1,13 +1,15 @@
 // run.js is the "Run a container" dialog (templates.RunDialog): an image
-// from GET /api/images or pulled by name (with the engine's pull progress
-// from the live "progress" messages), a name, a command split on spaces
-// into an argv (no shell) and a network; POST /api/containers runs it like
-// docker run -dit.
+// from GET /api/images or pulled by name (POST /api/images/pull starts a
+// job; the dialog follows that job by its ID, each layer a step), a name,
+// a command split on spaces into an argv (no shell) and a network; POST
+// /api/containers runs it like docker run -dit.
 
 import { api, errorText } from './api.js';
 import { openDialog } from './dialogs.js';
 import { h, showText, shortID, focusSoon } from './dom.js';
-import { onJob } from './jobs.js';
+import { waitJob } from './jobs.js';
+import { sendPlanned } from './planned.js';
+import { failedStepText } from './steps.js';
 
 // Pull progress lines shown under the pull row; older ones scroll away.
 const maxPullLines = 6;
@@ -15,7 +17,6 @@ const maxPullLines = 6;
 let dlg = null;
 let cy = null;
 let onCreated = () => {};
-let pullJob = null; // the job key of the pull in progress, if any
 
 // initRun wires the dialog. created(id, name) is called after a run.
 export function initRun(cyInstance, created) {
@@ -31,17 +32,22 @@ export function initRun(cyInstance, created) {
       pull();
     }
   });
-  onJob((msg) => {
-    if (!pullJob || msg.job !== pullJob) return;
-    const list = dlg.querySelector('#pull-progress');
-    list.hidden = false;
-    const line = msg.detail && !msg.failed ? `${msg.status} ${msg.detail}` : msg.status;
-    const last = list.lastElementChild;
-    // A layer's progress repeats its status: update the line in place.
-    if (last && last.dataset.status === String(msg.status)) last.textContent = line;
-    else list.append(h('li', { text: line, dataset: { status: msg.status } }));
-    while (list.children.length > maxPullLines) list.firstElementChild.remove();
-  });
+}
+
+// showPullStep shows one step of the pull job (the pull itself, or a
+// layer) as a line of the progress list, updated in place as it changes.
+function showPullStep(s) {
+  const list = dlg.querySelector('#pull-progress');
+  list.hidden = false;
+  const line = [s.text || s.step, s.detail].filter(Boolean).join(' · ');
+  let li = [...list.children].find((c) => c.dataset.step === s.step);
+  if (!li) {
+    li = h('li', { dataset: { step: s.step } });
+    list.append(li);
+  }
+  li.textContent = line;
+  li.dataset.state = s.state || '';
+  while (list.children.length > maxPullLines) list.firstElementChild.remove();
 }
 
 // openRun shows the dialog with fresh image and network lists.
@@ -135,11 +141,14 @@ async function pull() {
   showText(err, '');
   progress.replaceChildren();
   progress.hidden = true;
-  pullJob = `pull ${ref}`;
   btn.disabled = true;
   btn.textContent = 'Pulling…';
   try {
-    await api('POST', '/api/images/pull', { image: ref });
+    const res = (await api('POST', '/api/images/pull', { image: ref })) || {};
+    if (res.job) {
+      const info = await waitJob(res.job, showPullStep);
+      if (info.state !== 'done') throw new Error(`${info.error || info.state}${failedStepText(info.steps)}`);
+    }
     await loadImages(ref);
   } catch (e) {
     showText(err, `Pull failed: ${errorText(e)}`);
@@ -172,7 +181,7 @@ async function submit(ev) {
   btn.disabled = true;
   btn.textContent = 'Starting…';
   try {
-    const res = await api('POST', '/api/containers', body);
+    const res = await sendPlanned((conf) => api('POST', '/api/containers', { ...body, ...conf }));
     dlg.close('done');
     dlg.querySelector('#run-name').value = '';
     dlg.querySelector('#run-cmd').value = '';

@@ -49,7 +49,7 @@ export function initTooltip(cy, tip, describe) {
 
   cy.on('mouseover', 'node, edge', (ev) => {
     const ele = ev.target;
-    if (ele.hasClass('ghost')) return;
+    if (ele.hasClass('overlay')) return;
     current = ele;
     clearTimeout(timer);
     const pos = ev.renderedPosition || ele.renderedPosition();

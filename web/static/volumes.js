@@ -9,11 +9,12 @@
 //   GET    /api/volumes/{name}/usage           → {size, refCount} (slow)
 //   POST   /api/volumes/{name}/share-test      → {results: [...]}, each
 //          result also streamed live as {type: "share", volume, result}
-//   GET    /api/containers/{id}/recreate-preview first, for the same
-//          "what will be lost" confirm as a link (recreate.js); then
+//   GET    /api/plan/mount?container=&volume=|volumesFrom=|bind=&target=
+//          &readOnly=&recreateDependents= first: the plan, shown as the
+//          link dialog shows its own (plan-dialog.js); then
 //   POST   /api/containers/{id}/mounts {volume | volumesFrom | bind,
-//          target, readOnly, confirm: true}, steps from the "progress"
-//          messages.
+//          target, readOnly, recreateDependents, confirm, plan}, which
+//          starts a job the dialog follows by its ID.
 //
 // The graph changes by itself through the live deltas. What only the page
 // holds (a measured size, share-test rows) is kept per volume and put back
@@ -22,9 +23,9 @@
 import { api, errorText } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
 import { h, showText, shortID, focusSoon } from './dom.js';
-import { onJob } from './jobs.js';
 import { onPanelLoad, panelContainer, panelVolume } from './panel.js';
-import { addStep, claimJob, failedStep, showRecreatePreview } from './recreate.js';
+import { planDialog } from './plan-dialog.js';
+import { sendPlanned } from './planned.js';
 
 let cy = null;
 let hooks = { toast: () => {}, selectNode: () => {}, mounted: () => {} };
@@ -305,7 +306,10 @@ function removeVolume(btn, panel) {
     confirmLabel: 'Remove volume',
     danger: true,
     typeName: v.name,
-    action: () => api('DELETE', `/api/volumes/${encodeURIComponent(v.name)}?confirm=${encodeURIComponent(v.name)}`),
+    action: () =>
+      sendPlanned((conf) =>
+        api('DELETE', `/api/volumes/${encodeURIComponent(v.name)}?confirm=${encodeURIComponent(v.name)}${conf.plan ? `&plan=${encodeURIComponent(conf.plan)}` : ''}`),
+      ),
   }).then((done) => {
     if (done) hooks.toast(`Volume ${v.name} removed.`);
   });
@@ -354,29 +358,11 @@ function submitMountForm(form) {
   openMountDialog({ id: c.id, name: c.name }, body, what);
 }
 
-let mdlg = null;
-let mcurrent = null; // {container, body, what, job, submitted}
-
-const m$ = (sel) => mdlg.querySelector(sel);
+let mount = null; // the mount dialog's planDialog
 
 function initMountDialog() {
-  mdlg = document.getElementById('mount-dialog');
-  if (!mdlg) return;
-  mdlg.querySelector('form').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    confirmMount();
-  });
-  mdlg.addEventListener('close', () => {
-    mcurrent = null;
-    mdlg.dataset.state = 'idle';
-  });
-  onJob((msg) => {
-    const mine = mcurrent;
-    if (!mine) return;
-    const c = mine.container;
-    const accept = (job) => job.includes(c.name) || job.includes(shortID(c.id)) || /^mount\b/.test(job);
-    if (claimJob(mine, msg.job, accept)) addStep(m$('#mount-steps'), msg, 'mount-step');
-  });
+  const dlg = document.getElementById('mount-dialog');
+  if (dlg) mount = planDialog(dlg, 'mount', hooks.toast);
 }
 
 function mountTitle(c, body, what) {
@@ -384,101 +370,30 @@ function mountTitle(c, body, what) {
   return `Mount ${what} into ${c.name}${at}${body.readOnly ? ' (read-only)' : ''}`;
 }
 
-// openMountDialog asks the server what mounting body into container c
-// ({id, name}) takes, shows what the re-create would lose, and waits for
-// Confirm.
-export async function openMountDialog(c, body, what) {
-  if (!mdlg) return;
-  const mine = { container: c, body, what, job: null, submitted: 0, ready: false };
-  mcurrent = mine;
-  mdlg.dataset.state = 'loading';
-  m$('#mount-title').textContent = mountTitle(c, body, what);
-  m$('#mount-loading').hidden = false;
-  m$('#mount-plan').hidden = true;
-  m$('#mount-recreate').hidden = true;
-  m$('#mount-steps').hidden = true;
-  m$('#mount-steps').replaceChildren();
-  showText(m$('#mount-error'), '');
-  showText(m$('#mount-done'), '');
-  const ok = m$('#mount-confirm');
-  ok.hidden = false;
-  ok.disabled = true;
-  ok.textContent = 'Confirm';
-  m$('#mount-cancel').textContent = 'Cancel';
-  openDialog(mdlg);
-  m$('#mount-cancel').focus();
-
-  const path = `/api/containers/${encodeURIComponent(c.id)}`;
-  // The server checks the request itself only with confirm (without, it
-  // answers 428, which the browser would log as a failed load): a refused
-  // host path or a clashing target shows after Confirm, with nothing
-  // changed.
-  let preview;
-  try {
-    preview = await api('GET', `${path}/recreate-preview`);
-  } catch (err) {
-    mountPlanFailed(mine, errorText(err));
-    return;
-  }
-  if (mcurrent !== mine) return;
-  m$('#mount-loading').hidden = true;
-  m$('#mount-plan').hidden = false;
-  m$('#mount-method').textContent = `Re-create ${c.name} with the new mount (docker cannot add one to an existing container)`;
-  showRecreatePreview(mdlg, 'mount', preview);
-  ok.textContent = `Re-create ${c.name} and mount`;
-  ok.disabled = false;
-  mine.ready = true;
-  mdlg.dataset.state = 'ready';
-  ok.focus();
-}
-
-function mountPlanFailed(mine, text) {
-  if (mcurrent !== mine) return;
-  mdlg.dataset.state = 'error';
-  m$('#mount-loading').hidden = true;
-  showText(m$('#mount-error'), text);
-}
-
-async function confirmMount() {
-  const mine = mcurrent;
-  if (!mine || !mine.ready || mdlg.dataset.state !== 'ready') return;
-  mdlg.dataset.state = 'running';
-  mine.submitted = Date.now();
-  const ok = m$('#mount-confirm');
-  ok.disabled = true;
-  ok.textContent = 'Working…';
-  m$('#mount-cancel').textContent = 'Close';
-  m$('#mount-steps').hidden = false;
-  showText(m$('#mount-error'), '');
-  const c = mine.container;
-  try {
-    const res = await api('POST', `/api/containers/${encodeURIComponent(c.id)}/mounts`, { ...mine.body, confirm: true });
-    finishMount(mine, res || {});
-  } catch (err) {
-    if (mcurrent !== mine) {
-      hooks.toast(`${mountTitle(c, mine.body, mine.what)} failed: ${errorText(err)}`, 'error');
-      return;
-    }
-    mdlg.dataset.state = 'failed';
-    ok.hidden = true;
-    showText(m$('#mount-error'), `${errorText(err)}${failedStep(m$('#mount-steps'))}`);
-  }
-}
-
-function finishMount(mine, res) {
-  const c = mine.container;
-  const newID = typeof res.container === 'string' ? res.container : (res.container && (res.container.id || res.container.ID)) || '';
-  const at = mine.body.target ? ` at ${mine.body.target}` : '';
-  const text = `Done: ${c.name} was re-created; it mounts ${mine.what}${at}${mine.body.readOnly ? ' read-only' : ''}.`;
-  if (mcurrent !== mine) {
-    hooks.toast(text);
-  } else {
-    mdlg.dataset.state = 'done';
-    m$('#mount-confirm').hidden = true;
-    m$('#mount-loading').hidden = true;
-    showText(m$('#mount-done'), text);
-    m$('#mount-cancel').textContent = 'Close';
-    m$('#mount-cancel').focus();
-  }
-  if (newID) hooks.mounted(newID);
+// openMountDialog shows the server's plan for mounting body into container
+// c ({id, name}) and carries it out on Confirm.
+export function openMountDialog(c, body, what) {
+  if (!mount) return;
+  const at = body.target ? ` at ${body.target}` : '';
+  mount.open({
+    action: 'mount',
+    title: mountTitle(c, body, what),
+    plan: (deps) => {
+      const q = new URLSearchParams({ container: c.id, recreateDependents: String(deps) });
+      for (const k of ['volume', 'volumesFrom', 'bind', 'target']) if (body[k]) q.set(k, body[k]);
+      if (body.readOnly) q.set('readOnly', 'true');
+      return api('GET', `/api/plan/mount?${q}`);
+    },
+    send: (conf) => api('POST', `/api/containers/${encodeURIComponent(c.id)}/mounts`, { ...body, ...conf }),
+    confirmLabel: () => `Re-create ${c.name} and mount`,
+    doneText: (info, plan) => {
+      const others = (plan.recreates || []).slice(1).map((r) => r.container?.name).filter(Boolean);
+      const also = others.length ? ` Also re-created, pointing at the new one: ${others.join(', ')}.` : '';
+      return `Done: ${c.name} was re-created; it mounts ${what}${at}${body.readOnly ? ' read-only' : ''}.${also}`;
+    },
+    after: (info) => {
+      const id = info.result && typeof info.result.container === 'string' ? info.result.container : '';
+      if (id) hooks.mounted(id);
+    },
+  });
 }

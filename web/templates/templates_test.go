@@ -612,7 +612,7 @@ func TestLegend(t *testing.T) {
 	doc, _ := mustRender(t, templates.Legend())
 	want := []string{
 		"container running", "container stopped", "unhealthy", "network", "default bridge",
-		"volume", "anonymous volume", "bind mount", "link → alias", "membership (IP)",
+		"volume", "anonymous volume", "bind mount", "link → alias", "broken link → removed", "membership (IP)",
 		"mount rw", "mount ro", "netns (shared)", "volumes-from → donor", "tmpfs mount (double ring)",
 	}
 	if diff := cmp.Diff(want, texts(doc.Find(`[data-testid="legend"] li`))); diff != "" {
