@@ -176,9 +176,15 @@ func translate(step string, err error) error {
 }
 
 // isTransport recognises errors below HTTP (refused, reset, EOF on dial)
-// that the SDK does not always wrap as a connection failure.
+// that the SDK does not always wrap as a connection failure. An answer of
+// the engine's is never one, whatever it says: "connection refused" from
+// a registry the engine could not reach is the engine speaking
+// (TestPullFromAnUnreachableRegistry).
 func isTransport(err error) bool {
 	msg := err.Error()
+	if strings.Contains(msg, "Error response from daemon") {
+		return false
+	}
 	for _, s := range []string{"connection refused", "no such file or directory", "connection reset", "broken pipe", "EOF", "i/o timeout"} {
 		if strings.Contains(msg, s) {
 			return true
