@@ -402,13 +402,17 @@ func TestConnectionFloodSparesOtherClients(t *testing.T) {
 	duringFlood := func() int { v.mu.Lock(); defer v.mu.Unlock(); return len(v.latencies) + len(v.failures) }()
 
 	// The flood is in: once the accept queue is empty, the attacker's
-	// connections that are still established are exactly those dockmap
-	// holds.
+	// connections that are still established are those dockmap holds,
+	// plus the few it has just taken from the queue and not yet cut (the
+	// attacker keeps replacing the connections it loses: CI once counted
+	// 536 at that instant). Held within the cap at some moment with the
+	// queue empty is what a working cap shows; a broken one holds
+	// thousands at every moment.
 	var held, queued int
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		held, queued = tcpSockets(t, port, attacker)
-		if queued == 0 || time.Now().After(deadline) {
+		if (queued == 0 && held <= connlimit.DefaultPerClient) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
