@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dockmap/dockmap/internal/lesson"
+	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -261,3 +262,6 @@ func TestNetworkAndVolumeChecks(t *testing.T) {
 		t.Errorf("both mount p1-data: share-volume = %s, want done", s["share-volume"])
 	}
 }
+
+// The server's store of probe results is what lessons read.
+var _ lesson.Probes = (*probe.Results)(nil)
