@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/job"
+	"github.com/dockmap/dockmap/internal/lesson"
 	"github.com/dockmap/dockmap/internal/live"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
@@ -63,6 +65,8 @@ type config struct {
 	maxConns, maxConnsPerClient int
 	// urlHosts are the host names the printed URLs use.
 	urlHosts []string
+	// lessonsDir holds the instructor's lesson files (--lessons).
+	lessonsDir string
 }
 
 func boolEnv(getenv func(string) string, name string) (bool, error) {
@@ -130,6 +134,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	}
 	fs.IntVar(&cfg.maxConnsPerClient, "max-conns-per-client", defPerClient, "most connections held at once from one client address, or one IPv6 /64 (env DOCKMAP_MAX_CONNS_PER_CLIENT); everyone behind one ssh -L or proxy is one client")
 	fs.BoolVar(&cfg.dev, "dev", false, "serve web/static from disk (for editing the page)")
+	fs.StringVar(&cfg.lessonsDir, "lessons", getenv("DOCKMAP_LESSONS"), "a directory of lesson files (*.yaml) served beside the built-in ones (env DOCKMAP_LESSONS); a bad file is logged with its line and left out")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args[1:]); err != nil {
 		return cfg, err
@@ -145,6 +150,11 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	}
 	if cfg.maxConns <= 0 || cfg.maxConnsPerClient <= 0 {
 		return cfg, errors.New("--max-conns and --max-conns-per-client must be positive")
+	}
+	if cfg.lessonsDir != "" {
+		if st, err := os.Stat(cfg.lessonsDir); err != nil || !st.IsDir() {
+			return cfg, fmt.Errorf("--lessons %s: not a directory", cfg.lessonsDir)
+		}
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, errors.New("--tls-cert and --tls-key go together: give both or neither")
@@ -343,6 +353,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 	}
+	lessons := lesson.Builtin()
+	if cfg.lessonsDir != "" {
+		more, errs := lesson.LoadDir(cfg.lessonsDir, lessons...)
+		for _, err := range errs {
+			logger.Warn("lesson file left out", "dir", cfg.lessonsDir, "error", err.Error())
+		}
+		for _, l := range more {
+			logger.Info("lesson loaded", "id", l.ID, "file", filepath.Join(cfg.lessonsDir, l.Source), "steps", len(l.Steps))
+		}
+		lessons = append(lessons, more...)
+	}
 	jobs := job.New(h)
 	// Last in, first out: the jobs end (a re-create rolls back) before the
 	// hub and the engine client close.
@@ -350,7 +371,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	handler := server.New(server.Deps{
 		Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Publisher: h, Jobs: jobs, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
-		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly,
+		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, Lessons: lessons,
 	})
 
 	var tlsConfig *tls.Config

@@ -236,17 +236,20 @@ type probeResponse struct {
 
 // handleProbes serves "POST /api/probes": it runs the probes now and
 // answers with every result (each is also streamed as a "probe" message).
-func handleProbes(src LiveSource, p Prober) echo.HandlerFunc {
+func handleProbes(src LiveSource, p Prober, results *probe.Results) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req probeRequest
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		reqs, err := req.resolve(src.Snapshot().Graph)
+		g := src.Snapshot().Graph
+		reqs, err := req.resolve(g)
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, probeResponse{Results: p.Run(c.Request().Context(), reqs)})
+		rs := p.Run(c.Request().Context(), reqs)
+		recordProbes(results, g, rs)
+		return c.JSON(http.StatusOK, probeResponse{Results: rs})
 	}
 }
 

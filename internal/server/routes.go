@@ -57,6 +57,9 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/networks/:id", Role: auth.Viewer, handler: handleNetworkDetail(d.Live, d.Networks)},
 		{Method: "GET", Path: "/api/reach", Role: auth.Viewer, handler: handleReach(d.Live)},
 		{Method: "GET", Path: "/api/volumes/:name", Role: auth.Viewer, handler: handleVolumeDetail(d.Live)},
+		{Method: "GET", Path: "/api/probes/latest", Role: auth.Viewer, handler: handleLatestProbes(d.Live, d.Results)},
+		{Method: "GET", Path: "/api/lessons", Role: auth.Viewer, handler: handleLessons(d.Lessons)},
+		{Method: "GET", Path: "/api/lessons/:id", Role: auth.Viewer, handler: handleLesson(d.Live, d.Lessons, d.Results)},
 
 		// Reads that only the forms of an operator use, or that show what
 		// an operator is about to change.
@@ -93,7 +96,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "POST", Path: "/api/containers/:id/mounts", Role: auth.Operator, handler: handleAddMount(jd, pl)},
 		// Probes and share tests exec into containers, so they are actions too.
 		{Method: "POST", Path: "/api/volumes/:name/share-test", Role: auth.Operator, handler: handleShareTest(d.Live, d.Volumes, d.Publisher)},
-		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober)},
+		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober, d.Results)},
 		// A one-use login link for someone else: a credential, so an action.
 		{Method: "POST", Path: "/api/login-codes", Role: auth.Operator, EngineFree: true, handler: handleMintLoginCode(d.Auth, d.Logger)},
 	}

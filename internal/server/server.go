@@ -27,6 +27,8 @@ import (
 	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/job"
+	"github.com/dockmap/dockmap/internal/lesson"
+	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -94,6 +96,10 @@ type Deps struct {
 	// when 0). Tests with a short PongWait ping more often, so that a
 	// scheduling hiccup on a busy machine does not drop a healthy client.
 	PingPeriod time.Duration
+	// Results keeps the latest probe results (a new store when nil).
+	Results *probe.Results
+	// Lessons are the lessons served (lesson.Builtin when nil).
+	Lessons []lesson.Lesson
 }
 
 // bodyLimit caps request bodies; dockmap's JSON requests are tiny.
@@ -110,6 +116,12 @@ func New(d Deps) http.Handler {
 		panic("server.New: " + err.Error())
 	}
 	d.AllowBinds = allowBinds
+	if d.Results == nil {
+		d.Results = probe.NewResults(0)
+	}
+	if d.Lessons == nil {
+		d.Lessons = lesson.Builtin()
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
