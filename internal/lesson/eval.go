@@ -77,8 +77,7 @@ func check(c Check, g topology.Graph, prefix string, p Probes) (state, detail st
 		}
 		return n, full, true
 	}
-	switch c.Kind {
-	case KindRunning:
+	if c.Kind == KindRunning {
 		n, name, ok := find(c.Container)
 		if !ok {
 			return StateTodo, "no container named " + name + " yet"
@@ -87,24 +86,31 @@ func check(c Check, g topology.Graph, prefix string, p Probes) (state, detail st
 			return StateTodo, name + " is " + n.Container.State
 		}
 		return StateDone, name + " is running"
+	}
+	// Every other check is about two containers, both on the map.
+	x, y := c.From, c.To
+	if c.Kind == KindNetwork || c.Kind == KindVolume {
+		x, y = c.A, c.B
+	}
+	a, aname, okA := find(x)
+	b, bname, okB := find(y)
+	switch {
+	case !okA && !okB:
+		return StateTodo, "no containers named " + aname + " and " + bname + " yet"
+	case !okA:
+		return StateTodo, "no container named " + aname + " yet"
+	case !okB:
+		return StateTodo, "no container named " + bname + " yet"
+	}
+	switch c.Kind {
 	case KindLink:
-		from, fname, ok1 := find(c.From)
-		to, tname, ok2 := find(c.To)
-		if !ok1 || !ok2 {
-			return StateTodo, missing(fname, ok1, tname, ok2)
-		}
-		for _, e := range g.EdgesOf(from.ID) {
-			if e.Kind == topology.EdgeLink && e.From == from.ID && e.To == to.ID {
-				return StateDone, fmt.Sprintf("%s reaches %s as %s", fname, tname, e.Link.Alias)
+		for _, e := range g.EdgesOf(a.ID) {
+			if e.Kind == topology.EdgeLink && e.From == a.ID && e.To == b.ID {
+				return StateDone, fmt.Sprintf("%s reaches %s as %s", aname, bname, e.Link.Alias)
 			}
 		}
-		return StateTodo, fname + " has no link to " + tname + " yet"
+		return StateTodo, aname + " has no link to " + bname + " yet"
 	case KindNetwork:
-		a, aname, ok1 := find(c.A)
-		b, bname, ok2 := find(c.B)
-		if !ok1 || !ok2 {
-			return StateTodo, missing(aname, ok1, bname, ok2)
-		}
 		want := ""
 		if c.Network != "" {
 			want = networkName(prefix, c.Network)
@@ -120,26 +126,16 @@ func check(c Check, g topology.Graph, prefix string, p Probes) (state, detail st
 		}
 		return StateTodo, aname + " and " + bname + " share no network yet"
 	case KindVolume:
-		a, aname, ok1 := find(c.A)
-		b, bname, ok2 := find(c.B)
-		if !ok1 || !ok2 {
-			return StateTodo, missing(aname, ok1, bname, ok2)
-		}
 		if v, ok := sharedVolume(g, a.ID, b.ID); ok {
 			return StateDone, fmt.Sprintf("%s and %s share %s", aname, bname, v)
 		}
 		return StateTodo, aname + " and " + bname + " share no volume yet"
 	case KindProbe:
-		from, fname, ok1 := find(c.From)
-		to, tname, ok2 := find(c.To)
-		if !ok1 || !ok2 {
-			return StateTodo, missing(fname, ok1, tname, ok2)
-		}
-		what := fmt.Sprintf("ping %s → %s by %s", fname, tname, c.By)
+		what := fmt.Sprintf("ping %s → %s by %s", aname, bname, c.By)
 		if p == nil {
 			return StateTodo, what + ": not probed yet"
 		}
-		ok, at, found := p.Latest(from.Container.ID, to.Container.ID, c.By)
+		ok, at, found := p.Latest(a.Container.ID, b.Container.ID, c.By)
 		if !found {
 			return StateTodo, what + ": not probed yet"
 		}
@@ -164,16 +160,6 @@ func networkName(prefix, name string) string {
 		return name
 	}
 	return prefix + name
-}
-
-func missing(a string, okA bool, b string, okB bool) string {
-	switch {
-	case !okA && !okB:
-		return "no containers named " + a + " and " + b + " yet"
-	case !okA:
-		return "no container named " + a + " yet"
-	}
-	return "no container named " + b + " yet"
 }
 
 // networksOf maps the networks container c is on to their names.
