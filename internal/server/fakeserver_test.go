@@ -3,9 +3,6 @@ package server_test
 import (
 	"context"
 	"errors"
-	"io"
-	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -16,12 +13,10 @@ import (
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
-	"github.com/dockmap/dockmap/internal/job"
 	"github.com/dockmap/dockmap/internal/live"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
 	"github.com/dockmap/dockmap/internal/topology"
-	"github.com/dockmap/dockmap/web"
 )
 
 // The tests whose point is the server's own behaviour (who may call what,
@@ -336,36 +331,16 @@ func startFaked(t testing.TB, opts ...func(*server.Deps)) (*testServer, *fakeEng
 // httptest.NewTLSServer).
 func serveFaked(t testing.TB, f *fakeEngine, newServer func(http.Handler) *httptest.Server, opts ...func(*server.Deps)) (*testServer, *httptest.Server) {
 	t.Helper()
-	h := hub.New(hub.DefaultBuffer)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l := live.New(f, h, log)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	static, err := fs.Sub(web.Static, "static")
-	if err != nil {
-		t.Fatal(err)
-	}
-	jobs := job.New(h)
-	deps := server.Deps{
-		Live: l, Engine: f, Recreator: f, Networks: f, Volumes: f, Prober: f, Publisher: h, Jobs: jobs, Logger: log, Static: static, AssetVersion: "test",
-	}
-	for _, o := range opts {
-		o(&deps)
-	}
-	srv := newServer(server.New(deps))
+	// Registered before serve's cleanup, so it runs after it: every
+	// request has ended by then.
 	t.Cleanup(func() {
-		jobs.Close()
-		h.Close()
-		srv.Close()
-		cancel()
-		<-done
 		if c := f.changes(); len(c) != 0 {
 			t.Errorf("requests asked the (fake) engine for %v: a test on the fake engine must change nothing", c)
 		}
 	})
+	ts, srv := serve(t, f, func(*hub.Hub) (server.Prober, func()) { return f, func() {} }, newServer, opts...)
 	// The fake lists at once; there is nothing to wait for but the
 	// goroutine that asks.
-	<-l.Synced()
-	return &testServer{URL: srv.URL, Live: l, Hub: h}, srv
+	<-ts.Live.Synced()
+	return ts, srv
 }

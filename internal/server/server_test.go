@@ -37,9 +37,33 @@ type testServer struct {
 // test wants another engine address) behind httptest.
 func startServer(t testing.TB, c *docker.Client, opts ...func(*server.Deps)) *testServer {
 	t.Helper()
+	var prober *probe.Prober
+	ts, _ := serve(t, c, func(h *hub.Hub) (server.Prober, func()) {
+		prober = probe.New(c, server.ProbePublisher(h))
+		return prober, func() { prober.Close() }
+	}, httptest.NewServer, opts...)
+	return ts
+}
+
+// testEngine is what a test server runs on: the real engine's client, or
+// the fake engine (fakeserver_test.go).
+type testEngine interface {
+	live.Source
+	server.Engine
+	server.Recreator
+	server.Networker
+	server.Volumes
+}
+
+// serve runs the whole server on e, with the prober newProber makes (and
+// the function that closes it), served by newServer (httptest.NewServer or
+// httptest.NewTLSServer). Everything stops when the test ends.
+func serve(t testing.TB, e testEngine, newProber func(*hub.Hub) (server.Prober, func()), newServer func(http.Handler) *httptest.Server,
+	opts ...func(*server.Deps)) (*testServer, *httptest.Server) {
+	t.Helper()
 	h := hub.New(hub.DefaultBuffer)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	l := live.New(c, h, log)
+	l := live.New(e, h, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()
@@ -47,24 +71,24 @@ func startServer(t testing.TB, c *docker.Client, opts ...func(*server.Deps)) *te
 	if err != nil {
 		t.Fatal(err)
 	}
-	prober := probe.New(c, server.ProbePublisher(h))
+	prober, closeProber := newProber(h)
 	jobs := job.New(h)
 	deps := server.Deps{
-		Live: l, Engine: c, Recreator: c, Networks: c, Volumes: c, Prober: prober, Publisher: h, Jobs: jobs, Logger: log, Static: static, AssetVersion: "test",
+		Live: l, Engine: e, Recreator: e, Networks: e, Volumes: e, Prober: prober, Publisher: h, Jobs: jobs, Logger: log, Static: static, AssetVersion: "test",
 	}
 	for _, o := range opts {
 		o(&deps)
 	}
-	srv := httptest.NewServer(server.New(deps))
+	srv := newServer(server.New(deps))
 	t.Cleanup(func() {
 		jobs.Close()
-		prober.Close()
+		closeProber()
 		h.Close()
 		srv.Close()
 		cancel()
 		<-done
 	})
-	return &testServer{URL: srv.URL, Live: l, Hub: h}
+	return &testServer{URL: srv.URL, Live: l, Hub: h}, srv
 }
 
 func startSynced(t testing.TB) (*testServer, *docker.Client) {
