@@ -220,7 +220,9 @@ func TestExecEventsDoNotTriggerRelist(t *testing.T) {
 	}
 }
 
-func TestDeltasHaveConsecutiveSeqs(t *testing.T) {
+// fakeListing is a fake engine that lists the containers named so far;
+// add names one more, as a change the engine made.
+func fakeListing() (*fakeSource, func(name string)) {
 	f := newFake()
 	var names []string
 	var mu sync.Mutex
@@ -229,13 +231,20 @@ func TestDeltasHaveConsecutiveSeqs(t *testing.T) {
 		defer mu.Unlock()
 		return inventoryOf(names...), nil
 	}
+	return f, func(name string) {
+		mu.Lock()
+		defer mu.Unlock()
+		names = append(names, name)
+	}
+}
+
+func TestDeltasHaveConsecutiveSeqs(t *testing.T) {
+	f, add := fakeListing()
 	l, _ := startLive(t, f, WithCoalesceWindow(0))
 	<-l.Synced()
 	snap, sub := l.Subscribe(t.Context())
 	for i := 0; i < 5; i++ {
-		mu.Lock()
-		names = append(names, fmt.Sprint("c", i))
-		mu.Unlock()
+		add(fmt.Sprint("c", i))
 		f.events <- docker.Event{Type: "container", Action: "create"}
 		waitUntil(t, "the container in the graph", func() bool { return len(l.Snapshot().Nodes) == i+1 })
 	}
@@ -303,21 +312,12 @@ func TestEngineDownThenBack(t *testing.T) {
 }
 
 func TestStreamEndResyncsAndRewatches(t *testing.T) {
-	f := newFake()
-	var names []string
-	var mu sync.Mutex
-	f.listFn = func() (topology.Inventory, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return inventoryOf(names...), nil
-	}
+	f, add := fakeListing()
 	l, _ := startLive(t, f)
 	<-l.Synced()
 	time.Sleep(1100 * time.Millisecond) // a session older than the tight-loop guard
 	// A change the stream never told us about (the engine drops events):
-	mu.Lock()
-	names = append(names, "missed")
-	mu.Unlock()
+	add("missed")
 	f.watchErr <- fmt.Errorf("watch events: %w", io.ErrUnexpectedEOF)
 	waitUntil(t, "the missed container after resync", func() bool { return len(l.Snapshot().Nodes) == 1 })
 	waitUntil(t, "a second watch", func() bool { return f.watches.Load() >= 2 })
@@ -344,20 +344,11 @@ func TestBackoffIsCappedAndJittered(t *testing.T) {
 }
 
 func TestRefreshRelistsWithoutAnEvent(t *testing.T) {
-	f := newFake()
-	var names []string
-	var mu sync.Mutex
-	f.listFn = func() (topology.Inventory, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return inventoryOf(names...), nil
-	}
+	f, add := fakeListing()
 	l, _ := startLive(t, f)
 	<-l.Synced()
 	// A change the engine reports no event for (removing a legacy link).
-	mu.Lock()
-	names = append(names, "quiet")
-	mu.Unlock()
+	add("quiet")
 	l.Refresh()
 	waitUntil(t, "the change after Refresh", func() bool { return len(l.Snapshot().Nodes) == 1 })
 }
@@ -366,20 +357,11 @@ func TestRefreshRelistsWithoutAnEvent(t *testing.T) {
 // was asked, so a change the engine made just before (and told no event
 // of) is in it; while the engine is down it says so at once.
 func TestSyncListsAfterTheCall(t *testing.T) {
-	f := newFake()
-	var names []string
-	var mu sync.Mutex
-	f.listFn = func() (topology.Inventory, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return inventoryOf(names...), nil
-	}
+	f, add := fakeListing()
 	l, _ := startLive(t, f)
 	<-l.Synced()
 	for i := range 20 {
-		mu.Lock()
-		names = append(names, fmt.Sprintf("c%d", i))
-		mu.Unlock()
+		add(fmt.Sprintf("c%d", i))
 		snap, err := l.Sync(t.Context())
 		if err != nil {
 			t.Fatalf("Sync: %v", err)
