@@ -15,7 +15,7 @@
 
 import { api, errorText } from './api.js';
 import { h } from './dom.js';
-import { paintStep, stepItem } from './steps.js';
+import { showStep } from './steps.js';
 
 // Rows beyond this are dropped, oldest first (a pull reports many layers,
 // but as steps of one job).
@@ -51,12 +51,6 @@ export function initJobs(listEl, emptyEl) {
   list = listEl;
   empty = emptyEl;
   if (list) list.addEventListener('click', onRowClick);
-}
-
-// jobInfo is what the store knows of job id (a JobInfo), or null.
-export function jobInfo(id) {
-  const j = jobs.get(id);
-  return j ? j.info : null;
 }
 
 // atOf is a step's or job's time, for telling an old report from a newer
@@ -230,14 +224,7 @@ function render(j) {
   const status = row.querySelector('.job-status');
   status.textContent = ` · ${stateText[state] || state}${info.error ? `: ${info.error}` : ''}`;
   const steps = row.querySelector('.job-steps');
-  for (const s of info.steps) {
-    let li = [...steps.children].find((c) => c.dataset.step === s.step);
-    if (!li) {
-      li = stepItem('job-step', s);
-      steps.append(li);
-    }
-    paintStep(li, s, info.id);
-  }
+  for (const s of info.steps) showStep(steps, 'job-step', s, info.id);
   // A stop that waits for the engine's kill is worth seeing unasked: its
   // countdown and Kill now are in the steps.
   if (state === 'running' && info.steps.some((s) => s.state === 'running' && s.deadline)) row.querySelector('details').open = true;

@@ -18,7 +18,7 @@
 import { api } from './api.js';
 import { confirmAction } from './dialogs.js';
 import { panelContainer } from './panel.js';
-import { planDialog } from './plan-dialog.js';
+import { alsoText, newContainer, planDialog } from './plan-dialog.js';
 import { sendPlanned } from './planned.js';
 
 let cy = null;
@@ -95,19 +95,6 @@ function planQuery(action, params, recreateDependents) {
   return api('GET', `/api/plan/${action}?${q}`);
 }
 
-// newContainer is the ID of the container a done job made for the link's
-// source (the same one when nothing was re-created).
-function newContainer(info) {
-  const r = (info && info.result) || {};
-  return typeof r.container === 'string' ? r.container : '';
-}
-
-// alsoText names the other containers a done job re-created.
-function alsoText(info, plan) {
-  const others = (plan.recreates || []).slice(1).map((r) => r.container?.name).filter(Boolean);
-  return others.length ? ` Also re-created, pointing at the new one: ${others.join(', ')}.` : '';
-}
-
 // repairLink shows the plan of re-pointing the broken link alias of c at
 // the container named target now, and carries it out on Confirm.
 function repairLink(c, alias, target) {
@@ -118,7 +105,7 @@ function repairLink(c, alias, target) {
     plan: (deps) => planQuery('repair-link', { from: c.id, alias }, deps),
     send: (body) => api('POST', '/api/links/repair', { from: c.id, alias, ...body }),
     confirmLabel: () => `Re-create ${c.name} and repair`,
-    doneText: (info, plan) => `Done: ${c.name} was re-created; ${alias} now points at ${target || 'the container of that name'}.${alsoText(info, plan)}`,
+    doneText: (info, plan) => `Done: ${c.name} was re-created; ${alias} now points at ${target || 'the container of that name'}.${alsoText(plan)}`,
     after: (info) => linked(newContainer(info)),
   });
 }
@@ -133,7 +120,7 @@ function removeBrokenLink(c, alias, ghost) {
     plan: (deps) => planQuery('remove-link', { from: c.id, alias }, deps),
     send: (body) => api('DELETE', '/api/links', { from: c.id, alias, ...body }),
     confirmLabel: (plan) => (plan.method === 'recreate' ? `Re-create ${c.name} without it` : 'Remove link'),
-    doneText: (info, plan) => `Done: ${c.name} no longer has the link ${alias}.${alsoText(info, plan)}`,
+    doneText: (info, plan) => `Done: ${c.name} no longer has the link ${alias}.${alsoText(plan)}`,
     after: (info) => linked(newContainer(info)),
   });
 }
@@ -159,12 +146,9 @@ export function openLinkDialog(from, to, alias) {
     confirmLabel: (plan) => (plan.method === 'recreate' ? `Re-create ${from.name} and link` : 'Add the alias'),
     doneText: (info, plan) =>
       plan.method === 'recreate'
-        ? `Done: ${from.name} was re-created; it now reaches ${to.name} as ${alias}.${alsoText(info, plan)}`
+        ? `Done: ${from.name} was re-created; it now reaches ${to.name} as ${alias}.${alsoText(plan)}`
         : `Done: ${from.name} now reaches ${to.name} as ${alias}.`,
-    after: (info) => {
-      notify(`Linked ${from.name} → ${to.name} as ${alias}.`);
-      linked(newContainer(info));
-    },
+    after: (info) => linked(newContainer(info)),
   });
 }
 

@@ -16,11 +16,21 @@ import { api, errorText } from './api.js';
 import { openDialog } from './dialogs.js';
 import { showText } from './dom.js';
 import { followJob, jobEnded } from './jobs.js';
-import { renderPlan } from './plan-view.js';
-import { paintStep, stepItem, failedStepText } from './steps.js';
+import { renderPlan, staleText } from './plan-view.js';
+import { showStep, failedStepText } from './steps.js';
 
-// staleText is the line over a plan that replaced the one confirmed.
-const staleText = 'The containers changed since this plan: review the new plan and confirm again.';
+// newContainer is the ID of the container a done job made for the plan's
+// subject (the same one when nothing was re-created), or "".
+export function newContainer(info) {
+  const r = (info && info.result) || {};
+  return typeof r.container === 'string' ? r.container : '';
+}
+
+// alsoText names the other containers a done job re-created.
+export function alsoText(plan) {
+  const others = (plan.recreates || []).slice(1).map((r) => r.container?.name).filter(Boolean);
+  return others.length ? ` Also re-created, pointing at the new one: ${others.join(', ')}.` : '';
+}
 
 // planDialog drives the dialog dlg whose ids start with prefix. toast(text,
 // kind) tells what a job the user closed the dialog on came to.
@@ -52,26 +62,11 @@ export function planDialog(dlg, prefix, toast = () => {}) {
     const mine = cur;
     if (mine && dlg.dataset.state === 'ready') ask(mine, '');
   });
+  // A job still running when the dialog closes is told of when it ends,
+  // in a toast (confirm's follower does it).
   dlg.addEventListener('close', () => {
-    const mine = cur;
     cur = null;
     dlg.dataset.state = 'idle';
-    // A job still running is told of when it ends, in a toast.
-    if (mine && mine.stop && mine.job) {
-      mine.stop();
-      mine.stop = followJob(mine.job, {
-        onJob(info) {
-          if (!jobEnded(info)) return;
-          mine.stop();
-          if (info.state === 'done') {
-            toast(mine.req.doneText(info, mine.plan));
-            mine.req.after && mine.req.after(info);
-          } else {
-            toast(`${mine.req.title} failed: ${info.error || info.state}`, 'error');
-          }
-        },
-      });
-    }
   });
 
   function state(s) {
@@ -193,17 +188,29 @@ export function planDialog(dlg, prefix, toast = () => {}) {
       return;
     }
     mine.job = res.job;
-    mine.stop = followJob(res.job, {
+    let ended = false;
+    const stop = followJob(res.job, {
       onStep: (s) => cur === mine && tick(mine, s),
       onJob: (info) => {
-        if (cur !== mine) return;
-        showCancelJob(info);
-        if (!jobEnded(info)) return;
-        mine.stop();
+        if (cur === mine) showCancelJob(info);
+        if (ended || !jobEnded(info)) return;
+        ended = true;
+        // A job that ended before its 202 came is replayed inside
+        // followJob, before it has returned stop.
+        if (mine.stop) mine.stop();
         mine.stop = null;
-        finish(mine, info);
+        if (cur === mine) {
+          finish(mine, info);
+        } else if (info.state === 'done') {
+          toast(mine.req.doneText(info, mine.plan));
+          if (mine.req.after) mine.req.after(info);
+        } else {
+          toast(`${mine.req.title} failed: ${info.error || info.state}`, 'error');
+        }
       },
     });
+    if (ended) stop();
+    else mine.stop = stop;
   }
 
   // showCancelJob offers to stop the job while it can still be stopped.
@@ -217,14 +224,7 @@ export function planDialog(dlg, prefix, toast = () => {}) {
   // tick shows one step of the job in the plan's list; a step the plan did
   // not list (a rollback step) is added under it.
   function tick(mine, s) {
-    const list = $('steps');
-    let li = [...list.children].find((c) => c.dataset.step === s.step);
-    if (!li) {
-      li = stepItem(`${prefix}-step`, s);
-      list.append(li);
-      $('steps-section').hidden = false;
-    }
-    paintStep(li, s, mine.job);
+    if (showStep($('steps'), `${prefix}-step`, s, mine.job)) $('steps-section').hidden = false;
   }
 
   function finish(mine, info) {

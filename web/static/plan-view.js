@@ -23,6 +23,9 @@ const methodText = {
 // kindText names the kinds of a lost file as docker diff does.
 const kindText = { changed: 'changed', added: 'added', deleted: 'deleted' };
 
+// staleText is the line over a plan that replaced the one confirmed.
+export const staleText = 'The containers changed since this plan: review the new plan and confirm again.';
+
 // renderPlan fills the plan block whose ids start with prefix (link-,
 // mount-, confirm-) inside root with plan, and shows it.
 export function renderPlan(root, prefix, plan) {

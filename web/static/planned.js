@@ -12,6 +12,7 @@
 import { APIError } from './api.js';
 import { confirmAction } from './dialogs.js';
 import { waitJob } from './jobs.js';
+import { staleText } from './plan-view.js';
 import { failedStepText } from './steps.js';
 
 // sendPlanned calls send(conf) (conf is {} first, then {confirm, plan})
@@ -49,7 +50,7 @@ export async function sendPlanned(send, onStep) {
 function confirmPlan(plan, stale) {
   return confirmAction({
     title: stale ? 'The plan changed' : 'Confirm the plan',
-    message: stale ? 'The containers changed since this plan: review the new plan and confirm again.' : plan.summary || '',
+    message: stale ? staleText : plan.summary || '',
     plan,
     confirmLabel: 'Confirm',
     danger: plan.method === 'recreate' || plan.method === 'remove',

@@ -41,6 +41,19 @@ export function stepItem(testid, step) {
 
 // paintStep shows step (a step frame or a JobInfo step) in its row li, for
 // the job with ID jobID. A frame without text keeps the plan's.
+// showStep paints step s of job jobID in list, adding an item for it
+// (with testid) when the list has none; it tells whether it added one.
+export function showStep(list, testid, s, jobID) {
+  let li = [...list.children].find((c) => c.dataset.step === s.step);
+  const added = !li;
+  if (added) {
+    li = stepItem(testid, s);
+    list.append(li);
+  }
+  paintStep(li, s, jobID);
+  return added;
+}
+
 export function paintStep(li, step, jobID) {
   const state = step.state || li.dataset.state || 'pending';
   li.dataset.state = state;

@@ -24,7 +24,7 @@ import { api, errorText } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
 import { h, showText, shortID, focusSoon } from './dom.js';
 import { onPanelLoad, panelContainer, panelVolume } from './panel.js';
-import { planDialog } from './plan-dialog.js';
+import { alsoText, newContainer, planDialog } from './plan-dialog.js';
 import { sendPlanned } from './planned.js';
 
 let cy = null;
@@ -386,13 +386,9 @@ export function openMountDialog(c, body, what) {
     },
     send: (conf) => api('POST', `/api/containers/${encodeURIComponent(c.id)}/mounts`, { ...body, ...conf }),
     confirmLabel: () => `Re-create ${c.name} and mount`,
-    doneText: (info, plan) => {
-      const others = (plan.recreates || []).slice(1).map((r) => r.container?.name).filter(Boolean);
-      const also = others.length ? ` Also re-created, pointing at the new one: ${others.join(', ')}.` : '';
-      return `Done: ${c.name} was re-created; it mounts ${what}${at}${body.readOnly ? ' read-only' : ''}.${also}`;
-    },
+    doneText: (info, plan) => `Done: ${c.name} was re-created; it mounts ${what}${at}${body.readOnly ? ' read-only' : ''}.${alsoText(plan)}`,
     after: (info) => {
-      const id = info.result && typeof info.result.container === 'string' ? info.result.container : '';
+      const id = newContainer(info);
       if (id) hooks.mounted(id);
     },
   });
