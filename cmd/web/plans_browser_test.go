@@ -63,6 +63,15 @@ func allowPanelOfGone(b *browser) {
 	b.allow(regexp.MustCompile(`status of 404 \(Not Found\) \S+/panel/container/`))
 }
 
+// recreateSetup starts dockmap and a browser for a test that re-creates
+// containers from the page (the fixture image built, panels of removed
+// containers allowed); the test opens the map when it is ready.
+func recreateSetup(t *testing.T) (*docker.Client, string, *browser) {
+	t.Helper()
+	c, base, b := recreateSetup(t)
+	return c, base, b
+}
+
 // addLinkFromPanel fills the panel's Add link form (target toID, alias)
 // and submits it, in one go: deltas about the containers re-render the
 // panel at any moment, which would swap the form between two steps.
@@ -325,11 +334,7 @@ func TestBrowserMountBreaksLinkThenRepair(t *testing.T) {
 // dialog's stop step and its Activity row say so and count down to the
 // engine's kill, and Kill now ends the wait at once, well before it.
 func TestBrowserStopCountdownKillNow(t *testing.T) {
-	c := dockertest.Client(t)
-	dockertest.FixtureImage(t)
-	base := startDockmap(t, nil)
-	b := newBrowser(t)
-	allowPanelOfGone(b)
+	c, base, b := recreateSetup(t)
 	openMap(t, b, base)
 	dbName := dockertest.UniqueName(t, "database")
 	stubbornName := dockertest.UniqueName(t, "stubborn")
@@ -455,11 +460,7 @@ func TestBrowserRemoveBrokenLinkFromGhost(t *testing.T) {
 // today, and the dialog shows that plan with a line saying why, to confirm
 // again; the new one carries out.
 func TestBrowserLinkPlanOutOfDate(t *testing.T) {
-	c := dockertest.Client(t)
-	dockertest.FixtureImage(t)
-	base := startDockmap(t, nil)
-	b := newBrowser(t)
-	allowPanelOfGone(b)
+	c, base, b := recreateSetup(t)
 	// The refused request is the point of the test.
 	b.allow(regexp.MustCompile(`status of 409 \(Conflict\) \S+/api/links$`))
 	openMap(t, b, base)
@@ -510,11 +511,7 @@ func TestBrowserLinkPlanOutOfDate(t *testing.T) {
 // dialog says the re-create rolled back, and the original container is
 // still there under its name, running, with nothing renamed aside left.
 func TestBrowserCancelRollsBack(t *testing.T) {
-	c := dockertest.Client(t)
-	dockertest.FixtureImage(t)
-	base := startDockmap(t, nil)
-	b := newBrowser(t)
-	allowPanelOfGone(b)
+	c, base, b := recreateSetup(t)
 	openMap(t, b, base)
 	dbID := dockertest.RunContainer(t, c, dockertest.WithName(dockertest.UniqueName(t, "database")))
 	stubbornName := dockertest.UniqueName(t, "stubborn")
