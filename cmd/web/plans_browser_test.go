@@ -68,7 +68,11 @@ func allowPanelOfGone(b *browser) {
 // containers allowed); the test opens the map when it is ready.
 func recreateSetup(t *testing.T) (*docker.Client, string, *browser) {
 	t.Helper()
-	c, base, b := recreateSetup(t)
+	c := dockertest.Client(t)
+	dockertest.FixtureImage(t)
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	allowPanelOfGone(b)
 	return c, base, b
 }
 
