@@ -1,6 +1,7 @@
 // Package auth decides who may do what in dockmap: the two roles, their
-// tokens, the one-use login codes, the session cookie either is swapped
-// for, and the brake on wrong credentials.
+// tokens, the one-use login codes, the viewer invites a class joins with
+// (invites.go), the session cookie each is swapped for, and the brake on
+// wrong credentials.
 //
 // dockmap holds the Docker socket, so an operator is root on the host. A
 // viewer may watch everything live but change nothing. Tokens travel in
@@ -15,7 +16,7 @@
 // # Concurrency
 //
 // An Auth is safe for concurrent use: its tokens never change, and its
-// login codes and its brake each have a mutex of their own.
+// login codes, its invites and its brake each have a mutex of their own.
 package auth
 
 import (
@@ -138,6 +139,7 @@ type Auth struct {
 	hasViewer        bool
 	limiter          *Limiter
 	codes            codes
+	invites          invites
 }
 
 // Option changes how New sets an Auth up.
@@ -145,11 +147,23 @@ type Option func(*Auth)
 
 // WithClock gives the Auth another clock for the expiry of login codes
 // (tests move it forward instead of waiting).
-func WithClock(now func() time.Time) Option { return func(a *Auth) { a.codes.now = now } }
+func WithClock(now func() time.Time) Option {
+	return func(a *Auth) { a.codes.now, a.invites.now = now, now }
+}
 
 // WithCodeTTL sets how long a login code stays usable (DefaultCodeTTL
 // otherwise).
 func WithCodeTTL(d time.Duration) Option { return func(a *Auth) { a.codes.ttl = d } }
+
+// WithInviteLifetime sets the longest an invite lasts when nobody ends it
+// (DefaultInviteLifetime otherwise); d must be positive.
+func WithInviteLifetime(d time.Duration) Option {
+	return func(a *Auth) {
+		if d > 0 {
+			a.invites.lifetime = d
+		}
+	}
+}
 
 // New returns an Auth for tokens, which must pass Validate.
 func New(tokens Tokens, opts ...Option) (*Auth, error) {
@@ -161,6 +175,7 @@ func New(tokens Tokens, opts ...Option) (*Auth, error) {
 		operatorSession: session(tokens.Operator),
 		limiter:         NewLimiter(DefaultFailureRate, DefaultFailureBurst),
 		codes:           codes{now: time.Now, ttl: DefaultCodeTTL},
+		invites:         invites{now: time.Now, lifetime: DefaultInviteLifetime},
 	}
 	for _, o := range opts {
 		o(a)
@@ -202,8 +217,17 @@ func (a *Auth) pick(isOp, isView int) Role {
 	return Anonymous
 }
 
-// SessionRole says which role a session cookie value grants.
+// SessionRole says which role a session cookie value grants: a token's
+// session, or Viewer for the session of an open invite.
 func (a *Auth) SessionRole(v string) Role {
+	if r := a.staticSessionRole(v); r != Anonymous {
+		return r
+	}
+	return a.invites.inviteRole(v)
+}
+
+// staticSessionRole is the role of a token's session, in constant time.
+func (a *Auth) staticSessionRole(v string) Role {
 	return a.pick(subtle.ConstantTimeCompare([]byte(v), []byte(a.operatorSession)),
 		subtle.ConstantTimeCompare([]byte(v), []byte(a.viewerSession)))
 }

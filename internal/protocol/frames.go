@@ -29,10 +29,11 @@ const (
 	TypeStep     = "step"
 	TypeShare    = "share"
 	TypeAudit    = "audit"
+	TypeWatchers = "watchers"
 )
 
 // Types lists every frame type, in the order the README documents them.
-var Types = []string{TypeSnapshot, TypeDelta, TypeEvent, TypeEngine, TypeProbe, TypeJob, TypeStep, TypeShare, TypeAudit}
+var Types = []string{TypeSnapshot, TypeDelta, TypeEvent, TypeEngine, TypeProbe, TypeJob, TypeStep, TypeShare, TypeAudit, TypeWatchers}
 
 // OperatorOnly reports whether frames of this type go to operators only:
 // the audit trail says who did what, which is not a viewer's business.
@@ -104,6 +105,16 @@ type Share struct {
 type Audit struct {
 	Type  string     `json:"type"`
 	Entry AuditEntry `json:"entry"`
+}
+
+// Watchers is how many browsers watch live (open /live connections, so a
+// browser with two tabs counts twice), by role: sent when the numbers
+// change, a burst of joins coalesced into one frame, and to each new
+// connection right after its snapshot.
+type Watchers struct {
+	Type      string `json:"type"`
+	Viewers   int    `json:"viewers"`
+	Operators int    `json:"operators"`
 }
 
 // JobInfo is a job as GET /api/jobs/{id} answers and the job frame
@@ -204,6 +215,7 @@ func (*Job) kind() string      { return TypeJob }
 func (*Step) kind() string     { return TypeStep }
 func (*Share) kind() string    { return TypeShare }
 func (*Audit) kind() string    { return TypeAudit }
+func (*Watchers) kind() string { return TypeWatchers }
 
 func (f *Snapshot) stamp() { f.Type = TypeSnapshot }
 func (f *Delta) stamp()    { f.Type = TypeDelta }
@@ -214,6 +226,7 @@ func (f *Job) stamp()      { f.Type = TypeJob }
 func (f *Step) stamp()     { f.Type = TypeStep }
 func (f *Share) stamp()    { f.Type = TypeShare }
 func (f *Audit) stamp()    { f.Type = TypeAudit }
+func (f *Watchers) stamp() { f.Type = TypeWatchers }
 
 // Encode stamps the frame's type into it and encodes it. Frames are plain
 // data, so failing is a programmer error.
