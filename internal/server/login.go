@@ -89,12 +89,17 @@ func signIn(c echo.Context, a *auth.Auth, log *slog.Logger, role auth.Role, err 
 		return render(c, http.StatusUnauthorized, templates.LoginPage(wrong))
 	}
 	log.Info("login", "role", role.String(), "remote", c.RealIP(), "with", what)
+	setSession(c, a.Session(role))
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// setSession sets the session cookie to value.
+func setSession(c echo.Context, value string) {
 	c.SetCookie(&http.Cookie{
-		Name: auth.CookieName, Value: a.Session(role), Path: "/",
+		Name: auth.CookieName, Value: value, Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Request().TLS != nil,
 		MaxAge: int(sessionLifetime / time.Second),
 	})
-	return c.Redirect(http.StatusSeeOther, "/")
 }
 
 // handleLogout serves "POST /logout": the cookie is cleared.

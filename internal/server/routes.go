@@ -38,9 +38,13 @@ func (r Route) mutates() bool { return r.Method != http.MethodGet && !r.Session 
 func routes(d Deps, trail *auditTrail) []Route {
 	pl := plan.New(plan.Options{AllowBinds: d.AllowBinds, AllowDangerous: d.AllowDangerous})
 	jd := jobDeps{src: d.Live, r: d.Recreator, jobs: d.Jobs}
+	w := newWatchers(d.Publisher, watchersDelay)
 	return []Route{
 		{Method: "GET", Path: "/login", Role: Public, Session: true, handler: handleLoginPage(d.Auth, d.Logger)},
 		{Method: "POST", Path: "/login", Role: Public, Session: true, handler: handleLoginForm(d.Auth, d.Logger)},
+		// An invite's link: like a login link, it only sets the caller's
+		// own cookie.
+		{Method: "GET", Path: "/join", Role: Public, Session: true, handler: handleJoin(d.Auth, d.Logger)},
 		{Method: "POST", Path: "/logout", Role: auth.Viewer, Session: true, handler: handleLogout()},
 		{Method: "GET", Path: "/static/*", Role: Public, handler: handleStatic(d.Static)},
 		{Method: "GET", Path: "/healthz", Role: Public, handler: handleHealthz(d.Live)},
@@ -48,7 +52,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/", Role: auth.Viewer, handler: handleTopologyPage(d.Live, d.AssetVersion, d.ReadOnly)},
 		{Method: "GET", Path: "/api/graph", Role: auth.Viewer, handler: handleGraphJSON(d.Live)},
 		{Method: "GET", Path: "/api/session", Role: auth.Viewer, handler: handleSession(d.Auth != nil, d.ReadOnly)},
-		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Logger, d.PongWait, d.PingPeriod)},
+		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Auth, w, d.Logger, d.PongWait, d.PingPeriod)},
 		{Method: "GET", Path: "/panel/container/:id", Role: auth.Viewer, handler: handleContainerPanel(d.Live, len(d.AllowBinds) > 0)},
 		{Method: "GET", Path: "/panel/volume/:id", Role: auth.Viewer, handler: handleVolumePanel(d.Live)},
 		{Method: "GET", Path: "/panel/bind/:id", Role: auth.Viewer, handler: handleBindPanel(d.Live)},
@@ -75,6 +79,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		// (docker system df -v): too heavy to leave to every viewer.
 		{Method: "GET", Path: "/api/volumes/:name/usage", Role: auth.Operator, handler: handleVolumeUsage(d.Live, d.Volumes)},
 		{Method: "GET", Path: "/api/audit", Role: auth.Operator, handler: handleAudit(trail)},
+		{Method: "GET", Path: "/api/invites", Role: auth.Operator, handler: handleInvites(d.Auth)},
 
 		// Everything below changes something: POST or DELETE only, operators
 		// only, same origin only, JSON bodies only (mutationGuard).
@@ -99,6 +104,9 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober, d.Results)},
 		// A one-use login link for someone else: a credential, so an action.
 		{Method: "POST", Path: "/api/login-codes", Role: auth.Operator, EngineFree: true, handler: handleMintLoginCode(d.Auth, d.Logger)},
+		// A class's viewer invite, and its end (which signs its viewers out).
+		{Method: "POST", Path: "/api/invites", Role: auth.Operator, EngineFree: true, handler: handleMintInvite(d.Auth, d.Logger)},
+		{Method: "DELETE", Path: "/api/invites/:id", Role: auth.Operator, EngineFree: true, handler: handleEndInvite(d.Auth, d.Logger)},
 	}
 }
 

@@ -104,12 +104,12 @@ func TestRouteTableIsWhatEchoServes(t *testing.T) {
 			t.Errorf("RouteTable()[%s] leaks its handler", k)
 		}
 	}
-	wantPublic := []string{"GET /healthz", "GET /login", "GET /static/*", "POST /login"}
+	wantPublic := []string{"GET /healthz", "GET /join", "GET /login", "GET /static/*", "POST /login"}
 	sort.Strings(public)
 	if diff := cmp.Diff(wantPublic, public); diff != "" {
 		t.Errorf("public routes (-want +got):\n%s", diff)
 	}
-	wantSession := []string{"GET /login", "POST /login", "POST /logout"}
+	wantSession := []string{"GET /join", "GET /login", "POST /login", "POST /logout"}
 	sort.Strings(session)
 	if diff := cmp.Diff(wantSession, session); diff != "" {
 		t.Errorf("routes exempt from the action rules (-want +got):\n%s", diff)

@@ -63,9 +63,11 @@ func sameOriginWS(r *http.Request) bool {
 	return strings.EqualFold(u.Scheme, want) && strings.EqualFold(u.Host, r.Host)
 }
 
-// handleLive serves "GET /live" (WebSocket): a snapshot first, then deltas,
-// events and engine state as they happen.
-func handleLive(src LiveSource, log *slog.Logger, pongWait, pingPeriod time.Duration) echo.HandlerFunc {
+// handleLive serves "GET /live" (WebSocket): a snapshot first, then the
+// watcher counts, then deltas, events and engine state as they happen. A
+// connection of a browser that joined with an invite is closed when the
+// invite ends (a nil a is access control off).
+func handleLive(src LiveSource, a *auth.Auth, w *watchers, log *slog.Logger, pongWait, pingPeriod time.Duration) echo.HandlerFunc {
 	if pongWait <= 0 {
 		pongWait = defaultPongWait
 	}
@@ -75,6 +77,13 @@ func handleLive(src LiveSource, log *slog.Logger, pongWait, pingPeriod time.Dura
 	return func(c echo.Context) error {
 		// The audit trail is for operators; a viewer's connection skips it.
 		operator := roleOf(c) == auth.Operator
+		// Taken before the upgrade: an invite that ends from here on
+		// closes this connection, and one that ended since authorize let
+		// the request in closes it at once.
+		var ended <-chan struct{}
+		if a != nil {
+			ended = a.SessionDone(c.Request())
+		}
 		conn, err := upgrader.Upgrade(c.Response(), c.Request(), nil)
 		if err != nil {
 			// The upgrader has already answered (403 for a foreign origin).
@@ -82,10 +91,11 @@ func handleLive(src LiveSource, log *slog.Logger, pongWait, pingPeriod time.Dura
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
+		defer w.join(operator)()
 		snap, sub := src.Subscribe(ctx)
-		frame := protocol.Encode(&protocol.Snapshot{Snapshot: snap})
+		first := [][]byte{protocol.Encode(&protocol.Snapshot{Snapshot: snap}), w.frame()}
 		go readPump(conn, cancel, pongWait)
-		writePump(ctx, conn, frame, snap.Seq, sub, log, pingPeriod, operator)
+		writePump(ctx, conn, first, snap.Seq, sub, log, pingPeriod, operator, ended)
 		return nil
 	}
 }
@@ -133,10 +143,12 @@ func drainBeforeClose(conn *websocket.Conn) {
 	_, _ = io.Copy(io.Discard, nc)
 }
 
-// writePump owns every write to the connection: the snapshot, then the
-// subscription's messages and the keepalive pings.
-func writePump(ctx context.Context, conn *websocket.Conn, snapshot []byte, seq uint64, sub *hub.Subscription, log *slog.Logger,
-	pingPeriod time.Duration, operator bool) {
+// writePump owns every write to the connection: the first frames (the
+// snapshot, at seq), then the subscription's messages and the keepalive
+// pings, until ctx ends or ended closes (the connection's credential
+// stopped working).
+func writePump(ctx context.Context, conn *websocket.Conn, first [][]byte, seq uint64, sub *hub.Subscription, log *slog.Logger,
+	pingPeriod time.Duration, operator bool, ended <-chan struct{}) {
 	ticker := time.NewTicker(pingPeriod)
 	defer func() {
 		ticker.Stop()
@@ -146,12 +158,25 @@ func writePump(ctx context.Context, conn *websocket.Conn, snapshot []byte, seq u
 		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 		return conn.WriteMessage(typ, data)
 	}
-	if write(websocket.TextMessage, snapshot) != nil {
+	if isDone(ended) {
+		code, reason := endedClose()
+		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
 		return
+	}
+	for _, f := range first {
+		if write(websocket.TextMessage, f) != nil {
+			return
+		}
 	}
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-ended:
+			// The page learns why from GET /api/session (401) when it
+			// tries to reconnect; the reason is for a script.
+			code, reason := endedClose()
+			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
 			return
 		case m, ok := <-sub.C():
 			if !ok {
@@ -178,5 +203,21 @@ func writePump(ctx context.Context, conn *websocket.Conn, snapshot []byte, seq u
 				return
 			}
 		}
+	}
+}
+
+// endedClose is the close frame of a connection whose credential stopped
+// working: 1008, since the connection is no longer allowed.
+func endedClose() (int, string) {
+	return websocket.ClosePolicyViolation, "signed out: the invite ended"
+}
+
+// isDone reports whether ch is closed; a nil ch never is.
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }

@@ -40,9 +40,12 @@ func inviteButton() templ.Component {
 	})
 }
 
-// InviteDialog makes a one-use login link for a viewer or an operator
-// (invite.js sends POST /api/login-codes) and shows it with a Copy button
-// and the time it expires. Operators only: a viewer's page does not have it.
+// InviteDialog makes either a one-use login link for a viewer or an
+// operator (invite.js sends POST /api/login-codes) and shows it with a
+// Copy button and the time it expires, or a viewer invite for a class
+// (POST /api/invites): a QR code big enough for a projector, its URL, and
+// the open invites with End buttons. Operators only: a viewer's page does
+// not have it.
 func InviteDialog() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -60,7 +63,136 @@ func InviteDialog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<dialog id=\"invite-dialog\" class=\"dialog\" data-testid=\"invite-dialog\" aria-labelledby=\"invite-title\"><form id=\"invite-form\" class=\"dialog-form\" data-testid=\"invite-form\" novalidate><h2 id=\"invite-title\">Invite someone</h2><fieldset class=\"segmented\" data-testid=\"invite-role\"><legend>As</legend> <label><input type=\"radio\" name=\"role\" value=\"viewer\" data-testid=\"invite-role-viewer\" checked><span>viewer</span></label> <label><input type=\"radio\" name=\"role\" value=\"operator\" data-testid=\"invite-role-operator\"><span>operator</span></label></fieldset><p class=\"hint\" data-testid=\"invite-hint\">A viewer watches and changes nothing; an operator can change everything, which is root on this host. The link signs in one browser, once, and soon expires: send it to one person, privately.</p><div id=\"invite-result\" class=\"invite-result\" data-testid=\"invite-result\" hidden><label class=\"field\"><span>Login link</span> <input id=\"invite-url\" type=\"text\" readonly autocomplete=\"off\" spellcheck=\"false\" data-testid=\"invite-url\"></label><p class=\"invite-meta\"><button type=\"button\" id=\"invite-copy\" data-testid=\"invite-copy\">Copy</button> <span id=\"invite-expiry\" data-testid=\"invite-expiry\"></span></p></div><p id=\"invite-error\" class=\"error\" data-testid=\"invite-error\" role=\"alert\" hidden></p><div class=\"dialog-buttons\"><button type=\"button\" data-close data-testid=\"invite-close\">Close</button> <button type=\"submit\" class=\"primary\" id=\"invite-submit\" data-testid=\"invite-submit\">Make link</button></div></form></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<dialog id=\"invite-dialog\" class=\"dialog\" data-testid=\"invite-dialog\" aria-labelledby=\"invite-title\"><form id=\"invite-form\" class=\"dialog-form\" data-testid=\"invite-form\" novalidate><h2 id=\"invite-title\">Invite someone</h2><fieldset class=\"segmented invite-kind\" data-testid=\"invite-kind\"><legend>What</legend> <label><input type=\"radio\" name=\"kind\" value=\"link\" data-testid=\"invite-kind-link\" checked><span>One-use login link</span></label> <label><input type=\"radio\" name=\"kind\" value=\"class\" data-testid=\"invite-kind-class\"><span>Viewer invite for the class (QR)</span></label></fieldset><div id=\"invite-link-part\" data-testid=\"invite-link-part\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = loginLinkPart().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</div><div id=\"invite-class-part\" data-testid=\"invite-class-part\" hidden>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = classInvitePart().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</div><p id=\"invite-error\" class=\"error\" data-testid=\"invite-error\" role=\"alert\" hidden></p><div class=\"dialog-buttons\"><button type=\"button\" data-close data-testid=\"invite-close\">Close</button> <button type=\"submit\" class=\"primary\" id=\"invite-submit\" data-testid=\"invite-submit\">Make link</button></div></form></dialog>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// loginLinkPart is the one-use login link's half of InviteDialog.
+func loginLinkPart() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<fieldset class=\"segmented\" data-testid=\"invite-role\"><legend>As</legend> <label><input type=\"radio\" name=\"role\" value=\"viewer\" data-testid=\"invite-role-viewer\" checked><span>viewer</span></label> <label><input type=\"radio\" name=\"role\" value=\"operator\" data-testid=\"invite-role-operator\"><span>operator</span></label></fieldset><p class=\"hint\" data-testid=\"invite-hint\">A viewer watches and changes nothing; an operator can change everything, which is root on this host. The link signs in one browser, once, and soon expires: send it to one person, privately.</p><div id=\"invite-result\" class=\"invite-result\" data-testid=\"invite-result\" hidden><label class=\"field\"><span>Login link</span> <input id=\"invite-url\" type=\"text\" readonly autocomplete=\"off\" spellcheck=\"false\" data-testid=\"invite-url\"></label><p class=\"invite-meta\"><button type=\"button\" id=\"invite-copy\" data-testid=\"invite-copy\">Copy</button> <span id=\"invite-expiry\" data-testid=\"invite-expiry\"></span></p></div>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// classInvitePart is the class invite's half of InviteDialog. The QR code
+// is shown once, when the invite is made: dockmap keeps only the hash of
+// its code, so it cannot draw it again.
+func classInvitePart() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<label class=\"field\"><span>Label (optional)</span> <input id=\"class-label\" type=\"text\" maxlength=\"60\" autocomplete=\"off\" placeholder=\"e.g. Tuesday group\" data-testid=\"class-label\"></label><p class=\"hint\" data-testid=\"class-hint\">Everyone who scans or opens it watches as a viewer and changes nothing, until you end it (at the latest after a day, or when dockmap stops). Ending it signs them all out at once.</p><div id=\"class-result\" class=\"class-result\" data-testid=\"class-result\" hidden><img id=\"class-qr\" class=\"class-qr\" alt=\"QR code of the viewer invite\" data-testid=\"class-qr\"><p class=\"invite-meta\"><input id=\"class-url\" type=\"text\" readonly autocomplete=\"off\" spellcheck=\"false\" aria-label=\"Invite link\" data-testid=\"class-url\"> <button type=\"button\" id=\"class-copy\" data-testid=\"class-copy\">Copy</button> <button type=\"button\" id=\"class-full\" data-testid=\"class-full\" title=\"Show the QR code on the whole screen (Escape to come back)\">Full screen</button></p></div><section class=\"class-open\" aria-labelledby=\"class-open-title\"><h3 id=\"class-open-title\">Open invites</h3><p id=\"class-none\" class=\"hint\" data-testid=\"class-none\">None.</p><ul id=\"class-list\" class=\"class-list\" data-testid=\"class-list\"></ul></section>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// JoinPage is what /join answers when an invite does not work (or the
+// brake is on): the reason in plain words, and the way to sign in
+// otherwise.
+func JoinPage(message string) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Var6 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+			if !templ_7745c5c3_IsBuffer {
+				defer func() {
+					templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err == nil {
+						templ_7745c5c3_Err = templ_7745c5c3_BufErr
+					}
+				}()
+			}
+			ctx = templ.InitializeContext(ctx)
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<main class=\"login\"><h1 class=\"brand\">dockmap</h1><p class=\"error\" data-testid=\"join-error\" role=\"alert\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var7 string
+			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(message)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/invite.templ`, Line: 94, Col: 67}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</p><p class=\"hint\">Have a token or a login link? <a href=\"/login\">Sign in here</a>.</p></main>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			return nil
+		})
+		templ_7745c5c3_Err = Layout("dockmap: invite", "").Render(templ.WithChildren(ctx, templ_7745c5c3_Var6), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
