@@ -285,3 +285,49 @@ func TestBrowserInviteMakesOneUseLinks(t *testing.T) {
 		chromedp.Click(`[data-testid=login-submit]`))
 	waitJS(t, late, `location.pathname === '/' && window.dockmap && window.dockmap.connected`, waitTimeout)
 }
+
+// An operator shows a class invite: the dialog's class choice makes a QR
+// code (a PNG the browser draws) and a /join link, and lists the invite
+// with an End button; the link signs any number of browsers in as
+// viewers; End takes them out and the link then says the invite ended.
+func TestBrowserClassInvite(t *testing.T) {
+	base, output, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken, "--viewer-token", viewToken)
+	op := newBrowser(t)
+	signInWith(t, op, printedLogin(t, output(), "operator"), base, `window.dockmap && window.dockmap.connected`)
+	mustDo(t, op, "open Invite…", chromedp.Click(chromedp.CSS(`[data-testid=invite-open]`)))
+	waitJS(t, op, `document.querySelector('[data-testid=invite-dialog]').open`, waitTimeout)
+	mustDo(t, op, "make a class invite",
+		chromedp.Click(chromedp.CSS(`[data-testid=invite-kind-class]`)),
+		chromedp.SendKeys(`[data-testid=class-label]`, "room 2"),
+		chromedp.Click(chromedp.CSS(`[data-testid=invite-submit]`)))
+	waitJS(t, op, `(() => { const q = document.querySelector('[data-testid=class-qr]');
+		return !document.querySelector('[data-testid=class-result]').hidden && q.complete && q.naturalWidth > 0 && q.getBoundingClientRect().width >= 300; })()`, waitTimeout)
+	link := mustEval[string](t, op, `document.querySelector('[data-testid=class-url]').value`)
+	if !strings.HasPrefix(link, base+"/join?code=") {
+		t.Fatalf("invite link %q, want %s/join?code=…", link, base)
+	}
+	waitJS(t, op, `document.querySelectorAll('[data-testid=class-item]').length === 1 && document.querySelector('[data-testid=class-item]').textContent.includes('room 2')`, waitTimeout)
+
+	guests := []*browser{newBrowser(t), newBrowser(t)}
+	for _, g := range guests {
+		signInWith(t, g, link, base, `window.dockmap && window.dockmap.connected`)
+		if got := mustEval[string](t, g, `document.querySelector('[data-testid=role]')?.textContent.trim() ?? ''`); got != "viewer" {
+			t.Errorf("a browser that joined signed in as %q, want viewer", got)
+		}
+	}
+	for _, g := range guests {
+		// Signed out, their pages find out from a 401 the browser logs.
+		g.allow(regexp.MustCompile(`status of 401 \(Unauthorized\)|WebSocket`))
+	}
+	mustDo(t, op, "end the invite", chromedp.Click(chromedp.CSS(`[data-testid=class-end]`)))
+	waitJS(t, op, `document.querySelectorAll('[data-testid=class-item]').length === 0 && document.querySelector('[data-testid=class-result]').hidden`, waitTimeout)
+	for _, g := range guests {
+		waitJS(t, g, `fetch('/api/session').then(r => r.status === 401)`, waitTimeout)
+	}
+	late := newBrowser(t)
+	late.allow(regexp.MustCompile(`status of 401 \(Unauthorized\)`))
+	mustDo(t, late, "open the ended invite", chromedp.Navigate(link))
+	if got := mustEval[string](t, late, `document.querySelector('[data-testid=join-error]')?.textContent ?? ''`); got != "This invite has ended. Ask the instructor for a new one." {
+		t.Errorf("an ended invite shows %q, want it to say so", got)
+	}
+}
