@@ -24,6 +24,7 @@ var frameOf = map[string]func() any{
 	protocol.TypeStep:     func() any { return &protocol.Step{} },
 	protocol.TypeShare:    func() any { return &protocol.Share{} },
 	protocol.TypeAudit:    func() any { return &protocol.Audit{} },
+	protocol.TypeLesson:   func() any { return &protocol.Lesson{} },
 }
 
 var jsonBlock = regexp.MustCompile("(?s)```json\n(.*?)```")

@@ -63,9 +63,10 @@ func sameOriginWS(r *http.Request) bool {
 	return strings.EqualFold(u.Scheme, want) && strings.EqualFold(u.Host, r.Host)
 }
 
-// handleLive serves "GET /live" (WebSocket): a snapshot first, then deltas,
-// events and engine state as they happen.
-func handleLive(src LiveSource, log *slog.Logger, pongWait, pingPeriod time.Duration) echo.HandlerFunc {
+// handleLive serves "GET /live" (WebSocket): a snapshot first, then where
+// every participant followed is in their lesson, then deltas, events,
+// engine state and the rest as they happen.
+func handleLive(src LiveSource, ll *LessonLive, log *slog.Logger, pongWait, pingPeriod time.Duration) echo.HandlerFunc {
 	if pongWait <= 0 {
 		pongWait = defaultPongWait
 	}
@@ -83,9 +84,11 @@ func handleLive(src LiveSource, log *slog.Logger, pongWait, pingPeriod time.Dura
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		snap, sub := src.Subscribe(ctx)
-		frame := protocol.Encode(&protocol.Snapshot{Snapshot: snap})
+		// The lesson states are taken after subscribing, so a change
+		// after them comes as a frame; one in between comes twice.
+		first := append([][]byte{protocol.Encode(&protocol.Snapshot{Snapshot: snap})}, ll.frames()...)
 		go readPump(conn, cancel, pongWait)
-		writePump(ctx, conn, frame, snap.Seq, sub, log, pingPeriod, operator)
+		writePump(ctx, conn, first, snap.Seq, sub, log, pingPeriod, operator)
 		return nil
 	}
 }
@@ -133,9 +136,9 @@ func drainBeforeClose(conn *websocket.Conn) {
 	_, _ = io.Copy(io.Discard, nc)
 }
 
-// writePump owns every write to the connection: the snapshot, then the
-// subscription's messages and the keepalive pings.
-func writePump(ctx context.Context, conn *websocket.Conn, snapshot []byte, seq uint64, sub *hub.Subscription, log *slog.Logger,
+// writePump owns every write to the connection: the first frames (the
+// snapshot, ...), then the subscription's messages and the keepalive pings.
+func writePump(ctx context.Context, conn *websocket.Conn, first [][]byte, seq uint64, sub *hub.Subscription, log *slog.Logger,
 	pingPeriod time.Duration, operator bool) {
 	ticker := time.NewTicker(pingPeriod)
 	defer func() {
@@ -146,8 +149,10 @@ func writePump(ctx context.Context, conn *websocket.Conn, snapshot []byte, seq u
 		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 		return conn.WriteMessage(typ, data)
 	}
-	if write(websocket.TextMessage, snapshot) != nil {
-		return
+	for _, f := range first {
+		if write(websocket.TextMessage, f) != nil {
+			return
+		}
 	}
 	for {
 		select {
