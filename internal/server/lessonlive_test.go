@@ -193,3 +193,33 @@ func TestLessonProgressForViewers(t *testing.T) {
 		t.Error("lesson frames are for operators only, want everyone")
 	}
 }
+
+// A probe run through the API ticks a probe step live: its results are
+// kept only once the run is over, and that asks for a pass. On the fake
+// engine.
+func TestProbeTicksALessonLive(t *testing.T) {
+	mine, err := lesson.Parse("mine.yaml", []byte(`id: mine
+title: Mine
+steps:
+  - id: ip
+    title: web reaches db by IP
+    check: {kind: probe, from: web, to: db, by: ip, expect: ok}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, f := startFaked(t, func(d *server.Deps) { d.Lessons = []lesson.Lesson{mine} }, withLessonLive)
+	conn, _, err := dialLive(t, ts.URL, ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	awaitLesson(t, conn, "mine", "", func(f lessonFrame) bool { return f.Current == "ip" })
+	f.accept("Probe")
+	if r := call(t, ts.URL, "POST", "/api/probes", map[string]any{"from": fakeWebName, "to": fakeDBName, "by": "ip"}, nil); r.Status != http.StatusOK {
+		t.Fatalf("probe = %d %v", r.Status, r.Body)
+	}
+	got := awaitLesson(t, conn, "mine", "", func(f lessonFrame) bool { return f.Current == "" })
+	if len(got.Steps) != 1 || got.Steps[0].State != lesson.StateDone {
+		t.Errorf("after the probe: %+v, want ip done", got)
+	}
+}
