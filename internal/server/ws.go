@@ -84,8 +84,9 @@ func handleLive(src LiveSource, ll *LessonLive, log *slog.Logger, pongWait, ping
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		snap, sub := src.Subscribe(ctx)
-		// The lesson states are taken after subscribing, so a change
-		// after them comes as a frame; one in between comes twice.
+		// The lesson states are taken after subscribing, so no change is
+		// missed; one published in between comes again after them, and
+		// a client keeps the newer by "changed".
 		first := append([][]byte{protocol.Encode(&protocol.Snapshot{Snapshot: snap})}, ll.frames()...)
 		go readPump(conn, cancel, pongWait)
 		writePump(ctx, conn, first, snap.Seq, sub, log, pingPeriod, operator)
