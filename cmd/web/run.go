@@ -368,10 +368,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Last in, first out: the jobs end (a re-create rolls back) before the
 	// hub and the engine client close.
 	defer jobs.Close()
+	lessonLive := server.NewLessonLive(lv, h, lessons, probe.NewResults(0))
 	handler := server.New(server.Deps{
 		Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Publisher: h, Jobs: jobs, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
-		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, Lessons: lessons,
+		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, LessonLive: lessonLive,
 	})
 
 	var tlsConfig *tls.Config
@@ -402,6 +403,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return lv.Run(gctx) })
+	g.Go(func() error { return lessonLive.Run(gctx) })
 	g.Go(func() error {
 		reportLeftovers(gctx, lv, dc, logger)
 		return nil

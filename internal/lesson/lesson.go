@@ -5,7 +5,10 @@
 //
 // The page and the API evaluate a lesson for one participant, whose
 // container and network names carry their prefix ("p1-web"), so that
-// several participants can do one lesson on one engine at once.
+// several participants can do one lesson on one engine at once. A
+// Tracker finds the participants on the map (Participants), keeps their
+// ticks and says whose steps changed, for the live page and the
+// instructor's progress table.
 package lesson
 
 import (

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/lesson"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -30,10 +31,11 @@ const (
 	TypeShare    = "share"
 	TypeAudit    = "audit"
 	TypeWatchers = "watchers"
+	TypeLesson   = "lesson"
 )
 
 // Types lists every frame type, in the order the README documents them.
-var Types = []string{TypeSnapshot, TypeDelta, TypeEvent, TypeEngine, TypeProbe, TypeJob, TypeStep, TypeShare, TypeAudit, TypeWatchers}
+var Types = []string{TypeSnapshot, TypeDelta, TypeEvent, TypeEngine, TypeProbe, TypeJob, TypeStep, TypeShare, TypeAudit, TypeWatchers, TypeLesson}
 
 // OperatorOnly reports whether frames of this type go to operators only:
 // the audit trail says who did what, which is not a viewer's business.
@@ -115,6 +117,14 @@ type Watchers struct {
 	Type      string `json:"type"`
 	Viewers   int    `json:"viewers"`
 	Operators int    `json:"operators"`
+}
+
+// Lesson is where one participant (by name prefix) is in one lesson:
+// sent when their steps change, and for everyone followed right after
+// the snapshot.
+type Lesson struct {
+	Type string `json:"type"`
+	lesson.State
 }
 
 // JobInfo is a job as GET /api/jobs/{id} answers and the job frame
@@ -216,6 +226,7 @@ func (*Step) kind() string     { return TypeStep }
 func (*Share) kind() string    { return TypeShare }
 func (*Audit) kind() string    { return TypeAudit }
 func (*Watchers) kind() string { return TypeWatchers }
+func (*Lesson) kind() string   { return TypeLesson }
 
 func (f *Snapshot) stamp() { f.Type = TypeSnapshot }
 func (f *Delta) stamp()    { f.Type = TypeDelta }
@@ -227,6 +238,7 @@ func (f *Step) stamp()     { f.Type = TypeStep }
 func (f *Share) stamp()    { f.Type = TypeShare }
 func (f *Audit) stamp()    { f.Type = TypeAudit }
 func (f *Watchers) stamp() { f.Type = TypeWatchers }
+func (f *Lesson) stamp()   { f.Type = TypeLesson }
 
 // Encode stamps the frame's type into it and encodes it. Frames are plain
 // data, so failing is a programmer error.

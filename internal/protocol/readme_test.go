@@ -25,6 +25,7 @@ var frameOf = map[string]func() any{
 	protocol.TypeShare:    func() any { return &protocol.Share{} },
 	protocol.TypeAudit:    func() any { return &protocol.Audit{} },
 	protocol.TypeWatchers: func() any { return &protocol.Watchers{} },
+	protocol.TypeLesson:   func() any { return &protocol.Lesson{} },
 }
 
 var jsonBlock = regexp.MustCompile("(?s)```json\n(.*?)```")

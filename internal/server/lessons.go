@@ -3,8 +3,6 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"regexp"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -13,10 +11,6 @@ import (
 	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
 )
-
-// prefixPattern is what a participant's name prefix may be: the start of
-// a container name.
-var prefixPattern = regexp.MustCompile(`^([a-zA-Z0-9][a-zA-Z0-9_.-]{0,31})?$`)
 
 // lessonSummary is a lesson as GET /api/lessons lists it.
 type lessonSummary struct {
@@ -36,48 +30,43 @@ func handleLessons(ls []lesson.Lesson) echo.HandlerFunc {
 	return func(c echo.Context) error { return c.JSON(http.StatusOK, out) }
 }
 
-// ticks keeps, per lesson and participant, the steps done at some point:
-// a tick stays once the lesson moves past it (lesson.Evaluate).
-type ticks struct {
-	mu sync.Mutex
-	m  map[[2]string]map[string]bool
-}
-
-// maxTicked bounds the participants remembered (a class, many times).
-const maxTicked = 10_000
-
-func (t *ticks) evaluate(l lesson.Lesson, g topology.Graph, prefix string, p lesson.Probes) []lesson.StepState {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	k := [2]string{l.ID, prefix}
-	seen, ok := t.m[k]
-	if !ok {
-		if len(t.m) >= maxTicked {
-			clear(t.m)
-		}
-		seen = map[string]bool{}
-		t.m[k] = seen
-	}
-	return lesson.Evaluate(l, g, prefix, p, seen)
-}
-
 // handleLesson serves "GET /api/lessons/:id?prefix=": each step of the
-// lesson for the participant whose names start with prefix.
-func handleLesson(src LiveSource, ls []lesson.Lesson, results *probe.Results) echo.HandlerFunc {
-	t := &ticks{m: map[[2]string]map[string]bool{}}
+// lesson for the participant whose names start with prefix, who is
+// followed live from then on.
+func handleLesson(ll *LessonLive) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		prefix := c.QueryParam("prefix")
-		if !prefixPattern.MatchString(prefix) {
+		if !lesson.ValidPrefix(prefix) {
 			return fmt.Errorf("%w: prefix %q: letters, digits, '_', '.' and '-', starting with a letter or digit, up to 32", topology.ErrInvalid, prefix)
 		}
-		for _, l := range ls {
-			if l.ID == c.Param("id") {
-				steps := t.evaluate(l, src.Snapshot().Graph, prefix, results)
-				return c.JSON(http.StatusOK, map[string]any{"id": l.ID, "title": l.Title, "prefix": prefix, "steps": steps})
-			}
+		l, ok := lessonOf(ll.lessons, c.Param("id"))
+		if !ok {
+			return fmt.Errorf("%w: no lesson %q", topology.ErrNotFound, c.Param("id"))
 		}
-		return fmt.Errorf("%w: no lesson %q", topology.ErrNotFound, c.Param("id"))
+		steps, _ := ll.ask(l.ID, prefix)
+		return c.JSON(http.StatusOK, map[string]any{"id": l.ID, "title": l.Title, "prefix": prefix, "steps": steps})
 	}
+}
+
+// handleLessonProgress serves "GET /api/lessons/:id/progress": the
+// instructor's table, one row per participant followed, by prefix.
+func handleLessonProgress(ll *LessonLive) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rows, ok := ll.tracker.Progress(c.Param("id"))
+		if !ok {
+			return fmt.Errorf("%w: no lesson %q", topology.ErrNotFound, c.Param("id"))
+		}
+		return c.JSON(http.StatusOK, rows)
+	}
+}
+
+func lessonOf(ls []lesson.Lesson, id string) (lesson.Lesson, bool) {
+	for _, l := range ls {
+		if l.ID == id {
+			return l, true
+		}
+	}
+	return lesson.Lesson{}, false
 }
 
 // handleLatestProbes serves "GET /api/probes/latest": the latest result of

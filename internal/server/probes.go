@@ -236,7 +236,7 @@ type probeResponse struct {
 
 // handleProbes serves "POST /api/probes": it runs the probes now and
 // answers with every result (each is also streamed as a "probe" message).
-func handleProbes(src LiveSource, p Prober, results *probe.Results) echo.HandlerFunc {
+func handleProbes(src LiveSource, p Prober, ll *LessonLive) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req probeRequest
 		if err := decodeJSON(c, &req); err != nil {
@@ -248,7 +248,7 @@ func handleProbes(src LiveSource, p Prober, results *probe.Results) echo.Handler
 			return err
 		}
 		rs := p.Run(c.Request().Context(), reqs)
-		recordProbes(results, g, rs)
+		ll.recordProbes(g, rs)
 		return c.JSON(http.StatusOK, probeResponse{Results: rs})
 	}
 }

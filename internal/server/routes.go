@@ -52,7 +52,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/", Role: auth.Viewer, handler: handleTopologyPage(d.Live, d.AssetVersion, d.ReadOnly)},
 		{Method: "GET", Path: "/api/graph", Role: auth.Viewer, handler: handleGraphJSON(d.Live)},
 		{Method: "GET", Path: "/api/session", Role: auth.Viewer, handler: handleSession(d.Auth != nil, d.ReadOnly)},
-		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Auth, w, d.Logger, d.PongWait, d.PingPeriod)},
+		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Auth, w, d.LessonLive, d.Logger, d.PongWait, d.PingPeriod)},
 		{Method: "GET", Path: "/panel/container/:id", Role: auth.Viewer, handler: handleContainerPanel(d.Live, len(d.AllowBinds) > 0)},
 		{Method: "GET", Path: "/panel/volume/:id", Role: auth.Viewer, handler: handleVolumePanel(d.Live)},
 		{Method: "GET", Path: "/panel/bind/:id", Role: auth.Viewer, handler: handleBindPanel(d.Live)},
@@ -63,7 +63,8 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/volumes/:name", Role: auth.Viewer, handler: handleVolumeDetail(d.Live)},
 		{Method: "GET", Path: "/api/probes/latest", Role: auth.Viewer, handler: handleLatestProbes(d.Live, d.Results)},
 		{Method: "GET", Path: "/api/lessons", Role: auth.Viewer, handler: handleLessons(d.Lessons)},
-		{Method: "GET", Path: "/api/lessons/:id", Role: auth.Viewer, handler: handleLesson(d.Live, d.Lessons, d.Results)},
+		{Method: "GET", Path: "/api/lessons/:id", Role: auth.Viewer, handler: handleLesson(d.LessonLive)},
+		{Method: "GET", Path: "/api/lessons/:id/progress", Role: auth.Viewer, handler: handleLessonProgress(d.LessonLive)},
 
 		// Reads that only the forms of an operator use, or that show what
 		// an operator is about to change.
@@ -101,7 +102,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "POST", Path: "/api/containers/:id/mounts", Role: auth.Operator, handler: handleAddMount(jd, pl)},
 		// Probes and share tests exec into containers, so they are actions too.
 		{Method: "POST", Path: "/api/volumes/:name/share-test", Role: auth.Operator, handler: handleShareTest(d.Live, d.Volumes, d.Publisher)},
-		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober, d.Results)},
+		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober, d.LessonLive)},
 		// A one-use login link for someone else: a credential, so an action.
 		{Method: "POST", Path: "/api/login-codes", Role: auth.Operator, EngineFree: true, handler: handleMintLoginCode(d.Auth, d.Logger)},
 		// A class's viewer invite, and its end (which signs its viewers out).

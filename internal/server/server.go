@@ -100,6 +100,12 @@ type Deps struct {
 	Results *probe.Results
 	// Lessons are the lessons served (lesson.Builtin when nil).
 	Lessons []lesson.Lesson
+	// LessonLive follows the participants of the lessons; run it
+	// (LessonLive.Run) for "lesson" frames. When set, its lessons and
+	// probe results are the ones served, and Lessons and Results are not
+	// used. When nil, New makes one that nothing runs: the lessons API
+	// answers, and no lesson frame is ever sent.
+	LessonLive *LessonLive
 }
 
 // bodyLimit caps request bodies; dockmap's JSON requests are tiny.
@@ -116,12 +122,10 @@ func New(d Deps) http.Handler {
 		panic("server.New: " + err.Error())
 	}
 	d.AllowBinds = allowBinds
-	if d.Results == nil {
-		d.Results = probe.NewResults(0)
+	if d.LessonLive == nil {
+		d.LessonLive = NewLessonLive(d.Live, d.Publisher, d.Lessons, d.Results)
 	}
-	if d.Lessons == nil {
-		d.Lessons = lesson.Builtin()
-	}
+	d.Lessons, d.Results = d.LessonLive.lessons, d.LessonLive.results
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -79,6 +79,14 @@ func serve(t testing.TB, e testEngine, newProber func(*hub.Hub) (server.Prober, 
 	for _, o := range opts {
 		o(&deps)
 	}
+	// Run as run does, when a test asks for it (withLessonLive): its hub
+	// subscription would count as a client in the tests that count them.
+	lessonsDone := make(chan error, 1)
+	if deps.LessonLive != nil {
+		go func() { lessonsDone <- deps.LessonLive.Run(ctx) }()
+	} else {
+		lessonsDone <- nil
+	}
 	srv := newServer(server.New(deps))
 	t.Cleanup(func() {
 		jobs.Close()
@@ -87,6 +95,7 @@ func serve(t testing.TB, e testEngine, newProber func(*hub.Hub) (server.Prober, 
 		srv.Close()
 		cancel()
 		<-done
+		<-lessonsDone
 	})
 	return &testServer{URL: srv.URL, Live: l, Hub: h}, srv
 }

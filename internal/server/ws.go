@@ -64,10 +64,11 @@ func sameOriginWS(r *http.Request) bool {
 }
 
 // handleLive serves "GET /live" (WebSocket): a snapshot first, then the
-// watcher counts, then deltas, events and engine state as they happen. A
+// watcher counts and where every participant followed is in their lesson,
+// then deltas, events, engine state and the rest as they happen. A
 // connection of a browser that joined with an invite is closed when the
 // invite ends (a nil a is access control off).
-func handleLive(src LiveSource, a *auth.Auth, w *watchers, log *slog.Logger, pongWait, pingPeriod time.Duration) echo.HandlerFunc {
+func handleLive(src LiveSource, a *auth.Auth, w *watchers, ll *LessonLive, log *slog.Logger, pongWait, pingPeriod time.Duration) echo.HandlerFunc {
 	if pongWait <= 0 {
 		pongWait = defaultPongWait
 	}
@@ -93,7 +94,10 @@ func handleLive(src LiveSource, a *auth.Auth, w *watchers, log *slog.Logger, pon
 		defer cancel()
 		defer w.join(operator)()
 		snap, sub := src.Subscribe(ctx)
-		first := [][]byte{protocol.Encode(&protocol.Snapshot{Snapshot: snap}), w.frame()}
+		// The lesson states are taken after subscribing, so no change is
+		// missed; one published in between comes again after them, and
+		// a client keeps the newer by "changed".
+		first := append([][]byte{protocol.Encode(&protocol.Snapshot{Snapshot: snap}), w.frame()}, ll.frames()...)
 		go readPump(conn, cancel, pongWait)
 		writePump(ctx, conn, first, snap.Seq, sub, log, pingPeriod, operator, ended)
 		return nil
@@ -144,7 +148,7 @@ func drainBeforeClose(conn *websocket.Conn) {
 }
 
 // writePump owns every write to the connection: the first frames (the
-// snapshot, at seq), then the subscription's messages and the keepalive
+// snapshot, ...), then the subscription's messages and the keepalive
 // pings, until ctx ends or ended closes (the connection's credential
 // stopped working).
 func writePump(ctx context.Context, conn *websocket.Conn, first [][]byte, seq uint64, sub *hub.Subscription, log *slog.Logger,
