@@ -29,6 +29,7 @@ import (
 	"github.com/dockmap/dockmap/internal/live"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
+	"github.com/dockmap/dockmap/internal/timeline"
 	"github.com/dockmap/dockmap/internal/topology"
 	"github.com/dockmap/dockmap/web"
 )
@@ -67,6 +68,12 @@ type config struct {
 	urlHosts []string
 	// lessonsDir holds the instructor's lesson files (--lessons).
 	lessonsDir string
+	// timelineMax is the session recording's byte budget (--timeline-max).
+	timelineMax int
+	// replay, when set, is the recording read from replayFile
+	// (--replay): dockmap serves it read-only, with no engine.
+	replay     *timeline.Recorder
+	replayFile string
 }
 
 func boolEnv(getenv func(string) string, name string) (bool, error) {
@@ -135,6 +142,8 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	fs.IntVar(&cfg.maxConnsPerClient, "max-conns-per-client", defPerClient, "most connections held at once from one client address, or one IPv6 /64 (env DOCKMAP_MAX_CONNS_PER_CLIENT); everyone behind one ssh -L or proxy is one client")
 	fs.BoolVar(&cfg.dev, "dev", false, "serve web/static from disk (for editing the page)")
 	fs.StringVar(&cfg.lessonsDir, "lessons", getenv("DOCKMAP_LESSONS"), "a directory of lesson files (*.yaml) served beside the built-in ones (env DOCKMAP_LESSONS); a bad file is logged with its line and left out")
+	tlMax := fs.String("timeline-max", getenv("DOCKMAP_TIMELINE_MAX"), "most memory the session's recording (the timeline) holds, e.g. 64MiB (env DOCKMAP_TIMELINE_MAX); past it the oldest part goes")
+	fs.StringVar(&cfg.replayFile, "replay", "", "open a recorded session (a file from GET /api/timeline/export) read-only, with no engine")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args[1:]); err != nil {
 		return cfg, err
@@ -154,6 +163,19 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	if cfg.lessonsDir != "" {
 		if st, err := os.Stat(cfg.lessonsDir); err != nil || !st.IsDir() {
 			return cfg, fmt.Errorf("--lessons %s: not a directory", cfg.lessonsDir)
+		}
+	}
+	if cfg.timelineMax, err = parseBytes(*tlMax, timeline.DefaultMax); err != nil {
+		return cfg, fmt.Errorf("--timeline-max: %w", err)
+	}
+	if cfg.timelineMax < minTimelineMax {
+		return cfg, fmt.Errorf("--timeline-max %s: want at least 1MiB (a keyframe of a big engine must fit)", *tlMax)
+	}
+	if cfg.replayFile != "" {
+		// Read here, before anything listens: a file that cannot be
+		// replayed stops the start with its line.
+		if cfg.replay, err = timeline.ReadFile(cfg.replayFile, timeline.WithMax(cfg.timelineMax)); err != nil {
+			return cfg, fmt.Errorf("--replay %w", err)
 		}
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
@@ -217,6 +239,28 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 		}
 	}
 	return cfg, nil
+}
+
+// minTimelineMax is the least --timeline-max.
+const minTimelineMax = 1 << 20
+
+// parseBytes reads a size: a whole number of bytes, or one with a unit
+// (KiB, MiB, GiB; KB, MB, GB are read the same), def when empty.
+func parseBytes(v string, def int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	num, unit := v, ""
+	if i := strings.IndexFunc(v, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+		num, unit = v[:i], strings.ToLower(strings.TrimSpace(v[i:]))
+	}
+	n, err := strconv.Atoi(num)
+	shift := map[string]int{"": 0, "b": 0, "k": 10, "kb": 10, "kib": 10, "m": 20, "mb": 20, "mib": 20, "g": 30, "gb": 30, "gib": 30}
+	s, ok := shift[unit]
+	if err != nil || !ok || n <= 0 || n > (1<<62)>>s {
+		return 0, fmt.Errorf("%q: want a size such as 64MiB", v)
+	}
+	return n << s, nil
 }
 
 // interfaceIPs lists this machine's addresses.
@@ -317,27 +361,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
 
-	// DOCKER_HOST comes through getenv like every other setting, so tests
-	// (and embedders) can point dockmap elsewhere; the TLS variables are
-	// read by the SDK from the process environment.
-	var dopts []docker.Option
-	if h := getenv("DOCKER_HOST"); h != "" {
-		dopts = append(dopts, docker.WithHost(h))
-	}
-	dopts = append(dopts, docker.WithDangerousSpecs(cfg.allowDangerous))
-	if cfg.allowDangerous {
-		logger.Warn("--" + docker.AllowDangerousSpecsFlag + " is set: re-creates may keep or add privileged mode, host namespaces and binds of / or the Docker socket")
-	}
-	dc, err := docker.New(dopts...)
-	if err != nil {
-		return err
-	}
-	defer dc.Close()
-	installTestHooks(dc, getenv, stdout)
 	h := hub.New(hub.DefaultBuffer)
 	defer h.Close()
-	lv := live.New(dc, h, logger, live.WithHost(dc.Host()))
-
 	static, err := fs.Sub(web.Static, "static")
 	if err != nil {
 		return fmt.Errorf("embedded static files: %w", err)
@@ -345,8 +370,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.dev {
 		static = os.DirFS("web/static")
 	}
-	prober := probe.New(dc, server.ProbePublisher(h))
-	defer prober.Close()
 	var authn *auth.Auth
 	if cfg.authOn {
 		if authn, err = auth.New(cfg.tokens); err != nil {
@@ -364,15 +387,56 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		lessons = append(lessons, more...)
 	}
-	jobs := job.New(h)
-	// Last in, first out: the jobs end (a re-create rolls back) before the
-	// hub and the engine client close.
-	defer jobs.Close()
-	handler := server.New(server.Deps{
-		Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Publisher: h, Jobs: jobs, Logger: logger, Static: static,
+	deps := server.Deps{
+		Publisher: h, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
 		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, Lessons: lessons,
-	})
+	}
+	// What runs beside the server: the live map and its recording, or
+	// nothing for a replay.
+	var background []func(context.Context) error
+	engineHost := "none: replay of " + cfg.replayFile
+	if cfg.replay != nil {
+		deps.Live, deps.Timeline, deps.Replay = timeline.NewReplay(cfg.replay, h), cfg.replay, &server.Replay{File: cfg.replayFile}
+		sum := cfg.replay.Summary(true, time.Time{}, time.Time{}, 1)
+		logger.Info("replaying a recorded session, read-only", "file", cfg.replayFile, "start", sum.Start, "end", sum.End, "frames", sum.Count)
+	} else {
+		// DOCKER_HOST comes through getenv like every other setting, so
+		// tests (and embedders) can point dockmap elsewhere; the TLS
+		// variables are read by the SDK from the process environment.
+		var dopts []docker.Option
+		if h := getenv("DOCKER_HOST"); h != "" {
+			dopts = append(dopts, docker.WithHost(h))
+		}
+		dopts = append(dopts, docker.WithDangerousSpecs(cfg.allowDangerous))
+		if cfg.allowDangerous {
+			logger.Warn("--" + docker.AllowDangerousSpecsFlag + " is set: re-creates may keep or add privileged mode, host namespaces and binds of / or the Docker socket")
+		}
+		dc, err := docker.New(dopts...)
+		if err != nil {
+			return err
+		}
+		defer dc.Close()
+		installTestHooks(dc, getenv, stdout)
+		lv := live.New(dc, h, logger, live.WithHost(dc.Host()))
+		prober := probe.New(dc, server.ProbePublisher(h))
+		defer prober.Close()
+		rec := timeline.New(timeline.WithMax(cfg.timelineMax))
+		deps.Live, deps.Engine, deps.Recreator, deps.Networks, deps.Volumes, deps.Prober, deps.Timeline = lv, dc, dc, dc, dc, prober, rec
+		engineHost = dc.Host()
+		background = append(background, lv.Run,
+			func(ctx context.Context) error { return rec.Run(ctx, lv) },
+			func(ctx context.Context) error {
+				reportLeftovers(ctx, lv, dc, logger)
+				return nil
+			})
+	}
+	jobs := job.New(h)
+	// Last in, first out: the jobs end (a re-create rolls back) before the
+	// prober, the engine client and the hub close.
+	defer jobs.Close()
+	deps.Jobs = jobs
+	handler := server.New(deps)
 
 	var tlsConfig *tls.Config
 	scheme := "http"
@@ -394,18 +458,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// first address of this machine rather than [::].
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	fmt.Fprintf(stdout, "dockmap %s serving %s://%s (listening on %s, engine %s)\n", version, scheme,
-		net.JoinHostPort(cfg.urlHosts[0], port), ln.Addr(), dc.Host())
+		net.JoinHostPort(cfg.urlHosts[0], port), ln.Addr(), engineHost)
 	if err := printAccess(stdout, cfg, authn, scheme, port); err != nil {
 		ln.Close()
 		return err
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return lv.Run(gctx) })
-	g.Go(func() error {
-		reportLeftovers(gctx, lv, dc, logger)
-		return nil
-	})
+	for _, run := range background {
+		g.Go(func() error { return run(gctx) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve: %w", err)

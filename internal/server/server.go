@@ -29,6 +29,7 @@ import (
 	"github.com/dockmap/dockmap/internal/job"
 	"github.com/dockmap/dockmap/internal/lesson"
 	"github.com/dockmap/dockmap/internal/probe"
+	"github.com/dockmap/dockmap/internal/timeline"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -100,6 +101,13 @@ type Deps struct {
 	Results *probe.Results
 	// Lessons are the lessons served (lesson.Builtin when nil).
 	Lessons []lesson.Lesson
+	// Timeline is the session's recording, served under /api/timeline
+	// (an empty one when nil); the caller runs it.
+	Timeline *timeline.Recorder
+	// Replay, when set, says that Live serves a recording rather than an
+	// engine: every action is refused (403) for everyone, and the engine
+	// dependencies may be nil.
+	Replay *Replay
 }
 
 // bodyLimit caps request bodies; dockmap's JSON requests are tiny.
@@ -107,6 +115,11 @@ const bodyLimit = "64K"
 
 // New returns the HTTP handler for dockmap.
 func New(d Deps) http.Handler {
+	if d.Replay != nil {
+		var none replayEngine
+		d.Engine, d.Recreator, d.Networks, d.Volumes, d.Prober = or[Engine](d.Engine, none), or[Recreator](d.Recreator, none),
+			or[Networker](d.Networks, none), or[Volumes](d.Volumes, none), or[Prober](d.Prober, none)
+	}
 	if d.Live == nil || d.Engine == nil || d.Recreator == nil || d.Networks == nil || d.Volumes == nil || d.Prober == nil || d.Publisher == nil ||
 		d.Jobs == nil || d.Logger == nil || d.Static == nil {
 		panic("server.New: nil dependency")
@@ -121,6 +134,9 @@ func New(d Deps) http.Handler {
 	}
 	if d.Lessons == nil {
 		d.Lessons = lesson.Builtin()
+	}
+	if d.Timeline == nil {
+		d.Timeline = timeline.New()
 	}
 	e := echo.New()
 	e.HideBanner = true
@@ -139,11 +155,24 @@ func New(d Deps) http.Handler {
 		secureHeaders(),
 		middleware.BodyLimit(bodyLimit),
 		requestLog(d.Logger),
-		authorize(table, d.Auth, d.ReadOnly, trail),
+		authorize(table, d.Auth, d.ReadOnly, d.Replay, trail),
 	)
 	registerRoutes(e, table, d)
 	return e
 }
+
+// or returns v, or def when v is nil.
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// readOnly reports whether nothing can be changed, by --read-only or
+// because dockmap replays a recording.
+func (d Deps) readOnly() bool { return d.ReadOnly || d.Replay != nil }
 
 // requestLog logs each request at debug level. Query strings are left out
 // so that no secret passed in a URL ever reaches a log.
