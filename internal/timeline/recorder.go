@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -68,7 +69,7 @@ type Entry struct {
 	Data []byte
 }
 
-func (e Entry) size() int { return entryOverhead + len(e.Type) + len(e.Text) + len(e.Data) }
+func (e Entry) size() int { return entryOverhead + len(e.Type) + len(e.Text) + cap(e.Data) }
 
 func (e Entry) keyframe() bool { return e.Type == protocol.TypeSnapshot }
 
@@ -86,7 +87,9 @@ type Recorder struct {
 	gaps    int // times the recorder fell behind the hub and resumed
 	// cur is the state after the last entry; sinceKey and lastKey say
 	// when the next keyframe is due.
-	cur      topology.Snapshot
+	cur topology.Snapshot
+	// curBytes stands for what cur costs: the size of its last keyframe.
+	curBytes int
 	sinceKey int
 	lastKey  time.Time
 }
@@ -195,7 +198,7 @@ func (r *Recorder) recordLocked(t time.Time, typ string, data []byte) error {
 		if err := json.Unmarshal(data, &s); err != nil {
 			return fmt.Errorf("snapshot: %w", err)
 		}
-		r.cur = s.Snapshot
+		r.cur, r.curBytes = s.Snapshot, len(data)
 		r.appendLocked(Entry{T: t, Type: typ, Text: snapshotText(s.Snapshot), Data: data})
 		r.sinceKey, r.lastKey = 0, t
 		return nil
@@ -241,6 +244,7 @@ func (r *Recorder) recordLocked(t time.Time, typ string, data []byte) error {
 // keyframeLocked records r.cur as a keyframe at t.
 func (r *Recorder) keyframeLocked(t time.Time) {
 	data := protocol.Encode(&protocol.Snapshot{Snapshot: r.cur})
+	r.curBytes = len(data)
 	r.appendLocked(Entry{T: t, Type: protocol.TypeSnapshot, Text: snapshotText(r.cur), Data: data})
 	r.sinceKey, r.lastKey = 0, t
 }
@@ -255,7 +259,7 @@ func (r *Recorder) appendLocked(e Entry) {
 // there is, a new keyframe of the current state starts a new one, so that
 // the recording always begins with a keyframe.
 func (r *Recorder) evictLocked() {
-	for r.bytes > r.max && len(r.entries) > 1 {
+	for r.bytes+r.curBytes > r.max && len(r.entries) > 1 {
 		k := 1
 		for k < len(r.entries) && !r.entries[k].keyframe() {
 			k++
@@ -269,10 +273,9 @@ func (r *Recorder) evictLocked() {
 				r.dropped++
 			}
 		}
-		// Cleared so that the array's dropped part holds no frame alive
-		// until the next append moves the rest.
-		clear(r.entries[:k])
-		r.entries = r.entries[k:]
+		// A fresh array: the old one, dropped part included, would
+		// otherwise stay until an append outgrew it, past the budget.
+		r.entries = slices.Clone(r.entries[k:])
 	}
 }
 
@@ -332,11 +335,12 @@ func (r *Recorder) Last() topology.Snapshot {
 	return r.cur
 }
 
-// Bytes is what the recording holds, as counted against its budget.
+// Bytes is what the recording holds, as counted against its budget: its
+// frames and their bookkeeping, and the current map.
 func (r *Recorder) Bytes() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.bytes
+	return r.bytes + r.curBytes
 }
 
 // Max is the recording's byte budget.

@@ -49,7 +49,7 @@ func (r *Recorder) Summary(operator bool, from, to time.Time, limit int) Summary
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := Summary{Dropped: r.dropped, Gaps: r.gaps, Seq: r.cur.Seq, Bytes: r.bytes, Max: r.max, Marks: []Mark{}}
+	s := Summary{Dropped: r.dropped, Gaps: r.gaps, Seq: r.cur.Seq, Bytes: r.bytes + r.curBytes, Max: r.max, Marks: []Mark{}}
 	if n := len(r.entries); n > 0 {
 		s.Start, s.End = r.entries[0].T, r.entries[n-1].T
 	}
