@@ -31,6 +31,8 @@ type routeKey struct{ method, path string }
 // the table and refuses what the role may not do. A route missing from the
 // table needs a viewer and can never act: default deny. Every request to a
 // mutating route leaves an audit entry, refused ones included.
+// With --read-only, or in a replay of a recording (dockmap --replay),
+// every operator route is refused for everyone, each with its reason.
 func authorize(table []Route, a *auth.Auth, readOnly bool, replay *Replay, trail *auditTrail) echo.MiddlewareFunc {
 	declared := make(map[routeKey]Route, len(table))
 	for _, r := range table {

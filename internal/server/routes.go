@@ -64,7 +64,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		// the file a replay opens. Audit frames go to operators only.
 		{Method: "GET", Path: "/api/timeline", Role: auth.Viewer, handler: handleTimeline(d.Timeline)},
 		{Method: "GET", Path: "/api/timeline/at", Role: auth.Viewer, handler: handleTimelineAt(d.Timeline)},
-		{Method: "GET", Path: "/api/timeline/export", Role: auth.Viewer, handler: handleTimelineExport(d.Timeline)},
+		{Method: "GET", Path: "/api/timeline/export", Role: auth.Viewer, handler: handleTimelineExport(d.Timeline, d.Logger)},
 		{Method: "GET", Path: "/api/mode", Role: auth.Viewer, handler: handleMode(d.Replay, d.Timeline)},
 
 		// Reads that only the forms of an operator use, or that show what

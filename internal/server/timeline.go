@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -65,7 +66,7 @@ func handleTimelineAt(rec *timeline.Recorder) echo.HandlerFunc {
 // handleTimelineExport serves "GET /api/timeline/export": the whole
 // recording as a file to keep or attach to a bug report, which dockmap
 // --replay opens; audit frames only in an operator's.
-func handleTimelineExport(rec *timeline.Recorder) echo.HandlerFunc {
+func handleTimelineExport(rec *timeline.Recorder, log *slog.Logger) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		name := "dockmap-session-" + time.Now().UTC().Format("20060102-150405") + ".jsonl.gz"
 		h := c.Response().Header()
@@ -76,7 +77,7 @@ func handleTimelineExport(rec *timeline.Recorder) echo.HandlerFunc {
 		// Past the header a failure can only cut the file short; the
 		// reader's gzip check catches that.
 		if err := rec.Export(c.Response(), roleOf(c) == auth.Operator); err != nil {
-			c.Logger().Warn("export timeline: ", err)
+			log.Warn("export timeline", "err", err, "remote", c.RealIP())
 		}
 		return nil
 	}

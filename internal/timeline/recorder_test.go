@@ -1,8 +1,7 @@
 package timeline_test
 
 import (
-	"bytes"
-	"compress/gzip"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/timeline"
@@ -157,136 +157,58 @@ func TestBudgetWithOneKeyframe(t *testing.T) {
 	checkAt(t, r, s, r.Summary(true, time.Time{}, time.Time{}, 0).Start)
 }
 
-// TestExportImportRoundTrip: a recording exported and read back is the
-// same recording, with the same map at every moment; a viewer's export
-// leaves the audit frames out.
-func TestExportImportRoundTrip(t *testing.T) {
-	s := makeSession(30, 50)
-	r := timeline.New(timeline.WithKeyframes(8, time.Hour))
-	record(t, r, s)
-	var buf bytes.Buffer
-	if err := r.Export(&buf, true); err != nil {
-		t.Fatal(err)
-	}
-	back, err := timeline.Import(bytes.NewReader(buf.Bytes()))
-	if err != nil {
-		t.Fatalf("Import: %v", err)
-	}
-	if diff := cmp.Diff(r.Entries(true), back.Entries(true)); diff != "" {
-		t.Errorf("entries read back (-exported +read):\n%s", diff)
-	}
-	if diff := cmp.Diff(r.Summary(true, time.Time{}, time.Time{}, 0), back.Summary(true, time.Time{}, time.Time{}, 0)); diff != "" {
-		t.Errorf("summary read back (-exported +read):\n%s", diff)
-	}
-	checkAt(t, back, s, s.start)
-
-	buf.Reset()
-	if err := r.Export(&buf, false); err != nil {
-		t.Fatal(err)
-	}
-	viewer, err := timeline.Import(&buf)
-	if err != nil {
-		t.Fatalf("Import a viewer's export: %v", err)
-	}
-	for _, e := range viewer.Entries(true) {
-		if e.Type == protocol.TypeAudit {
-			t.Fatalf("a viewer's export holds an audit frame: %s", e.Data)
-		}
-	}
-	if got, want := len(viewer.Entries(true)), len(r.Entries(false)); got != want {
-		t.Errorf("a viewer's export holds %d entries, want %d", got, want)
-	}
+// overflowing is a Source whose first subscription falls behind at once:
+// more frames are published than its buffer holds before Run reads any.
+type overflowing struct {
+	h     *hub.Hub
+	snap  topology.Snapshot
+	calls int
 }
 
-// TestImportRefusesBadFiles: a file that is not a recording, or one this
-// dockmap cannot replay, is refused with the line at fault.
-func TestImportRefusesBadFiles(t *testing.T) {
-	s := makeSession(5, 3)
-	r := timeline.New()
-	record(t, r, s)
-	var buf bytes.Buffer
-	if err := r.Export(&buf, true); err != nil {
-		t.Fatal(err)
+func (o *overflowing) Subscribe(ctx context.Context) (topology.Snapshot, *hub.Subscription) {
+	o.calls++
+	sub := o.h.Subscribe(ctx)
+	if o.calls == 1 {
+		for range 3 {
+			o.h.Publish(protocol.Message(&protocol.Event{}))
+		}
+	} else {
+		o.h.Publish(protocol.Message(&protocol.Probe{}))
 	}
-	zr, err := gzip.NewReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plain bytes.Buffer
-	if _, err := plain.ReadFrom(zr); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.SplitAfter(strings.TrimSuffix(plain.String(), "\n"), "\n")
-	with := func(i int, l string) string {
-		c := append([]string(nil), lines...)
-		c[i] = l + "\n"
-		return strings.Join(c, "")
-	}
-	if _, err := timeline.Import(strings.NewReader(plain.String())); err != nil {
-		t.Fatalf("the plain file: %v", err)
-	}
-	for _, tc := range []struct {
-		name, file string
-		line       int
-		want       string
-	}{
-		{"empty", "", 1, "empty"},
-		{"not ours", "hello\n", 1, "not a dockmap timeline"},
-		{"broken gzip", "\x1f\x8bxxxxxxxxxxxxxxxxxxxxxxx", 1, "gzip"},
-		{"newer version", with(0, `{"format":"dockmap-timeline","version":2}`), 1, "version 2"},
-		{"header only", lines[0], 2, "no entries"},
-		{"starts with a delta", lines[0] + lines[2], 2, "want a snapshot"},
-		{"garbled", with(3, `{"t":"2026-12-07T09:00:01Z","type":"delta","frame":{"seq":`), 4, "not an entry"},
-		{"bad delta", with(2, `{"t":"2026-12-07T09:00:01Z","type":"delta","frame":{"seq":"one"}}`), 3, "delta"},
-		{"unknown field", with(2, `{"t":"2026-12-07T09:00:01Z","type":"probe","frame":{},"extra":1}`), 3, "unknown field"},
-		{"no frame", with(2, `{"t":"2026-12-07T09:00:01Z","type":"probe"}`), 3, "needs"},
-		{"time goes back", with(2, `{"t":"2026-12-07T08:00:00Z","type":"probe","frame":{}}`), 3, "before the line above"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := timeline.Import(strings.NewReader(tc.file))
-			var le *timeline.LineError
-			if !errors.As(err, &le) || le.Line != tc.line || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Import = %v, want an error on line %d about %q", err, tc.line, tc.want)
-			}
-		})
-	}
+	return o.snap, sub
 }
 
-// TestMarks: each frame gets one short line, a frame type this dockmap
-// does not know included; the latest marks of a range are kept, and
-// audit marks only for operators.
-func TestMarks(t *testing.T) {
-	start := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
-	inv := scene(3, 1)
-	g0 := topology.Build(inv)
-	inv.Containers[0].State = "exited"
-	g1 := topology.Build(inv)
-	d := topology.Diff(g0, g1)
-	d.Seq = 1
+// TestRunCountsGaps: a recorder that falls behind the hub is dropped like
+// any slow subscriber (the hub never waits for it), counts the gap and
+// resumes from a fresh snapshot; it stops when the hub closes.
+func TestRunCountsGaps(t *testing.T) {
+	h := hub.New(2)
+	src := &overflowing{h: h, snap: topology.Snapshot{Seq: 4, Graph: topology.Build(scene(3, 0))}}
 	r := timeline.New()
-	r.Keyframe(start, topology.Snapshot{Graph: g0})
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(context.Background(), src) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Summary(true, time.Time{}, time.Time{}, 0).Gaps == 0 || r.Summary(true, time.Time{}, time.Time{}, 0).Count < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no gap counted: %+v", r.Summary(true, time.Time{}, time.Time{}, 0))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.Close()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v after the hub closed, want nil", err)
+	}
+	sum := r.Summary(true, time.Time{}, time.Time{}, 0)
+	if sum.Gaps != 1 || sum.Count != 3 || sum.Seq != 4 {
+		t.Errorf("Gaps %d, Count %d, Seq %d; want 1 gap, the 2 events the buffer held and the probe after it, seq 4", sum.Gaps, sum.Count, sum.Seq)
+	}
+	var keyframes int
+	for _, e := range r.Entries(true) {
+		if e.Type == protocol.TypeSnapshot {
+			keyframes++
 		}
 	}
-	must(r.Record(start.Add(time.Second), protocol.TypeDelta, protocol.Encode(&protocol.Delta{Delta: d})))
-	must(r.Record(start.Add(2*time.Second), "lesson", []byte(`{"type":"lesson","lesson":{"id":"links","title":"step 2 done"}}`)))
-	must(r.Record(start.Add(3*time.Second), protocol.TypeAudit, protocol.Encode(&protocol.Audit{Entry: protocol.AuditEntry{Role: "operator", Method: "POST", Route: "/api/links", Status: 202}})))
-	want := []timeline.Mark{
-		{T: start.Add(time.Second), Type: "delta", Text: inv.Containers[0].Name + " exited"},
-		{T: start.Add(2 * time.Second), Type: "lesson", Text: "lesson step 2 done"},
-		{T: start.Add(3 * time.Second), Type: "audit", Text: "operator POST /api/links: 202"},
-	}
-	if diff := cmp.Diff(want, r.Summary(true, time.Time{}, time.Time{}, 0).Marks); diff != "" {
-		t.Errorf("operator's marks (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff(want[:2], r.Summary(false, time.Time{}, time.Time{}, 0).Marks); diff != "" {
-		t.Errorf("viewer's marks (-want +got):\n%s", diff)
-	}
-	got := r.Summary(true, start.Add(time.Second), start.Add(2*time.Second), 1)
-	if diff := cmp.Diff(want[1:2], got.Marks); diff != "" || !got.Truncated {
-		t.Errorf("marks from 1 s to 2 s, at most 1 (-want +got), truncated %v:\n%s", got.Truncated, diff)
+	if keyframes != 2 {
+		t.Errorf("%d keyframes, want one per subscription", keyframes)
 	}
 }
