@@ -15,6 +15,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"io/fs"
 	"log/slog"
@@ -117,8 +118,8 @@ const bodyLimit = "64K"
 func New(d Deps) http.Handler {
 	if d.Replay != nil {
 		var none replayEngine
-		d.Engine, d.Recreator, d.Networks, d.Volumes, d.Prober = or[Engine](d.Engine, none), or[Recreator](d.Recreator, none),
-			or[Networker](d.Networks, none), or[Volumes](d.Volumes, none), or[Prober](d.Prober, none)
+		d.Engine, d.Recreator, d.Networks, d.Volumes, d.Prober = cmp.Or[Engine](d.Engine, none), cmp.Or[Recreator](d.Recreator, none),
+			cmp.Or[Networker](d.Networks, none), cmp.Or[Volumes](d.Volumes, none), cmp.Or[Prober](d.Prober, none)
 	}
 	if d.Live == nil || d.Engine == nil || d.Recreator == nil || d.Networks == nil || d.Volumes == nil || d.Prober == nil || d.Publisher == nil ||
 		d.Jobs == nil || d.Logger == nil || d.Static == nil {
@@ -159,15 +160,6 @@ func New(d Deps) http.Handler {
 	)
 	registerRoutes(e, table, d)
 	return e
-}
-
-// or returns v, or def when v is nil.
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // readOnly reports whether nothing can be changed, by --read-only or

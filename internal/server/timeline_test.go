@@ -223,6 +223,11 @@ func TestTimelineExportReplays(t *testing.T) {
 		t.Errorf("replay: GET /api/timeline/at before the start = %d, want 404", st)
 	}
 	assertReplayRefusesActions(t, replay, id)
+	// A network's details come from the engine, which a replay has not.
+	var detail map[string]any
+	if st := getInto(t, replay, "/api/networks/"+netID, &detail); st != http.StatusForbidden {
+		t.Errorf("replay: GET /api/networks/{id} = %d, want 403 (no engine to ask)", st)
+	}
 }
 
 // assertReplayRefusesActions checks that every action of the route table
