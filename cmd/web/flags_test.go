@@ -1,12 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dockmap/dockmap/internal/connlimit"
+	"github.com/dockmap/dockmap/internal/protocol"
+	"github.com/dockmap/dockmap/internal/timeline"
+	"github.com/dockmap/dockmap/internal/topology"
 )
 
 // envOf returns a getenv that knows only the given variables.
@@ -111,5 +118,83 @@ func TestMaxConnsFlags(t *testing.T) {
 		if _, err := parseFlags(append([]string{"dockmap"}, bad.args...), envOf(bad.env), io.Discard); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("parseFlags(%q, %v) = %v, want an error about %s", bad.args, bad.env, err, bad.want)
 		}
+	}
+}
+
+// TestTimelineMaxFlag: the recording's budget defaults to
+// timeline.DefaultMax, takes a size with a unit, and refuses what is not
+// a size or is too small to hold a keyframe.
+func TestTimelineMaxFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{nil, nil, timeline.DefaultMax},
+		{[]string{"--timeline-max", "128MiB"}, nil, 128 << 20},
+		{[]string{"--timeline-max", "2GB"}, nil, 2 << 30},
+		{[]string{"--timeline-max", "2097152"}, nil, 2 << 20},
+		{nil, map[string]string{"DOCKMAP_TIMELINE_MAX": "16MiB"}, 16 << 20},
+	} {
+		cfg, err := parseFlags(append([]string{"dockmap"}, tc.args...), envOf(tc.env), io.Discard)
+		if err != nil {
+			t.Fatalf("parseFlags(%q, %v) = %v", tc.args, tc.env, err)
+		}
+		if cfg.timelineMax != tc.want {
+			t.Errorf("parseFlags(%q, %v): timelineMax = %d, want %d", tc.args, tc.env, cfg.timelineMax, tc.want)
+		}
+	}
+	for _, bad := range []string{"lots", "64 parsecs", "-1", "0", "100KiB", "99999999999GiB", "MiB"} {
+		if _, err := parseFlags([]string{"dockmap", "--timeline-max", bad}, envOf(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "--timeline-max") {
+			t.Errorf("--timeline-max %q: err = %v, want a refusal naming the flag", bad, err)
+		}
+	}
+}
+
+// TestReplayFlag: --replay reads the recording before anything listens; a
+// file that is missing, not a recording, of another format version or
+// garbled half-way stops the start with the file's name and the line.
+func TestReplayFlag(t *testing.T) {
+	dir := t.TempDir()
+	rec := timeline.New()
+	rec.Keyframe(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), topology.Snapshot{Engine: topology.EngineState{Connected: true}})
+	if err := rec.Record(time.Date(2026, 12, 7, 9, 0, 1, 0, time.UTC), protocol.TypeEvent, protocol.Encode(&protocol.Event{})); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := rec.Export(&buf, true); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.jsonl.gz")
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("good.jsonl.gz", buf.String())
+	cfg, err := parseFlags([]string{"dockmap", "--replay", good}, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatalf("--replay %s: %v", good, err)
+	}
+	if cfg.replay == nil || cfg.replay.Summary(true, time.Time{}, time.Time{}, 0).Count != 1 {
+		t.Fatalf("--replay %s: recording %v, want the file's one event", good, cfg.replay)
+	}
+	header := `{"format":"dockmap-timeline","version":1}` + "\n"
+	for _, tc := range []struct {
+		name, file, want string
+	}{
+		{"missing", filepath.Join(dir, "nope.jsonl.gz"), "no such file"},
+		{"not a recording", write("notes.txt", "dear diary\n"), "line 1: not a dockmap timeline"},
+		{"newer version", write("v9.jsonl", `{"format":"dockmap-timeline","version":9}`+"\n"), "line 1: format version 9"},
+		{"garbled", write("garbled.jsonl", header+`{"t":"2026-12-07T09:00:00Z","type":"snapshot","frame":{"seq":0,"nodes":[],"edges":[]}}`+"\n"+`{"t":"2026-`+"\n"), "line 3:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseFlags([]string{"dockmap", "--replay", tc.file}, envOf(nil), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.file) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "--replay") {
+				t.Errorf("--replay %s: err = %v, want one naming the flag, the file and %q", tc.file, err, tc.want)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,6 +21,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/docker/go-units"
+
 	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/connlimit"
 	"github.com/dockmap/dockmap/internal/docker"
@@ -29,6 +32,7 @@ import (
 	"github.com/dockmap/dockmap/internal/live"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
+	"github.com/dockmap/dockmap/internal/timeline"
 	"github.com/dockmap/dockmap/internal/topology"
 	"github.com/dockmap/dockmap/web"
 )
@@ -67,6 +71,12 @@ type config struct {
 	urlHosts []string
 	// lessonsDir holds the instructor's lesson files (--lessons).
 	lessonsDir string
+	// timelineMax is the session recording's byte budget (--timeline-max).
+	timelineMax int
+	// replay, when set, is the recording read from replayFile
+	// (--replay): dockmap serves it read-only, with no engine.
+	replay     *timeline.Recorder
+	replayFile string
 }
 
 func boolEnv(getenv func(string) string, name string) (bool, error) {
@@ -135,6 +145,8 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	fs.IntVar(&cfg.maxConnsPerClient, "max-conns-per-client", defPerClient, "most connections held at once from one client address, or one IPv6 /64 (env DOCKMAP_MAX_CONNS_PER_CLIENT); everyone behind one ssh -L or proxy is one client")
 	fs.BoolVar(&cfg.dev, "dev", false, "serve web/static from disk (for editing the page)")
 	fs.StringVar(&cfg.lessonsDir, "lessons", getenv("DOCKMAP_LESSONS"), "a directory of lesson files (*.yaml) served beside the built-in ones (env DOCKMAP_LESSONS); a bad file is logged with its line and left out")
+	tlMax := fs.String("timeline-max", getenv("DOCKMAP_TIMELINE_MAX"), "most memory the session's recording (the timeline) holds, e.g. 64MiB (env DOCKMAP_TIMELINE_MAX); past it the oldest part goes")
+	fs.StringVar(&cfg.replayFile, "replay", "", "open a recorded session (a file from GET /api/timeline/export) read-only, with no engine")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args[1:]); err != nil {
 		return cfg, err
@@ -154,6 +166,19 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	if cfg.lessonsDir != "" {
 		if st, err := os.Stat(cfg.lessonsDir); err != nil || !st.IsDir() {
 			return cfg, fmt.Errorf("--lessons %s: not a directory", cfg.lessonsDir)
+		}
+	}
+	if cfg.timelineMax, err = parseBytes(*tlMax, timeline.DefaultMax); err != nil {
+		return cfg, fmt.Errorf("--timeline-max: %w", err)
+	}
+	if cfg.timelineMax < minTimelineMax {
+		return cfg, fmt.Errorf("--timeline-max %s: want at least 1MiB (a keyframe of a big engine must fit)", *tlMax)
+	}
+	if cfg.replayFile != "" {
+		// Read here, before anything listens: a file that cannot be
+		// replayed stops the start with its line.
+		if cfg.replay, err = timeline.ReadFile(cfg.replayFile, timeline.WithMax(cfg.timelineMax)); err != nil {
+			return cfg, fmt.Errorf("--replay %w", err)
 		}
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
@@ -217,6 +242,22 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 		}
 	}
 	return cfg, nil
+}
+
+// minTimelineMax is the least --timeline-max.
+const minTimelineMax = 1 << 20
+
+// parseBytes reads a size such as 64MiB, 64m or 67108864 (binary units,
+// as docker run --memory reads them), def when empty.
+func parseBytes(v string, def int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := units.RAMInBytes(v)
+	if err != nil || n <= 0 || n > math.MaxInt32*1024 {
+		return 0, fmt.Errorf("%q: want a size such as 64MiB", v)
+	}
+	return int(n), nil
 }
 
 // interfaceIPs lists this machine's addresses.
@@ -317,27 +358,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
 
-	// DOCKER_HOST comes through getenv like every other setting, so tests
-	// (and embedders) can point dockmap elsewhere; the TLS variables are
-	// read by the SDK from the process environment.
-	var dopts []docker.Option
-	if h := getenv("DOCKER_HOST"); h != "" {
-		dopts = append(dopts, docker.WithHost(h))
-	}
-	dopts = append(dopts, docker.WithDangerousSpecs(cfg.allowDangerous))
-	if cfg.allowDangerous {
-		logger.Warn("--" + docker.AllowDangerousSpecsFlag + " is set: re-creates may keep or add privileged mode, host namespaces and binds of / or the Docker socket")
-	}
-	dc, err := docker.New(dopts...)
-	if err != nil {
-		return err
-	}
-	defer dc.Close()
-	installTestHooks(dc, getenv, stdout)
 	h := hub.New(hub.DefaultBuffer)
 	defer h.Close()
-	lv := live.New(dc, h, logger, live.WithHost(dc.Host()))
-
 	static, err := fs.Sub(web.Static, "static")
 	if err != nil {
 		return fmt.Errorf("embedded static files: %w", err)
@@ -345,8 +367,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.dev {
 		static = os.DirFS("web/static")
 	}
-	prober := probe.New(dc, server.ProbePublisher(h))
-	defer prober.Close()
 	var authn *auth.Auth
 	if cfg.authOn {
 		if authn, err = auth.New(cfg.tokens); err != nil {
@@ -364,16 +384,58 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		lessons = append(lessons, more...)
 	}
+	deps := server.Deps{
+		Publisher: h, Logger: logger, Static: static,
+		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
+		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, Lessons: lessons,
+	}
+	// What runs beside the server: the live map and its recording, or
+	// nothing for a replay.
+	var background []func(context.Context) error
+	engineHost := "none: replay of " + cfg.replayFile
+	if cfg.replay != nil {
+		deps.Live, deps.Timeline, deps.Replay = timeline.NewReplay(cfg.replay, h), cfg.replay, &server.Replay{File: cfg.replayFile}
+		sum := cfg.replay.Summary(true, time.Time{}, time.Time{}, 1)
+		logger.Info("replaying a recorded session, read-only", "file", cfg.replayFile, "start", sum.Start, "end", sum.End, "frames", sum.Count)
+	} else {
+		// DOCKER_HOST comes through getenv like every other setting, so
+		// tests (and embedders) can point dockmap elsewhere; the TLS
+		// variables are read by the SDK from the process environment.
+		var dopts []docker.Option
+		if h := getenv("DOCKER_HOST"); h != "" {
+			dopts = append(dopts, docker.WithHost(h))
+		}
+		dopts = append(dopts, docker.WithDangerousSpecs(cfg.allowDangerous))
+		if cfg.allowDangerous {
+			logger.Warn("--" + docker.AllowDangerousSpecsFlag + " is set: re-creates may keep or add privileged mode, host namespaces and binds of / or the Docker socket")
+		}
+		dc, err := docker.New(dopts...)
+		if err != nil {
+			return err
+		}
+		defer dc.Close()
+		installTestHooks(dc, getenv, stdout)
+		lv := live.New(dc, h, logger, live.WithHost(dc.Host()))
+		prober := probe.New(dc, server.ProbePublisher(h))
+		defer prober.Close()
+		rec := timeline.New(timeline.WithMax(cfg.timelineMax))
+		lessonLive := server.NewLessonLive(lv, h, lessons, probe.NewResults(0))
+		deps.LessonLive = lessonLive
+		deps.Live, deps.Engine, deps.Recreator, deps.Networks, deps.Volumes, deps.Prober, deps.Timeline = lv, dc, dc, dc, dc, prober, rec
+		engineHost = dc.Host()
+		background = append(background, lv.Run, lessonLive.Run,
+			func(ctx context.Context) error { return rec.Run(ctx, lv) },
+			func(ctx context.Context) error {
+				reportLeftovers(ctx, lv, dc, logger)
+				return nil
+			})
+	}
 	jobs := job.New(h)
 	// Last in, first out: the jobs end (a re-create rolls back) before the
-	// hub and the engine client close.
+	// prober, the engine client and the hub close.
 	defer jobs.Close()
-	lessonLive := server.NewLessonLive(lv, h, lessons, probe.NewResults(0))
-	handler := server.New(server.Deps{
-		Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Publisher: h, Jobs: jobs, Logger: logger, Static: static,
-		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
-		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, LessonLive: lessonLive,
-	})
+	deps.Jobs = jobs
+	handler := server.New(deps)
 
 	var tlsConfig *tls.Config
 	scheme := "http"
@@ -395,19 +457,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// first address of this machine rather than [::].
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	fmt.Fprintf(stdout, "dockmap %s serving %s://%s (listening on %s, engine %s)\n", version, scheme,
-		net.JoinHostPort(cfg.urlHosts[0], port), ln.Addr(), dc.Host())
+		net.JoinHostPort(cfg.urlHosts[0], port), ln.Addr(), engineHost)
 	if err := printAccess(stdout, cfg, authn, scheme, port); err != nil {
 		ln.Close()
 		return err
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return lv.Run(gctx) })
-	g.Go(func() error { return lessonLive.Run(gctx) })
-	g.Go(func() error {
-		reportLeftovers(gctx, lv, dc, logger)
-		return nil
-	})
+	for _, run := range background {
+		g.Go(func() error { return run(gctx) })
+	}
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("serve: %w", err)

@@ -31,7 +31,9 @@ type routeKey struct{ method, path string }
 // the table and refuses what the role may not do. A route missing from the
 // table needs a viewer and can never act: default deny. Every request to a
 // mutating route leaves an audit entry, refused ones included.
-func authorize(table []Route, a *auth.Auth, readOnly bool, trail *auditTrail) echo.MiddlewareFunc {
+// With --read-only, or in a replay of a recording (dockmap --replay),
+// every operator route is refused for everyone, each with its reason.
+func authorize(table []Route, a *auth.Auth, readOnly bool, replay *Replay, trail *auditTrail) echo.MiddlewareFunc {
 	declared := make(map[routeKey]Route, len(table))
 	for _, r := range table {
 		declared[routeKey{r.Method, r.Path}] = r
@@ -65,7 +67,7 @@ func authorize(table []Route, a *auth.Auth, readOnly bool, trail *auditTrail) ec
 					return echo.NewHTTPError(http.StatusTooManyRequests, cerr.Error())
 				}
 			}
-			acc := templates.Access{Role: role.String(), CanAct: role == auth.Operator && !readOnly, SignedIn: a != nil && role != auth.Anonymous}
+			acc := templates.Access{Role: role.String(), CanAct: role == auth.Operator && !readOnly && replay == nil, SignedIn: a != nil && role != auth.Anonymous}
 			c.Set(roleKey, role)
 			c.SetRequest(req.WithContext(templates.WithAccess(req.Context(), acc)))
 
@@ -73,6 +75,8 @@ func authorize(table []Route, a *auth.Auth, readOnly bool, trail *auditTrail) ec
 			case route.Role == Public:
 			case role == auth.Anonymous:
 				return refuseAnonymous(c)
+			case route.Role == auth.Operator && replay != nil:
+				return echo.NewHTTPError(http.StatusForbidden, "this is a read-only replay of "+replay.File+": nothing can be changed")
 			case route.Role == auth.Operator && readOnly:
 				return echo.NewHTTPError(http.StatusForbidden, "dockmap runs with --read-only: nothing can be changed")
 			case route.Role > role:

@@ -49,9 +49,9 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/static/*", Role: Public, handler: handleStatic(d.Static)},
 		{Method: "GET", Path: "/healthz", Role: Public, handler: handleHealthz(d.Live)},
 
-		{Method: "GET", Path: "/", Role: auth.Viewer, handler: handleTopologyPage(d.Live, d.AssetVersion, d.ReadOnly)},
+		{Method: "GET", Path: "/", Role: auth.Viewer, handler: handleTopologyPage(d.Live, d.AssetVersion, d.readOnly())},
 		{Method: "GET", Path: "/api/graph", Role: auth.Viewer, handler: handleGraphJSON(d.Live)},
-		{Method: "GET", Path: "/api/session", Role: auth.Viewer, handler: handleSession(d.Auth != nil, d.ReadOnly)},
+		{Method: "GET", Path: "/api/session", Role: auth.Viewer, handler: handleSession(d.Auth != nil, d.readOnly())},
 		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Auth, w, d.LessonLive, d.Logger, d.PongWait, d.PingPeriod)},
 		{Method: "GET", Path: "/panel/container/:id", Role: auth.Viewer, handler: handleContainerPanel(d.Live, len(d.AllowBinds) > 0)},
 		{Method: "GET", Path: "/panel/volume/:id", Role: auth.Viewer, handler: handleVolumePanel(d.Live)},
@@ -65,6 +65,12 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/lessons", Role: auth.Viewer, handler: handleLessons(d.Lessons)},
 		{Method: "GET", Path: "/api/lessons/:id", Role: auth.Viewer, handler: handleLesson(d.LessonLive)},
 		{Method: "GET", Path: "/api/lessons/:id/progress", Role: auth.Viewer, handler: handleLessonProgress(d.LessonLive)},
+		// The session's recording: what the page's timeline scrubs, and
+		// the file a replay opens. Audit frames go to operators only.
+		{Method: "GET", Path: "/api/timeline", Role: auth.Viewer, handler: handleTimeline(d.Timeline)},
+		{Method: "GET", Path: "/api/timeline/at", Role: auth.Viewer, handler: handleTimelineAt(d.Timeline)},
+		{Method: "GET", Path: "/api/timeline/export", Role: auth.Viewer, handler: handleTimelineExport(d.Timeline, d.Logger)},
+		{Method: "GET", Path: "/api/mode", Role: auth.Viewer, handler: handleMode(d.Replay, d.Timeline)},
 
 		// Reads that only the forms of an operator use, or that show what
 		// an operator is about to change.

@@ -15,6 +15,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"io/fs"
 	"log/slog"
@@ -29,6 +30,7 @@ import (
 	"github.com/dockmap/dockmap/internal/job"
 	"github.com/dockmap/dockmap/internal/lesson"
 	"github.com/dockmap/dockmap/internal/probe"
+	"github.com/dockmap/dockmap/internal/timeline"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -106,6 +108,13 @@ type Deps struct {
 	// used. When nil, New makes one that nothing runs: the lessons API
 	// answers, and no lesson frame is ever sent.
 	LessonLive *LessonLive
+	// Timeline is the session's recording, served under /api/timeline
+	// (an empty one when nil); the caller runs it.
+	Timeline *timeline.Recorder
+	// Replay, when set, says that Live serves a recording rather than an
+	// engine: every action is refused (403) for everyone, and the engine
+	// dependencies may be nil.
+	Replay *Replay
 }
 
 // bodyLimit caps request bodies; dockmap's JSON requests are tiny.
@@ -113,6 +122,11 @@ const bodyLimit = "64K"
 
 // New returns the HTTP handler for dockmap.
 func New(d Deps) http.Handler {
+	if d.Replay != nil {
+		var none replayEngine
+		d.Engine, d.Recreator, d.Networks, d.Volumes, d.Prober = cmp.Or[Engine](d.Engine, none), cmp.Or[Recreator](d.Recreator, none),
+			cmp.Or[Networker](d.Networks, none), cmp.Or[Volumes](d.Volumes, none), cmp.Or[Prober](d.Prober, none)
+	}
 	if d.Live == nil || d.Engine == nil || d.Recreator == nil || d.Networks == nil || d.Volumes == nil || d.Prober == nil || d.Publisher == nil ||
 		d.Jobs == nil || d.Logger == nil || d.Static == nil {
 		panic("server.New: nil dependency")
@@ -126,6 +140,9 @@ func New(d Deps) http.Handler {
 		d.LessonLive = NewLessonLive(d.Live, d.Publisher, d.Lessons, d.Results)
 	}
 	d.Lessons, d.Results = d.LessonLive.lessons, d.LessonLive.results
+	if d.Timeline == nil {
+		d.Timeline = timeline.New()
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -143,11 +160,15 @@ func New(d Deps) http.Handler {
 		secureHeaders(),
 		middleware.BodyLimit(bodyLimit),
 		requestLog(d.Logger),
-		authorize(table, d.Auth, d.ReadOnly, trail),
+		authorize(table, d.Auth, d.ReadOnly, d.Replay, trail),
 	)
 	registerRoutes(e, table, d)
 	return e
 }
+
+// readOnly reports whether nothing can be changed, by --read-only or
+// because dockmap replays a recording.
+func (d Deps) readOnly() bool { return d.ReadOnly || d.Replay != nil }
 
 // requestLog logs each request at debug level. Query strings are left out
 // so that no secret passed in a URL ever reaches a log.

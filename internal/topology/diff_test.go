@@ -557,7 +557,8 @@ func apply(t *testing.T, g topology.Graph, d topology.Delta) topology.Graph {
 }
 
 // TestDiffApply is a property test: for random graphs a and b, applying
-// Diff(a, b) to a gives b, and Diff(a, a) is empty.
+// Diff(a, b) to a gives b (by the test's own apply and by topology.Apply),
+// and Diff(a, a) is empty.
 func TestDiffApply(t *testing.T) {
 	size := sceneSize{containers: 60, networks: 8, volumes: 20}
 	for seed := range uint64(200) {
@@ -584,6 +585,9 @@ func TestDiffApply(t *testing.T) {
 			checkDeltaSorted(t, d)
 			if diff := cmp.Diff(b, apply(t, a, d), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("apply(a, Diff(a, b)) != b (-b +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(b, topology.Apply(a, d), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Apply(a, Diff(a, b)) != b (-b +got):\n%s", diff)
 			}
 			if d := topology.Diff(a, a); !d.Empty() {
 				t.Errorf("Diff(a, a) = %+v, want empty", summarize(d))
