@@ -36,9 +36,11 @@ func (l Lesson) Containers() []string {
 // Participants are the prefixes of everyone doing l on g, sorted: P is
 // one when a container is named P followed by a name l refers to
 // ("p1-web" for web makes "p1-"), and "" when an unprefixed one exists.
-// A container whose name only ends like one of l's ("mydb" for db) counts
-// too: the map cannot tell, and a participant with nothing done costs one
-// row of the table.
+// A prefix found on the map ends in a separator ('-', '_' or '.'): a name
+// that only ends like one of l's ("mydb" for db, a test's random
+// "…-x7db") is someone else's container on a shared engine, not a
+// participant. A prefix without one is followed once asked for
+// (GET /api/lessons/{id}?prefix=).
 func Participants(l Lesson, g topology.Graph) []string {
 	return participants(l.Containers(), g)
 }
@@ -50,7 +52,7 @@ func participants(names []string, g topology.Graph) []string {
 			continue
 		}
 		for _, name := range names {
-			if p, ok := strings.CutSuffix(n.Container.Name, name); ok && ValidPrefix(p) {
+			if p, ok := strings.CutSuffix(n.Container.Name, name); ok && ValidPrefix(p) && (p == "" || strings.ContainsAny(p[len(p)-1:], "-_.")) {
 				seen[p] = true
 			}
 		}

@@ -23,6 +23,8 @@ func TestParticipants(t *testing.T) {
 		ctr(id("d0"), "db", "bridge"),
 		ctr(id("w3"), "p3-web", "bridge"),     // another lesson's name
 		ctr(id("x1"), "p4-api-old", "bridge"), // not a name of the lesson
+		ctr(id("x2"), "mydb", "bridge"),       // only ends like one
+		ctr(id("x3"), "dockmap-test-7fx1db", "bridge"),
 	)
 	if diff := cmp.Diff([]string{"", "p1-", "p2-"}, lesson.Participants(bridges, g)); diff != "" {
 		t.Errorf("Participants(bridges) (-want +got):\n%s", diff)
