@@ -239,7 +239,6 @@ function flash(eles) {
   setTimeout(() => eles.removeClass('flash'), flashMillis);
 }
 
-
 // flashEvent highlights, a moment after the event, what a network connect
 // or disconnect, or a volume mount or unmount, event ev changed: the edge
 // (once the delta has drawn it), or else its two ends.
