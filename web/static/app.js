@@ -27,7 +27,7 @@
 
 import { api } from './api.js';
 import { createActions } from './actions.js';
-import { initAudit, addAudit } from './audit.js';
+import { createAudit } from './audit.js';
 import { createBadges } from './badges.js';
 import { createCards } from './cards.js';
 import { addEvent } from './feed.js';
@@ -36,7 +36,7 @@ import { containerNode } from './ids.js';
 import { initInvite } from './invite.js';
 import { initJobs, takeJob, takeStep, syncJobs } from './jobs.js';
 import { initKeys } from './keys.js';
-import { initLeftovers, refreshLeftovers } from './leftovers.js';
+import { createLeftovers } from './leftovers.js';
 import { createLinks } from './links.js';
 import { startLive } from './live.js';
 import { createMatrix } from './matrix.js';
@@ -110,14 +110,14 @@ const toolbar = createToolbar({ cy, store, selection, probes, matrix, toast, gra
 reach.onChanged(toolbar.drawMatrix);
 createPingForm({ cy, panel, probes, reach, readOnly });
 initJobs(byID('activity-list'), byID('activity-empty'));
-initLeftovers(byID('leftovers'));
+const leftovers = createLeftovers({ el: byID('leftovers'), api });
 
 // containerName names the container with full ID id from the graph.
 function containerName(id) {
   const n = cy.getElementById(containerNode(id));
   return n.nonempty() ? n.data('name') || n.data('label') : '';
 }
-initAudit(byID('audit-list'), byID('audit-empty'), containerName);
+const audit = createAudit({ list: byID('audit-list'), empty: byID('audit-empty'), api, nameOf: containerName });
 
 let dialogs = { openRun() {}, openNetwork() {}, openVolume() {} };
 let volumes = null;
@@ -166,7 +166,7 @@ startLive({
     // On load and after every reconnect (the server may have restarted
     // in the middle of a re-create).
     if (!readOnly) {
-      refreshLeftovers();
+      leftovers.refresh();
       // Job frames sent while the page was away are lost: the list says
       // where every job is now.
       syncJobs();
@@ -176,7 +176,7 @@ startLive({
   onStep: takeStep,
   onProbe: probes.addResult,
   onShare: (msg) => volumes?.addShare(msg),
-  onAudit: addAudit,
+  onAudit: audit.add,
   onDelta(msg) {
     afterChange(applyDelta(cy, msg));
   },
