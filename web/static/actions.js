@@ -5,77 +5,75 @@
 // the panel (action-error), with the server's detail. Requests go through
 // sendPlanned, so a plan the server wants confirmed is shown first.
 
-import { api, errorText } from './api.js';
+import { errorText } from './api.js';
 import { confirmAction } from './dialogs.js';
-import { showText } from './dom.js';
-import { onPanelLoad, panelContainer } from './panel.js';
+import { showText, submitting } from './dom.js';
 import { sendPlanned } from './planned.js';
 
 // withPlan adds a confirmed plan's ID to a DELETE's query (it has no body).
-const withPlan = (path, conf) => (conf.plan ? `${path}${path.includes('?') ? '&' : '?'}plan=${encodeURIComponent(conf.plan)}` : path);
+export const withPlan = (path, conf) => (conf.plan ? `${path}${path.includes('?') ? '&' : '?'}plan=${encodeURIComponent(conf.plan)}` : path);
 
 const busyText = { start: 'Starting…', stop: 'Stopping…', restart: 'Restarting…' };
 
-// The last error per container node, so that a refresh of the panel
-// (which re-renders it) does not hide it.
-const errors = new Map();
+// createActions wires the lifecycle buttons of panel (createPanel),
+// calling api.
+export function createActions({ panel, api }) {
+  // The last error per container node, so that a refresh of the panel
+  // (which re-renders it) does not hide it.
+  const errors = new Map();
 
-// initActions wires the buttons of panel (the #panel element).
-export function initActions(panel) {
-  panel.addEventListener('click', (ev) => {
-    const btn = ev.target instanceof Element ? ev.target.closest('button[data-action]') : null;
-    if (!btn || !panel.contains(btn)) return;
-    const action = btn.dataset.action;
-    if (!['start', 'stop', 'restart', 'remove', 'force-remove'].includes(action)) return;
-    const c = panelContainer();
-    if (!c) return;
-    ev.preventDefault();
-    run(panel, btn, action, c);
-  });
-  onPanelLoad((p, nodeID) => showText(p.querySelector('[data-testid=action-error]'), errors.get(nodeID) || ''));
-}
-
-function setError(panel, c, text) {
-  if (text) errors.set(c.nodeID, text);
-  else errors.delete(c.nodeID);
-  if (panelContainer()?.nodeID === c.nodeID) showText(panel.querySelector('[data-testid=action-error]'), text);
-}
-
-async function run(panel, btn, action, c) {
-  const ref = encodeURIComponent(c.id);
-  setError(panel, c, '');
-  if (action === 'remove') {
-    await confirmAction({
-      title: `Remove ${c.name}?`,
-      message: `The container ${c.name} is deleted (docker rm). Its named volumes are kept; what it wrote outside volumes is lost.`,
-      confirmLabel: 'Remove',
-      danger: true,
-      action: () => sendPlanned((conf) => api('DELETE', withPlan(`/api/containers/${ref}`, conf))),
+  // wire listens to the buttons of the panel.
+  function wire() {
+    panel.el.addEventListener('click', (ev) => {
+      const btn = ev.target instanceof Element ? ev.target.closest('button[data-action]') : null;
+      if (!btn || !panel.el.contains(btn)) return;
+      const action = btn.dataset.action;
+      if (!['start', 'stop', 'restart', 'remove', 'force-remove'].includes(action)) return;
+      const c = panel.container();
+      if (!c) return;
+      ev.preventDefault();
+      run(btn, action, c);
     });
-    return;
+    panel.onLoad((p, nodeID) => showText(p.querySelector('[data-testid=action-error]'), errors.get(nodeID) || ''));
   }
-  if (action === 'force-remove') {
-    await confirmAction({
-      title: `Force remove ${c.name}?`,
-      message: `The container ${c.name} is killed if it runs, then deleted (docker rm -f). Its named volumes are kept; what it wrote outside volumes is lost.`,
-      confirmLabel: 'Force remove',
-      danger: true,
-      typeName: c.name,
-      action: () => sendPlanned((conf) => api('DELETE', withPlan(`/api/containers/${ref}?force=1`, conf))),
-    });
-    return;
+
+  function setError(c, text) {
+    if (text) errors.set(c.nodeID, text);
+    else errors.delete(c.nodeID);
+    if (panel.container()?.nodeID === c.nodeID) showText(panel.el.querySelector('[data-testid=action-error]'), text);
   }
-  const label = btn.textContent;
-  btn.disabled = true;
-  btn.textContent = busyText[action] || `${label}…`;
-  try {
-    await sendPlanned((conf) => api('POST', `/api/containers/${ref}/${action}`, conf));
-  } catch (err) {
-    setError(panel, c, `${label} failed: ${errorText(err)}`);
-  } finally {
-    // The panel may have been re-rendered meanwhile; then this button is
-    // no longer in the page and nothing is lost.
-    btn.disabled = false;
-    btn.textContent = label;
+
+  async function run(btn, action, c) {
+    const ref = encodeURIComponent(c.id);
+    setError(c, '');
+    if (action === 'remove') {
+      await confirmAction({
+        title: `Remove ${c.name}?`,
+        message: `The container ${c.name} is deleted (docker rm). Its named volumes are kept; what it wrote outside volumes is lost.`,
+        confirmLabel: 'Remove',
+        danger: true,
+        action: () => sendPlanned((conf) => api('DELETE', withPlan(`/api/containers/${ref}`, conf))),
+      });
+      return;
+    }
+    if (action === 'force-remove') {
+      await confirmAction({
+        title: `Force remove ${c.name}?`,
+        message: `The container ${c.name} is killed if it runs, then deleted (docker rm -f). Its named volumes are kept; what it wrote outside volumes is lost.`,
+        confirmLabel: 'Force remove',
+        danger: true,
+        typeName: c.name,
+        action: () => sendPlanned((conf) => api('DELETE', withPlan(`/api/containers/${ref}?force=1`, conf))),
+      });
+      return;
+    }
+    const label = btn.textContent;
+    try {
+      await submitting(btn, busyText[action] || `${label}…`, () => sendPlanned((conf) => api('POST', `/api/containers/${ref}/${action}`, conf)));
+    } catch (err) {
+      setError(c, `${label} failed: ${errorText(err)}`);
+    }
   }
+
+  wire();
 }

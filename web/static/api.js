@@ -4,9 +4,8 @@
 // server's {error, detail}, so that every caller can show the detail.
 
 // APIError is a failed call: status is the HTTP status (0 when the server
-// did not answer), error the short title, detail the sentence to show.
-// body is the decoded answer: a 428 or a 409 carries the plan of today in
-// body.plan, a failed ?wait=1 job its job in body.job.
+// did not answer), error the short title, detail the sentence to show,
+// plan the plan of today that a 428 or a 409 carries (or null).
 export class APIError extends Error {
   constructor(status, error, detail, body = null) {
     super(detail || error || `HTTP ${status}`);
@@ -14,7 +13,6 @@ export class APIError extends Error {
     this.status = status;
     this.error = error;
     this.detail = detail || error || `HTTP ${status}`;
-    this.body = body;
     this.plan = (body && body.plan) || null;
   }
 }

@@ -5,61 +5,63 @@
 //
 // entry: {time, role, remote, method, route, params, status, error}
 
-import { api, errorText } from './api.js';
+import { errorText } from './api.js';
 import { h, shortID } from './dom.js';
 
 // Rows beyond this are dropped, oldest first.
 const maxRows = 100;
 
-let list = null;
-let empty = null;
-let nameOf = () => '';
-// Entries already shown, by a key of their fields: the load and the live
-// messages can overlap.
-const seen = new Set();
+// createAudit fills list (and hides empty once there is a row), asking
+// api; nameOf(id) names a container ID. It returns {add(entry)}, for the
+// live messages.
+export function createAudit({ list, empty, api, nameOf = () => '' }) {
+  // Entries already shown, by a key of their fields: the load and the live
+  // messages can overlap.
+  const seen = new Set();
 
-// initAudit binds the module to the list; name(id) names a container ID.
-export async function initAudit(listEl, emptyEl, name) {
-  list = listEl;
-  empty = emptyEl;
-  nameOf = name;
-  if (!list) return;
-  try {
-    const res = await api('GET', '/api/audit');
-    for (const e of (res && res.entries) || []) addAudit(e);
-  } catch (err) {
-    empty.textContent = `Could not load the changes: ${errorText(err)}`;
+  // load shows the entries the server kept.
+  async function load() {
+    if (!list) return;
+    try {
+      const res = await api('GET', '/api/audit');
+      for (const e of (res && res.entries) || []) add(e);
+    } catch (err) {
+      empty.textContent = `Could not load the changes: ${errorText(err)}`;
+    }
   }
-}
 
-// addAudit shows one entry at the top.
-export function addAudit(e) {
-  if (!list || !e) return;
-  const key = [e.time, e.remote, e.method, e.route, JSON.stringify(e.params || {}), e.status].join('|');
-  if (seen.has(key)) return;
-  seen.add(key);
-  const ok = e.status >= 200 && e.status < 300;
-  const when = new Date(e.time);
-  const row = h('li', { className: `audit-row ${ok ? 'ok' : 'refused'}`, dataset: { testid: 'audit-row', status: String(e.status), route: e.route } },
-    h('span', { className: 'audit-time', text: isNaN(when) ? '' : when.toLocaleTimeString() }),
-    h('span', { className: 'audit-what', text: describe(e), dataset: { testid: 'audit-what' } }),
-    h('span', { className: 'audit-who', text: `${e.role} · ${e.remote}`, dataset: { testid: 'audit-who' } }),
-    h('span', { className: 'audit-result', text: ok ? `${e.status} done` : `${e.status} ${e.error || 'refused'}`, dataset: { testid: 'audit-result' } }),
-  );
-  list.prepend(row);
-  while (list.children.length > maxRows) list.lastElementChild.remove();
-  empty.hidden = true;
-}
+  // add shows one entry at the top.
+  function add(e) {
+    if (!list || !e) return;
+    const key = [e.time, e.remote, e.method, e.route, JSON.stringify(e.params || {}), e.status].join('|');
+    if (seen.has(key)) return;
+    seen.add(key);
+    const ok = e.status >= 200 && e.status < 300;
+    const when = new Date(e.time);
+    const row = h('li', { className: `audit-row ${ok ? 'ok' : 'refused'}`, dataset: { testid: 'audit-row', status: String(e.status), route: e.route } },
+      h('span', { className: 'audit-time', text: isNaN(when) ? '' : when.toLocaleTimeString() }),
+      h('span', { className: 'audit-what', text: describe(e), dataset: { testid: 'audit-what' } }),
+      h('span', { className: 'audit-who', text: `${e.role} · ${e.remote}`, dataset: { testid: 'audit-who' } }),
+      h('span', { className: 'audit-result', text: ok ? `${e.status} done` : `${e.status} ${e.error || 'refused'}`, dataset: { testid: 'audit-result' } }),
+    );
+    list.prepend(row);
+    while (list.children.length > maxRows) list.lastElementChild.remove();
+    empty.hidden = true;
+  }
 
-// describe is the request as "METHOD route" with its parameters filled in,
-// container IDs named where the map knows them.
-function describe(e) {
-  const params = e.params || {};
-  const path = String(e.route || '').replace(/:([a-z]+)/g, (_, p) => {
-    const v = params[p];
-    if (v === undefined) return `:${p}`;
-    if (!/^[0-9a-f]{64}$/.test(v)) return v;
-    return nameOf(v) || shortID(v);
-  });
-  return `${e.method} ${path}`;
+  // describe is the request as "METHOD route" with its parameters filled in,
+  // container IDs named where the map knows them.
+  function describe(e) {
+    const params = e.params || {};
+    const path = String(e.route || '').replace(/:([a-z]+)/g, (_, p) => {
+      const v = params[p];
+      if (v === undefined) return `:${p}`;
+      if (!/^[0-9a-f]{64}$/.test(v)) return v;
+      return nameOf(v) || shortID(v);
+    });
+    return `${e.method} ${path}`;
+  }
+
+  load();
+  return { add };
 }

@@ -76,3 +76,22 @@ export function focusSoon(dlg, el) {
     el.focus();
   }, 50);
 }
+
+// submitting runs fn (an API call) with btn disabled and showing
+// busyLabel, and puts btn back as it was however fn ends; it returns what
+// fn returns. With busy the button also wears class "busy" (a spinner).
+// The panel may have been re-rendered meanwhile: then btn is no longer in
+// the page and restoring it does no harm.
+export async function submitting(btn, busyLabel, fn, { busy = false } = {}) {
+  const label = btn.textContent;
+  btn.disabled = true;
+  if (busy) btn.classList.add('busy');
+  if (busyLabel) btn.textContent = busyLabel;
+  try {
+    return await fn();
+  } finally {
+    btn.disabled = false;
+    if (busy) btn.classList.remove('busy');
+    if (busyLabel) btn.textContent = label;
+  }
+}

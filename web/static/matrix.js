@@ -6,84 +6,90 @@
 // prediction). A cell's title holds the failure kind and detail.
 
 import { h } from './dom.js';
-import { allResults, failureTitle, isPending, nameOf, resultFor } from './probes.js';
-import { verdictFor, mismatchText, differs, unmeasured, unmeasuredText, predictionText } from './reach.js';
+import { mismatchText, unmeasured, unmeasuredText, predictionText } from './reach.js';
 
-// renderMatrix redraws table (and shows emptyEl when there is nothing).
-export function renderMatrix(table, emptyEl) {
-  if (!table) return;
-  const ids = new Set();
-  for (const r of allResults()) {
-    ids.add(r.from);
-    ids.add(r.to);
-  }
-  const sorted = [...ids].map((id) => ({ id, name: nameOf(id) })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-  if (emptyEl) emptyEl.hidden = sorted.length > 0;
-  table.hidden = sorted.length === 0;
-  if (!sorted.length) {
-    table.replaceChildren();
-    return;
-  }
-  const head = h(
-    'tr',
-    {},
-    h('th', { className: 'corner', scope: 'col', text: 'from ↓ · to →' }),
-    sorted.map((c) => h('th', { scope: 'col', className: 'col-name', title: c.name, text: c.name, dataset: { id: c.id } })),
-  );
-  const rows = sorted.map((row) =>
-    h(
+// createMatrix draws the matrix of the results of probes (createProbes)
+// with the predictions of reach (createReach). It returns {render(table,
+// emptyEl)}: redraw table (and show emptyEl when there is nothing).
+export function createMatrix({ probes, reach }) {
+  // renderMatrix redraws table (and shows emptyEl when there is nothing).
+  function renderMatrix(table, emptyEl) {
+    if (!table) return;
+    const ids = new Set();
+    for (const r of probes.allResults()) {
+      ids.add(r.from);
+      ids.add(r.to);
+    }
+    const sorted = [...ids].map((id) => ({ id, name: probes.nameOf(id) })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    if (emptyEl) emptyEl.hidden = sorted.length > 0;
+    table.hidden = sorted.length === 0;
+    if (!sorted.length) {
+      table.replaceChildren();
+      return;
+    }
+    const head = h(
       'tr',
-      { dataset: { from: row.id } },
-      h('th', { scope: 'row', className: 'row-name', title: row.name, text: row.name }),
-      sorted.map((col) => (row.id === col.id ? h('td', { className: 'self', text: '—' }) : cell(row, col))),
-    ),
-  );
-  table.replaceChildren(h('thead', {}, head), h('tbody', {}, rows));
-}
-
-function cell(row, col) {
-  return h(
-    'td',
-    { className: 'pair' },
-    half(row, col, 'ip', 'IP'),
-    h('span', { className: 'sep', attrs: { 'aria-hidden': 'true' }, text: '|' }),
-    half(row, col, 'name', 'name'),
-  );
-}
-
-function half(row, col, by, text) {
-  const r = resultFor(row.id, col.id, by);
-  const state = !r ? 'unknown' : r.ok ? 'ok' : unmeasured(r) ? 'unmeasured' : 'fail';
-  const mark = { ok: '✓', fail: '✗', unknown: '·', unmeasured: '?' }[state];
-  const cls = ['half', state];
-  // No measure is drawn like no probe yet: grey.
-  if (state === 'unmeasured') cls.push('unknown');
-  if (isPending(row.id, col.id, by)) cls.push('pending');
-  const how = `${row.name} → ${col.name} by ${by === 'ip' ? 'IP' : 'name'}`;
-  let title = `${how}: ${state === 'unmeasured' ? unmeasuredText(r) : failureTitle(r)}`;
-  // Predictions are fetched only for a matrix someone looks at.
-  const v = r && matrixShown() ? verdictFor(r) : undefined;
-  const differsNow = !!r && differs(r, v);
-  if (state === 'unmeasured' && v) title += `\n${predictionText(v, by)}`;
-  if (state === 'fail' && v) {
-    for (const why of v.reasons) title += `\nwhy: ${why.text || why.code}${why.fix ? `\nfix: ${why.fix}` : ''}`;
+      {},
+      h('th', { className: 'corner', scope: 'col', text: 'from ↓ · to →' }),
+      sorted.map((c) => h('th', { scope: 'col', className: 'col-name', title: c.name, text: c.name, dataset: { id: c.id } })),
+    );
+    const rows = sorted.map((row) =>
+      h(
+        'tr',
+        { dataset: { from: row.id } },
+        h('th', { scope: 'row', className: 'row-name', title: row.name, text: row.name }),
+        sorted.map((col) => (row.id === col.id ? h('td', { className: 'self', text: '—' }) : cell(row, col))),
+      ),
+    );
+    table.replaceChildren(h('thead', {}, head), h('tbody', {}, rows));
   }
-  if (differsNow) {
-    cls.push('mismatch');
-    title += `\n${mismatchText}`;
-  }
-  return h('span', {
-    className: cls.join(' '),
-    title,
-    text: `${mark} ${text}`,
-    dataset: {
-      testid: 'matrix-cell', from: row.id, to: col.id, by, state, failure: (r && r.failure) || '', mismatch: String(differsNow),
-      reasons: r && !r.ok && v ? v.reasons.map((x) => x.code).join(' ') : '',
-    },
-  });
-}
 
-function matrixShown() {
-  const m = document.getElementById('matrix');
-  return !!m && !m.hidden;
+  function cell(row, col) {
+    return h(
+      'td',
+      { className: 'pair' },
+      half(row, col, 'ip', 'IP'),
+      h('span', { className: 'sep', attrs: { 'aria-hidden': 'true' }, text: '|' }),
+      half(row, col, 'name', 'name'),
+    );
+  }
+
+  function half(row, col, by, text) {
+    const r = probes.resultFor(row.id, col.id, by);
+    const state = !r ? 'unknown' : r.ok ? 'ok' : unmeasured(r) ? 'unmeasured' : 'fail';
+    const mark = { ok: '✓', fail: '✗', unknown: '·', unmeasured: '?' }[state];
+    const cls = ['half', state];
+    // No measure is drawn like no probe yet: grey.
+    if (state === 'unmeasured') cls.push('unknown');
+    if (probes.isPending(row.id, col.id, by)) cls.push('pending');
+    const how = `${row.name} → ${col.name} by ${by === 'ip' ? 'IP' : 'name'}`;
+    let title = `${how}: ${state === 'unmeasured' ? unmeasuredText(r) : probes.failureTitle(r)}`;
+    // Predictions are fetched only for a matrix someone looks at.
+    const v = r && matrixShown() ? reach.verdictFor(r) : undefined;
+    const differsNow = !!r && reach.differs(r, v);
+    if (state === 'unmeasured' && v) title += `\n${predictionText(v, by)}`;
+    if (state === 'fail' && v) {
+      for (const why of v.reasons) title += `\nwhy: ${why.text || why.code}${why.fix ? `\nfix: ${why.fix}` : ''}`;
+    }
+    if (differsNow) {
+      cls.push('mismatch');
+      title += `\n${mismatchText}`;
+    }
+    return h('span', {
+      className: cls.join(' '),
+      title,
+      text: `${mark} ${text}`,
+      dataset: {
+        testid: 'matrix-cell', from: row.id, to: col.id, by, state, failure: (r && r.failure) || '', mismatch: String(differsNow),
+        reasons: r && !r.ok && v ? v.reasons.map((x) => x.code).join(' ') : '',
+      },
+    });
+  }
+
+  function matrixShown() {
+    const m = document.getElementById('matrix');
+    return !!m && !m.hidden;
+  }
+
+  return { render: renderMatrix };
 }

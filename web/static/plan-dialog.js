@@ -17,13 +17,20 @@ import { openDialog } from './dialogs.js';
 import { showText } from './dom.js';
 import { followJob, jobEnded } from './jobs.js';
 import { renderPlan, staleText } from './plan-view.js';
-import { showStep, failedStepText } from './steps.js';
+import { showStep, jobFailedText } from './steps.js';
 
 // newContainer is the ID of the container a done job made for the plan's
 // subject (the same one when nothing was re-created), or "".
 export function newContainer(info) {
   const r = (info && info.result) || {};
   return typeof r.container === 'string' ? r.container : '';
+}
+
+// planQuery asks api for the plan at path (GET) with the query params and
+// the "re-create dependents too" choice.
+export function planQuery(api, path, params, recreateDependents) {
+  const q = new URLSearchParams({ ...params, recreateDependents: String(recreateDependents) });
+  return api('GET', `${path}?${q}`);
 }
 
 // alsoText names the other containers a done job re-created.
@@ -205,7 +212,7 @@ export function planDialog(dlg, prefix, toast = () => {}) {
           toast(mine.req.doneText(info, mine.plan));
           if (mine.req.after) mine.req.after(info);
         } else {
-          toast(`${mine.req.title} failed: ${info.error || info.state}`, 'error');
+          toast(`${mine.req.title} failed: ${jobFailedText(info)}`, 'error');
         }
       },
     });
@@ -247,7 +254,7 @@ export function planDialog(dlg, prefix, toast = () => {}) {
       fail(mine, 'Stopped on request: the re-create rolled back, and the containers are as they were.');
       return;
     }
-    fail(mine, `${info.error || `the job ended ${info.state}`}${failedStepText(info.steps)}`);
+    fail(mine, jobFailedText(info));
   }
 
   function fail(mine, text) {

@@ -13,7 +13,7 @@ import { APIError } from './api.js';
 import { confirmAction } from './dialogs.js';
 import { waitJob } from './jobs.js';
 import { staleText } from './plan-view.js';
-import { failedStepText } from './steps.js';
+import { jobFailedText } from './steps.js';
 
 // sendPlanned calls send(conf) (conf is {} first, then {confirm, plan})
 // and resolves with the answer, a started job's final info in its job
@@ -37,7 +37,7 @@ export async function sendPlanned(send, onStep) {
     }
     if (res && typeof res.job === 'string') {
       const info = await waitJob(res.job, onStep);
-      if (info.state !== 'done') throw new APIError(info.status || 0, info.state, `${info.error || `the job ended ${info.state}`}${failedStepText(info.steps)}`);
+      if (info.state !== 'done') throw new APIError(info.status || 0, info.state, jobFailedText(info));
       return { ...res, job: info };
     }
     return res;

@@ -17,9 +17,10 @@
 // "could not measure" in grey, beside the prediction, never as a failure
 // of the target nor as a disagreement with the prediction.
 
-import { api, errorText } from './api.js';
+import { errorText } from './api.js';
 import { h, shortID, notifier } from './dom.js';
-import { verdictFor, reasonNodes, reasonLines, mismatchText, differs, unmeasured, unmeasuredText, predictionText } from './reach.js';
+import { bareID as bare, containerID, containerNode, probeEdge, probeEnds } from './ids.js';
+import { reasonNodes, reasonLines, mismatchText, unmeasured, unmeasuredText, predictionText } from './reach.js';
 
 // failureText says a failure kind in words; failureHelp says why it
 // usually happens, in one sentence a workshop participant understands.
@@ -50,391 +51,405 @@ export const watchMillis = 5000;
 // The panel shows at most this many results.
 const maxPanelResults = 12;
 
-let cy = null;
-const results = new Map(); // "<from>><to>><by>" → result
-const pending = new Map(); // same key → number of probes in flight
-const notify = notifier('probe');
+// createProbes keeps the results of the graph cy, probed through api, with
+// the predictions of reach (reach.js createReach).
+export function createProbes({ cy, api, reach }) {
+  const results = new Map(); // "<from>><to>><by>" → result
+  const pending = new Map(); // same key → number of probes in flight
+  const notify = notifier('probe');
 
-// initProbes binds the module to the graph.
-export function initProbes(cyInstance) {
-  cy = cyInstance;
-}
-
-// onProbesChanged calls fn() after results or pending probes changed
-// (coalesced: once per burst).
-export function onProbesChanged(fn) {
-  notify.listen(fn);
-}
-
-function changed() {
-  notify.changed();
-}
-
-const bare = (id) => String(id || '').replace(/^c:/, '');
-const keyOf = (from, to, by) => `${from}>${to}>${by}`;
-export const containerID = (node) => bare(node.id());
-
-// allResults lists the results held, latest per (from, to, by).
-export function allResults() {
-  return [...results.values()];
-}
-
-// resultFor is the latest result from → to by by, or undefined.
-export function resultFor(from, to, by) {
-  return results.get(keyOf(bare(from), bare(to), by));
-}
-
-// isPending tells whether a probe from → to by by is in flight.
-export function isPending(from, to, by) {
-  return (pending.get(keyOf(bare(from), bare(to), by)) || 0) > 0;
-}
-
-// addResult takes one result, from an answer or a live message.
-export function addResult(r) {
-  if (!r || !r.from || !r.to) return;
-  const from = bare(r.from);
-  const to = bare(r.to);
-  const by = r.by || 'ip';
-  const k = keyOf(from, to, by);
-  const old = results.get(k);
-  // The same result comes twice (the answer and the live message), and
-  // an answer may arrive after a newer live one: keep the newest.
-  if (old && old.at && r.at && Date.parse(old.at) > Date.parse(r.at)) return;
-  results.set(k, { ...r, from, to, by });
-  updateEdge(from, to);
-  changed();
-}
-
-// syncWithGraph drops the results of containers that are gone and redraws
-// the overlay edges (a snapshot may have removed them). Call it after
-// every graph change.
-export function syncWithGraph() {
-  if (!cy) return;
-  let dropped = false;
-  const pairs = new Set();
-  for (const [k, r] of results) {
-    if (cy.getElementById(`c:${r.from}`).empty() || cy.getElementById(`c:${r.to}`).empty()) {
-      results.delete(k);
-      dropped = true;
-    } else {
-      pairs.add(`${r.from}>${r.to}`);
-    }
+  // onProbesChanged calls fn() after results or pending probes changed
+  // (coalesced: once per burst).
+  function onProbesChanged(fn) {
+    notify.listen(fn);
   }
-  for (const p of pairs) {
-    const [from, to] = p.split('>');
+
+  function changed() {
+    notify.changed();
+  }
+
+  const keyOf = (from, to, by) => `${from}>${to}>${by}`;
+
+  // allResults lists the results held, latest per (from, to, by).
+  function allResults() {
+    return [...results.values()];
+  }
+
+  // resultFor is the latest result from → to by by, or undefined.
+  function resultFor(from, to, by) {
+    return results.get(keyOf(bare(from), bare(to), by));
+  }
+
+  // isPending tells whether a probe from → to by by is in flight.
+  function isPending(from, to, by) {
+    return (pending.get(keyOf(bare(from), bare(to), by)) || 0) > 0;
+  }
+
+  // addResult takes one result, from an answer or a live message.
+  function addResult(r) {
+    if (!r || !r.from || !r.to) return;
+    const from = bare(r.from);
+    const to = bare(r.to);
+    const by = r.by || 'ip';
+    const k = keyOf(from, to, by);
+    const old = results.get(k);
+    // The same result comes twice (the answer and the live message), and
+    // an answer may arrive after a newer live one: keep the newest.
+    if (old && old.at && r.at && Date.parse(old.at) > Date.parse(r.at)) return;
+    results.set(k, { ...r, from, to, by });
     updateEdge(from, to);
+    changed();
   }
-  if (dropped) changed();
-}
 
-function pairResults(from, to) {
-  const out = [];
-  for (const by of ['ip', 'name']) {
-    const r = results.get(keyOf(from, to, by));
-    if (r) out.push(r);
-  }
-  for (const r of results.values()) {
-    if (r.from === from && r.to === to && r.by !== 'ip' && r.by !== 'name') out.push(r);
-  }
-  return out;
-}
-
-// updateEdge draws, recolours or removes the overlay edge from → to.
-function updateEdge(from, to) {
-  if (!cy) return;
-  const id = `p:${from}>${to}`;
-  const edge = cy.getElementById(id);
-  const rs = pairResults(from, to);
-  const src = cy.getElementById(`c:${from}`);
-  const dst = cy.getElementById(`c:${to}`);
-  if (!rs.length || src.empty() || dst.empty()) {
-    if (edge.nonempty()) edge.remove();
-    return;
-  }
-  const label = rs
-    .filter((r) => !r.ok)
-    .map(edgeLabel)
-    .join('\n');
-  const busy = isPending(from, to, 'ip') || isPending(from, to, 'name');
-  const classes = ['overlay', 'probe', edgeClass(rs)];
-  if (busy) classes.push('probe-pending');
-  if (edge.nonempty()) {
-    edge.data('label', label);
-    const keep = ['hover', 'focus', 'faded'].filter((c) => edge.hasClass(c));
-    edge.classes(classes.concat(keep));
-    return;
-  }
-  cy.add({ group: 'edges', data: { id, source: `c:${from}`, target: `c:${to}`, kind: 'probe', label }, classes });
-}
-
-// edgeClass is the colour class of a pair's edge: red when a probe found
-// a failure, grey when no probe could run at all, else green.
-function edgeClass(rs) {
-  if (rs.some((r) => !r.ok && !unmeasured(r))) return 'probe-fail';
-  if (rs.every(unmeasured)) return 'probe-unmeasured';
-  return 'probe-ok';
-}
-
-// edgeLabel is a failed or unmeasured result on the graph, short: the
-// kind, and how the target was named when the kind does not say it.
-function edgeLabel(r) {
-  const kind = failureText[r.failure] || r.failure || 'failed';
-  const mark = unmeasured(r) ? '?' : '✗';
-  if (r.failure === 'name-not-resolved') return `${mark} ${kind}`;
-  return `${mark} ${r.by === 'ip' ? 'IP' : r.by}: ${kind}`;
-}
-
-function setPending(from, to, by, delta) {
-  const bys = by === 'both' ? ['ip', 'name'] : [by];
-  for (const b of bys) {
-    const k = keyOf(from, to, b);
-    const n = (pending.get(k) || 0) + delta;
-    if (n > 0) pending.set(k, n);
-    else pending.delete(k);
-  }
-  if (results.has(keyOf(from, to, 'ip')) || results.has(keyOf(from, to, 'name'))) updateEdge(from, to);
-  changed();
-}
-
-function portOf(port) {
-  const n = Number(port);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
-}
-
-// pingPair probes from → to (container IDs) by "ip", "name" or "both",
-// with ICMP or, given a port, TCP. It returns the results (they also show
-// everywhere) and throws an APIError when the server refuses.
-export async function pingPair(from, to, by, port) {
-  from = bare(from);
-  to = bare(to);
-  return probe({ from, to, by }, [[from, to]], port);
-}
-
-// pingMatrix probes every ordered pair of ids.
-export async function pingMatrix(ids, by, port) {
-  ids = ids.map(bare);
-  const pairs = [];
-  for (const a of ids) for (const b of ids) if (a !== b) pairs.push([a, b]);
-  return probe({ matrix: ids, by }, pairs, port);
-}
-
-// probe sends one POST /api/probes for body, with the pairs it covers
-// shown pending meanwhile, and keeps the results.
-async function probe(body, pairs, port) {
-  const p = portOf(port);
-  if (p) body.port = p;
-  pairs.forEach(([a, b]) => setPending(a, b, body.by, +1));
-  try {
-    const res = await api('POST', '/api/probes', body);
-    const rs = (res && res.results) || [];
-    rs.forEach(addResult);
-    return rs;
-  } finally {
-    pairs.forEach(([a, b]) => setPending(a, b, body.by, -1));
-  }
-}
-
-// neighboursOf lists the containers that share a network, a link or a
-// network stack with node (a container node).
-export function neighboursOf(node) {
-  let out = cy.collection();
-  node.connectedEdges('edge.member').forEach((e) => {
-    const net = e.source().same(node) ? e.target() : e.source();
-    net.connectedEdges('edge.member').forEach((m) => {
-      out = out.union(m.source().same(net) ? m.target() : m.source());
-    });
-  });
-  out = out.union(node.connectedEdges('edge.link, edge.netns').connectedNodes());
-  return out.filter('node.container').not(node);
-}
-
-// pingNeighbours probes from node to each of its neighbours, a few at a
-// time. It returns how many it tried and the first error, if any.
-export async function pingNeighbours(node, by, port) {
-  const from = containerID(node);
-  const targets = neighboursOf(node).map(containerID);
-  let firstError = null;
-  let i = 0;
-  const worker = async () => {
-    while (i < targets.length) {
-      const to = targets[i++];
-      try {
-        await pingPair(from, to, by, port);
-      } catch (err) {
-        firstError = firstError || err;
+  // syncWithGraph drops the results of containers that are gone and redraws
+  // the overlay edges (a snapshot may have removed them). Call it after
+  // every graph change.
+  function syncWithGraph() {
+    let dropped = false;
+    const pairs = new Set();
+    for (const [k, r] of results) {
+      if (cy.getElementById(containerNode(r.from)).empty() || cy.getElementById(containerNode(r.to)).empty()) {
+        results.delete(k);
+        dropped = true;
+      } else {
+        pairs.add(`${r.from}>${r.to}`);
       }
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(neighbourConcurrency, targets.length) }, worker));
-  return { count: targets.length, error: firstError };
-}
-
-// nameOf is a container's name as the graph has it, or its short ID.
-export function nameOf(id) {
-  const n = cy && cy.getElementById(`c:${bare(id)}`);
-  return (n && n.nonempty() && (n.data('name') || n.data('label'))) || shortID(bare(id));
-}
-
-function rttText(ms) {
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '';
-  return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
-}
-
-// targetText is where a probe went: "172.17.0.3", "database → 172.17.0.3",
-// with ":port (TCP)" for a TCP probe.
-function targetText(r) {
-  let t = r.target || '';
-  if (r.by === 'name' && r.resolved && r.resolved !== r.target) t += ` → ${r.resolved}`;
-  if (r.port) t += ` port ${r.port}/tcp`;
-  return t;
-}
-
-// resultLine is one result in words, for the panel and the tooltips.
-export function resultLine(r, withSource = false) {
-  const who = withSource ? `${nameOf(r.from)} → ${nameOf(r.to)}` : nameOf(r.to);
-  const how = byText[r.by] || r.by;
-  if (r.ok) return `✓ ${who} ${how} (${targetText(r)}) · ${rttText(r.rttMs)}`;
-  if (unmeasured(r)) return `? ${who} ${how} (${targetText(r)}): could not measure`;
-  return `✗ ${who} ${how} (${targetText(r)}): ${failureText[r.failure] || r.failure || 'failed'}`;
-}
-
-// failureTitle is a failed result's kind and detail, for title attributes.
-export function failureTitle(r) {
-  if (!r) return 'not tried yet';
-  if (r.ok) return `reaches ${targetText(r)} in ${rttText(r.rttMs)}${r.method ? ` (${r.method})` : ''}`;
-  const kind = failureText[r.failure] || r.failure || 'failed';
-  return [kind, r.detail, failureHelp[r.failure]].filter(Boolean).join(': ');
-}
-
-// renderPanelResults fills the open panel's ping results: the latest
-// result from its container to each target, newest first.
-export function renderPanelResults(panel) {
-  const art = panel && panel.querySelector('[data-testid=container-panel]');
-  const list = art && art.querySelector('[data-testid=ping-results]');
-  if (!list) return;
-  const id = art.dataset.containerId;
-  const mine = allResults()
-    .filter((r) => r.from === id)
-    .sort((a, b) => (Date.parse(b.at) || 0) - (Date.parse(a.at) || 0))
-    .slice(0, maxPanelResults);
-  const rows = mine.map((r) => {
-    // The explainer's verdict for this pair (fetched once per graph
-    // change): why it failed, and whether the measure agrees.
-    const v = verdictFor(r);
-    const differsNow = differs(r, v);
-    const none = unmeasured(r);
-    const reasons = r.ok ? [] : reasonNodes(v);
-    // A probe that could not run keeps the row neutral (no ok or fail
-    // class) and shows the prediction instead of a verdict of its own.
-    const state = r.ok ? 'ok' : none ? 'unmeasured' : 'fail';
-    return h(
-      'li',
-      {
-        className: `${state}${differsNow ? ' mismatch' : ''}`,
-        title: failureTitle(r),
-        dataset: {
-          testid: 'ping-result', to: r.to, by: r.by, ok: String(!!r.ok), state, failure: r.failure || '', at: r.at || '', mismatch: String(differsNow),
-        },
-      },
-      h('span', { className: 'result-line', text: resultLine(r) }),
-      r.ok
-        ? null
-        : h('span', {
-            className: 'result-detail',
-            dataset: { testid: 'ping-detail' },
-            text: none ? unmeasuredText(r) : [r.detail, failureHelp[r.failure]].filter(Boolean).join(' — '),
-          }),
-      none && v ? h('span', { className: 'result-detail', dataset: { testid: 'ping-prediction' }, text: predictionText(v, r.by) }) : null,
-      reasons.length ? h('ul', { className: 'reach-reasons', dataset: { testid: 'reach-reasons' } }, reasons) : null,
-      differsNow ? h('span', { className: 'reach-mismatch', dataset: { testid: 'reach-mismatch' }, text: mismatchText }) : null,
-    );
-  });
-  list.replaceChildren(...rows);
-}
-
-// lineClass is the tooltip class of a result's line: coloured for a
-// measure, plain for a probe that could not run.
-function lineClass(r) {
-  if (r.ok) return 'ok';
-  return unmeasured(r) ? 'unmeasured' : 'fail';
-}
-
-// describeEdge is the tooltip of an overlay probe edge: one line per result.
-export function describeProbeEdge(edge) {
-  const [from, to] = edge.id().slice(2).split('>');
-  const lines = [{ text: `${nameOf(from)} → ${nameOf(to)}`, cls: 'tip-title' }];
-  for (const r of pairResults(from, to)) {
-    lines.push({ text: resultLine(r).replace(/^([✓✗?]) [^ ]+ /, '$1 '), cls: lineClass(r) });
-    if (!r.ok && r.detail) lines.push({ text: r.detail, cls: 'tip-detail' });
-    if (!r.ok && failureHelp[r.failure]) lines.push({ text: failureHelp[r.failure], cls: 'tip-help' });
-    const v = verdictFor(r);
-    if (unmeasured(r) && v) lines.push({ text: predictionText(v, r.by), cls: 'tip-why' });
-    if (!r.ok) lines.push(...reasonLines(v));
-    if (differs(r, v)) lines.push({ text: mismatchText, cls: 'tip-mismatch' });
+    for (const p of pairs) {
+      const [from, to] = p.split('>');
+      updateEdge(from, to);
+    }
+    if (dropped) changed();
   }
-  return lines;
-}
 
-// describeContainerProbes lists the results from and to a container, for
-// its tooltip.
-export function describeContainerProbes(id) {
-  id = bare(id);
-  const lines = [];
-  for (const r of allResults()) {
-    if (r.from !== id && r.to !== id) continue;
-    lines.push({ text: resultLine(r, true), cls: lineClass(r) });
-    if (!r.ok && r.detail) lines.push({ text: r.detail, cls: 'tip-detail' });
+  function pairResults(from, to) {
+    const out = [];
+    for (const by of ['ip', 'name']) {
+      const r = results.get(keyOf(from, to, by));
+      if (r) out.push(r);
+    }
+    for (const r of results.values()) {
+      if (r.from === from && r.to === to && r.by !== 'ip' && r.by !== 'name') out.push(r);
+    }
+    return out;
   }
-  return lines.slice(0, 10);
-}
 
-// createWatch re-probes the selection every watchMillis until stopped:
-// two or more containers as a matrix, one container with its neighbours.
-// selection() returns the selected container nodes; onState(on, reason)
-// reports starts and stops. It never runs two rounds at once.
-export function createWatch({ selection, onState, onError }) {
-  let timer = null;
-  let busy = false;
-  const round = async () => {
-    if (timer === null || busy) return;
-    const sel = selection();
-    if (sel.empty()) {
-      stop('the selection is empty');
+  // updateEdge draws, recolours or removes the overlay edge from → to.
+  function updateEdge(from, to) {
+    const id = probeEdge(from, to);
+    const edge = cy.getElementById(id);
+    const rs = pairResults(from, to);
+    const src = cy.getElementById(containerNode(from));
+    const dst = cy.getElementById(containerNode(to));
+    if (!rs.length || src.empty() || dst.empty()) {
+      if (edge.nonempty()) edge.remove();
       return;
     }
-    busy = true;
+    const label = rs
+      .filter((r) => !r.ok)
+      .map(edgeLabel)
+      .join('\n');
+    const busy = isPending(from, to, 'ip') || isPending(from, to, 'name');
+    const classes = ['overlay', 'probe', edgeClass(rs)];
+    if (busy) classes.push('probe-pending');
+    if (edge.nonempty()) {
+      edge.data('label', label);
+      const keep = ['hover', 'focus', 'faded'].filter((c) => edge.hasClass(c));
+      edge.classes(classes.concat(keep));
+      return;
+    }
+    cy.add({ group: 'edges', data: { id, source: containerNode(from), target: containerNode(to), kind: 'probe', label }, classes });
+  }
+
+  // edgeClass is the colour class of a pair's edge: red when a probe found
+  // a failure, grey when no probe could run at all, else green.
+  function edgeClass(rs) {
+    if (rs.some((r) => !r.ok && !unmeasured(r))) return 'probe-fail';
+    if (rs.every(unmeasured)) return 'probe-unmeasured';
+    return 'probe-ok';
+  }
+
+  // edgeLabel is a failed or unmeasured result on the graph, short: the
+  // kind, and how the target was named when the kind does not say it.
+  function edgeLabel(r) {
+    const kind = failureText[r.failure] || r.failure || 'failed';
+    const mark = unmeasured(r) ? '?' : '✗';
+    if (r.failure === 'name-not-resolved') return `${mark} ${kind}`;
+    return `${mark} ${r.by === 'ip' ? 'IP' : r.by}: ${kind}`;
+  }
+
+  function setPending(from, to, by, delta) {
+    const bys = by === 'both' ? ['ip', 'name'] : [by];
+    for (const b of bys) {
+      const k = keyOf(from, to, b);
+      const n = (pending.get(k) || 0) + delta;
+      if (n > 0) pending.set(k, n);
+      else pending.delete(k);
+    }
+    if (results.has(keyOf(from, to, 'ip')) || results.has(keyOf(from, to, 'name'))) updateEdge(from, to);
+    changed();
+  }
+
+  function portOf(port) {
+    const n = Number(port);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  }
+
+  // pingPair probes from → to (container IDs) by "ip", "name" or "both",
+  // with ICMP or, given a port, TCP. It returns the results (they also show
+  // everywhere) and throws an APIError when the server refuses.
+  async function pingPair(from, to, by, port) {
+    from = bare(from);
+    to = bare(to);
+    return probe({ from, to, by }, [[from, to]], port);
+  }
+
+  // pingMatrix probes every ordered pair of ids.
+  async function pingMatrix(ids, by, port) {
+    ids = ids.map(bare);
+    const pairs = [];
+    for (const a of ids) for (const b of ids) if (a !== b) pairs.push([a, b]);
+    return probe({ matrix: ids, by }, pairs, port);
+  }
+
+  // probe sends one POST /api/probes for body, with the pairs it covers
+  // shown pending meanwhile, and keeps the results.
+  async function probe(body, pairs, port) {
+    const p = portOf(port);
+    if (p) body.port = p;
+    pairs.forEach(([a, b]) => setPending(a, b, body.by, +1));
     try {
-      if (sel.length === 1) {
-        const { error } = await pingNeighbours(sel.first(), 'both');
-        if (error) throw error;
-      } else {
-        await pingMatrix(sel.map(containerID), 'both');
-      }
-    } catch (err) {
-      if (onError) onError(errorText(err));
+      const res = await api('POST', '/api/probes', body);
+      const rs = (res && res.results) || [];
+      rs.forEach(addResult);
+      return rs;
     } finally {
-      busy = false;
+      pairs.forEach(([a, b]) => setPending(a, b, body.by, -1));
     }
-  };
-  const stop = (reason = '') => {
-    if (timer === null) return;
-    clearInterval(timer);
-    timer = null;
-    onState(false, reason);
-  };
-  const start = () => {
-    if (timer !== null) return true;
-    if (selection().empty()) {
-      onState(false, 'nothing selected');
-      return false;
+  }
+
+  // neighboursOf lists the containers that share a network, a link or a
+  // network stack with node (a container node).
+  function neighboursOf(node) {
+    let out = cy.collection();
+    node.connectedEdges('edge.member').forEach((e) => {
+      const net = e.source().same(node) ? e.target() : e.source();
+      net.connectedEdges('edge.member').forEach((m) => {
+        out = out.union(m.source().same(net) ? m.target() : m.source());
+      });
+    });
+    out = out.union(node.connectedEdges('edge.link, edge.netns').connectedNodes());
+    return out.filter('node.container').not(node);
+  }
+
+  // pingNeighbours probes from node to each of its neighbours, a few at a
+  // time. It returns how many it tried and the first error, if any.
+  async function pingNeighbours(node, by, port) {
+    const from = containerID(node);
+    const targets = neighboursOf(node).map(containerID);
+    let firstError = null;
+    let i = 0;
+    const worker = async () => {
+      while (i < targets.length) {
+        const to = targets[i++];
+        try {
+          await pingPair(from, to, by, port);
+        } catch (err) {
+          firstError = firstError || err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(neighbourConcurrency, targets.length) }, worker));
+    return { count: targets.length, error: firstError };
+  }
+
+  // nameOf is a container's name as the graph has it, or its short ID.
+  function nameOf(id) {
+    const n = cy.getElementById(containerNode(bare(id)));
+    return (n && n.nonempty() && (n.data('name') || n.data('label'))) || shortID(bare(id));
+  }
+
+  function rttText(ms) {
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) return '';
+    return ms < 10 ? `${ms.toFixed(2)} ms` : `${Math.round(ms)} ms`;
+  }
+
+  // targetText is where a probe went: "172.17.0.3", "database → 172.17.0.3",
+  // with ":port (TCP)" for a TCP probe.
+  function targetText(r) {
+    let t = r.target || '';
+    if (r.by === 'name' && r.resolved && r.resolved !== r.target) t += ` → ${r.resolved}`;
+    if (r.port) t += ` port ${r.port}/tcp`;
+    return t;
+  }
+
+  // resultLine is one result in words, for the panel and the tooltips.
+  function resultLine(r, withSource = false) {
+    const who = withSource ? `${nameOf(r.from)} → ${nameOf(r.to)}` : nameOf(r.to);
+    const how = byText[r.by] || r.by;
+    if (r.ok) return `✓ ${who} ${how} (${targetText(r)}) · ${rttText(r.rttMs)}`;
+    if (unmeasured(r)) return `? ${who} ${how} (${targetText(r)}): could not measure`;
+    return `✗ ${who} ${how} (${targetText(r)}): ${failureText[r.failure] || r.failure || 'failed'}`;
+  }
+
+  // failureTitle is a failed result's kind and detail, for title attributes.
+  function failureTitle(r) {
+    if (!r) return 'not tried yet';
+    if (r.ok) return `reaches ${targetText(r)} in ${rttText(r.rttMs)}${r.method ? ` (${r.method})` : ''}`;
+    const kind = failureText[r.failure] || r.failure || 'failed';
+    return [kind, r.detail, failureHelp[r.failure]].filter(Boolean).join(': ');
+  }
+
+  // renderPanelResults fills the open panel's ping results: the latest
+  // result from its container to each target, newest first.
+  function renderPanelResults(panel) {
+    const art = panel && panel.querySelector('[data-testid=container-panel]');
+    const list = art && art.querySelector('[data-testid=ping-results]');
+    if (!list) return;
+    const id = art.dataset.containerId;
+    const mine = allResults()
+      .filter((r) => r.from === id)
+      .sort((a, b) => (Date.parse(b.at) || 0) - (Date.parse(a.at) || 0))
+      .slice(0, maxPanelResults);
+    const rows = mine.map((r) => {
+      // The explainer's verdict for this pair (fetched once per graph
+      // change): why it failed, and whether the measure agrees.
+      const v = reach.verdictFor(r);
+      const differsNow = reach.differs(r, v);
+      const none = unmeasured(r);
+      const reasons = r.ok ? [] : reasonNodes(v);
+      // A probe that could not run keeps the row neutral (no ok or fail
+      // class) and shows the prediction instead of a verdict of its own.
+      const state = r.ok ? 'ok' : none ? 'unmeasured' : 'fail';
+      return h(
+        'li',
+        {
+          className: `${state}${differsNow ? ' mismatch' : ''}`,
+          title: failureTitle(r),
+          dataset: {
+            testid: 'ping-result', to: r.to, by: r.by, ok: String(!!r.ok), state, failure: r.failure || '', at: r.at || '', mismatch: String(differsNow),
+          },
+        },
+        h('span', { className: 'result-line', text: resultLine(r) }),
+        r.ok
+          ? null
+          : h('span', {
+              className: 'result-detail',
+              dataset: { testid: 'ping-detail' },
+              text: none ? unmeasuredText(r) : [r.detail, failureHelp[r.failure]].filter(Boolean).join(' — '),
+            }),
+        none && v ? h('span', { className: 'result-detail', dataset: { testid: 'ping-prediction' }, text: predictionText(v, r.by) }) : null,
+        reasons.length ? h('ul', { className: 'reach-reasons', dataset: { testid: 'reach-reasons' } }, reasons) : null,
+        differsNow ? h('span', { className: 'reach-mismatch', dataset: { testid: 'reach-mismatch' }, text: mismatchText }) : null,
+      );
+    });
+    list.replaceChildren(...rows);
+  }
+
+  // lineClass is the tooltip class of a result's line: coloured for a
+  // measure, plain for a probe that could not run.
+  function lineClass(r) {
+    if (r.ok) return 'ok';
+    return unmeasured(r) ? 'unmeasured' : 'fail';
+  }
+
+  // describeEdge is the tooltip of an overlay probe edge: one line per result.
+  function describeProbeEdge(edge) {
+    const [from, to] = probeEnds(edge.id());
+    const lines = [{ text: `${nameOf(from)} → ${nameOf(to)}`, cls: 'tip-title' }];
+    for (const r of pairResults(from, to)) {
+      lines.push({ text: resultLine(r).replace(/^([✓✗?]) [^ ]+ /, '$1 '), cls: lineClass(r) });
+      if (!r.ok && r.detail) lines.push({ text: r.detail, cls: 'tip-detail' });
+      if (!r.ok && failureHelp[r.failure]) lines.push({ text: failureHelp[r.failure], cls: 'tip-help' });
+      const v = reach.verdictFor(r);
+      if (unmeasured(r) && v) lines.push({ text: predictionText(v, r.by), cls: 'tip-why' });
+      if (!r.ok) lines.push(...reasonLines(v));
+      if (reach.differs(r, v)) lines.push({ text: mismatchText, cls: 'tip-mismatch' });
     }
-    timer = setInterval(round, watchMillis);
-    onState(true, '');
-    round();
-    return true;
+    return lines;
+  }
+
+  // describeContainerProbes lists the results from and to a container, for
+  // its tooltip.
+  function describeContainerProbes(id) {
+    id = bare(id);
+    const lines = [];
+    for (const r of allResults()) {
+      if (r.from !== id && r.to !== id) continue;
+      lines.push({ text: resultLine(r, true), cls: lineClass(r) });
+      if (!r.ok && r.detail) lines.push({ text: r.detail, cls: 'tip-detail' });
+    }
+    return lines.slice(0, 10);
+  }
+
+  // createWatch re-probes the selection every watchMillis until stopped:
+  // two or more containers as a matrix, one container with its neighbours.
+  // selection() returns the selected container nodes; onState(on, reason)
+  // reports starts and stops. It never runs two rounds at once.
+  function createWatch({ selection, onState, onError }) {
+    let timer = null;
+    let busy = false;
+    const round = async () => {
+      if (timer === null || busy) return;
+      const sel = selection();
+      if (sel.empty()) {
+        stop('the selection is empty');
+        return;
+      }
+      busy = true;
+      try {
+        if (sel.length === 1) {
+          const { error } = await pingNeighbours(sel.first(), 'both');
+          if (error) throw error;
+        } else {
+          await pingMatrix(sel.map(containerID), 'both');
+        }
+      } catch (err) {
+        if (onError) onError(errorText(err));
+      } finally {
+        busy = false;
+      }
+    };
+    const stop = (reason = '') => {
+      if (timer === null) return;
+      clearInterval(timer);
+      timer = null;
+      onState(false, reason);
+    };
+    const start = () => {
+      if (timer !== null) return true;
+      if (selection().empty()) {
+        onState(false, 'nothing selected');
+        return false;
+      }
+      timer = setInterval(round, watchMillis);
+      onState(true, '');
+      round();
+      return true;
+    };
+    document.addEventListener('visibilitychange', () => {
+      if (document.hidden) stop('page hidden');
+    });
+    return { start, stop, running: () => timer !== null, toggle: () => (timer !== null ? (stop('stopped'), false) : start()) };
+  }
+
+  return {
+    onProbesChanged,
+    allResults,
+    resultFor,
+    isPending,
+    addResult,
+    syncWithGraph,
+    pingPair,
+    pingMatrix,
+    neighboursOf,
+    pingNeighbours,
+    nameOf,
+    resultLine,
+    failureTitle,
+    renderPanelResults,
+    describeProbeEdge,
+    describeContainerProbes,
+    createWatch,
   };
-  document.addEventListener('visibilitychange', () => {
-    if (document.hidden) stop('page hidden');
-  });
-  return { start, stop, running: () => timer !== null, toggle: () => (timer !== null ? (stop('stopped'), false) : start()) };
 }

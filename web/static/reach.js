@@ -12,101 +12,110 @@
 // A prediction: {from, to, byIP, byName, tcp}, each {ok, via, reasons:
 // [{code, text, fix}]}.
 
-import { api } from './api.js';
 import { h, notifier } from './dom.js';
-
-const bare = (id) => String(id || '').replace(/^c:/, '');
-
-let changedAt = 0; // when the graph last changed (ms)
-let generation = 0; // bumped on every graph change: predictions go stale
-const cache = new Map(); // "<from>><to>" → {gen, value, pending}
-const notify = notifier('reach');
+import { bareID, containerNode } from './ids.js';
 
 // mismatchText is what the page says when a probe disagrees with the
 // prediction.
 export const mismatchText = 'measured differs from prediction: something outside Docker (a firewall?) is at work';
 
-// onReachChanged calls fn() when predictions arrived (once per burst).
-export function onReachChanged(fn) {
-  notify.listen(fn);
-}
-
-function changed() {
-  notify.changed();
-}
-
-// invalidateReach forgets every prediction: call it after each graph
-// change. Predictions are fetched again when next asked for, and the old
-// ones are shown until then (no flicker).
-export function invalidateReach() {
-  generation++;
-  changedAt = Date.now();
-  if (flushTimer !== null) scheduleFlush();
-}
-
-// prediction returns the cached prediction from → to (container IDs), or
-// undefined, and fetches it (again) when missing or stale; listeners hear
-// when it arrives.
-export function prediction(from, to) {
-  from = bare(from);
-  to = bare(to);
-  if (!from || !to || from === to) return undefined;
-  // Only pairs the page's graph holds: the server answers 404 for a
-  // container that is gone, and the browser logs that as an error.
-  const cy = window.cy;
-  if (cy && (cy.getElementById(`c:${from}`).empty() || cy.getElementById(`c:${to}`).empty())) return undefined;
-  const k = `${from}>${to}`;
-  const c = cache.get(k);
-  if (!c || (c.gen !== generation && !c.pending)) {
-    const entry = c || { gen: generation, value: undefined, pending: false };
-    entry.gen = generation;
-    entry.pending = true;
-    cache.set(k, entry);
-    queue.set(k, { entry, from, to });
-    scheduleFlush();
-  }
-  return c ? c.value : undefined;
-}
-
 // Fetches wait for the graph to be quiet this long: the server answers
 // 404 for a container it just removed, and the browser logs that.
 const quietMillis = 300;
-const queue = new Map(); // "<from>><to>" → {entry, from, to}
-let flushTimer = null;
 
-function scheduleFlush() {
-  clearTimeout(flushTimer);
-  flushTimer = setTimeout(flush, quietMillis);
-}
+// createReach keeps the predictions of the graph cy, asked of the server
+// through api. It returns {prediction, verdictFor, differs, invalidate,
+// onChanged}.
+export function createReach({ cy, api }) {
+  let changedAt = 0; // when the graph last changed (ms)
+  let generation = 0; // bumped on every graph change: predictions go stale
+  const cache = new Map(); // "<from>><to>" → {gen, value, pending}
+  const queue = new Map(); // "<from>><to>" → {entry, from, to}
+  let flushTimer = null;
+  const notify = notifier('reach');
 
-function flush() {
-  flushTimer = null;
-  const cy = window.cy;
-  for (const [k, { entry, from, to }] of queue) {
-    queue.delete(k);
-    if (cy && (cy.getElementById(`c:${from}`).empty() || cy.getElementById(`c:${to}`).empty())) {
-      entry.pending = false;
-      continue;
-    }
-    const q = new URLSearchParams({ from, to });
-    api('GET', `/api/reach?${q}`)
-      .then((v) => {
-        entry.value = v || undefined;
-      })
-      .catch(() => {
-        // No explainer (yet), or the pair is gone: show nothing.
-      })
-      .finally(() => {
-        entry.pending = false;
-        changed();
-      });
+  // Only pairs the page's graph holds: the server answers 404 for a
+  // container that is gone, and the browser logs that as an error.
+  const gone = (from, to) => cy.getElementById(containerNode(from)).empty() || cy.getElementById(containerNode(to)).empty();
+
+  // invalidate forgets every prediction: call it after each graph change.
+  // Predictions are fetched again when next asked for, and the old ones
+  // are shown until then (no flicker).
+  function invalidate() {
+    generation++;
+    changedAt = Date.now();
+    if (flushTimer !== null) scheduleFlush();
   }
-}
 
-// fetchPrediction is prediction as a promise of the fresh value.
-export async function fetchPrediction(from, to) {
-  const q = new URLSearchParams({ from: bare(from), to: bare(to) });
-  return api('GET', `/api/reach?${q}`);
+  // prediction returns the cached prediction from → to (container IDs),
+  // or undefined, and fetches it (again) when missing or stale; listeners
+  // hear when it arrives.
+  function prediction(from, to) {
+    from = bareID(from);
+    to = bareID(to);
+    if (!from || !to || from === to) return undefined;
+    if (gone(from, to)) return undefined;
+    const k = `${from}>${to}`;
+    const c = cache.get(k);
+    if (!c || (c.gen !== generation && !c.pending)) {
+      const entry = c || { gen: generation, value: undefined, pending: false };
+      entry.gen = generation;
+      entry.pending = true;
+      cache.set(k, entry);
+      queue.set(k, { entry, from, to });
+      scheduleFlush();
+    }
+    return c ? c.value : undefined;
+  }
+
+  function scheduleFlush() {
+    clearTimeout(flushTimer);
+    flushTimer = setTimeout(flush, quietMillis);
+  }
+
+  function flush() {
+    flushTimer = null;
+    for (const [k, { entry, from, to }] of queue) {
+      queue.delete(k);
+      if (gone(from, to)) {
+        entry.pending = false;
+        continue;
+      }
+      const q = new URLSearchParams({ from, to });
+      api('GET', `/api/reach?${q}`)
+        .then((v) => {
+          entry.value = v || undefined;
+        })
+        .catch(() => {
+          // No explainer (yet), or the pair is gone: show nothing.
+        })
+        .finally(() => {
+          entry.pending = false;
+          notify.changed();
+        });
+    }
+  }
+
+  // verdictFor is the prediction for a probe result r, or undefined while
+  // it is not known.
+  function verdictFor(r) {
+    return verdict(prediction(r.from, r.to), r.by, r.port);
+  }
+
+  // differs tells whether result r disagrees with verdict v. A result
+  // measured before the last graph change is not held against the new
+  // prediction (the picture changed since), and a probe that could not
+  // run is not held against any.
+  function differs(r, v) {
+    if (!r || !v || unmeasured(r) || v.ok === !!r.ok) return false;
+    const at = Date.parse(r.at);
+    return !Number.isFinite(at) || at >= changedAt - 500;
+  }
+
+  // onChanged calls fn() when predictions arrived (once per burst).
+  const onChanged = (fn) => notify.listen(fn);
+
+  return { prediction, verdictFor, differs, invalidate, onChanged };
 }
 
 // verdict is the part of prediction p for a probe by "ip" or "name", or a
@@ -130,12 +139,6 @@ function norm(v) {
   return { ok: !!v?.ok, via: v?.via || '', reasons };
 }
 
-// verdictFor is the prediction for a probe result r, or undefined while it
-// is not known.
-export function verdictFor(r) {
-  return verdict(prediction(r.from, r.to), r.by, r.port);
-}
-
 // unmeasured tells whether result r is no measure at all: the probe could
 // not run, which says nothing about whether the target is reachable.
 export function unmeasured(r) {
@@ -145,22 +148,6 @@ export function unmeasured(r) {
 // unmeasuredText says why result r (unmeasured) has no measure.
 export function unmeasuredText(r) {
   return r.detail ? `could not measure: ${r.detail}` : 'could not measure';
-}
-
-// differs tells whether result r disagrees with verdict v. A result
-// measured before the last graph change is not held against the new
-// prediction (the picture changed since), and a probe that could not run
-// is not held against any.
-export function differs(r, v) {
-  if (!r || !v || unmeasured(r) || v.ok === !!r.ok) return false;
-  const at = Date.parse(r.at);
-  return !Number.isFinite(at) || at >= changedAt - 500;
-}
-
-// mismatch tells whether a measured result r disagrees with what was
-// predicted for it.
-export function mismatch(r) {
-  return differs(r, verdictFor(r));
 }
 
 // predictionText says a verdict in one line: "predicted: reachable by name

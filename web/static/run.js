@@ -4,119 +4,13 @@
 // a command split on spaces into an argv (no shell) and a network; POST
 // /api/containers runs it like docker run -dit.
 
-import { api, errorText } from './api.js';
+import { errorText } from './api.js';
 import { openDialog } from './dialogs.js';
-import { h, showText, shortID, focusSoon } from './dom.js';
-import { waitJob } from './jobs.js';
+import { h, showText, shortID, focusSoon, submitting } from './dom.js';
 import { sendPlanned } from './planned.js';
-import { failedStepText } from './steps.js';
 
 // Pull progress lines shown under the pull row; older ones scroll away.
 const maxPullLines = 6;
-
-let dlg = null;
-let cy = null;
-let onCreated = () => {};
-
-// initRun wires the dialog. created(id, name) is called after a run.
-export function initRun(cyInstance, created) {
-  dlg = document.getElementById('run-dialog');
-  if (!dlg) return;
-  cy = cyInstance;
-  onCreated = created || onCreated;
-  dlg.querySelector('#run-form').addEventListener('submit', submit);
-  dlg.querySelector('#pull-button').addEventListener('click', pull);
-  dlg.querySelector('#pull-image').addEventListener('keydown', (ev) => {
-    if (ev.key === 'Enter') {
-      ev.preventDefault();
-      pull();
-    }
-  });
-}
-
-// showPullStep shows one step of the pull job (the pull itself, or a
-// layer) as a line of the progress list, updated in place as it changes.
-function showPullStep(s) {
-  const list = dlg.querySelector('#pull-progress');
-  list.hidden = false;
-  const line = [s.text || s.step, s.detail].filter(Boolean).join(' · ');
-  let li = [...list.children].find((c) => c.dataset.step === s.step);
-  if (!li) {
-    li = h('li', { dataset: { step: s.step } });
-    list.append(li);
-  }
-  li.textContent = line;
-  li.dataset.state = s.state || '';
-  while (list.children.length > maxPullLines) list.firstElementChild.remove();
-}
-
-// openRun shows the dialog with fresh image and network lists.
-export function openRun() {
-  if (!dlg) return;
-  showText(dlg.querySelector('#run-error'), '');
-  showText(dlg.querySelector('#pull-error'), '');
-  fillNetworks();
-  loadImages();
-  openDialog(dlg);
-  // After the key that opened it is done, so it is not typed in.
-  focusSoon(dlg, dlg.querySelector('#run-name'));
-}
-
-// imageOptions turns GET /api/images into <option>s: one per tag, newest
-// image first; an untagged image by its short ID.
-function imageOptions(images) {
-  const sorted = [...images].sort((a, b) => (b.created || 0) - (a.created || 0));
-  const opts = [];
-  for (const img of sorted) {
-    const tags = (img.tags || []).filter((t) => t && t !== '<none>:<none>');
-    if (!tags.length) {
-      const id = String(img.id || '').replace(/^sha256:/, '');
-      opts.push({ value: img.id, text: `${shortID(id)} (untagged)` });
-    }
-    for (const t of tags) opts.push({ value: t, text: t });
-  }
-  return opts;
-}
-
-async function loadImages(select) {
-  const sel = dlg.querySelector('#run-image');
-  const keep = select || sel.value;
-  sel.replaceChildren(h('option', { value: '', text: 'loading images…' }));
-  sel.disabled = true;
-  try {
-    const imgs = (await api('GET', '/api/images')) || [];
-    const opts = imageOptions(imgs);
-    if (!opts.length) {
-      sel.replaceChildren(h('option', { value: '', text: 'no local images: pull one below' }));
-      return;
-    }
-    sel.replaceChildren(...opts.map((o) => h('option', { value: o.value, text: o.text })));
-    if (keep && opts.some((o) => o.value === keep)) sel.value = keep;
-  } catch (err) {
-    sel.replaceChildren(h('option', { value: '', text: 'could not list images' }));
-    showText(dlg.querySelector('#run-error'), `Listing images failed: ${errorText(err)}`);
-  } finally {
-    sel.disabled = false;
-  }
-}
-
-// fillNetworks offers the networks of the graph a container can be run on:
-// not host or none, and the default bridge as the empty choice.
-function fillNetworks() {
-  const sel = dlg.querySelector('#run-network');
-  const keep = sel.value;
-  const nets = [];
-  if (cy) {
-    cy.nodes('node.network').forEach((n) => {
-      const net = n.data('network') || {};
-      if (net.default || net.driver === 'host' || net.driver === 'null') return;
-      nets.push(net.name || n.data('name'));
-    });
-  }
-  nets.sort();
-  sel.replaceChildren(h('option', { value: '', text: 'bridge (default)' }), ...nets.map((n) => h('option', { value: n, text: n })));
-  if (nets.includes(keep)) sel.value = keep;
-}
 
 // splitCommand is the argv of what was typed: words split on white space,
 // passed as-is (no shell, no quotes).
@@ -127,69 +21,160 @@ export function splitCommand(text) {
     .filter(Boolean);
 }
 
-async function pull() {
-  const input = dlg.querySelector('#pull-image');
-  const btn = dlg.querySelector('#pull-button');
-  const ref = input.value.trim();
-  const err = dlg.querySelector('#pull-error');
-  const progress = dlg.querySelector('#pull-progress');
-  if (!ref) {
-    showText(err, 'Type an image name to pull, such as busybox:latest.');
-    input.focus();
-    return;
-  }
-  showText(err, '');
-  progress.replaceChildren();
-  progress.hidden = true;
-  btn.disabled = true;
-  btn.textContent = 'Pulling…';
-  try {
-    const res = (await api('POST', '/api/images/pull', { image: ref })) || {};
-    if (res.job) {
-      const info = await waitJob(res.job, showPullStep);
-      if (info.state !== 'done') throw new Error(`${info.error || info.state}${failedStepText(info.steps)}`);
-    }
-    await loadImages(ref);
-  } catch (e) {
-    showText(err, `Pull failed: ${errorText(e)}`);
-  } finally {
-    btn.disabled = false;
-    btn.textContent = 'Pull';
-  }
-}
+// createRun wires the dialog, which offers the networks of the graph cy
+// and calls api; created(id, name) is called after a run. It returns
+// {open}, or an open that does nothing on a page without the dialog.
+export function createRun({ cy, api, created = () => {} }) {
+  const dlg = document.getElementById('run-dialog');
+  if (!dlg) return { open() {} };
 
-async function submit(ev) {
-  ev.preventDefault();
-  const err = dlg.querySelector('#run-error');
-  const btn = dlg.querySelector('#run-submit');
-  const image = dlg.querySelector('#run-image').value;
-  const name = dlg.querySelector('#run-name').value.trim();
-  const cmd = splitCommand(dlg.querySelector('#run-cmd').value);
-  const network = dlg.querySelector('#run-network').value;
-  if (!image) {
-    showText(err, 'Choose an image (or pull one first).');
-    return;
+  // wire listens to the dialog's form and pull row.
+  function wire() {
+    dlg.querySelector('#run-form').addEventListener('submit', submit);
+    dlg.querySelector('#pull-button').addEventListener('click', pull);
+    dlg.querySelector('#pull-image').addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter') {
+        ev.preventDefault();
+        pull();
+      }
+    });
   }
-  if (!name) {
-    showText(err, 'Give the container a name.');
-    dlg.querySelector('#run-name').focus();
-    return;
+
+  // showPullStep shows one step of the pull job (the pull itself, or a
+  // layer) as a line of the progress list, updated in place as it changes.
+  function showPullStep(s) {
+    const list = dlg.querySelector('#pull-progress');
+    list.hidden = false;
+    const line = [s.text || s.step, s.detail].filter(Boolean).join(' · ');
+    let li = [...list.children].find((c) => c.dataset.step === s.step);
+    if (!li) {
+      li = h('li', { dataset: { step: s.step } });
+      list.append(li);
+    }
+    li.textContent = line;
+    li.dataset.state = s.state || '';
+    while (list.children.length > maxPullLines) list.firstElementChild.remove();
   }
-  showText(err, '');
-  const body = { name, image, network };
-  if (cmd.length) body.cmd = cmd;
-  btn.disabled = true;
-  btn.textContent = 'Starting…';
-  try {
-    const res = await sendPlanned((conf) => api('POST', '/api/containers', { ...body, ...conf }));
-    dlg.close('done');
-    dlg.querySelector('#run-name').value = '';
-    dlg.querySelector('#run-cmd').value = '';
-    onCreated(res && res.id, (res && res.name) || name);
-  } catch (e) {
-    showText(err, errorText(e));
-  } finally {
-    btn.disabled = false;
-    btn.textContent = 'Run';
+
+  // openRun shows the dialog with fresh image and network lists.
+  function openRun() {
+    showText(dlg.querySelector('#run-error'), '');
+    showText(dlg.querySelector('#pull-error'), '');
+    fillNetworks();
+    loadImages();
+    openDialog(dlg);
+    // After the key that opened it is done, so it is not typed in.
+    focusSoon(dlg, dlg.querySelector('#run-name'));
   }
+
+  // imageOptions turns GET /api/images into <option>s: one per tag, newest
+  // image first; an untagged image by its short ID.
+  function imageOptions(images) {
+    const sorted = [...images].sort((a, b) => (b.created || 0) - (a.created || 0));
+    const opts = [];
+    for (const img of sorted) {
+      const tags = (img.tags || []).filter((t) => t && t !== '<none>:<none>');
+      if (!tags.length) {
+        const id = String(img.id || '').replace(/^sha256:/, '');
+        opts.push({ value: img.id, text: `${shortID(id)} (untagged)` });
+      }
+      for (const t of tags) opts.push({ value: t, text: t });
+    }
+    return opts;
+  }
+
+  async function loadImages(select) {
+    const sel = dlg.querySelector('#run-image');
+    const keep = select || sel.value;
+    sel.replaceChildren(h('option', { value: '', text: 'loading images…' }));
+    sel.disabled = true;
+    try {
+      const imgs = (await api('GET', '/api/images')) || [];
+      const opts = imageOptions(imgs);
+      if (!opts.length) {
+        sel.replaceChildren(h('option', { value: '', text: 'no local images: pull one below' }));
+        return;
+      }
+      sel.replaceChildren(...opts.map((o) => h('option', { value: o.value, text: o.text })));
+      if (keep && opts.some((o) => o.value === keep)) sel.value = keep;
+    } catch (err) {
+      sel.replaceChildren(h('option', { value: '', text: 'could not list images' }));
+      showText(dlg.querySelector('#run-error'), `Listing images failed: ${errorText(err)}`);
+    } finally {
+      sel.disabled = false;
+    }
+  }
+
+  // fillNetworks offers the networks of the graph a container can be run on:
+  // not host or none, and the default bridge as the empty choice.
+  function fillNetworks() {
+    const sel = dlg.querySelector('#run-network');
+    const keep = sel.value;
+    const nets = [];
+    cy.nodes('node.network').forEach((n) => {
+      const net = n.data('network') || {};
+      if (net.default || net.driver === 'host' || net.driver === 'null') return;
+      nets.push(net.name || n.data('name'));
+    });
+    nets.sort();
+    sel.replaceChildren(h('option', { value: '', text: 'bridge (default)' }), ...nets.map((n) => h('option', { value: n, text: n })));
+    if (nets.includes(keep)) sel.value = keep;
+  }
+
+  async function pull() {
+    const input = dlg.querySelector('#pull-image');
+    const btn = dlg.querySelector('#pull-button');
+    const ref = input.value.trim();
+    const err = dlg.querySelector('#pull-error');
+    const progress = dlg.querySelector('#pull-progress');
+    if (!ref) {
+      showText(err, 'Type an image name to pull, such as busybox:latest.');
+      input.focus();
+      return;
+    }
+    showText(err, '');
+    progress.replaceChildren();
+    progress.hidden = true;
+    try {
+      // The pull is a job: sendPlanned follows it, each layer a step.
+      await submitting(btn, 'Pulling…', () => sendPlanned(() => api('POST', '/api/images/pull', { image: ref }), showPullStep));
+      await loadImages(ref);
+    } catch (e) {
+      showText(err, `Pull failed: ${errorText(e)}`);
+    }
+  }
+
+  async function submit(ev) {
+    ev.preventDefault();
+    const err = dlg.querySelector('#run-error');
+    const btn = dlg.querySelector('#run-submit');
+    const image = dlg.querySelector('#run-image').value;
+    const name = dlg.querySelector('#run-name').value.trim();
+    const cmd = splitCommand(dlg.querySelector('#run-cmd').value);
+    const network = dlg.querySelector('#run-network').value;
+    if (!image) {
+      showText(err, 'Choose an image (or pull one first).');
+      return;
+    }
+    if (!name) {
+      showText(err, 'Give the container a name.');
+      dlg.querySelector('#run-name').focus();
+      return;
+    }
+    showText(err, '');
+    const body = { name, image, network };
+    if (cmd.length) body.cmd = cmd;
+    try {
+      const res = await submitting(btn, 'Starting…', () => sendPlanned((conf) => api('POST', '/api/containers', { ...body, ...conf })));
+      dlg.close('done');
+      dlg.querySelector('#run-name').value = '';
+      dlg.querySelector('#run-cmd').value = '';
+      created(res && res.id, (res && res.name) || name);
+    } catch (e) {
+      showText(err, errorText(e));
+    }
+  }
+
+  wire();
+  return { open: openRun };
 }

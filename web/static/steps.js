@@ -140,7 +140,13 @@ document.addEventListener('click', async (ev) => {
 
 // failedStepText is " (step: <text>)" for the first failed step of a job's
 // steps, or "".
-export function failedStepText(steps) {
+function failedStepText(steps) {
   const f = (steps || []).find((s) => s.state === 'failed');
   return f ? ` (step: ${f.text || f.step})` : '';
+}
+
+// jobFailedText says why a job (its JobInfo) did not end done: its error,
+// or the state it ended in, and the step that failed.
+export function jobFailedText(info) {
+  return `${info.error || `the job ended ${info.state}`}${failedStepText(info.steps)}`;
 }

@@ -20,70 +20,13 @@
 // holds (a measured size, share-test rows) is kept per volume and put back
 // whenever the panel is re-rendered.
 
-import { api, errorText } from './api.js';
+import { withPlan } from './actions.js';
+import { errorText } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
-import { h, showText, shortID, focusSoon } from './dom.js';
-import { onPanelLoad, panelContainer, panelVolume } from './panel.js';
-import { alsoText, newContainer, planDialog } from './plan-dialog.js';
+import { h, showText, shortID, focusSoon, submitting } from './dom.js';
+import { containerNode, volumeNode } from './ids.js';
+import { alsoText, newContainer, planDialog, planQuery } from './plan-dialog.js';
 import { sendPlanned } from './planned.js';
-
-let cy = null;
-let hooks = { toast: () => {}, selectNode: () => {}, mounted: () => {} };
-
-// usage holds per volume name {state: measuring|done|failed, text}.
-const usage = new Map();
-// shares holds per volume name {running, rows: Map(key → result), error}.
-const shares = new Map();
-
-// initVolumes wires the dialogs and the panel (the #panel element).
-// opts: toast(text, kind), selectNode(nodeID), mounted(containerID) after
-// a mount re-created a container.
-export function initVolumes(cyInstance, panel, opts = {}) {
-  cy = cyInstance;
-  hooks = { ...hooks, ...opts };
-  const dlg = document.getElementById('volume-dialog');
-  if (dlg) dlg.querySelector('form').addEventListener('submit', (ev) => createVolume(ev, dlg));
-  panel.addEventListener('click', (ev) => {
-    const btn = ev.target instanceof Element ? ev.target.closest('button[data-action]') : null;
-    if (!btn || !panel.contains(btn)) return;
-    const handler = { 'volume-size': measure, 'share-test': shareTest, 'remove-volume': removeVolume }[btn.dataset.action];
-    if (!handler) return;
-    ev.preventDefault();
-    handler(btn, panel);
-  });
-  panel.addEventListener('submit', (ev) => {
-    const form = ev.target;
-    if (!(form instanceof HTMLFormElement) || form.dataset.form !== 'mount') return;
-    ev.preventDefault();
-    submitMountForm(form);
-  });
-  panel.addEventListener('change', (ev) => {
-    const t = ev.target;
-    if (t instanceof HTMLInputElement && t.name === 'kind' && t.form && t.form.dataset.form === 'mount') showKind(t.form);
-  });
-  onPanelLoad((el) => {
-    const form = el.querySelector('form[data-form=mount]');
-    if (form) showKind(form);
-    const v = panelVolume();
-    if (v) {
-      drawUsage(el, v.name);
-      drawShares(el, v.name);
-    }
-  });
-  initMountDialog();
-}
-
-// ---- create ----
-
-// openVolumeDialog shows "Create a volume" with a fresh form.
-export function openVolumeDialog() {
-  const dlg = document.getElementById('volume-dialog');
-  if (!dlg) return;
-  dlg.querySelector('form').reset();
-  showText(dlg.querySelector('#volume-dialog-error'), '');
-  openDialog(dlg);
-  focusSoon(dlg, dlg.querySelector('#volume-name'));
-}
 
 // parseLabels turns "a=1\nb=2" into {a: "1", b: "2"}; it throws on a line
 // with no key.
@@ -100,43 +43,6 @@ export function parseLabels(text) {
   return labels;
 }
 
-async function createVolume(ev, dlg) {
-  ev.preventDefault();
-  const form = ev.target;
-  const err = dlg.querySelector('#volume-dialog-error');
-  const name = form.elements.name.value.trim();
-  if (!name) {
-    showText(err, 'Type a name for the volume, such as shared-data.');
-    form.elements.name.focus();
-    return;
-  }
-  let labels;
-  try {
-    labels = parseLabels(form.elements.labels.value);
-  } catch (e) {
-    showText(err, errorText(e));
-    return;
-  }
-  const btn = form.querySelector('[data-testid=volume-create]');
-  btn.disabled = true;
-  btn.textContent = 'Creating…';
-  showText(err, '');
-  try {
-    const res = (await api('POST', '/api/volumes', { name, labels })) || {};
-    dlg.close('done');
-    const made = res.name || name;
-    hooks.toast(`Volume ${made} created.`);
-    hooks.selectNode(`v:${made}`);
-  } catch (e) {
-    showText(err, errorText(e));
-  } finally {
-    btn.disabled = false;
-    btn.textContent = 'Create';
-  }
-}
-
-// ---- size ----
-
 // formatBytes says n bytes as a person reads it: "4.2 MB".
 export function formatBytes(n) {
   if (typeof n !== 'number' || n < 0 || !Number.isFinite(n)) return 'unknown';
@@ -148,44 +54,6 @@ export function formatBytes(n) {
   }
   return `${i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
 }
-
-async function measure(btn, panel) {
-  const v = panelVolume();
-  if (!v) return;
-  const name = v.name;
-  if (usage.get(name)?.state === 'measuring') return;
-  usage.set(name, { state: 'measuring', text: 'measuring… (the engine adds up every file; this can take a while)' });
-  drawUsage(panel, name);
-  try {
-    const res = (await api('GET', `/api/volumes/${encodeURIComponent(name)}/usage`)) || {};
-    const refs = Number(res.refCount);
-    const refText = Number.isFinite(refs) && refs >= 0 ? ` · ${refs} container${refs === 1 ? '' : 's'} reference it` : '';
-    usage.set(name, { state: 'done', text: `${formatBytes(res.size)}${refText}` });
-  } catch (e) {
-    usage.set(name, { state: 'failed', text: `could not measure: ${errorText(e)}` });
-  }
-  drawUsage(panel, name);
-}
-
-function drawUsage(panel, name) {
-  const v = panelVolume();
-  if (!v || v.name !== name) return;
-  const dd = panel.querySelector('[data-testid=volume-usage]');
-  const btn = panel.querySelector('[data-testid=volume-size]');
-  const u = usage.get(name);
-  if (!dd || !u) return;
-  dd.dataset.state = u.state;
-  dd.replaceChildren(
-    u.state === 'measuring' ? h('span', { className: 'spinner', attrs: { 'aria-hidden': 'true' } }) : null,
-    h('span', { className: u.state === 'failed' ? 'error-text' : '', text: u.text, dataset: { testid: 'volume-usage-text' } }),
-  );
-  if (btn) {
-    btn.disabled = u.state === 'measuring';
-    btn.classList.toggle('busy', u.state === 'measuring');
-  }
-}
-
-// ---- share test ----
 
 // shareText says a share-test state in words.
 const shareText = {
@@ -205,191 +73,314 @@ function shareKey(r) {
   return `${r.containerId}|${r.role}|${phase}`;
 }
 
-// addShare takes one live {type: "share", volume, result} message.
-export function addShare(msg) {
-  if (!msg || !msg.volume || !msg.result) return;
-  const s = shares.get(msg.volume);
-  if (!s) return; // a test started elsewhere: nothing on this page asks
-  takeResult(msg.volume, s, msg.result);
-}
+// createVolumes wires the volume dialog, the mount dialog and the panel's
+// volume and mount forms (panel is createPanel's), flashing share tests on
+// the graph cy and calling api. toast(text, kind) tells the user something
+// short, selectNode(nodeID) selects a node made here, mounted(containerID)
+// is called after a mount re-created a container. It returns
+// {openVolumeDialog, addShare}.
+export function createVolumes({ cy, panel, api, toast = () => {}, selectNode = () => {}, mounted = () => {} }) {
+  // usage holds per volume name {state: measuring|done|failed, text}.
+  const usage = new Map();
+  // shares holds per volume name {running, rows: Map(key → result), error}.
+  const shares = new Map();
 
-function takeResult(volume, s, r) {
-  if (!r || !r.containerId) return;
-  s.rows.set(shareKey(r), r);
-  flashMounts(volume, r);
-  drawShares(document.getElementById('panel'), volume);
-}
-
-// flashMounts marks the mount edge of the result's container to the
-// volume green or red for a moment.
-function flashMounts(volume, r) {
-  if (!cy) return;
-  const cls = goodStates.has(r.state) ? 'share-ok' : 'share-fail';
-  const edges = cy
-    .edges('edge.mount')
-    .filter((e) => e.source().id() === `c:${r.containerId}` && e.target().id() === `v:${volume}`);
-  if (edges.empty()) return;
-  edges.removeClass('share-ok share-fail').addClass(cls);
-  setTimeout(() => edges.removeClass(cls), 2500);
-}
-
-async function shareTest(btn, panel) {
-  const v = panelVolume();
-  if (!v) return;
-  const name = v.name;
-  const prev = shares.get(name);
-  if (prev && prev.running) return;
-  const s = { running: true, rows: new Map(), error: '' };
-  shares.set(name, s);
-  drawShares(panel, name);
-  try {
-    const res = (await api('POST', `/api/volumes/${encodeURIComponent(name)}/share-test`, {})) || {};
-    for (const r of res.results || []) s.rows.set(shareKey(r), r);
-    if (!s.rows.size) s.error = 'No running container mounts this volume: nothing to test.';
-  } catch (e) {
-    s.error = errorText(e);
-  }
-  s.running = false;
-  drawShares(document.getElementById('panel'), name);
-}
-
-function drawShares(panel, name) {
-  const v = panelVolume();
-  if (!panel || !v || v.name !== name) return;
-  const list = panel.querySelector('[data-testid=share-results]');
-  const btn = panel.querySelector('[data-testid=volume-share-test]');
-  const s = shares.get(name);
-  if (!list || !s) return;
-  const rows = [...s.rows.values()]
-    .sort((a, b) => (a.role === b.role ? String(a.name).localeCompare(String(b.name)) : a.role === 'writer' ? -1 : 1))
-    .map((r) => {
-      const state = String(r.state || '');
-      const cls = goodStates.has(state) ? 'ok' : state === 'writable' ? 'warn' : 'fail';
-      return h(
-        'li',
-        {
-          className: `share-result ${cls}`,
-          dataset: { testid: 'share-result', containerId: r.containerId, name: r.name || '', role: r.role || '', state },
-          title: r.detail || '',
-        },
-        h('strong', { text: r.name || shortID(r.containerId) }),
-        h('span', { className: 'role', text: ` (${r.role || '?'}) ` }),
-        h('span', { className: 'share-state', dataset: { testid: 'share-state' }, text: shareText[state] || state }),
-        r.detail ? h('span', { className: 'detail', text: ` · ${r.detail}` }) : null,
-      );
+  // wire listens to the dialogs and the panel.
+  function wire() {
+    const dlg = document.getElementById('volume-dialog');
+    if (dlg) dlg.querySelector('form').addEventListener('submit', (ev) => createVolume(ev, dlg));
+    panel.el.addEventListener('click', (ev) => {
+      const btn = ev.target instanceof Element ? ev.target.closest('button[data-action]') : null;
+      if (!btn || !panel.el.contains(btn)) return;
+      const handler = { 'volume-size': measure, 'share-test': shareTest, 'remove-volume': removeVolume }[btn.dataset.action];
+      if (!handler) return;
+      ev.preventDefault();
+      handler(btn);
     });
-  if (s.running) rows.push(h('li', { className: 'none running', dataset: { testid: 'share-running' } }, h('span', { className: 'spinner', attrs: { 'aria-hidden': 'true' } }), ' testing…'));
-  if (s.error) rows.push(h('li', { className: 'error', dataset: { testid: 'share-error' }, text: s.error }));
-  if (!s.running && !s.error) rows.push(h('li', { className: 'none', dataset: { testid: 'share-done' }, text: 'done; the marker file was removed' }));
-  list.replaceChildren(...rows);
-  list.dataset.state = s.running ? 'running' : s.error ? 'failed' : 'done';
-  if (btn) {
-    btn.disabled = s.running;
-    btn.classList.toggle('busy', s.running);
+    panel.el.addEventListener('submit', (ev) => {
+      const form = ev.target;
+      if (!(form instanceof HTMLFormElement) || form.dataset.form !== 'mount') return;
+      ev.preventDefault();
+      submitMountForm(form);
+    });
+    panel.el.addEventListener('change', (ev) => {
+      const t = ev.target;
+      if (t instanceof HTMLInputElement && t.name === 'kind' && t.form && t.form.dataset.form === 'mount') showKind(t.form);
+    });
+    panel.onLoad((el) => {
+      const form = el.querySelector('form[data-form=mount]');
+      if (form) showKind(form);
+      const v = panel.volume();
+      if (v) {
+        drawUsage(v.name);
+        drawShares(v.name);
+      }
+    });
   }
-}
 
-// ---- remove ----
+  // ---- create ----
 
-function removeVolume(btn, panel) {
-  const v = panelVolume();
-  if (!v) return;
-  const err = panel.querySelector('[data-testid=volume-error]');
-  if (v.inUse) {
-    showText(err, `${v.name} is in use by ${btn.dataset.users || 'a container'}: the engine refuses to remove it. Remove those containers (or re-create them without it) first.`);
-    return;
+  // openVolumeDialog shows "Create a volume" with a fresh form.
+  function openVolumeDialog() {
+    const dlg = document.getElementById('volume-dialog');
+    if (!dlg) return;
+    dlg.querySelector('form').reset();
+    showText(dlg.querySelector('#volume-dialog-error'), '');
+    openDialog(dlg);
+    focusSoon(dlg, dlg.querySelector('#volume-name'));
   }
-  showText(err, '');
-  confirmAction({
-    title: `Remove the volume ${v.name}?`,
-    message: `Its data goes: every file in ${v.name} is deleted, and that cannot be undone.`,
-    confirmLabel: 'Remove volume',
-    danger: true,
-    typeName: v.name,
-    action: () =>
-      sendPlanned((conf) =>
-        api('DELETE', `/api/volumes/${encodeURIComponent(v.name)}?confirm=${encodeURIComponent(v.name)}${conf.plan ? `&plan=${encodeURIComponent(conf.plan)}` : ''}`),
-      ),
-  }).then((done) => {
-    if (done) hooks.toast(`Volume ${v.name} removed.`);
-  });
-}
 
-// ---- mount into a container ----
-
-// showKind shows the mount form's fields for the chosen source.
-function showKind(form) {
-  const kind = form.querySelector('input[name=kind]:checked')?.value || 'volume';
-  form.querySelectorAll('[data-kind]').forEach((el) => {
-    el.hidden = !el.dataset.kind.split(' ').includes(kind);
-  });
-}
-
-function submitMountForm(form) {
-  const c = panelContainer();
-  const err = form.querySelector('[data-testid=mount-form-error]');
-  if (!c) return;
-  const kind = form.querySelector('input[name=kind]:checked')?.value || 'volume';
-  const target = (form.elements.target?.value || '').trim();
-  const readOnly = !!form.elements.readOnly?.checked;
-  const body = { readOnly };
-  let what;
-  if (kind === 'volumesFrom') {
-    const opt = form.elements.volumesFrom?.selectedOptions[0];
-    if (!opt || !opt.value) return showText(err, 'Choose the container whose volumes to mount.');
-    body.volumesFrom = opt.value;
-    what = `the volumes of ${opt.dataset.name || opt.textContent.trim()}`;
-  } else {
-    if (kind === 'bind') {
-      const path = (form.elements.bind?.value || '').trim();
-      if (!path.startsWith('/')) return showText(err, 'The host path must be absolute, such as /srv/data.');
-      body.bind = path;
-      what = path;
-    } else {
-      const vol = form.elements.volume?.value || '';
-      if (!vol) return showText(err, 'Choose a volume, or create one first (v).');
-      body.volume = vol;
-      what = vol;
+  async function createVolume(ev, dlg) {
+    ev.preventDefault();
+    const form = ev.target;
+    const err = dlg.querySelector('#volume-dialog-error');
+    const name = form.elements.name.value.trim();
+    if (!name) {
+      showText(err, 'Type a name for the volume, such as shared-data.');
+      form.elements.name.focus();
+      return;
     }
-    if (!target.startsWith('/')) return showText(err, 'The path in the container must be absolute, such as /data.');
-    body.target = target;
+    let labels;
+    try {
+      labels = parseLabels(form.elements.labels.value);
+    } catch (e) {
+      showText(err, errorText(e));
+      return;
+    }
+    const btn = form.querySelector('[data-testid=volume-create]');
+    showText(err, '');
+    try {
+      const res = (await submitting(btn, 'Creating…', () => api('POST', '/api/volumes', { name, labels }))) || {};
+      dlg.close('done');
+      const made = res.name || name;
+      toast(`Volume ${made} created.`);
+      selectNode(volumeNode(made));
+    } catch (e) {
+      showText(err, errorText(e));
+    }
   }
-  showText(err, '');
-  openMountDialog({ id: c.id, name: c.name }, body, what);
-}
 
-let mount = null; // the mount dialog's planDialog
+  // ---- size ----
 
-function initMountDialog() {
-  const dlg = document.getElementById('mount-dialog');
-  if (dlg) mount = planDialog(dlg, 'mount', hooks.toast);
-}
+  async function measure() {
+    const v = panel.volume();
+    if (!v) return;
+    const name = v.name;
+    if (usage.get(name)?.state === 'measuring') return;
+    usage.set(name, { state: 'measuring', text: 'measuring… (the engine adds up every file; this can take a while)' });
+    drawUsage(name);
+    try {
+      const res = (await api('GET', `/api/volumes/${encodeURIComponent(name)}/usage`)) || {};
+      const refs = Number(res.refCount);
+      const refText = Number.isFinite(refs) && refs >= 0 ? ` · ${refs} container${refs === 1 ? '' : 's'} reference it` : '';
+      usage.set(name, { state: 'done', text: `${formatBytes(res.size)}${refText}` });
+    } catch (e) {
+      usage.set(name, { state: 'failed', text: `could not measure: ${errorText(e)}` });
+    }
+    drawUsage(name);
+  }
 
-function mountTitle(c, body, what) {
-  const at = body.target ? ` at ${body.target}` : '';
-  return `Mount ${what} into ${c.name}${at}${body.readOnly ? ' (read-only)' : ''}`;
-}
+  function drawUsage(name) {
+    const v = panel.volume();
+    if (!v || v.name !== name) return;
+    const dd = panel.el.querySelector('[data-testid=volume-usage]');
+    const btn = panel.el.querySelector('[data-testid=volume-size]');
+    const u = usage.get(name);
+    if (!dd || !u) return;
+    dd.dataset.state = u.state;
+    dd.replaceChildren(
+      u.state === 'measuring' ? h('span', { className: 'spinner', attrs: { 'aria-hidden': 'true' } }) : null,
+      h('span', { className: u.state === 'failed' ? 'error-text' : '', text: u.text, dataset: { testid: 'volume-usage-text' } }),
+    );
+    if (btn) {
+      btn.disabled = u.state === 'measuring';
+      btn.classList.toggle('busy', u.state === 'measuring');
+    }
+  }
 
-// openMountDialog shows the server's plan for mounting body into container
-// c ({id, name}) and carries it out on Confirm.
-export function openMountDialog(c, body, what) {
-  if (!mount) return;
-  const at = body.target ? ` at ${body.target}` : '';
-  mount.open({
-    action: 'mount',
-    title: mountTitle(c, body, what),
-    plan: (deps) => {
-      const q = new URLSearchParams({ container: c.id, recreateDependents: String(deps) });
-      for (const k of ['volume', 'volumesFrom', 'bind', 'target']) if (body[k]) q.set(k, body[k]);
-      if (body.readOnly) q.set('readOnly', 'true');
-      return api('GET', `/api/plan/mount?${q}`);
-    },
-    send: (conf) => api('POST', `/api/containers/${encodeURIComponent(c.id)}/mounts`, { ...body, ...conf }),
-    confirmLabel: () => `Re-create ${c.name} and mount`,
-    doneText: (info, plan) => `Done: ${c.name} was re-created; it mounts ${what}${at}${body.readOnly ? ' read-only' : ''}.${alsoText(plan)}`,
-    after: (info) => {
-      const id = newContainer(info);
-      if (id) hooks.mounted(id);
-    },
-  });
+  // ---- share test ----
+
+  // addShare takes one live {type: "share", volume, result} message.
+  function addShare(msg) {
+    if (!msg || !msg.volume || !msg.result) return;
+    const s = shares.get(msg.volume);
+    if (!s) return; // a test started elsewhere: nothing on this page asks
+    takeResult(msg.volume, s, msg.result);
+  }
+
+  function takeResult(volume, s, r) {
+    if (!r || !r.containerId) return;
+    s.rows.set(shareKey(r), r);
+    flashMounts(volume, r);
+    drawShares(volume);
+  }
+
+  // flashMounts marks the mount edge of the result's container to the
+  // volume green or red for a moment.
+  function flashMounts(volume, r) {
+    const cls = goodStates.has(r.state) ? 'share-ok' : 'share-fail';
+    const edges = cy
+      .edges('edge.mount')
+      .filter((e) => e.source().id() === containerNode(r.containerId) && e.target().id() === volumeNode(volume));
+    if (edges.empty()) return;
+    edges.removeClass('share-ok share-fail').addClass(cls);
+    setTimeout(() => edges.removeClass(cls), 2500);
+  }
+
+  async function shareTest() {
+    const v = panel.volume();
+    if (!v) return;
+    const name = v.name;
+    const prev = shares.get(name);
+    if (prev && prev.running) return;
+    const s = { running: true, rows: new Map(), error: '' };
+    shares.set(name, s);
+    drawShares(name);
+    try {
+      const res = (await api('POST', `/api/volumes/${encodeURIComponent(name)}/share-test`, {})) || {};
+      for (const r of res.results || []) s.rows.set(shareKey(r), r);
+      if (!s.rows.size) s.error = 'No running container mounts this volume: nothing to test.';
+    } catch (e) {
+      s.error = errorText(e);
+    }
+    s.running = false;
+    drawShares(name);
+  }
+
+  function drawShares(name) {
+    const v = panel.volume();
+    if (!v || v.name !== name) return;
+    const list = panel.el.querySelector('[data-testid=share-results]');
+    const btn = panel.el.querySelector('[data-testid=volume-share-test]');
+    const s = shares.get(name);
+    if (!list || !s) return;
+    const rows = [...s.rows.values()]
+      .sort((a, b) => (a.role === b.role ? String(a.name).localeCompare(String(b.name)) : a.role === 'writer' ? -1 : 1))
+      .map((r) => {
+        const state = String(r.state || '');
+        const cls = goodStates.has(state) ? 'ok' : state === 'writable' ? 'warn' : 'fail';
+        return h(
+          'li',
+          {
+            className: `share-result ${cls}`,
+            dataset: { testid: 'share-result', containerId: r.containerId, name: r.name || '', role: r.role || '', state },
+            title: r.detail || '',
+          },
+          h('strong', { text: r.name || shortID(r.containerId) }),
+          h('span', { className: 'role', text: ` (${r.role || '?'}) ` }),
+          h('span', { className: 'share-state', dataset: { testid: 'share-state' }, text: shareText[state] || state }),
+          r.detail ? h('span', { className: 'detail', text: ` · ${r.detail}` }) : null,
+        );
+      });
+    if (s.running) rows.push(h('li', { className: 'none running', dataset: { testid: 'share-running' } }, h('span', { className: 'spinner', attrs: { 'aria-hidden': 'true' } }), ' testing…'));
+    if (s.error) rows.push(h('li', { className: 'error', dataset: { testid: 'share-error' }, text: s.error }));
+    if (!s.running && !s.error) rows.push(h('li', { className: 'none', dataset: { testid: 'share-done' }, text: 'done; the marker file was removed' }));
+    list.replaceChildren(...rows);
+    list.dataset.state = s.running ? 'running' : s.error ? 'failed' : 'done';
+    if (btn) {
+      btn.disabled = s.running;
+      btn.classList.toggle('busy', s.running);
+    }
+  }
+
+  // ---- remove ----
+
+  function removeVolume(btn) {
+    const v = panel.volume();
+    if (!v) return;
+    const err = panel.el.querySelector('[data-testid=volume-error]');
+    if (v.inUse) {
+      showText(err, `${v.name} is in use by ${btn.dataset.users || 'a container'}: the engine refuses to remove it. Remove those containers (or re-create them without it) first.`);
+      return;
+    }
+    showText(err, '');
+    confirmAction({
+      title: `Remove the volume ${v.name}?`,
+      message: `Its data goes: every file in ${v.name} is deleted, and that cannot be undone.`,
+      confirmLabel: 'Remove volume',
+      danger: true,
+      typeName: v.name,
+      action: () => sendPlanned((conf) => api('DELETE', withPlan(`/api/volumes/${encodeURIComponent(v.name)}?confirm=${encodeURIComponent(v.name)}`, conf))),
+    }).then((done) => {
+      if (done) toast(`Volume ${v.name} removed.`);
+    });
+  }
+
+  // ---- mount into a container ----
+
+  // showKind shows the mount form's fields for the chosen source.
+  function showKind(form) {
+    const kind = form.querySelector('input[name=kind]:checked')?.value || 'volume';
+    form.querySelectorAll('[data-kind]').forEach((el) => {
+      el.hidden = !el.dataset.kind.split(' ').includes(kind);
+    });
+  }
+
+  function submitMountForm(form) {
+    const c = panel.container();
+    const err = form.querySelector('[data-testid=mount-form-error]');
+    if (!c) return;
+    const kind = form.querySelector('input[name=kind]:checked')?.value || 'volume';
+    const target = (form.elements.target?.value || '').trim();
+    const readOnly = !!form.elements.readOnly?.checked;
+    const body = { readOnly };
+    let what;
+    if (kind === 'volumesFrom') {
+      const opt = form.elements.volumesFrom?.selectedOptions[0];
+      if (!opt || !opt.value) return showText(err, 'Choose the container whose volumes to mount.');
+      body.volumesFrom = opt.value;
+      what = `the volumes of ${opt.dataset.name || opt.textContent.trim()}`;
+    } else {
+      if (kind === 'bind') {
+        const path = (form.elements.bind?.value || '').trim();
+        if (!path.startsWith('/')) return showText(err, 'The host path must be absolute, such as /srv/data.');
+        body.bind = path;
+        what = path;
+      } else {
+        const vol = form.elements.volume?.value || '';
+        if (!vol) return showText(err, 'Choose a volume, or create one first (v).');
+        body.volume = vol;
+        what = vol;
+      }
+      if (!target.startsWith('/')) return showText(err, 'The path in the container must be absolute, such as /data.');
+      body.target = target;
+    }
+    showText(err, '');
+    openMountDialog({ id: c.id, name: c.name }, body, what);
+  }
+
+  const mountDlg = document.getElementById('mount-dialog');
+  const mount = mountDlg ? planDialog(mountDlg, 'mount', toast) : null; // the mount dialog's planDialog
+
+  function mountTitle(c, body, what) {
+    const at = body.target ? ` at ${body.target}` : '';
+    return `Mount ${what} into ${c.name}${at}${body.readOnly ? ' (read-only)' : ''}`;
+  }
+
+  // openMountDialog shows the server's plan for mounting body into container
+  // c ({id, name}) and carries it out on Confirm.
+  function openMountDialog(c, body, what) {
+    if (!mount) return;
+    const at = body.target ? ` at ${body.target}` : '';
+    mount.open({
+      action: 'mount',
+      title: mountTitle(c, body, what),
+      plan: (deps) => {
+        const params = { container: c.id };
+        for (const k of ['volume', 'volumesFrom', 'bind', 'target']) if (body[k]) params[k] = body[k];
+        if (body.readOnly) params.readOnly = 'true';
+        return planQuery(api, '/api/plan/mount', params, deps);
+      },
+      send: (conf) => api('POST', `/api/containers/${encodeURIComponent(c.id)}/mounts`, { ...body, ...conf }),
+      confirmLabel: () => `Re-create ${c.name} and mount`,
+      doneText: (info, plan) => `Done: ${c.name} was re-created; it mounts ${what}${at}${body.readOnly ? ' read-only' : ''}.${alsoText(plan)}`,
+      after: (info) => {
+        const id = newContainer(info);
+        if (id) mounted(id);
+      },
+    });
+  }
+
+  wire();
+  return { openVolumeDialog, addShare };
 }

@@ -515,9 +515,6 @@ func TestTopologyPage(t *testing.T) {
 	if n := doc.Find(`[data-testid="read-only"]`).Length(); n != 0 {
 		t.Errorf("read-only marker count = %d, want 0", n)
 	}
-	if cfg := doc.Find(`meta[name="htmx-config"]`).AttrOr("content", ""); !strings.Contains(cfg, `"includeIndicatorStyles":false`) {
-		t.Errorf("htmx-config = %q, want includeIndicatorStyles false", cfg)
-	}
 
 	// Scripts: vendored libraries in dependency order, then the module;
 	// every one from /static/ with the asset version.
@@ -534,7 +531,6 @@ func TestTopologyPage(t *testing.T) {
 		"/static/vendor/layout-base-2.0.1.js?v=v1.2.3",
 		"/static/vendor/cose-base-2.2.0.js?v=v1.2.3",
 		"/static/vendor/cytoscape-fcose-2.2.0.js?v=v1.2.3",
-		"/static/vendor/htmx-2.0.11.min.js?v=v1.2.3",
 		"/static/app.js?v=v1.2.3",
 	}
 	if diff := cmp.Diff(wantSrcs, srcs); diff != "" {

@@ -1,0 +1,94 @@
+// cards.js says what the user points at or picks, in small cards over the
+// graph: the tooltip of a node or an edge (what it is, and for containers
+// and probe edges the probe results with their detail), and, when exactly
+// two containers are selected, the reach card with what the explainer
+// predicts both ways before any probe.
+
+import { h } from './dom.js';
+import { predictionText, verdict } from './reach.js';
+import { initTooltip } from './tooltip.js';
+
+// createCards draws the tooltip in tipEl and the reach card reachCard over
+// the graph cy, with the results of probes (createProbes), the
+// predictions of reach (createReach) and the selection (createSelection).
+// It returns {refresh (the tooltip), showPrediction}.
+export function createCards({ cy, probes, reach, selection, tipEl, reachCard }) {
+  // describe is the tooltip of a graph element: what it is, and for
+  // containers and probe edges the probe results with their detail.
+  function describe(ele) {
+    if (ele.isEdge()) {
+      if (ele.hasClass('probe')) return probes.describeProbeEdge(ele);
+      const d = ele.data();
+      const ends = `${ele.source().data('name') || ele.source().data('label')} → ${ele.target().data('name') || ele.target().data('label')}`;
+      if (ele.hasClass('link')) return [{ text: `link ${ends}`, cls: 'tip-title' }, { text: `reaches it by the name ${d.label}` }];
+      if (ele.hasClass('broken-link')) {
+        return [
+          { text: `broken link ${ends}`, cls: 'tip-title' },
+          { text: `${ele.target().data('label')} was removed: the link still holds on to it, so ${ele.source().data('label')} cannot start. Click it to repair or remove the link.` },
+        ];
+      }
+      if (ele.hasClass('member')) return [{ text: ends, cls: 'tip-title' }, { text: d.label ? `IP ${d.label}` : 'no IP (not running)' }];
+      if (ele.hasClass('mount')) return [{ text: ends, cls: 'tip-title' }, { text: `mounted at ${d.label}` }];
+      if (ele.hasClass('netns')) return [{ text: ends, cls: 'tip-title' }, { text: 'shares its network stack' }];
+      if (ele.hasClass('volumes-from')) {
+        return [{ text: ends, cls: 'tip-title' }, { text: `mounts every volume of ${ele.target().data('name') || 'the donor'}${ele.hasClass('ro') ? ', read-only' : ''} (--volumes-from)` }];
+      }
+      return null;
+    }
+    if (ele.hasClass('ghost')) {
+      return [{ text: `${ele.data('label')} (removed)`, cls: 'tip-title' }, { text: 'a removed container that legacy links still point at' }];
+    }
+    if (ele.hasClass('volume')) {
+      const v = ele.data('volume') || {};
+      const users = ele.connectedEdges('edge.mount').length;
+      return [{ text: v.anonymous ? `anonymous volume ${String(v.name || '').slice(0, 12)}` : `volume ${v.name || ele.data('label')}`, cls: 'tip-title' }, { text: `${v.driver || 'local'} · ${users} mount${users === 1 ? '' : 's'}` }];
+    }
+    if (!ele.hasClass('container')) return null;
+    const c = ele.data('container') || {};
+    const lines = [{ text: c.name || ele.data('label'), cls: 'tip-title' }, { text: `${c.state || ''} · ${c.image || ''}` }];
+    if ((c.tmpfs || []).length) lines.push({ text: `tmpfs: ${c.tmpfs.join(', ')}` });
+    ele.connectedEdges('edge.member').forEach((e) => {
+      const m = e.data('member') || {};
+      lines.push({ text: `${m.networkName || 'network'}: ${m.ip || 'no IP'}` });
+    });
+    return lines.concat(probes.describeContainerProbes(ele.id()));
+  }
+
+  const tooltip = initTooltip(cy, tipEl, describe);
+
+  // showPrediction says, when exactly two containers are selected, what
+  // the explainer predicts both ways, before any probe.
+  function showPrediction() {
+    if (!reachCard) return;
+    const sel = selection.containers();
+    if (sel.length !== 2) {
+      reachCard.hidden = true;
+      reachCard.replaceChildren();
+      return;
+    }
+    const [a, b] = [sel[0], sel[1]];
+    const lines = [];
+    for (const [x, y] of [[a, b], [b, a]]) {
+      const p = reach.prediction(x.id(), y.id());
+      lines.push(h('div', { className: 'tip-title', text: `${x.data('name')} → ${y.data('name')}` }));
+      if (!p) {
+        lines.push(h('div', { className: 'none', text: 'predicting…' }));
+        continue;
+      }
+      for (const by of ['ip', 'name']) {
+        const v = verdict(p, by);
+        if (!v) continue;
+        lines.push(h('div', { className: `reach-prediction ${v.ok ? 'ok' : 'fail'}`, text: predictionText(v, by), dataset: { testid: 'reach-prediction', by, ok: String(v.ok), from: x.id(), to: y.id() } }));
+      }
+    }
+    reachCard.replaceChildren(...lines);
+    reachCard.hidden = false;
+  }
+
+  selection.onChanged(showPrediction);
+  reach.onChanged(showPrediction);
+  probes.onProbesChanged(() => tooltip.refresh());
+  reach.onChanged(() => tooltip.refresh());
+
+  return { refresh: () => tooltip.refresh(), showPrediction };
+}

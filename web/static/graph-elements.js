@@ -1,0 +1,266 @@
+// graph-elements.js turns what the server sends into the graph: a
+// snapshot or a delta of internal/topology's nodes and edges (graph.go,
+// as JSON) becomes Cytoscape elements, applied as a diff so that nothing
+// unchanged moves.
+//
+// Every Cytoscape element carries the raw object's fields plus
+// {id, kind, label} and a few derived fields the stylesheet reads (colour,
+// size); its classes say its kind and state (container, stopped, ro, ...).
+
+import { networkColour } from './graph-style.js';
+import { fullLayout, placeNewNodes } from './graph-place.js';
+import { containerNode, memberEdge, networkNode, volumeNode } from './ids.js';
+
+// How long a new or changed element stays highlighted.
+const flashMillis = 1500;
+
+// nodeElement turns a topology Node into Cytoscape element JSON.
+function nodeElement(n) {
+  const data = { ...n, id: n.id, kind: n.kind, label: n.label || n.id };
+  const classes = [n.kind];
+  if (n.kind === 'container' && n.container) {
+    const c = n.container;
+    data.name = c.name;
+    data.state = c.state;
+    classes.push(c.state === 'running' ? 'running' : 'stopped');
+    if (c.health === 'unhealthy') classes.push('unhealthy');
+    if (c.health === 'starting') classes.push('health-starting');
+    // A tmpfs mount has no node of its own: the container wears it.
+    if ((c.tmpfs || []).length) {
+      classes.push('tmpfs');
+      data.label = `${data.label} · tmpfs`;
+    }
+  } else if (n.kind === 'network' && n.network) {
+    const net = n.network;
+    data.name = net.name;
+    data.colour = networkColour(net.name || n.id);
+    // Networks are hubs: their label says what a workshop needs (subnet,
+    // and why names do not resolve on the default bridge).
+    const lines = [net.name || n.label];
+    for (const s of net.subnets || []) lines.push(s.subnet);
+    if (net.default) lines.push('default bridge');
+    if (net.internal) lines.push('internal');
+    if (net.icc === false) lines.push('icc off');
+    data.label = lines.join('\n');
+    const longest = Math.max(...lines.map((l) => l.length));
+    data.width = Math.max(120, Math.round(longest * 10 + 28));
+    data.height = Math.max(48, lines.length * 21 + 22);
+    if (net.default) classes.push('default-bridge');
+    if (isPredefined(net)) classes.push('predefined');
+  } else if (n.kind === 'volume' && n.volume) {
+    data.name = n.volume.name;
+    if (n.volume.anonymous) classes.push('anonymous');
+  } else if (n.kind === 'bind' && n.bind) {
+    data.name = n.bind.path;
+  }
+  return { group: 'nodes', data, classes };
+}
+
+// isPredefined tells the engine's host and none networks, which exist on
+// every engine and cannot be removed.
+function isPredefined(net) {
+  return (net.name === 'host' && net.driver === 'host') || (net.name === 'none' && net.driver === 'null');
+}
+
+// markEmptyNetworks gives the predefined networks class "empty" while they
+// have no member, and takes it away when something joins them.
+function markEmptyNetworks(cy) {
+  cy.nodes('.network.predefined').forEach((n) => {
+    n.toggleClass('empty', n.connectedEdges('.member').empty());
+  });
+}
+
+// edgeElement turns a topology Edge into Cytoscape element JSON.
+function edgeElement(e) {
+  const data = { ...e, id: e.id, kind: e.kind, source: e.from, target: e.to, label: '' };
+  const classes = [e.kind];
+  if (e.kind === 'member' && e.member) {
+    data.label = e.member.ip || '';
+    data.colour = networkColour(e.member.networkName || e.to);
+  } else if (e.kind === 'link' && e.link) {
+    data.label = e.link.alias;
+  } else if (e.kind === 'broken-link' && e.link) {
+    data.label = `${e.link.alias} (broken)`;
+  } else if (e.kind === 'mount' && e.mount) {
+    data.label = e.mount.destination + (e.mount.readOnly ? ' (ro)' : '');
+    if (e.mount.readOnly) classes.push('ro');
+  } else if (e.kind === 'netns') {
+    data.label = 'netns';
+  } else if (e.kind === 'volumes-from') {
+    const ro = !!(e.volumesFrom && e.volumesFrom.readOnly);
+    data.label = ro ? 'volumes-from (ro)' : 'volumes-from';
+    if (ro) classes.push('ro');
+  }
+  return { group: 'edges', data, classes };
+}
+
+// The raw JSON of each element is kept in its scratch space, so that a
+// reconnect snapshot can tell changed elements from unchanged ones.
+const scratchKey = 'dockmap';
+
+function rawOf(ele) {
+  const s = ele.scratch(scratchKey);
+  return s ? s.raw : undefined;
+}
+
+// upsert adds the element or updates it in place (keeping its position).
+// It returns the Cytoscape element and whether it is new.
+function upsert(cy, json, raw) {
+  const existing = cy.getElementById(json.data.id);
+  if (existing.nonempty()) {
+    // data() merges, so fields that disappeared must be removed by hand.
+    const stale = Object.keys(existing.data()).filter((k) => !(k in json.data) && k !== 'id' && k !== 'source' && k !== 'target');
+    if (stale.length) existing.removeData(stale.join(' '));
+    existing.data(json.data);
+    // classes() replaces the list: keep the transient UI classes.
+    const keep = ['focus', 'hover', 'faded', 'share-ok', 'share-fail'].filter((c) => existing.hasClass(c));
+    existing.classes(json.classes.concat(keep));
+    existing.scratch(scratchKey, { raw });
+    return { ele: existing, isNew: false };
+  }
+  const ele = cy.add(json);
+  ele.scratch(scratchKey, { raw });
+  return { ele, isNew: true };
+}
+
+// renderSnapshot makes the graph equal to snapshot ({nodes, edges}). On an
+// empty graph it lays everything out with fcose; otherwise it applies the
+// difference as a delta, so that unchanged nodes keep their positions (a
+// reconnect must not reshuffle the projector). It returns what applyDelta
+// returns.
+export function renderSnapshot(cy, snapshot) {
+  const nodes = snapshot.nodes || [];
+  const edges = snapshot.edges || [];
+  if (cy.nodes().not('.overlay').empty()) {
+    cy.batch(() => {
+      cy.elements().remove();
+      // One add() for everything: adding elements one by one costs a
+      // collection and an event each (a third of a 1,500-node render).
+      const byID = new Set(nodes.map((n) => n.id));
+      const items = nodes.concat(edges.filter((e) => byID.has(e.from) && byID.has(e.to)));
+      const json = items.map((item) => (item.from === undefined ? nodeElement(item) : edgeElement(item)));
+      cy.add(json).forEach((ele, i) => ele.scratch(scratchKey, { raw: JSON.stringify(items[i]) }));
+    });
+    fullLayout(cy);
+    // Only now, so that the layout kept room for their full size.
+    markEmptyNetworks(cy);
+    return { touched: new Set(cy.nodes().map((n) => n.id())), removedNames: new Map() };
+  }
+  return applyDelta(cy, diffAgainst(cy, nodes, edges));
+}
+
+// diffAgainst computes the delta from what cy shows to (nodes, edges), by
+// comparing each element's raw JSON.
+function diffAgainst(cy, nodes, edges) {
+  const delta = { addedNodes: [], changedNodes: [], removedNodes: [], addedEdges: [], changedEdges: [], removedEdges: [] };
+  const compare = (items, group, added, changed, removed) => {
+    const seen = new Set();
+    for (const item of items) {
+      seen.add(item.id);
+      const ele = cy.getElementById(item.id);
+      if (ele.empty()) added.push(item);
+      else if (rawOf(ele) !== JSON.stringify(item)) changed.push(item);
+    }
+    // Overlays (probe edges, the link-mode line) are the page's own, not
+    // the server's: a snapshot never removes them.
+    cy[group]()
+      .not('.overlay')
+      .forEach((ele) => {
+        if (!seen.has(ele.id())) removed.push(ele.id());
+      });
+  };
+  compare(nodes, 'nodes', delta.addedNodes, delta.changedNodes, delta.removedNodes);
+  compare(edges, 'edges', delta.addedEdges, delta.changedEdges, delta.removedEdges);
+  return delta;
+}
+
+// applyDelta applies one topology Delta in a single Cytoscape batch. New
+// nodes are placed next to their neighbours; nothing else moves. New and
+// changed elements flash. It returns {touched}: the IDs of the nodes whose
+// details may have changed (changed or removed nodes, ends of added,
+// changed or removed edges, neighbours of changed nodes), so the caller
+// can refresh a panel that shows one of them, and removedNames (node ID →
+// name of each removed container).
+export function applyDelta(cy, delta) {
+  const touched = new Set();
+  const removedNames = new Map(); // node ID → name of each removed container
+  const fresh = [];
+  const flashed = [];
+  cy.batch(() => {
+    for (const id of delta.removedEdges || []) {
+      const e = cy.getElementById(id);
+      if (e.empty()) continue;
+      touched.add(e.data('source'));
+      touched.add(e.data('target'));
+      e.remove();
+    }
+    for (const id of delta.removedNodes || []) {
+      const n = cy.getElementById(id);
+      if (n.empty()) continue;
+      touched.add(id);
+      if (n.hasClass('container')) removedNames.set(id, n.data('name'));
+      n.neighborhood('node').forEach((m) => touched.add(m.id()));
+      n.remove(); // also removes its remaining edges
+    }
+    // Added and changed are handled alike (upsert), so that a delta that
+    // repeats an addition still leaves the right picture.
+    for (const n of [...(delta.addedNodes || []), ...(delta.changedNodes || [])]) {
+      const { ele, isNew } = upsert(cy, nodeElement(n), JSON.stringify(n));
+      touched.add(n.id);
+      if (isNew) fresh.push(ele);
+      else ele.neighborhood('node').forEach((m) => touched.add(m.id()));
+      flashed.push(ele);
+    }
+    for (const e of [...(delta.addedEdges || []), ...(delta.changedEdges || [])]) {
+      // The server never sends an edge without its ends; if it did, adding
+      // it would throw and abort the whole batch.
+      if (cy.getElementById(e.from).empty() || cy.getElementById(e.to).empty()) {
+        console.warn('dockmap: edge with a missing end skipped', e.id);
+        continue;
+      }
+      const { ele } = upsert(cy, edgeElement(e), JSON.stringify(e));
+      touched.add(e.from);
+      touched.add(e.to);
+      flashed.push(ele);
+    }
+    markEmptyNetworks(cy);
+  });
+  // After the batch, so that the new nodes have their style and so their
+  // size; nothing is drawn in between.
+  placeNewNodes(cy, fresh);
+  flash(cy.collection(flashed));
+  return { touched, removedNames };
+}
+
+// flash highlights eles for flashMillis, so the audience sees what changed.
+function flash(eles) {
+  if (eles.empty()) return;
+  eles.addClass('flash');
+  setTimeout(() => eles.removeClass('flash'), flashMillis);
+}
+
+// flashEvent highlights, a moment after the event, what a network connect
+// or disconnect, or a volume mount or unmount, event ev changed: the edge
+// (once the delta has drawn it), or else its two ends.
+export function flashEvent(cy, ev) {
+  const cid = (ev.attributes || {}).container;
+  if (!cid || !ev.id) return;
+  const membership = ev.type === 'network' && (ev.action === 'connect' || ev.action === 'disconnect');
+  const mount = ev.type === 'volume' && (ev.action === 'mount' || ev.action === 'unmount');
+  if (!membership && !mount) return;
+  setTimeout(() => {
+    const c = cy.getElementById(containerNode(cid));
+    let eles;
+    if (membership) {
+      const ends = c.union(cy.getElementById(networkNode(ev.id)));
+      const edge = cy.getElementById(memberEdge(cid, ev.id));
+      eles = edge.nonempty() ? edge.union(ends) : ends;
+    } else {
+      const vol = cy.getElementById(volumeNode(ev.id));
+      const edges = c.edgesWith(vol);
+      eles = edges.nonempty() ? edges.union(vol).union(c) : vol.union(c);
+    }
+    eles.addClass('flash');
+    setTimeout(() => eles.removeClass('flash'), flashMillis);
+  }, 250);
+}

@@ -1,0 +1,348 @@
+// graph-place.js decides where nodes stand: the first layout of a graph
+// (fcose), a free spot next to its neighbours for each new node (nothing
+// that was there moves: the projector rule), and fitting the view clear of
+// what floats over the graph.
+
+// Placement of new nodes (placeNewNodes). Distances are in model pixels,
+// measured between bounding boxes that include labels.
+const place = {
+  margin: 20, // free space between a new node's box and any other box
+  firstGap: 40, // first ring: this far from the anchor's box edge
+  ringStep: 30, // each further ring is this much further out
+  rings: 40, // rings tried around an anchor before giving up on it
+  sampleStep: 24, // spacing of the candidate points along a ring
+};
+
+// Above this many nodes the first layout uses fcose's "draft" quality
+// (spectral only): the force-directed pass costs about 2 s at 1,500 nodes
+// in Chromium, over the 1 s budget for a first render.
+const draftLayoutNodes = 600;
+
+// fitKey names the view options kept in the Cytoscape core's scratch
+// space.
+const fitKey = 'dockmap';
+
+// setFitAvoid keeps fitAvoid() for fitGraph: it returns the rectangles
+// ({left, top, right, bottom}, in pixels relative to the graph) of what
+// floats over the graph.
+export function setFitAvoid(cy, fitAvoid) {
+  cy.scratch(fitKey, { fitAvoid: fitAvoid || null });
+}
+
+// fitGraph fits eles (default: everything) into the view with padding
+// pixels around them, like cy.fit, but in the largest part of the view
+// that is under none of the things floating over it (the legend, the map
+// controls): of the rectangles clear of all of them, the one that lets the
+// graph be drawn biggest.
+export function fitGraph(cy, eles = cy.elements().not('.overlay'), padding = 40) {
+  if (eles.empty()) return;
+  // Cytoscape learns of a resized window a little later; a fit in between
+  // would use the old size and draw part of the map past its edge.
+  cy.resize();
+  const bb = eles.boundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
+  const w = cy.width();
+  const h = cy.height();
+  const opts = cy.scratch(fitKey);
+  let areas = [{ x: 0, y: 0, w, h }];
+  for (const r of (opts && opts.fitAvoid ? opts.fitAvoid() : []) || []) {
+    areas = areas.flatMap((a) => clearOf(a, r));
+  }
+  const zoomIn = (a) => Math.min((a.w - 2 * padding) / Math.max(bb.w, 1), (a.h - 2 * padding) / Math.max(bb.h, 1));
+  // The part of the view that lets the graph be drawn biggest; the whole
+  // view if what floats over it leaves no room at all.
+  let a = { x: 0, y: 0, w, h };
+  let best = 0;
+  for (const c of areas) {
+    const z = zoomIn(c);
+    if (z > best) {
+      a = c;
+      best = z;
+    }
+  }
+  const zoom = Math.max(cy.minZoom(), Math.min(cy.maxZoom(), zoomIn(a)));
+  cy.viewport({
+    zoom,
+    pan: { x: a.x + a.w / 2 - zoom * (bb.x1 + bb.w / 2), y: a.y + a.h / 2 - zoom * (bb.y1 + bb.h / 2) },
+  });
+}
+
+// clearOf returns the parts of area a (x, y, w, h) above, below, left and
+// right of rectangle r (left, top, right, bottom), or a itself when r
+// does not overlap it.
+function clearOf(a, r) {
+  if (r.right <= a.x || r.left >= a.x + a.w || r.bottom <= a.y || r.top >= a.y + a.h) return [a];
+  return [
+    { x: a.x, y: a.y, w: a.w, h: r.top - a.y }, // above
+    { x: a.x, y: r.bottom, w: a.w, h: a.y + a.h - r.bottom }, // below
+    { x: a.x, y: a.y, w: r.left - a.x, h: a.h }, // left
+    { x: r.right, y: a.y, w: a.x + a.w - r.right, h: a.h }, // right
+  ].filter((c) => c.w > 0 && c.h > 0);
+}
+
+// fullLayout lays the whole graph out; only for a first, unpositioned graph.
+export function fullLayout(cy) {
+  if (cy.nodes().empty()) return;
+  cy.layout({
+    name: 'fcose',
+    animate: false,
+    randomize: true,
+    quality: cy.nodes().length > draftLayoutNodes ? 'draft' : 'default',
+    nodeDimensionsIncludeLabels: true,
+    // Members sit a bit further from their network hub than mounts from
+    // their container, so the volumes cluster around their users.
+    idealEdgeLength: (e) => (e.hasClass('member') ? 120 : 90),
+    nodeRepulsion: () => 9000,
+    nodeSeparation: 90,
+    fit: false,
+  }).run();
+  fitGraph(cy);
+}
+
+// placeNewNodes gives every new node a free spot next to its neighbours;
+// nodes that were there already never move.
+//
+// A new node goes beside an anchor: for a container, its network hub first,
+// then a link or netns peer, then a volume; for a volume or a bind, its
+// container; for a network, a member. Candidate spots lie on rings around
+// the anchor's bounding box (label included), the first place.firstGap from
+// its edge and each next one ringStep further out; on each ring the spots
+// nearest the preferred side come first (towards the node's other anchors,
+// or away from the anchor's other neighbours, so a hub's members spread
+// round it). The first spot whose box, grown by place.margin, overlaps no
+// other node's box wins. A node whose neighbours are all new waits until
+// one of them is placed; one with no neighbour at all goes beside the
+// bounding box of the graph, from its bottom-right corner on. The cost is
+// O(new x existing) box tests, plus the rings actually tried.
+export function placeNewNodes(cy, fresh) {
+  if (!fresh.length) return;
+  const isNew = new Set(fresh.map((n) => n.id()));
+  // Boxes of every node with a position: the old ones now, the new ones as
+  // they are placed.
+  const boxes = new Map();
+  const obstacles = [];
+  cy.nodes().forEach((n) => {
+    if (isNew.has(n.id()) || n.hasClass('overlay')) return;
+    const b = nodeBox(n);
+    boxes.set(n.id(), b);
+    obstacles.push(b);
+  });
+  const graphBox = unionOf(obstacles);
+  const positions = new Map();
+  const put = (n, p) => {
+    const rel = relativeBox(n);
+    const b = { x1: p.x + rel.x1, y1: p.y + rel.y1, x2: p.x + rel.x2, y2: p.y + rel.y2 };
+    positions.set(n.id(), p);
+    boxes.set(n.id(), b);
+    obstacles.push(b);
+  };
+
+  let pending = fresh.slice();
+  while (pending.length) {
+    const waiting = [];
+    for (const n of pending) {
+      const anchors = anchorsOf(n, boxes);
+      if (!anchors.length) {
+        waiting.push(n);
+        continue;
+      }
+      put(n, spotNear(n, anchors, boxes, obstacles, graphBox));
+    }
+    if (waiting.length === pending.length) {
+      // Nothing left has a placed neighbour: the most connected of them
+      // (a new network before its new members) goes beside the graph, and
+      // the others can then anchor to it.
+      const hub = waiting.reduce((a, b) => (hubScore(b) > hubScore(a) ? b : a));
+      put(hub, spotBeside(hub, obstacles, cy));
+      waiting.splice(waiting.indexOf(hub), 1);
+    }
+    pending = waiting;
+  }
+  cy.batch(() => fresh.forEach((n) => n.position(positions.get(n.id()))));
+}
+
+// nodeBox is the box the placement keeps clear: the node with its label.
+// An empty predefined network counts at its full size, which it takes back
+// as soon as something joins it.
+function nodeBox(n) {
+  const b = n.boundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
+  const box = { x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 };
+  if (n.hasClass('predefined') && n.hasClass('empty')) {
+    const p = n.position();
+    const hw = (n.data('width') || 120) / 2 + 2;
+    const hh = (n.data('height') || 48) / 2 + 2;
+    box.x1 = Math.min(box.x1, p.x - hw);
+    box.x2 = Math.max(box.x2, p.x + hw);
+    box.y1 = Math.min(box.y1, p.y - hh);
+    box.y2 = Math.max(box.y2, p.y + hh);
+  }
+  return box;
+}
+
+// relativeBox is n's box relative to its position (a label hangs below a
+// container, so the box is not centred on it).
+function relativeBox(n) {
+  const b = nodeBox(n);
+  const p = n.position();
+  return { x1: b.x1 - p.x, y1: b.y1 - p.y, x2: b.x2 - p.x, y2: b.y2 - p.y };
+}
+
+function unionOf(bs) {
+  if (!bs.length) return null;
+  const u = { ...bs[0] };
+  for (const b of bs) {
+    u.x1 = Math.min(u.x1, b.x1);
+    u.y1 = Math.min(u.y1, b.y1);
+    u.x2 = Math.max(u.x2, b.x2);
+    u.y2 = Math.max(u.y2, b.y2);
+  }
+  return u;
+}
+
+const centreOf = (b) => ({ x: (b.x1 + b.x2) / 2, y: (b.y1 + b.y2) / 2 });
+
+// anchorRank orders the neighbours a new node may stand next to: lower is
+// better.
+function anchorRank(n, edge, m) {
+  if (n.hasClass('container')) {
+    if (m.hasClass('network')) return 0;
+    if (edge.hasClass('link')) return 1;
+    if (edge.hasClass('netns') || edge.hasClass('volumes-from')) return 2;
+    if (m.hasClass('container')) return 3;
+    return 4; // volume or bind
+  }
+  return m.hasClass('container') ? 0 : 1;
+}
+
+// anchorsOf lists n's placed neighbours, best anchor first.
+function anchorsOf(n, boxes) {
+  const out = [];
+  const seen = new Set();
+  n.connectedEdges().not('.overlay').forEach((e) => {
+    const m = e.source().same(n) ? e.target() : e.source();
+    if (m.same(n) || seen.has(m.id()) || !boxes.has(m.id())) return;
+    seen.add(m.id());
+    out.push({ node: m, rank: anchorRank(n, e, m) });
+  });
+  out.sort((a, b) => a.rank - b.rank);
+  return out.map((a) => a.node);
+}
+
+// hubScore: networks first, then the most connected.
+function hubScore(n) {
+  return (n.hasClass('network') ? 1000 : 0) + n.degree(false);
+}
+
+// spotNear finds a free spot for n next to anchors[0], on the side of the
+// other anchors if there are some.
+function spotNear(n, anchors, boxes, obstacles, graphBox) {
+  const anchorBox = boxes.get(anchors[0].id());
+  const c = centreOf(anchorBox);
+  let target;
+  if (anchors.length > 1) {
+    // Between its anchors: the centroid of their centres.
+    target = { x: 0, y: 0 };
+    for (const a of anchors) {
+      const ac = centreOf(boxes.get(a.id()));
+      target.x += ac.x / anchors.length;
+      target.y += ac.y / anchors.length;
+    }
+  } else {
+    // Away from where the anchor's other neighbours are, or else away from
+    // the middle of the graph, or else below.
+    let dx = 0;
+    let dy = 0;
+    let k = 0;
+    anchors[0].neighborhood('node').forEach((m) => {
+      const b = boxes.get(m.id());
+      if (!b || m.same(n)) return;
+      const mc = centreOf(b);
+      dx += mc.x;
+      dy += mc.y;
+      k++;
+    });
+    let dir = k ? { x: c.x - dx / k, y: c.y - dy / k } : { x: 0, y: 0 };
+    if (Math.hypot(dir.x, dir.y) < 1 && graphBox) {
+      const g = centreOf(graphBox);
+      dir = { x: c.x - g.x, y: c.y - g.y };
+    }
+    if (Math.hypot(dir.x, dir.y) < 1) dir = { x: 0, y: 1 };
+    const len = Math.hypot(dir.x, dir.y);
+    target = { x: c.x + (dir.x / len) * 1e5, y: c.y + (dir.y / len) * 1e5 };
+  }
+  const rel = relativeBox(n);
+  // Crowded all round: beside the whole graph instead.
+  return (
+    ringSearch(rel, anchorBox, target, obstacles, place.firstGap) ||
+    ringSearch(rel, unionOf(obstacles), target, obstacles, place.firstGap) ||
+    clearOfAll(rel, obstacles)
+  );
+}
+
+// spotBeside finds a free spot for a node with no placed neighbour: just
+// outside the graph's bounding box, from its bottom-right corner on (the
+// legend sits at the bottom left), or the middle of the view on an empty
+// graph.
+function spotBeside(n, obstacles, cy) {
+  const g = unionOf(obstacles);
+  if (!g) {
+    const e = cy.extent();
+    return { x: (e.x1 + e.x2) / 2, y: (e.y1 + e.y2) / 2 };
+  }
+  const rel = relativeBox(n);
+  return ringSearch(rel, g, { x: g.x2, y: g.y2 }, obstacles, place.margin * 2) || clearOfAll(rel, obstacles);
+}
+
+// clearOfAll is a spot right of everything, for a box shaped rel: free
+// whatever the graph looks like.
+function clearOfAll(rel, obstacles) {
+  const u = unionOf(obstacles);
+  return { x: u.x2 + place.margin - rel.x1, y: u.y1 - rel.y1 };
+}
+
+// ringSearch returns the centre of the first free spot for a box shaped
+// rel (relative to its centre) on rings around box around, nearest to
+// target first on each ring, or null.
+function ringSearch(rel, around, target, obstacles, firstGap) {
+  const m = place.margin;
+  const reach = firstGap + place.rings * place.ringStep + Math.max(rel.x2 - rel.x1, rel.y2 - rel.y1) + m;
+  // Only the boxes that a spot on one of the rings could touch.
+  const near = obstacles.filter(
+    (b) => b.x2 > around.x1 - reach && b.x1 < around.x2 + reach && b.y2 > around.y1 - reach && b.y1 < around.y2 + reach,
+  );
+  const free = (p) => {
+    const x1 = p.x + rel.x1 - m;
+    const y1 = p.y + rel.y1 - m;
+    const x2 = p.x + rel.x2 + m;
+    const y2 = p.y + rel.y2 + m;
+    for (const b of near) {
+      if (x1 < b.x2 && b.x1 < x2 && y1 < b.y2 && b.y1 < y2) return false;
+    }
+    return true;
+  };
+  const d2 = (p) => (p.x - target.x) ** 2 + (p.y - target.y) ** 2;
+  for (let k = 0; k < place.rings; k++) {
+    const gap = firstGap + k * place.ringStep;
+    // Centres at which the box is gap away from around's edge.
+    const X1 = around.x1 - gap - rel.x2;
+    const X2 = around.x2 + gap - rel.x1;
+    const Y1 = around.y1 - gap - rel.y2;
+    const Y2 = around.y2 + gap - rel.y1;
+    const spots = [];
+    const nx = Math.max(1, Math.ceil((X2 - X1) / place.sampleStep));
+    const ny = Math.max(1, Math.ceil((Y2 - Y1) / place.sampleStep));
+    for (let i = 0; i <= nx; i++) {
+      const x = X1 + ((X2 - X1) * i) / nx;
+      spots.push({ x, y: Y1 }, { x, y: Y2 });
+    }
+    for (let j = 1; j < ny; j++) {
+      const y = Y1 + ((Y2 - Y1) * j) / ny;
+      spots.push({ x: X1, y }, { x: X2, y });
+    }
+    spots.sort((a, b) => d2(a) - d2(b));
+    for (const p of spots) if (free(p)) return p;
+  }
+  return null;
+}
+
+// filterByName fades every node whose label does not contain query (case
+// insensitive) and the edges between faded nodes; an empty query clears

@@ -1,0 +1,42 @@
+// ids.js is the one place the page knows how internal/topology names the
+// graph's elements (topology.ContainerNodeID and friends): a node ID is a
+// kind prefix and the Docker ID or name, an edge ID likewise. Every module
+// that turns a Docker ID into a graph ID, or back, goes through here.
+
+// Node ID prefixes, by kind.
+const prefixes = { container: 'c:', network: 'n:', volume: 'v:', bind: 'b:', ghost: 'g:' };
+
+// containerNode is the node ID of the container with Docker ID id.
+export const containerNode = (id) => `${prefixes.container}${id}`;
+
+// networkNode is the node ID of the network with Docker ID id.
+export const networkNode = (id) => `${prefixes.network}${id}`;
+
+// volumeNode is the node ID of the volume named name.
+export const volumeNode = (name) => `${prefixes.volume}${name}`;
+
+// memberEdge is the ID of the edge of container cid's membership of
+// network nid (Docker IDs).
+export const memberEdge = (cid, nid) => `m:${cid}@${nid}`;
+
+// probeEdge is the ID of the page's own overlay edge of the probes from
+// container from to container to (Docker IDs); probeEnds takes it apart.
+export const probeEdge = (from, to) => `p:${from}>${to}`;
+export const probeEnds = (id) => String(id).slice(2).split('>');
+
+// bareID is the Docker ID of a container, given its Docker ID or its node
+// ID.
+export const bareID = (id) => String(id || '').replace(/^c:/, '');
+
+// containerID is the Docker ID of a container node.
+export const containerID = (node) => bareID(node.id());
+
+// networkID is the Docker ID of a network node.
+export const networkID = (node) => node.id().replace(/^n:/, '');
+
+// kindOf names what node ID id is by its prefix: n: network, v: volume,
+// b: bind (host path), g: ghost (a removed container broken links still
+// name), c: container.
+export function kindOf(id) {
+  return { n: 'network', v: 'volume', b: 'bind', g: 'ghost' }[String(id).slice(0, 1)] || 'container';
+}

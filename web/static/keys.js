@@ -1,0 +1,69 @@
+// keys.js is the keyboard: one key per toolbar action, ignored while
+// typing, while a dialog is open (it has the keyboard; Escape closes it by
+// itself) and with modifiers (so that the browser's own Ctrl/Cmd shortcuts
+// keep working).
+
+import { anyDialogOpen } from './dialogs.js';
+
+// initKeys binds the keys to the functions of toolbar (createToolbar),
+// selection (createSelection) and dialogs ({openRun, openNetwork,
+// openVolume}); store says whether link mode is on. A viewer (readOnly)
+// gets only the keys that change nothing.
+export function initKeys({ store, toolbar, selection, dialogs, readOnly }) {
+  const operator = !readOnly;
+  // Keys that open a dialog: without preventDefault the key would be
+  // typed into the dialog's first field.
+  const opens = { r: dialogs.openRun, n: dialogs.openNetwork, v: dialogs.openVolume };
+  document.addEventListener('keydown', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (anyDialogOpen()) return;
+    const t = ev.target;
+    if (t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
+    switch (ev.key) {
+      case 'Escape':
+        if (store.get().linkMode) store.set({ linkMode: false });
+        else selection.clear();
+        break;
+      case 'r':
+      case 'n':
+      case 'v':
+        if (!operator) return;
+        ev.preventDefault();
+        opens[ev.key]();
+        break;
+      case 'l':
+        if (!operator) return;
+        toolbar.toggleLinkMode();
+        break;
+      case 'p':
+        if (!operator) return;
+        toolbar.pingSelection();
+        break;
+      case 'w':
+        if (!operator) return;
+        toolbar.toggleWatch();
+        break;
+      case 'm':
+        toolbar.toggleMatrix();
+        break;
+      case '/':
+      case 'f':
+        ev.preventDefault(); // or the key would be typed into the box
+        toolbar.focusSearch();
+        break;
+      case '+':
+      case '=':
+        toolbar.zoomBy(1.25);
+        break;
+      case '-':
+      case '_':
+        toolbar.zoomBy(1 / 1.25);
+        break;
+      case '0':
+        toolbar.fit();
+        break;
+      default:
+        return;
+    }
+  });
+}
