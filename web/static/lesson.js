@@ -1,0 +1,225 @@
+// lesson.js is the Lesson tab: the lesson being followed, whose containers
+// it looks at (a participant's name prefix, when several people share one
+// engine), and each step ticking green as the map satisfies it. The server
+// evaluates the steps (GET /api/lessons/{id}?prefix= and the live "lesson"
+// frames); this module only shows them. "Class" shows everyone's progress
+// for the instructor (GET /api/lessons/{id}/progress).
+//
+// The choice of lesson and prefix is kept per browser.
+
+import { api, errorText } from './api.js';
+import { h, showText } from './dom.js';
+import { loadPref, storePref } from './prefs.js';
+
+const lessonKey = 'dockmap.lesson';
+const prefixKey = 'dockmap.lesson.prefix';
+
+// The server's rule for a prefix (internal/server/lessons.go), checked here
+// only to say what is wrong before asking.
+const prefixPattern = /^([a-zA-Z0-9][a-zA-Z0-9_.-]{0,31})?$/;
+
+const stateIcon = { done: '✓', todo: '○', failed: '✗' };
+const stateWords = { done: 'done', todo: 'to do', failed: 'not yet: the check fails' };
+
+// createLesson wires the Lesson tab in root. dock is the sidebar's dock
+// (dock.js); onStep(step, lesson) is told the current step whenever it
+// changes (the presenter view's caption), null when no lesson is chosen.
+export function createLesson({ root = document, dock, onStep = () => {} } = {}) {
+  const section = root.getElementById('lesson');
+  if (!section) return { onFrame() {}, refresh() {}, current: () => null };
+  const select = root.getElementById('lesson-select');
+  const prefixField = root.getElementById('lesson-prefix');
+  const classBtn = root.getElementById('lesson-class');
+  const errEl = root.getElementById('lesson-error');
+  const summary = root.getElementById('lesson-summary');
+  const list = root.getElementById('lesson-steps');
+  const progress = root.getElementById('lesson-progress');
+  const progressRows = root.getElementById('lesson-progress-rows');
+  const progressEmpty = root.getElementById('lesson-progress-empty');
+
+  let lessons = [];
+  let chosen = null; // the lesson definition chosen
+  let states = []; // its steps' states for this prefix
+  let asked = 0; // the latest request, so that an older answer is ignored
+  let lastStep = undefined;
+
+  const prefix = () => prefixField.value.trim();
+
+  const render = () => {
+    if (!chosen) {
+      list.replaceChildren();
+      showText(summary, '');
+      tellStep(null);
+      return;
+    }
+    const byID = new Map(states.map((s) => [s.id, s]));
+    const current = states.find((s) => s.state !== 'done');
+    const done = states.filter((s) => s.state === 'done').length;
+    showText(summary, `${chosen.summary || chosen.title} · ${done} of ${chosen.steps.length} done`);
+    summary.dataset.done = String(done);
+    list.replaceChildren(
+      ...chosen.steps.map((def, i) => {
+        const st = byID.get(def.id) || { state: 'todo', detail: '' };
+        const isCurrent = current && current.id === def.id;
+        return h(
+          'li',
+          {
+            className: `lesson-step state-${st.state}${isCurrent ? ' current' : ''}`,
+            dataset: { testid: 'lesson-step', step: def.id, state: st.state },
+            attrs: isCurrent ? { 'aria-current': 'step' } : {},
+          },
+          h('span', { className: 'step-icon', text: stateIcon[st.state] || '○', attrs: { 'aria-label': stateWords[st.state] || st.state } }),
+          h(
+            'div',
+            { className: 'step-body' },
+            h('strong', { className: 'step-title', text: `${i + 1}. ${def.title}` }),
+            def.text ? h('p', { className: 'step-text', text: def.text }) : null,
+            st.detail ? h('p', { className: 'step-detail', dataset: { testid: 'lesson-step-detail' }, text: st.detail }) : null,
+            def.hint && st.state !== 'done'
+              ? h('details', { className: 'step-hint' }, h('summary', { text: 'Hint' }), h('code', { text: def.hint }))
+              : null,
+          ),
+        );
+      }),
+    );
+    tellStep(current ? chosen.steps.find((s) => s.id === current.id) : { id: '', title: 'All steps done', text: '' });
+  };
+
+  const tellStep = (step) => {
+    const key = step ? `${chosen?.id}/${step.id}` : null;
+    if (key === lastStep) return;
+    lastStep = key;
+    onStep(step, chosen);
+  };
+
+  const fetchStates = async () => {
+    if (!chosen) return;
+    const p = prefix();
+    if (!prefixPattern.test(p)) {
+      showText(errEl, `The prefix "${p}" cannot start a container name: letters, digits, '_', '.' and '-', starting with a letter or digit, up to 32.`);
+      return;
+    }
+    const n = ++asked;
+    try {
+      const got = await api('GET', `/api/lessons/${encodeURIComponent(chosen.id)}?prefix=${encodeURIComponent(p)}`);
+      if (n !== asked) return;
+      showText(errEl, '');
+      states = got.steps || [];
+      render();
+    } catch (err) {
+      if (n === asked) showText(errEl, errorText(err));
+    }
+  };
+
+  const fetchProgress = async () => {
+    if (!chosen || progress.hidden) return;
+    try {
+      const rows = (await api('GET', `/api/lessons/${encodeURIComponent(chosen.id)}/progress`)) || [];
+      progressEmpty.hidden = rows.length > 0;
+      progressRows.replaceChildren(
+        ...rows.map((r) =>
+          h(
+            'tr',
+            { className: r.stuck ? 'stuck' : '', dataset: { testid: 'lesson-progress-row', prefix: r.prefix, step: r.step || '' } },
+            h('th', { scope: 'row', text: r.prefix || '(no prefix)' }),
+            h('td', { text: r.stepTitle || (r.done === r.total ? 'all done' : r.step) }),
+            h('td', { text: `${r.done}/${r.total}` }),
+            h('td', { text: `${since(r.since)}${r.stuck ? ' · stuck' : ''}` }),
+          ),
+        ),
+      );
+    } catch (err) {
+      showText(errEl, errorText(err));
+    }
+  };
+
+  // Lesson frames come in bursts (a class acting at once): the table is
+  // fetched at most twice a second.
+  let progressTimer = 0;
+  const progressSoon = () => {
+    if (progressTimer) return;
+    progressTimer = setTimeout(() => {
+      progressTimer = 0;
+      fetchProgress();
+    }, 500);
+  };
+
+  const choose = (id, { remember = true } = {}) => {
+    chosen = lessons.find((l) => l.id === id) || null;
+    select.value = chosen ? chosen.id : '';
+    states = [];
+    section.dataset.lesson = chosen ? chosen.id : '';
+    if (remember) storePref(lessonKey, chosen ? chosen.id : '');
+    render();
+    fetchStates();
+    fetchProgress();
+  };
+
+  select.addEventListener('change', () => {
+    choose(select.value);
+    if (chosen) dock?.select('lesson');
+  });
+  let typing = 0;
+  prefixField.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      storePref(prefixKey, prefix());
+      states = [];
+      fetchStates();
+    }, 250);
+  });
+  classBtn.addEventListener('click', () => {
+    const on = classBtn.getAttribute('aria-pressed') !== 'true';
+    classBtn.setAttribute('aria-pressed', String(on));
+    progress.hidden = !on;
+    fetchProgress();
+  });
+  // "Since" ages while the table is open.
+  setInterval(() => {
+    if (!progress.hidden && !document.hidden) fetchProgress();
+  }, 15000);
+
+  const load = async () => {
+    try {
+      lessons = (await api('GET', '/api/lessons')) || [];
+    } catch (err) {
+      showText(errEl, `The lessons could not be loaded: ${errorText(err)}`);
+      return;
+    }
+    select.replaceChildren(
+      h('option', { value: '', text: 'Choose a lesson…' }),
+      ...lessons.map((l) => h('option', { value: l.id, text: l.title })),
+    );
+    prefixField.value = loadPref(prefixKey) || '';
+    const saved = loadPref(lessonKey);
+    if (saved && lessons.some((l) => l.id === saved)) choose(saved, { remember: false });
+  };
+  load();
+
+  return {
+    // onFrame takes a live "lesson" frame: a participant's steps changed.
+    onFrame(f) {
+      if (!chosen || f.lesson !== chosen.id) return;
+      progressSoon();
+      if ((f.prefix || '') !== prefix()) return;
+      states = f.steps || [];
+      render();
+      dock?.bump('lesson');
+    },
+    // refresh asks again, after a reconnect (frames sent meanwhile are lost).
+    refresh() {
+      fetchStates();
+      fetchProgress();
+    },
+    current: () => (chosen ? { lesson: chosen, steps: states } : null),
+  };
+}
+
+// since says how long ago t was, for the class table.
+function since(t) {
+  if (!t) return '';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(t)) / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
