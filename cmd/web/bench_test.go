@@ -47,7 +47,7 @@ func BenchmarkProbeClickToEdge(b *testing.B) {
 			if (r && r.dataset.at !== before && edge.nonempty() && edge.hasClass('probe-ok')) return performance.now() - t0;
 		}
 		return -1;
-	})()`, db, jsString("p:"+web+">"+db))
+	})()`, db, jsString("p:"+web+">"+db+":ip"))
 	var samples []time.Duration
 	for b.Loop() {
 		ctx, cancel := context.WithTimeout(br.ctx, 30*time.Second)

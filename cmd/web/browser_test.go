@@ -264,6 +264,9 @@ func newBrowser(t testing.TB) *browser {
 	// re-create) the answer is 404, which reach.js ignores by design, but
 	// Chromium logs every failed fetch.
 	b.allow(regexp.MustCompile(`status of 404 \(Not Found\) \S+/api/reach\?`))
+	// Likewise a panel asked for while its container is being removed (a
+	// re-create): panel.js shows "removed" on the 404 by design.
+	b.allow(regexp.MustCompile(`status of 404 \(Not Found\) \S+/panel/`))
 	// Other tests make and remove networks at any time, and Chromium logs
 	// every load and fetch that cancels; load starts a page it cut short
 	// over, and what a test checks on the page still has to come true.

@@ -41,7 +41,7 @@ func TestBrowserTutorialLinks(t *testing.T) {
 	waitJS(t, b, panelShows(web), waitTimeout)
 	pingFromPanel(t, b, dbID, "ip")
 	waitJS(t, b, resultRow(dbID, "ip")+`?.dataset.ok === 'true'`, waitTimeout)
-	waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).hasClass('probe-ok')`, jsString("p:"+webID+">"+dbID)), waitTimeout)
+	waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).hasClass('probe-ok')`, jsString("p:"+webID+">"+dbID+":ip")), waitTimeout)
 
 	// Its name does not: red, and the page says why.
 	pingFromPanel(t, b, dbID, "name")
@@ -53,8 +53,20 @@ func TestBrowserTutorialLinks(t *testing.T) {
 	if got := mustEval[string](t, b, resultRow(dbID, "name")+`.textContent`); !strings.Contains(got, "name not resolved") {
 		t.Errorf("web → database by name row = %q, want it to say \"name not resolved\"", got)
 	}
-	probeEdge := fmt.Sprintf(`window.cy.getElementById(%s)`, jsString("p:"+webID+">"+dbID))
-	waitJS(t, b, probeEdge+`.hasClass('probe-fail') && `+probeEdge+`.data('label').includes('name not resolved')`, waitTimeout)
+	nameEdge := fmt.Sprintf(`window.cy.getElementById(%s)`, jsString("p:"+webID+">"+dbID+":name"))
+	waitJS(t, b, nameEdge+`.hasClass('probe-fail') && `+nameEdge+`.data('label').includes('name not resolved')`, waitTimeout)
+	// Both at once on the map: the IP arrow green beside the red name
+	// arrow, each with the time it was measured.
+	ipEdge := fmt.Sprintf(`window.cy.getElementById(%s)`, jsString("p:"+webID+">"+dbID+":ip"))
+	if !mustEval[bool](t, b, ipEdge+`.hasClass('probe-ok') && `+ipEdge+`.visible() && `+nameEdge+`.visible()`) {
+		t.Errorf("the IP and the name verdicts are not both on the map: ip %q, name %q",
+			mustEval[string](t, b, ipEdge+`.classes().join(' ')`), mustEval[string](t, b, nameEdge+`.classes().join(' ')`))
+	}
+	for _, e := range []string{ipEdge, nameEdge} {
+		if label := mustEval[string](t, b, e+`.data('label')`); !clockPattern.MatchString(label) {
+			t.Errorf("probe arrow label %q has no time", label)
+		}
+	}
 
 	// Add the link from the panel's form, alias "database", and confirm.
 	// Choosing the target sets the alias to its name; type ours instead.
@@ -104,7 +116,7 @@ func TestBrowserTutorialLinks(t *testing.T) {
 	waitJS(t, b, panelShows(web), waitTimeout)
 	pingFromPanel(t, b, dbID, "name")
 	waitJS(t, b, resultRow(dbID, "name")+`?.dataset.ok === 'true'`, waitTimeout)
-	waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).hasClass('probe-ok')`, jsString("p:"+newWebID+">"+dbID)), waitTimeout)
+	waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).hasClass('probe-ok')`, jsString("p:"+newWebID+">"+dbID+":name")), waitTimeout)
 
 	// ...and still not from database to web: a link is one-way.
 	clickNode(t, b, db)
@@ -191,7 +203,14 @@ func runFromPage(t testing.TB, b *browser, c *docker.Client, baseURL, image, nam
 // graphContainerID finds the container named name in GET /api/graph.
 func graphContainerID(t testing.TB, baseURL, name string) (string, bool) {
 	t.Helper()
-	resp, err := http.Get(baseURL + "/api/graph")
+	req, err := http.NewRequest("GET", baseURL+"/api/graph", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// For a dockmap with access control on (the operator's token); one
+	// without ignores it.
+	req.Header.Set("Authorization", "Bearer "+opToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("GET /api/graph: %v", err)
 	}

@@ -72,7 +72,7 @@ func TestBrowserUnmeasuredProbe(t *testing.T) {
 	if p := fmt.Sprint(got["prediction"]); !strings.HasPrefix(p, "predicted: reachable by name") {
 		t.Errorf("prediction beside the row = %q, want \"predicted: reachable by name…\"", p)
 	}
-	edge := fmt.Sprintf(`window.cy.getElementById(%s)`, jsString("p:"+a+">"+bID))
+	edge := fmt.Sprintf(`window.cy.getElementById(%s)`, jsString("p:"+a+">"+bID+":name"))
 	waitJS(t, b, edge+`.hasClass('probe-unmeasured') && !`+edge+`.hasClass('probe-fail')`, waitTimeout)
 }
 

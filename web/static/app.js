@@ -18,6 +18,14 @@
 //   jobs.js, plan-dialog.js, plan-view.js, planned.js, steps.js   plans
 //                   and the jobs that carry them out
 //   leftovers.js (interrupted re-creates), audit.js, feed.js, invite.js
+//   dock.js         the sidebar's tabs (lesson, activity, events), resizer
+//   lesson.js       the Lesson tab: steps ticking live, the class table
+//   focus.js        show only a prefix, a network, a label, what was made here
+//   presenter.js    the presenter view (f)
+//   timeline.js     the session's timeline (h), the map as it was
+//   layout-bands.js the stable layout (Bands), for Tidy (t)
+//   watchers.js     the header's "N watching"
+//   prefs.js        choices kept per browser
 //
 // Globals, for people and for browser tests:
 //   window.cy       the Cytoscape instance
@@ -30,27 +38,47 @@ import { createActions } from './actions.js';
 import { createAudit } from './audit.js';
 import { createBadges } from './badges.js';
 import { createCards } from './cards.js';
-import { addEvent } from './feed.js';
-import { createGraph, renderSnapshot, applyDelta, filterByName, focusEdges, flashEvent } from './graph.js';
+import { createDock } from './dock.js';
+import { addEvent, roomSentence } from './feed.js';
+import { createFocus } from './focus.js';
+import {
+  createGraph,
+  renderSnapshot,
+  applyDelta,
+  filterByName,
+  focusEdges,
+  flashEvent,
+  fitGraph,
+  tidy,
+  setBands,
+  keepLabels,
+  keepInView,
+  bendLinks,
+} from './graph.js';
 import { containerNode } from './ids.js';
 import { initInvite } from './invite.js';
-import { initJobs, takeJob, takeStep, syncJobs } from './jobs.js';
+import { initJobs, takeJob, takeStep, syncJobs, waitJob } from './jobs.js';
 import { initKeys } from './keys.js';
 import { createLeftovers } from './leftovers.js';
+import { createLesson } from './lesson.js';
 import { createLinks } from './links.js';
 import { startLive } from './live.js';
 import { createMatrix } from './matrix.js';
 import { createNetworks } from './networks.js';
 import { createPanel } from './panel.js';
 import { createPingForm } from './ping-form.js';
-import { createProbes } from './probes.js';
+import { loadPref, storePref } from './prefs.js';
+import { createPresenter, probeSentence } from './presenter.js';
+import { createProbes, failureText } from './probes.js';
 import { createReach } from './reach.js';
 import { createRun } from './run.js';
 import { createSelection } from './selection.js';
 import { createStore } from './store.js';
+import { createTimeline } from './timeline.js';
 import { createToast } from './toast.js';
 import { createToolbar } from './toolbar.js';
 import { createVolumes } from './volumes.js';
+import { initWatchers, showWatchers } from './watchers.js';
 
 const byID = (id) => document.getElementById(id);
 const graphEl = byID('graph');
@@ -85,9 +113,10 @@ if (legend && window.matchMedia('(max-width: 1100px), (max-height: 700px)').matc
 // graph, in pixels relative to the graph; fitting keeps the graph out of
 // them.
 const mapControls = byID('map-controls');
+const floating = [legend, mapControls, byID('matrix'), byID('reach-card'), byID('presenter-caption'), byID('presenter-say'), byID('graph-past-note')];
 function floatingRects() {
   const g = graphEl.getBoundingClientRect();
-  return [legend, mapControls]
+  return floating
     .filter((el) => el && el.getClientRects().length > 0)
     .map((el) => {
       const r = el.getBoundingClientRect();
@@ -97,6 +126,63 @@ function floatingRects() {
 
 const cy = createGraph(graphEl, { fitAvoid: floatingRects });
 window.cy = cy;
+keepLabels(cy);
+
+// The stable layout (Bands) is a choice kept per browser: the first layout
+// and every Tidy use it.
+const bandsKey = 'dockmap.layout.bands';
+const bandsBtn = byID('bands');
+let bands = loadPref(bandsKey) === '1';
+const showBands = () => {
+  setBands(cy, bands);
+  bandsBtn?.setAttribute('aria-pressed', String(bands));
+};
+showBands();
+const tidyMap = () => tidy(cy, { bands }).then(() => bendLinks(cy));
+// A node dragged by hand may land on a link's label.
+cy.on('dragfree', 'node', () => bendLinks(cy));
+byID('tidy')?.addEventListener('click', tidyMap);
+bandsBtn?.addEventListener('click', () => {
+  bands = !bands;
+  storePref(bandsKey, bands ? '1' : '0');
+  showBands();
+  tidyMap();
+});
+
+const dock = createDock();
+const fitAnimated = (eles) => fitGraph(cy, eles, 40, true);
+const presenter = createPresenter({
+  cy,
+  fit: fitAnimated,
+  onChange(on) {
+    byID('presenter-toggle')?.setAttribute('aria-pressed', String(on));
+  },
+});
+byID('presenter-toggle')?.addEventListener('click', () => presenter.toggle());
+const lesson = createLesson({ dock, onStep: (step, l) => presenter.step(step, l) });
+const timeline = createTimeline({
+  cy,
+  graph: { createGraph, renderSnapshot },
+  onToggle: () => requestAnimationFrame(() => cy.resize()),
+});
+byID('timeline-toggle')?.addEventListener('click', () => timeline.toggle());
+initWatchers();
+
+// A replay (dockmap --replay FILE) says so in the header, and opens on its
+// timeline: there is nothing live to watch.
+api('GET', '/api/mode')
+  .then((mode) => {
+    if (!mode || !mode.replay) return;
+    const badge = document.createElement('span');
+    badge.className = 'read-only';
+    badge.dataset.testid = 'replay';
+    badge.textContent = `replay of ${mode.file}, read-only`;
+    badge.title = `A recorded session (${mode.start} to ${mode.end}); nothing can be changed`;
+    byID('live-status')?.after(badge);
+    document.body.dataset.replay = 'true';
+    timeline.toggle(true);
+  })
+  .catch(() => {});
 
 const toast = createToast(byID('toast'));
 const badges = createBadges({ store, api, graphEl, engineEl: byID('engine-badge'), liveEl: byID('live-status'), signedIn });
@@ -107,9 +193,32 @@ const probes = createProbes({ cy, api, reach });
 const matrix = createMatrix({ probes, reach });
 createCards({ cy, probes, reach, selection, tipEl: byID('graph-tooltip'), reachCard: byID('reach-card') });
 const toolbar = createToolbar({ cy, store, selection, probes, matrix, toast, graphEl, readOnly });
+// Focus hides what it leaves out; the lists of targets and the matrix
+// follow (they offer only what is shown).
+const focus = createFocus({
+  cy,
+  onChange() {
+    toolbar.drawMatrix();
+    toolbar.updateSelectionCount();
+    focus.filterOptions(panel.el);
+  },
+});
+panel.onLoad((p) => focus.filterOptions(p));
 reach.onChanged(toolbar.drawMatrix);
 createPingForm({ cy, panel, probes, reach, readOnly });
-initJobs(byID('activity-list'), byID('activity-empty'));
+// A job this page starts brings the Activity tab forward while it runs,
+// and the tab that was there comes back when it ends.
+let tabBefore = null;
+initJobs(byID('activity-list'), byID('activity-empty'), {
+  followed(id) {
+    if (dock.current() !== 'activity') tabBefore = dock.current();
+    dock.select('activity', { remember: false });
+    waitJob(id).then(() => {
+      if (tabBefore && dock.current() === 'activity') dock.select(tabBefore, { remember: false });
+      tabBefore = null;
+    });
+  },
+});
 const leftovers = createLeftovers({ el: byID('leftovers'), api });
 
 // containerName names the container with full ID id from the graph.
@@ -143,7 +252,12 @@ if (!readOnly) {
   byID('run-open')?.addEventListener('click', dialogs.openRun);
   initInvite();
 }
-initKeys({ store, toolbar, selection, dialogs, readOnly });
+// A card or the matrix opening over the containers it is about moves the
+// camera (never the nodes) so that they show beside it.
+const covered = new ResizeObserver(() => keepInView(cy, cy.nodes(':selected')));
+for (const el of [byID('matrix'), byID('reach-card')]) if (el) covered.observe(el);
+
+initKeys({ store, toolbar, selection, dialogs, views: { presenter, tidy: tidyMap, timeline }, readOnly });
 
 // afterChange keeps the panel, the probes and the search filter in step
 // with the graph.
@@ -152,7 +266,15 @@ function afterChange(change) {
   reach.invalidate();
   selection.follow(change);
   probes.syncWithGraph();
+  // Results between pairs that changed turn stale (the server knows).
+  probes.latestSoon();
+  focus.apply();
+  // What came or changed (a longer name) stays in sight: the camera moves,
+  // not the nodes. After focus, so that what it hides does not count.
+  keepInView(cy, change.shown);
+  bendLinks(cy);
   focusEdges(cy);
+  presenter.follow(cy.collection([...change.touched].map((id) => cy.getElementById(id)).filter((n) => n.nonempty())));
   const { filter } = store.get();
   if (filter.trim()) filterByName(cy, filter);
   toolbar.updateSelectionCount();
@@ -163,6 +285,9 @@ startLive({
   onSnapshot(msg) {
     badges.setEngine(msg.engine);
     afterChange(renderSnapshot(cy, msg));
+    // Results survive a reload (the server keeps the latest per pair).
+    probes.loadLatest();
+    lesson.refresh();
     // On load and after every reconnect (the server may have restarted
     // in the middle of a re-create).
     if (!readOnly) {
@@ -174,7 +299,17 @@ startLive({
   },
   onJob: takeJob,
   onStep: takeStep,
-  onProbe: probes.addResult,
+  onProbe(r) {
+    const before = probes.resultFor(r.from, r.to, r.by);
+    probes.addResult(r);
+    presenter.say(probeSentence(r, before, probes.nameOf, failureText));
+    timeline.refresh();
+  },
+  onLesson(msg) {
+    lesson.onFrame(msg);
+    timeline.refresh();
+  },
+  onWatchers: showWatchers,
   onShare: (msg) => volumes?.addShare(msg),
   onAudit: audit.add,
   onDelta(msg) {
@@ -183,6 +318,9 @@ startLive({
   onEvent(ev) {
     addEvent(byID('feed-list'), ev, containerName);
     flashEvent(cy, ev);
+    dock.bump('event-feed');
+    presenter.say(roomSentence(ev, containerName));
+    timeline.refresh();
   },
   onEngine: badges.setEngine,
   onStatus: badges.setLiveStatus,

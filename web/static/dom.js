@@ -36,6 +36,14 @@ export function showText(el, text) {
   el.hidden = !text;
 }
 
+// clock formats an RFC 3339 time as local hh:mm:ss (now if unparsable).
+export function clock(time) {
+  let d = new Date(time);
+  if (Number.isNaN(d.getTime())) d = new Date();
+  const pad2 = (n) => String(n).padStart(2, '0');
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
 // shortID cuts a Docker ID to the 12 digits docker ps shows.
 export function shortID(id) {
   return String(id || '').slice(0, 12);

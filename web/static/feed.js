@@ -3,6 +3,8 @@
 // Event fields come from Docker (names, attributes), so they only ever reach
 // the DOM through textContent.
 
+import { clock } from './dom.js';
+
 // Older rows are dropped beyond this: the feed is a ticker, not a log.
 const maxRows = 200;
 
@@ -10,17 +12,6 @@ const maxRows = 200;
 // names are ours, never taken from the event).
 const goodActions = new Set(['create', 'start', 'restart', 'unpause', 'connect', 'mount']);
 const badActions = new Set(['die', 'kill', 'oom', 'stop', 'destroy', 'disconnect', 'unmount', 'remove']);
-
-function pad2(n) {
-  return String(n).padStart(2, '0');
-}
-
-// clock formats an RFC 3339 time as local hh:mm:ss (now if unparsable).
-function clock(time) {
-  let d = new Date(time);
-  if (Number.isNaN(d.getTime())) d = new Date();
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-}
 
 // eventName is what the event is about: its name, or a short ID.
 function eventName(ev) {
@@ -47,6 +38,17 @@ export function sentence(ev, containerName = () => '') {
   if (!verb) return '';
   const net = ev.name || attrs.name || (ev.id ? String(ev.id).slice(0, 12) : 'a network');
   return `${who} ${verb} ${net}`;
+}
+
+// roomSentence says any event the room cares about as a sentence: what
+// sentence says, and a container's life ("web started", "web stopped").
+export function roomSentence(ev, containerName = () => '') {
+  const said = sentence(ev, containerName);
+  if (said || ev.type !== 'container') return said;
+  const verb = { start: 'started', die: 'stopped', create: 'was created', destroy: 'was removed', restart: 'restarted', rename: 'was renamed' }[ev.action];
+  if (!verb) return '';
+  const name = (ev.id && containerName(ev.id)) || ev.name || (ev.attributes || {}).name || 'a container';
+  return `${name} ${verb}`;
 }
 
 // volumeSentence is sentence for a volume event. An anonymous volume's

@@ -20,6 +20,9 @@ const managedLabel = 'dockmap.managed';
 // hundreds of labels.
 const maxSuggestions = 200;
 
+// The panel's lists of target containers.
+const targetLists = 'select[data-testid=ping-target], select[data-testid=link-target]';
+
 const placeholders = {
   prefix: 'p1-',
   network: 'network name',
@@ -158,9 +161,31 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
     onChange();
   }
 
+  // filterOptions hides, in the lists of root (the panel), the target
+  // containers focus leaves out: a class's engine offers 300 targets, a
+  // participant wants their own.
+  function filterOptions(root) {
+    if (!root) return;
+    root.querySelectorAll(targetLists).forEach((sel) => {
+      let chosenHidden = false;
+      for (const o of sel.options) {
+        const n = o.value ? cy.getElementById(`c:${o.value}`) : cy.collection();
+        const hide = n.nonempty() && n.hasClass('focus-hidden');
+        o.hidden = hide;
+        o.disabled = hide;
+        if (hide && o.selected) chosenHidden = true;
+      }
+      if (chosenHidden) {
+        const first = [...sel.options].find((o) => !o.hidden && o.value);
+        if (first) sel.value = first.value;
+      }
+    });
+  }
+
   showValue();
   return {
     apply,
+    filterOptions,
     // shown tells whether a node (or a container ID's node) is on show.
     shown: (n) => !n.hasClass('focus-hidden'),
     active,

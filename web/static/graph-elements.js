@@ -8,7 +8,7 @@
 // size); its classes say its kind and state (container, stopped, ro, ...).
 
 import { networkColour } from './graph-style.js';
-import { fullLayout, placeNewNodes } from './graph-place.js';
+import { fullLayout, placeNewNodes, bendLinks } from './graph-place.js';
 import { containerNode, memberEdge, networkNode, volumeNode } from './ids.js';
 
 // How long a new or changed element stays highlighted.
@@ -144,7 +144,7 @@ export function renderSnapshot(cy, snapshot) {
     fullLayout(cy);
     // Only now, so that the layout kept room for their full size.
     markEmptyNetworks(cy);
-    return { touched: new Set(cy.nodes().map((n) => n.id())), removedNames: new Map() };
+    return { touched: new Set(cy.nodes().map((n) => n.id())), removedNames: new Map(), shown: cy.collection() };
   }
   return applyDelta(cy, diffAgainst(cy, nodes, edges));
 }
@@ -179,11 +179,13 @@ function diffAgainst(cy, nodes, edges) {
 // changed elements flash. It returns {touched}: the IDs of the nodes whose
 // details may have changed (changed or removed nodes, ends of added,
 // changed or removed edges, neighbours of changed nodes), so the caller
-// can refresh a panel that shows one of them, and removedNames (node ID →
-// name of each removed container).
+// can refresh a panel that shows one of them, removedNames (node ID →
+// name of each removed container), and shown: the nodes added or changed
+// (the caller keeps them in view once it has decided what is shown).
 export function applyDelta(cy, delta) {
   const touched = new Set();
   const removedNames = new Map(); // node ID → name of each removed container
+  const spots = new Map(); // name → where each removed container stood
   const fresh = [];
   const flashed = [];
   cy.batch(() => {
@@ -198,7 +200,10 @@ export function applyDelta(cy, delta) {
       const n = cy.getElementById(id);
       if (n.empty()) continue;
       touched.add(id);
-      if (n.hasClass('container')) removedNames.set(id, n.data('name'));
+      if (n.hasClass('container')) {
+        removedNames.set(id, n.data('name'));
+        spots.set(n.data('name'), { ...n.position() });
+      }
       n.neighborhood('node').forEach((m) => touched.add(m.id()));
       n.remove(); // also removes its remaining edges
     }
@@ -228,8 +233,28 @@ export function applyDelta(cy, delta) {
   // After the batch, so that the new nodes have their style and so their
   // size; nothing is drawn in between.
   placeNewNodes(cy, fresh);
+  takeOldSpots(cy, spots);
   flash(cy.collection(flashed));
-  return { touched, removedNames };
+  return { touched, removedNames, shown: cy.collection(flashed).nodes() };
+}
+
+// A re-create renames the old container "<name>-dockmap-old-<short id>"
+// (internal/docker recreate.go) and removes it once the new one runs.
+const oldName = /^(.+)-dockmap-old-[0-9a-f]+$/;
+
+// takeOldSpots moves a re-created container to where its old one stood,
+// once the old one is gone: the room sees the same picture with the new
+// edges, not the container jumping elsewhere and hiding a label.
+function takeOldSpots(cy, spots) {
+  for (const [name, pos] of spots) {
+    const m = oldName.exec(name || '');
+    if (!m) continue;
+    const heir = cy.nodes('.container').filter((n) => n.data('name') === m[1]);
+    if (heir.length !== 1) continue;
+    heir.stop(true, true);
+    // Its link's label is measured again where it ends up.
+    heir.animate({ position: pos }, { duration: 400, easing: 'ease-in-out-cubic', complete: () => bendLinks(cy) });
+  }
 }
 
 // flash highlights eles for flashMillis, so the audience sees what changed.

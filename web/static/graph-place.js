@@ -3,6 +3,8 @@
 // that was there moves: the projector rule), and fitting the view clear of
 // what floats over the graph.
 
+import { bandPositions } from './layout-bands.js';
+
 // Placement of new nodes (placeNewNodes). Distances are in model pixels,
 // measured between bounding boxes that include labels.
 const place = {
@@ -26,7 +28,13 @@ const fitKey = 'dockmap';
 // ({left, top, right, bottom}, in pixels relative to the graph) of what
 // floats over the graph.
 export function setFitAvoid(cy, fitAvoid) {
-  cy.scratch(fitKey, { fitAvoid: fitAvoid || null });
+  cy.scratch(fitKey, { ...cy.scratch(fitKey), fitAvoid: fitAvoid || null });
+}
+
+// setBands says whether the first layout of a map is the stable one
+// (layout-bands.js) rather than a force-directed one.
+export function setBands(cy, on) {
+  cy.scratch(fitKey, { ...cy.scratch(fitKey), bands: !!on });
 }
 
 // fitGraph fits eles (default: everything) into the view with padding
@@ -34,7 +42,7 @@ export function setFitAvoid(cy, fitAvoid) {
 // that is under none of the things floating over it (the legend, the map
 // controls): of the rectangles clear of all of them, the one that lets the
 // graph be drawn biggest.
-export function fitGraph(cy, eles = cy.elements().not('.overlay'), padding = 40) {
+export function fitGraph(cy, eles = cy.elements().not('.overlay'), padding = 40, animate = false) {
   if (eles.empty()) return;
   // Cytoscape learns of a resized window a little later; a fit in between
   // would use the old size and draw part of the map past its edge.
@@ -60,10 +68,49 @@ export function fitGraph(cy, eles = cy.elements().not('.overlay'), padding = 40)
     }
   }
   const zoom = Math.max(cy.minZoom(), Math.min(cy.maxZoom(), zoomIn(a)));
-  cy.viewport({
+  const viewport = {
     zoom,
     pan: { x: a.x + a.w / 2 - zoom * (bb.x1 + bb.w / 2), y: a.y + a.h / 2 - zoom * (bb.y1 + bb.h / 2) },
+  };
+  cy.stop(true, true);
+  if (animate && !reducedMotion()) cy.animate(viewport, { duration: animateMillis, easing: 'ease-in-out-cubic' });
+  else cy.viewport(viewport);
+}
+
+// Animated moves of the camera and of nodes (Tidy) take this long: enough
+// for the room to follow, short enough not to wait for.
+const animateMillis = 450;
+
+function reducedMotion() {
+  return window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
+}
+
+// tidy lays the whole map out again, animated: with bands, the stable
+// layout (layout-bands.js: the same lab always looks the same); without,
+// a force-directed pass from where the nodes stand now. It resolves when
+// the nodes have arrived and the view is fitted.
+export function tidy(cy, { bands = false } = {}) {
+  const nodes = cy.nodes().not('.overlay');
+  if (nodes.empty()) return Promise.resolve();
+  const done = new Promise((resolve) => {
+    const layout = bands
+      ? cy.layout({ name: 'preset', positions: bandPositions(nodes), animate: !reducedMotion(), animationDuration: animateMillis, fit: false })
+      : cy.layout({
+          name: 'fcose',
+          randomize: false,
+          animate: !reducedMotion(),
+          animationDuration: animateMillis,
+          quality: nodes.length > draftLayoutNodes ? 'draft' : 'default',
+          nodeDimensionsIncludeLabels: true,
+          idealEdgeLength: (e) => (e.hasClass('member') ? 120 : 90),
+          nodeRepulsion: () => 9000,
+          nodeSeparation: 90,
+          fit: false,
+        });
+    layout.one('layoutstop', () => resolve());
+    layout.run();
   });
+  return done.then(() => fitGraph(cy, cy.elements().not('.overlay'), 40, true));
 }
 
 // clearOf returns the parts of area a (x, y, w, h) above, below, left and
@@ -82,6 +129,11 @@ function clearOf(a, r) {
 // fullLayout lays the whole graph out; only for a first, unpositioned graph.
 export function fullLayout(cy) {
   if (cy.nodes().empty()) return;
+  if (cy.scratch(fitKey)?.bands) {
+    cy.layout({ name: 'preset', positions: bandPositions(cy.nodes().not('.overlay')), fit: false }).run();
+    fitGraph(cy);
+    return;
+  }
   cy.layout({
     name: 'fcose',
     animate: false,
@@ -127,6 +179,9 @@ export function placeNewNodes(cy, fresh) {
     obstacles.push(b);
   });
   const graphBox = unionOf(obstacles);
+  // What floats over the map (the legend, the controls, a card) and the
+  // labels of links: no new node may land under them.
+  obstacles.push(...floatingBoxes(cy), ...labelBoxes(cy));
   const positions = new Map();
   const put = (n, p) => {
     const rel = relativeBox(n);
@@ -158,6 +213,44 @@ export function placeNewNodes(cy, fresh) {
     pending = waiting;
   }
   cy.batch(() => fresh.forEach((n) => n.position(positions.get(n.id()))));
+}
+
+// floatingBoxes are the rectangles of what floats over the graph, in
+// model coordinates at the current viewport.
+function floatingBoxes(cy) {
+  const opts = cy.scratch(fitKey);
+  const rects = (opts && opts.fitAvoid ? opts.fitAvoid() : []) || [];
+  const z = cy.zoom();
+  const p = cy.pan();
+  return rects.map((r) => ({ x1: (r.left - p.x) / z, y1: (r.top - p.y) / z, x2: (r.right - p.x) / z, y2: (r.bottom - p.y) / z }));
+}
+
+// labelBoxes are the boxes of the link labels: the alias on a link is
+// the lesson's point, and a node put over it hides it.
+function labelBoxes(cy) {
+  const out = [];
+  cy.edges('.link, .broken-link').forEach((e) => {
+    const b = e.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+    if (b.w > 0 && b.h > 0) out.push({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 });
+  });
+  return out;
+}
+
+// keepInView moves the camera, never a node, when one of eles would be
+// drawn outside the map or under what floats over it: the whole map is
+// fitted again, so the room sees where it went.
+export function keepInView(cy, eles) {
+  if (eles.empty() || cy.width() === 0) return;
+  const w = cy.width();
+  const h = cy.height();
+  const opts = cy.scratch(fitKey);
+  const over = (opts && opts.fitAvoid ? opts.fitAvoid() : []) || [];
+  const hidden = eles.filter(':visible').some((n) => {
+    const b = n.renderedBoundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
+    if (b.x1 < 0 || b.y1 < 0 || b.x2 > w || b.y2 > h) return true;
+    return over.some((r) => b.x1 < r.right && b.x2 > r.left && b.y1 < r.bottom && b.y2 > r.top);
+  });
+  if (hidden) fitGraph(cy, cy.elements(':visible').not('.overlay'), 40, true);
 }
 
 // nodeBox is the box the placement keeps clear: the node with its label.
@@ -346,3 +439,39 @@ function ringSearch(rel, around, target, obstacles, firstGap) {
 
 // filterByName fades every node whose label does not contain query (case
 // insensitive) and the edges between faded nodes; an empty query clears
+
+// Bends tried for a link whose label a node covers, in model pixels off
+// the straight line, nearest first.
+const bends = [60, -60, 100, -100, 150, -150, 210, -210, 280, -280];
+
+// bendLinks curves each link whose label a node covers, just enough for
+// the label to clear every node, and straightens it again when a straight
+// line is clear: the alias on a link is what the room reads, and nodes
+// never move for it.
+export function bendLinks(cy) {
+  const nodes = cy.nodes(':visible').not('.overlay');
+  cy.edges('.link:visible, .broken-link:visible').forEach((e) => {
+    const others = nodes.not(e.source()).not(e.target()).map((n) => nodeBox(n));
+    const clear = () => {
+      const b = e.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+      if (!(b.w > 0)) return true;
+      return !others.some((o) => b.x1 < o.x2 && b.x2 > o.x1 && b.y1 < o.y2 && b.y2 > o.y1);
+    };
+    const was = e.data('bend');
+    if (was !== undefined) {
+      e.removeData('bend');
+      if (clear()) return;
+      e.data('bend', was);
+      if (clear()) return;
+    } else if (clear()) {
+      return;
+    }
+    for (const d of bends) {
+      e.data('bend', d);
+      if (clear()) return;
+    }
+    // Nowhere clear: the straight line, as before.
+    e.removeData('bend');
+  });
+}
+

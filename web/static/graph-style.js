@@ -210,6 +210,12 @@ export const stylesheet = [
       'font-size': 15,
     },
   },
+  // A link whose label a node would cover curves round it (graph-place.js
+  // bendLinks): the alias is what the lesson is about.
+  {
+    selector: 'edge.link[bend], edge.broken-link[bend]',
+    style: { 'curve-style': 'unbundled-bezier', 'control-point-distances': 'data(bend)', 'control-point-weights': 0.5 },
+  },
   // A removed container that a legacy link still holds on to: a grey,
   // dashed outline under its last name.
   {
@@ -283,7 +289,8 @@ export const stylesheet = [
   { selector: 'edge.mount.share-fail', style: { 'line-color': colours.shareFail, width: 6, 'z-index': 15 } },
   { selector: 'edge:selected', style: { 'underlay-color': colours.selected, 'underlay-opacity': 0.4, 'underlay-padding': 4 } },
   // Probe results (probes.js): a thin dashed arrow from the container that
-  // pinged to the one it pinged, green or red, with the failure kinds.
+  // pinged to the one it pinged, one per way of asking (by IP, by name),
+  // green or red, labelled with the verdict, its time and the failure.
   {
     selector: 'edge.probe',
     style: {
@@ -298,14 +305,27 @@ export const stylesheet = [
       'text-wrap': 'wrap',
       'font-size': 14,
       'font-weight': 'bold',
-      color: colours.probeFail,
+      color: colours.probeOK,
+      'text-background-color': '#ffffff',
+      'text-background-opacity': 0.9,
+      'text-background-padding': 2,
+      'text-background-shape': 'roundrectangle',
+      // Two arrows between one pair (by IP, by name) curve apart, with
+      // their labels along them, so both read at once.
+      'curve-style': 'bezier',
+      'control-point-step-size': 46,
+      'text-rotation': 'autorotate',
+      'min-zoomed-font-size': 0,
       'z-index': 20,
     },
   },
-  { selector: 'edge.probe.probe-fail', style: { 'line-color': colours.probeFail, 'target-arrow-color': colours.probeFail } },
+  { selector: 'edge.probe.probe-fail', style: { 'line-color': colours.probeFail, 'target-arrow-color': colours.probeFail, color: colours.probeFail } },
   // No probe of the pair could run: no measure, so neither green nor red.
   { selector: 'edge.probe.probe-unmeasured', style: { 'line-color': colours.stopped, 'target-arrow-color': colours.stopped, color: colours.netns } },
   { selector: 'edge.probe.probe-pending', style: { 'line-opacity': 0.45 } },
+  // A result from before something between the pair changed: it says
+  // nothing about now, and looks it.
+  { selector: 'edge.probe.probe-stale', style: { 'line-opacity': 0.4, 'text-opacity': 0.65, 'line-dash-pattern': [2, 6], color: colours.netns } },
   // Link mode: the line drawn while dragging, and the two ends.
   {
     selector: 'edge.link-draft',
@@ -329,4 +349,9 @@ export const stylesheet = [
   { selector: '.flash', style: { 'overlay-color': colours.flash, 'overlay-opacity': 0.55, 'overlay-padding': 10 } },
   // Search: everything that does not match steps back.
   { selector: '.faded', style: { opacity: 0.15 } },
+  // Focus (focus.js): what is not shown is not there.
+  { selector: '.focus-hidden', style: { display: 'none' } },
+  // Labels that stay at any zoom (graph.js keepLabels): networks and what
+  // the room is looking at, sized up as the map zooms out.
+  { selector: 'node.label-keep', style: { 'min-zoomed-font-size': 0 } },
 ];

@@ -15,7 +15,7 @@ import { stylesheet } from './graph-style.js';
 import { setFitAvoid } from './graph-place.js';
 
 export { networkColour } from './graph-style.js';
-export { fitGraph } from './graph-place.js';
+export { fitGraph, tidy, setBands, keepInView, bendLinks } from './graph-place.js';
 export { renderSnapshot, applyDelta, flashEvent } from './graph-elements.js';
 
 // createGraph starts Cytoscape in container with dockmap's style and no
@@ -66,4 +66,37 @@ export function focusEdges(cy) {
     cy.edges('.focus').removeClass('focus');
     cy.nodes(':selected').connectedEdges().addClass('focus');
   });
+}
+
+// Labels kept at any zoom read at least this large on screen, in pixels.
+const keptLabelPx = 13;
+
+// keepLabels keeps the map readable at any zoom: the networks and what is
+// selected (with its neighbours) always show their labels, sized up as
+// the map zooms out so they read at keptLabelPx at least; the other labels
+// go, below Cytoscape's min-zoomed-font-size, as before. Zero labels is
+// never what a room sees.
+export function keepLabels(cy) {
+  let frame = 0;
+  const update = () => {
+    frame = 0;
+    const z = cy.zoom();
+    const selected = cy.nodes(':selected');
+    const keep = cy.nodes('.network').union(selected).union(selected.neighborhood('node')).not('.overlay');
+    cy.batch(() => {
+      cy.nodes('.label-keep').not(keep).removeClass('label-keep').removeStyle('font-size');
+      keep.addClass('label-keep');
+      keep.forEach((n) => {
+        const base = n.hasClass('network') ? 17 : 16;
+        if (base * z >= keptLabelPx) n.removeStyle('font-size');
+        else n.style('font-size', Math.min(keptLabelPx / z, 400));
+      });
+    });
+  };
+  const soon = () => {
+    if (!frame) frame = requestAnimationFrame(update);
+  };
+  cy.on('zoom select unselect add remove', soon);
+  soon();
+  return soon;
 }

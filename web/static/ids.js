@@ -19,10 +19,16 @@ export const volumeNode = (name) => `${prefixes.volume}${name}`;
 // network nid (Docker IDs).
 export const memberEdge = (cid, nid) => `m:${cid}@${nid}`;
 
-// probeEdge is the ID of the page's own overlay edge of the probes from
-// container from to container to (Docker IDs); probeEnds takes it apart.
-export const probeEdge = (from, to) => `p:${from}>${to}`;
-export const probeEnds = (id) => String(id).slice(2).split('>');
+// probeEdge is the ID of the page's own overlay edge of the latest probe
+// from container from to container to (Docker IDs) by by ("ip", "name",
+// "tcp"): one arrow per way of asking, so that "by IP: yes" and "by name:
+// no" show side by side. probeEnds takes it apart into [from, to, by].
+export const probeEdge = (from, to, by) => `p:${from}>${to}:${by}`;
+export const probeEnds = (id) => {
+  const [from, rest] = String(id).slice(2).split('>');
+  const i = rest.lastIndexOf(':');
+  return [from, rest.slice(0, i), rest.slice(i + 1)];
+};
 
 // bareID is the Docker ID of a container, given its Docker ID or its node
 // ID.

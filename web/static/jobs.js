@@ -43,13 +43,17 @@ const stateText = {
 
 let list = null;
 let empty = null;
+let onFollow = null;
 const jobs = new Map(); // job ID → {info, row}
 const followers = new Map(); // job ID → Set of {onStep, onJob}
 
-// initJobs binds the store to the Activity list and its empty message.
-export function initJobs(listEl, emptyEl) {
+// initJobs binds the store to the Activity list and its empty message;
+// followed(id), if given, is told when this page starts following a job
+// (one it started: the Activity tab comes forward).
+export function initJobs(listEl, emptyEl, { followed } = {}) {
   list = listEl;
   empty = emptyEl;
+  onFollow = followed || null;
   if (list) list.addEventListener('click', onRowClick);
 }
 
@@ -165,7 +169,10 @@ async function refetch(id) {
 // were missed. It returns a function that stops following.
 export function followJob(id, { onStep, onJob } = {}) {
   const f = { onStep, onJob };
-  if (!followers.has(id)) followers.set(id, new Set());
+  if (!followers.has(id)) {
+    followers.set(id, new Set());
+    if (onFollow) queueMicrotask(() => onFollow(id));
+  }
   followers.get(id).add(f);
   const j = jobs.get(id);
   if (j) {

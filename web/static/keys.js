@@ -7,9 +7,10 @@ import { anyDialogOpen } from './dialogs.js';
 
 // initKeys binds the keys to the functions of toolbar (createToolbar),
 // selection (createSelection) and dialogs ({openRun, openNetwork,
-// openVolume}); store says whether link mode is on. A viewer (readOnly)
-// gets only the keys that change nothing.
-export function initKeys({ store, toolbar, selection, dialogs, readOnly }) {
+// openVolume}), and views ({presenter, tidy, timeline}: the presenter
+// view, Tidy and the timeline); store says whether link mode is on. A
+// viewer (readOnly) gets only the keys that change nothing.
+export function initKeys({ store, toolbar, selection, dialogs, views, readOnly }) {
   const operator = !readOnly;
   // Keys that open a dialog: without preventDefault the key would be
   // typed into the dialog's first field.
@@ -21,8 +22,20 @@ export function initKeys({ store, toolbar, selection, dialogs, readOnly }) {
     if (t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
     switch (ev.key) {
       case 'Escape':
+        // The innermost first: the past, link mode, presenter, selection.
+        if (views.timeline.escape()) break;
         if (store.get().linkMode) store.set({ linkMode: false });
+        else if (views.presenter.active()) views.presenter.leave();
         else selection.clear();
+        break;
+      case 'f':
+        views.presenter.toggle();
+        break;
+      case 't':
+        views.tidy();
+        break;
+      case 'h':
+        views.timeline.toggle();
         break;
       case 'r':
       case 'n':
@@ -47,7 +60,6 @@ export function initKeys({ store, toolbar, selection, dialogs, readOnly }) {
         toolbar.toggleMatrix();
         break;
       case '/':
-      case 'f':
         ev.preventDefault(); // or the key would be typed into the box
         toolbar.focusSearch();
         break;

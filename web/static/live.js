@@ -30,7 +30,8 @@ export function liveURL(loc = window.location) {
 // onJob(jobInfo) (a job started, changed or ended), onStep(msg) (one step
 // of a job: {job, step, text, state, detail, deadline, actions, at}),
 // onProbe(result),
-// onShare(msg) (one share-test result: {volume, result}),
+// onShare(msg) (one share-test result: {volume, result}), onLesson(msg)
+// (a participant's steps in a lesson), onWatchers(msg) (how many watch),
 // onStatus('connecting' | 'live' | 'reconnecting'), onSeq(lastSeq).
 // A handler that throws is treated like a gap: the picture may be wrong,
 // so we start over from a snapshot rather than drift.
@@ -122,6 +123,12 @@ export function startLive(handlers, url = liveURL()) {
         break;
       case 'audit':
         handlers.onAudit && handlers.onAudit(msg.entry);
+        break;
+      case 'lesson':
+        handlers.onLesson && handlers.onLesson(msg);
+        break;
+      case 'watchers':
+        handlers.onWatchers && handlers.onWatchers(msg);
         break;
       default:
         // Newer servers may send more; not an error.

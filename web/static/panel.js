@@ -148,6 +148,9 @@ export function createPanel({ el, store }) {
     panel.innerHTML = html;
     lastHTML = html;
     restoreForm(kept);
+    // A new subject opens at its top, its title in view (the scroll of
+    // the one before says nothing about this one).
+    if (!kept) panel.scrollTop = 0;
     for (const fn of loadHooks) {
       try {
         fn(panel, id);

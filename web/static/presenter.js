@@ -36,11 +36,11 @@ export function createPresenter({ root = document, cy, fit, onChange = () => {} 
     saved = cy.style().json();
     cy.style()
       .selector('node')
-      .style({ 'font-size': big.node, 'font-weight': 'bold', 'text-outline-width': 3, 'text-outline-color': '#fff' })
+      .style({ 'font-size': big.node, 'font-weight': 'bold', 'text-background-opacity': 1 })
       .selector('node.network')
-      .style({ 'font-size': big.network })
+      .style({ 'font-size': big.network, 'text-background-opacity': 0 })
       .selector('edge')
-      .style({ 'font-size': big.edge, 'text-outline-width': 3, 'text-outline-color': '#fff' })
+      .style({ 'font-size': big.edge, 'text-background-color': '#fff', 'text-background-opacity': 1 })
       .update();
     // Full screen needs a user gesture and may be refused (a kiosk, a
     // test's headless browser): the view works in the window all the same.
@@ -92,7 +92,12 @@ export function createPresenter({ root = document, cy, fit, onChange = () => {} 
       }
       const n = lesson.steps.findIndex((s) => s.id === step.id);
       const where = n >= 0 ? `Step ${n + 1} of ${lesson.steps.length}: ` : '';
-      caption.textContent = `${lesson.title} · ${where}${step.title}${step.text ? ` — ${step.text}` : ''}`;
+      const head = document.createElement('strong');
+      head.textContent = `${where}${step.title}`;
+      const more = document.createElement('span');
+      more.className = 'caption-text';
+      more.textContent = step.text ? `${lesson.title} · ${step.text}` : lesson.title;
+      caption.replaceChildren(head, more);
       caption.dataset.step = step.id || 'done';
       caption.hidden = false;
     },

@@ -1,24 +1,27 @@
 // probes.js holds the reachability results ("can A reach B, by IP, by
-// name") and shows them: an overlay edge A→B on the graph per pair, the
-// panel's ping results, and the matrix (matrix.js). Results come from the
-// answers to POST /api/probes and from the live "probe" messages, so every
-// browser sees every probe, whoever ran it.
+// name") and shows them: overlay edges A→B on the graph, the panel's ping
+// results, and the matrix (matrix.js). Results come from the answers to
+// POST /api/probes, from the live "probe" messages, so every browser sees
+// every probe, whoever ran it, and from GET /api/probes/latest, so they
+// survive a reload and turn stale when something between the pair changes.
 //
 // A result: {from, to (full container IDs), by: "ip"|"name", target, port,
-// ok, rttMs, resolved, failure, detail, method, at}. Only the latest per
-// (from, to, by) is kept; nothing survives a reload.
+// ok, rttMs, resolved, failure, detail, method, at, stale}. Only the latest
+// per (from, to, by) is kept.
 //
 // Overlay edges are client-only Cytoscape elements with class "overlay"
-// (graph.js leaves them out of snapshots and layout): id "p:<from>><to>",
-// classes "probe probe-ok", "probe probe-fail" or, when no probe of the
-// pair could run, "probe probe-unmeasured"; label the failure kinds.
+// (graph.js leaves them out of snapshots and layout), one per (from, to,
+// by) so that "by IP: yes" and "by name: no" show at once: id
+// "p:<from>><to>:<by>" (ids.js probeEdge), classes "probe probe-ok",
+// "probe probe-fail" or, when the probe could not run, "probe
+// probe-unmeasured", plus "probe-stale"; label the verdict and its time.
 //
 // A result with failure "probe-impossible" is no measure: it is shown as
 // "could not measure" in grey, beside the prediction, never as a failure
 // of the target nor as a disagreement with the prediction.
 
 import { errorText } from './api.js';
-import { h, shortID, notifier } from './dom.js';
+import { h, shortID, notifier, clock } from './dom.js';
 import { bareID as bare, containerID, containerNode, probeEdge, probeEnds } from './ids.js';
 import { reasonNodes, reasonLines, mismatchText, unmeasured, unmeasuredText, predictionText } from './reach.js';
 
@@ -96,9 +99,37 @@ export function createProbes({ cy, api, reach }) {
     // The same result comes twice (the answer and the live message), and
     // an answer may arrive after a newer live one: keep the newest.
     if (old && old.at && r.at && Date.parse(old.at) > Date.parse(r.at)) return;
-    results.set(k, { ...r, from, to, by });
+    if (old && old.at === r.at && !!old.stale === !!r.stale) return;
+    results.set(k, { ...r, from, to, by, stale: !!r.stale });
     updateEdge(from, to);
     changed();
+  }
+
+  // loadLatest takes the server's latest result of every pair, each
+  // marked stale when something between the pair changed since it ran
+  // (GET /api/probes/latest): on load, so results survive a reload, and
+  // after changes, so old results stop looking current.
+  let latestAsked = 0;
+  async function loadLatest() {
+    const n = ++latestAsked;
+    let got;
+    try {
+      got = await api('GET', '/api/probes/latest');
+    } catch {
+      return; // the live results stay; the next change asks again
+    }
+    if (n !== latestAsked) return;
+    for (const r of (got && got.results) || []) {
+      if (cy.getElementById(containerNode(r.from)).nonempty() && cy.getElementById(containerNode(r.to)).nonempty()) addResult(r);
+    }
+  }
+
+  // A burst of deltas asks once.
+  let latestTimer = 0;
+  function latestSoon() {
+    if (!results.size) return;
+    clearTimeout(latestTimer);
+    latestTimer = setTimeout(loadLatest, 300);
   }
 
   // syncWithGraph drops the results of containers that are gone and redraws
@@ -134,48 +165,53 @@ export function createProbes({ cy, api, reach }) {
     return out;
   }
 
-  // updateEdge draws, recolours or removes the overlay edge from → to.
+  // updateEdge draws, recolours or removes the overlay edges from → to:
+  // one per way of asking (by IP, by name, TCP), each with its verdict and
+  // its time, faded and marked when stale.
   function updateEdge(from, to) {
-    const id = probeEdge(from, to);
-    const edge = cy.getElementById(id);
-    const rs = pairResults(from, to);
     const src = cy.getElementById(containerNode(from));
     const dst = cy.getElementById(containerNode(to));
-    if (!rs.length || src.empty() || dst.empty()) {
-      if (edge.nonempty()) edge.remove();
-      return;
+    const rs = new Map(pairResults(from, to).map((r) => [r.by, r]));
+    cy.edges('.probe').forEach((e) => {
+      const [f, t, by] = probeEnds(e.id());
+      if (f === from && t === to && (!rs.has(by) || src.empty() || dst.empty())) e.remove();
+    });
+    if (src.empty() || dst.empty()) return;
+    for (const [by, r] of rs) {
+      const id = probeEdge(from, to, by);
+      const edge = cy.getElementById(id);
+      const label = edgeLabel(r);
+      const classes = ['overlay', 'probe', edgeClass(r), `probe-by-${by}`];
+      if (r.stale) classes.push('probe-stale');
+      if (isPending(from, to, by)) classes.push('probe-pending');
+      if (edge.nonempty()) {
+        edge.data('label', label);
+        const keep = ['hover', 'focus', 'faded', 'focus-hidden'].filter((c) => edge.hasClass(c));
+        edge.classes(classes.concat(keep));
+        continue;
+      }
+      cy.add({ group: 'edges', data: { id, source: containerNode(from), target: containerNode(to), kind: 'probe', by, label }, classes });
     }
-    const label = rs
-      .filter((r) => !r.ok)
-      .map(edgeLabel)
-      .join('\n');
-    const busy = isPending(from, to, 'ip') || isPending(from, to, 'name');
-    const classes = ['overlay', 'probe', edgeClass(rs)];
-    if (busy) classes.push('probe-pending');
-    if (edge.nonempty()) {
-      edge.data('label', label);
-      const keep = ['hover', 'focus', 'faded'].filter((c) => edge.hasClass(c));
-      edge.classes(classes.concat(keep));
-      return;
-    }
-    cy.add({ group: 'edges', data: { id, source: containerNode(from), target: containerNode(to), kind: 'probe', label }, classes });
   }
 
-  // edgeClass is the colour class of a pair's edge: red when a probe found
-  // a failure, grey when no probe could run at all, else green.
-  function edgeClass(rs) {
-    if (rs.some((r) => !r.ok && !unmeasured(r))) return 'probe-fail';
-    if (rs.every(unmeasured)) return 'probe-unmeasured';
-    return 'probe-ok';
+  // edgeClass is the colour class of a result's edge: red for a failure,
+  // grey when the probe could not run at all, else green.
+  function edgeClass(r) {
+    if (unmeasured(r)) return 'probe-unmeasured';
+    return r.ok ? 'probe-ok' : 'probe-fail';
   }
 
-  // edgeLabel is a failed or unmeasured result on the graph, short: the
-  // kind, and how the target was named when the kind does not say it.
+  // edgeLabel is a result on the graph, short: how it asked, the verdict,
+  // when, the failure kind, and "stale" once something between the pair
+  // changed since ("IP ✓ 10:41:02", "name ✗ 10:41:03 name not resolved").
   function edgeLabel(r) {
-    const kind = failureText[r.failure] || r.failure || 'failed';
-    const mark = unmeasured(r) ? '?' : '✗';
-    if (r.failure === 'name-not-resolved') return `${mark} ${kind}`;
-    return `${mark} ${r.by === 'ip' ? 'IP' : r.by}: ${kind}`;
+    const how = r.by === 'ip' ? 'IP' : r.by === 'name' ? 'name' : r.port ? `port ${r.port}` : r.by;
+    const mark = r.ok ? '✓' : unmeasured(r) ? '?' : '✗';
+    const parts = [`${how} ${mark}`];
+    if (r.at) parts.push(clock(r.at));
+    if (!r.ok) parts.push(failureText[r.failure] || r.failure || 'failed');
+    if (r.stale) parts.push('(stale)');
+    return parts.join(' ');
   }
 
   function setPending(from, to, by, delta) {
@@ -186,7 +222,7 @@ export function createProbes({ cy, api, reach }) {
       if (n > 0) pending.set(k, n);
       else pending.delete(k);
     }
-    if (results.has(keyOf(from, to, 'ip')) || results.has(keyOf(from, to, 'name'))) updateEdge(from, to);
+    if (pairResults(from, to).length) updateEdge(from, to);
     changed();
   }
 
@@ -287,9 +323,12 @@ export function createProbes({ cy, api, reach }) {
   function resultLine(r, withSource = false) {
     const who = withSource ? `${nameOf(r.from)} → ${nameOf(r.to)}` : nameOf(r.to);
     const how = byText[r.by] || r.by;
-    if (r.ok) return `✓ ${who} ${how} (${targetText(r)}) · ${rttText(r.rttMs)}`;
-    if (unmeasured(r)) return `? ${who} ${how} (${targetText(r)}): could not measure`;
-    return `✗ ${who} ${how} (${targetText(r)}): ${failureText[r.failure] || r.failure || 'failed'}`;
+    // When, and whether it still holds: a result from before a change
+    // between the pair says nothing about now.
+    const when = `${r.at ? ` · ${clock(r.at)}` : ''}${r.stale ? ' · stale: something between them changed since' : ''}`;
+    if (r.ok) return `✓ ${who} ${how} (${targetText(r)}) · ${rttText(r.rttMs)}${when}`;
+    if (unmeasured(r)) return `? ${who} ${how} (${targetText(r)}): could not measure${when}`;
+    return `✗ ${who} ${how} (${targetText(r)}): ${failureText[r.failure] || r.failure || 'failed'}${when}`;
   }
 
   // failureTitle is a failed result's kind and detail, for title attributes.
@@ -324,10 +363,10 @@ export function createProbes({ cy, api, reach }) {
       return h(
         'li',
         {
-          className: `${state}${differsNow ? ' mismatch' : ''}`,
+          className: `${state}${differsNow ? ' mismatch' : ''}${r.stale ? ' stale' : ''}`,
           title: failureTitle(r),
           dataset: {
-            testid: 'ping-result', to: r.to, by: r.by, ok: String(!!r.ok), state, failure: r.failure || '', at: r.at || '', mismatch: String(differsNow),
+            testid: 'ping-result', to: r.to, by: r.by, ok: String(!!r.ok), state, failure: r.failure || '', at: r.at || '', mismatch: String(differsNow), stale: String(!!r.stale),
           },
         },
         h('span', { className: 'result-line', text: resultLine(r) }),
@@ -450,6 +489,8 @@ export function createProbes({ cy, api, reach }) {
     renderPanelResults,
     describeProbeEdge,
     describeContainerProbes,
+    loadLatest,
+    latestSoon,
     createWatch,
   };
 }

@@ -151,14 +151,19 @@ export function unmeasuredText(r) {
 }
 
 // predictionText says a verdict in one line: "predicted: reachable by name
-// via appnet", "predicted: unreachable by IP — they share no network. Fix: …".
+// via appnet", "predicted: unreachable by IP — they share no network. Fix: …",
+// with every reason when there are several.
 export function predictionText(v, by) {
   const how = by === 'name' ? 'by name' : by === 'ip' ? 'by IP' : by;
   if (v.ok) return `predicted: reachable ${how}${v.via ? ` via ${v.via}` : ''}`;
-  const r = v.reasons[0];
+  // Every reason that applies (no DNS on the default bridge *and* a link
+  // only the other way): fixing one alone would not be enough.
+  const rs = v.reasons || [];
   let t = `predicted: unreachable ${how}`;
-  if (r && r.text) t += ` — ${r.text.replace(/\.+$/, '')}`;
-  if (r && r.fix) t += `. Fix: ${r.fix}`;
+  const texts = rs.filter((r) => r.text).map((r) => r.text.replace(/\.+$/, ''));
+  if (texts.length) t += ` — ${texts.join('; and ')}`;
+  const fixes = rs.filter((r) => r.fix).map((r) => r.fix.replace(/\.+$/, ''));
+  if (fixes.length) t += `. Fix: ${fixes.join('; ')}`;
   return t;
 }
 

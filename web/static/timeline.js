@@ -9,12 +9,11 @@
 // thing that happened, and the last step is "now".
 
 import { api, errorText } from './api.js';
-import { h, showText } from './dom.js';
+import { h, showText, clock } from './dom.js';
 
 // The server caps the marks it sends; the page asks for its latest ones.
 const markLimit = 5000;
 
-const clock = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 // createTimeline wires the timeline bar in root. cy is the live map;
 // graph is the map's own module ({createGraph, renderSnapshot}) so the
@@ -102,6 +101,8 @@ export function createTimeline({ root = document, cy, graph, onToggle = () => {}
     if (!pastCy) {
       pastCy = graph.createGraph(past);
       pastCy.autoungrabify(true);
+      // For people and browser tests, beside window.cy.
+      window.dockmapPast = pastCy;
     }
     graph.renderSnapshot(pastCy, snap);
     pastCy.batch(() => {
@@ -127,6 +128,13 @@ export function createTimeline({ root = document, cy, graph, onToggle = () => {}
     dragging = setTimeout(() => showAt(i), 120);
   });
   live.addEventListener('click', showLive);
+  // The scrubber has the keyboard while in use: Esc there comes back to
+  // now, as it does on the map.
+  range.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape') return;
+    e.preventDefault();
+    showLive();
+  });
   ticks?.addEventListener('click', (e) => {
     const i = Number(e.target?.dataset?.i);
     if (!Number.isInteger(i)) return;

@@ -18,7 +18,10 @@ export function showWatchers(frame, root = document) {
   if (!el || !frame) return;
   const viewers = Number(frame.viewers) || 0;
   const operators = Number(frame.operators) || 0;
-  el.textContent = `${viewers + operators} watching`;
+  // Short, for a header that must stay one row on a projector; the title
+  // and the label say it in words.
+  el.textContent = `◉ ${viewers + operators}`;
+  el.setAttribute('aria-label', `${viewers + operators} watching`);
   el.title = `${plural(viewers, 'viewer')} and ${plural(operators, 'operator')} have the map open live (each tab counts)`;
   el.dataset.viewers = String(viewers);
   el.dataset.operators = String(operators);
