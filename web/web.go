@@ -6,7 +6,7 @@ package web
 import "embed"
 
 // Static holds the directory static/: app.js and the other ES modules,
-// style.css, and vendor/ (Cytoscape, fcose, htmx with their licences). Its
+// style.css, and vendor/ (Cytoscape and fcose, with their licences). Its
 // paths start with "static/"; serve fs.Sub(Static, "static") under /static/.
 //
 //go:embed static

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
 )
 
@@ -255,9 +256,22 @@ func TestBrowserWorkshopLinks(t *testing.T) {
 
 	// Tidy keeps every node in view.
 	mustDo(t, teacher, "Tidy", chromedp.Click(chromedp.CSS(`[data-testid=tidy]`)))
+	waitJS(t, teacher, `document.body.dataset.layout === 'done'`, waitTimeout)
 	checkRoom(t, teacher, "after Tidy")
+	// The stable layout: the lab's network at the left of its band, its
+	// containers in a row, in name order.
+	mustEval[bool](t, teacher, `(delete document.body.dataset.layout, true)`)
 	mustDo(t, teacher, "Bands", chromedp.Click(chromedp.CSS(`[data-testid=bands]`)))
+	waitJS(t, teacher, `document.body.dataset.layout === 'done'`, waitTimeout)
 	checkRoom(t, teacher, "after Bands")
+	row := mustEval[map[string]float64](t, teacher, fmt.Sprintf(`(() => {
+		const byName = (n) => window.cy.nodes('.container').filter((c) => c.data('name') === n).first().position();
+		const d = byName(%s), w = byName(%s);
+		return { dy: Math.abs(d.y - w.y), dx: w.x - d.x };
+	})()`, jsString(dbName), jsString(webName)))
+	if row["dy"] > 1 || row["dx"] <= 0 {
+		t.Errorf("Bands: database and web not in one row in name order (dx %v, dy %v)", row["dx"], row["dy"])
+	}
 	screenshot(t, teacher, "lesson-links")
 }
 
@@ -558,4 +572,57 @@ func TestBrowserTimelineAndReplay(t *testing.T) {
 func openMapWhen(t testing.TB, b *browser, base, ready string) {
 	t.Helper()
 	load(t, b, "open the map", ready, chromedp.Navigate(base+"/"))
+}
+
+// Lessons 2 and 3, done the way a participant at a terminal does them (the
+// engine API, as the docker CLI would), on a page at 1280x720: each step
+// ticks, and after every change the room sees every node of the lab and
+// every link label.
+func TestBrowserLessonsTwoAndThree(t *testing.T) {
+	c := dockertest.Client(t)
+	dockertest.FixtureImage(t)
+	base, output, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken)
+	b := newBrowser(t)
+	setViewport(t, b, 1280, 720)
+	signInWith(t, b, printedLogin(t, output(), "operator"), base, mapReady)
+	ctx := engineCtx(t)
+
+	// Lesson 2: two containers, a network, both on it, names both ways.
+	p := randomPrefix(t)
+	chooseLesson(t, b, "bridges", p)
+	focusOn(t, b, "prefix", p)
+	api := dockertest.RunContainer(t, c, dockertest.WithName(p+"api"))
+	waitStepDone(t, "run-api", b)
+	checkRoom(t, b, "lesson 2, after running api")
+	db := dockertest.RunContainer(t, c, dockertest.WithName(p+"db"))
+	waitStepDone(t, "run-db", b)
+	checkRoom(t, b, "lesson 2, after running db")
+	net := dockertest.CreateNetwork(t, c, p+"backend")
+	for _, id := range []string{api, db} {
+		if err := c.ConnectNetwork(ctx, net, id, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitStepDone(t, "share-network", b)
+	checkRoom(t, b, "lesson 2, after attaching both to backend")
+	probeAs(t, base, api, db, "name")
+	waitStepDone(t, "api-to-db", b)
+	probeAs(t, base, db, api, "name")
+	waitStepDone(t, "db-to-api", b)
+	checkRoom(t, b, "lesson 2, after the probes")
+	screenshot(t, b, "lesson-bridges")
+
+	// Lesson 3: a volume in a writer and a reader.
+	p = randomPrefix(t)
+	chooseLesson(t, b, "sharing", p)
+	focusOn(t, b, "prefix", p)
+	vol := p + "data"
+	dockertest.CreateVolume(t, c, vol)
+	dockertest.RunContainer(t, c, dockertest.WithName(p+"writer"), dockertest.WithMount(docker.MountSpec{Type: "volume", Source: vol, Target: "/data"}))
+	waitStepDone(t, "run-writer", b)
+	checkRoom(t, b, "lesson 3, after running writer with the volume")
+	dockertest.RunContainer(t, c, dockertest.WithName(p+"reader"), dockertest.WithMount(docker.MountSpec{Type: "volume", Source: vol, Target: "/data", ReadOnly: true}))
+	waitStepDone(t, "share-volume", b)
+	checkRoom(t, b, "lesson 3, after running reader with the volume")
+	screenshot(t, b, "lesson-sharing")
 }

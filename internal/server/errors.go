@@ -68,7 +68,8 @@ func errorDetail(err error) string {
 }
 
 // errorHandler is the one place errors become responses: JSON for API
-// clients, a fragment for htmx, a page for browsers. Only 5xx are logged.
+// clients, a fragment for the page's panel fetches (HX-Request), a page for
+// browsers. Only 5xx are logged.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {

@@ -138,7 +138,14 @@ const showBands = () => {
   bandsBtn?.setAttribute('aria-pressed', String(bands));
 };
 showBands();
-const tidyMap = () => tidy(cy, { bands }).then(() => bendLinks(cy));
+// body[data-layout] says when a Tidy is under way, for tests and styles.
+const tidyMap = () => {
+  document.body.dataset.layout = 'running';
+  return tidy(cy, { bands }).then(() => {
+    bendLinks(cy);
+    document.body.dataset.layout = 'done';
+  });
+};
 // A node dragged by hand may land on a link's label.
 cy.on('dragfree', 'node', () => bendLinks(cy));
 byID('tidy')?.addEventListener('click', tidyMap);
@@ -265,16 +272,19 @@ function afterChange(change) {
   // Every prediction may have changed with the graph.
   reach.invalidate();
   selection.follow(change);
+  // The nodes a change touched (new edges' ends included: a network that
+  // gets its first shown member appears with it).
+  const touchedNodes = cy.collection([...change.touched].map((id) => cy.getElementById(id)).filter((n) => n.nonempty()));
   probes.syncWithGraph();
   // Results between pairs that changed turn stale (the server knows).
   probes.latestSoon();
   focus.apply();
   // What came or changed (a longer name) stays in sight: the camera moves,
   // not the nodes. After focus, so that what it hides does not count.
-  keepInView(cy, change.shown);
+  keepInView(cy, change.shown.union(touchedNodes));
   bendLinks(cy);
   focusEdges(cy);
-  presenter.follow(cy.collection([...change.touched].map((id) => cy.getElementById(id)).filter((n) => n.nonempty())));
+  presenter.follow(touchedNodes);
   const { filter } = store.get();
   if (filter.trim()) filterByName(cy, filter);
   toolbar.updateSelectionCount();

@@ -42,7 +42,7 @@ export function setBands(cy, on) {
 // that is under none of the things floating over it (the legend, the map
 // controls): of the rectangles clear of all of them, the one that lets the
 // graph be drawn biggest.
-export function fitGraph(cy, eles = cy.elements().not('.overlay'), padding = 40, animate = false) {
+export function fitGraph(cy, eles = shownElements(cy), padding = 40, animate = false) {
   if (eles.empty()) return;
   // Cytoscape learns of a resized window a little later; a fit in between
   // would use the old size and draw part of the map past its edge.
@@ -90,12 +90,14 @@ function reducedMotion() {
 // a force-directed pass from where the nodes stand now. It resolves when
 // the nodes have arrived and the view is fitted.
 export function tidy(cy, { bands = false } = {}) {
-  const nodes = cy.nodes().not('.overlay');
+  // Only what is shown: what focus hides keeps its place and takes none.
+  const nodes = cy.nodes(':visible').not('.overlay');
   if (nodes.empty()) return Promise.resolve();
   const done = new Promise((resolve) => {
+    const positions = bands ? bandPositions(nodes) : null;
     const layout = bands
-      ? cy.layout({ name: 'preset', positions: bandPositions(nodes), animate: !reducedMotion(), animationDuration: animateMillis, fit: false })
-      : cy.layout({
+      ? nodes.layout({ name: 'preset', positions: (n) => positions.get(n.id()), animate: !reducedMotion(), animationDuration: animateMillis, fit: false })
+      : shownElements(cy).not('.probe').layout({
           name: 'fcose',
           randomize: false,
           animate: !reducedMotion(),
@@ -110,7 +112,13 @@ export function tidy(cy, { bands = false } = {}) {
     layout.one('layoutstop', () => resolve());
     layout.run();
   });
-  return done.then(() => fitGraph(cy, cy.elements().not('.overlay'), 40, true));
+  return done.then(() => fitGraph(cy, shownElements(cy), 40, true));
+}
+
+// shownElements is what a fit must show: everything on show, the probe
+// arrows with their labels included (an overlay the room reads).
+export function shownElements(cy) {
+  return cy.elements(':visible').not('.overlay').union(cy.edges('.probe:visible'));
 }
 
 // clearOf returns the parts of area a (x, y, w, h) above, below, left and
@@ -250,7 +258,7 @@ export function keepInView(cy, eles) {
     if (b.x1 < 0 || b.y1 < 0 || b.x2 > w || b.y2 > h) return true;
     return over.some((r) => b.x1 < r.right && b.x2 > r.left && b.y1 < r.bottom && b.y2 > r.top);
   });
-  if (hidden) fitGraph(cy, cy.elements(':visible').not('.overlay'), 40, true);
+  if (hidden) fitGraph(cy, shownElements(cy), 40, true);
 }
 
 // nodeBox is the box the placement keeps clear: the node with its label.

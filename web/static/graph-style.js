@@ -314,7 +314,6 @@ export const stylesheet = [
       // their labels along them, so both read at once.
       'curve-style': 'bezier',
       'control-point-step-size': 46,
-      'text-rotation': 'autorotate',
       'min-zoomed-font-size': 0,
       'z-index': 20,
     },
@@ -323,6 +322,9 @@ export const stylesheet = [
   // No probe of the pair could run: no measure, so neither green nor red.
   { selector: 'edge.probe.probe-unmeasured', style: { 'line-color': colours.stopped, 'target-arrow-color': colours.stopped, color: colours.netns } },
   { selector: 'edge.probe.probe-pending', style: { 'line-opacity': 0.45 } },
+  // The labels of the arrows between one pair stack above and below the
+  // middle (probes.js stackLabels), so none sits on another.
+  { selector: 'edge.probe[shift], edge.link[shift]', style: { 'text-margin-y': 'data(shift)' } },
   // A result from before something between the pair changed: it says
   // nothing about now, and looks it.
   { selector: 'edge.probe.probe-stale', style: { 'line-opacity': 0.4, 'text-opacity': 0.65, 'line-dash-pattern': [2, 6], color: colours.netns } },

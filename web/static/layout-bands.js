@@ -1,7 +1,7 @@
 // layout-bands.js is the deterministic layout: the same lab always looks
 // the same, whatever order its containers came in and whoever opens it.
-// Each network is a horizontal band, its hub at the left and its members
-// in rows to its right, in name order; a container on several networks
+// Each network is a horizontal band, its hub on top and its members in
+// rows under it, in name order; a container on several networks
 // sits in the first of their bands (default bridge first, then
 // user-defined networks by name, host and none last), one that shares
 // another's network stack sits in its owner's band, and one on no network
@@ -9,12 +9,13 @@
 // user. Nothing depends on positions, so the result is a pure function of
 // the graph.
 
-// The spacing, in model pixels: a container with its label is ~100 wide
-// and ~80 tall; a network hub is up to ~260 wide.
-const gapX = 150;
-const gapY = 120;
+// The spacing, in model pixels: a container with a participant's prefixed
+// name is up to ~170 wide and ~80 tall; a network hub is up to ~260 wide.
+const gapX = 210;
+const gapY = 130;
 const bandGap = 70;
-const perRow = 6;
+const hubGap = 140;
+const perRow = 5;
 
 // bandPositions returns a Map from node ID to {x, y} for every node in
 // nodes (a Cytoscape collection) except overlays.
@@ -51,15 +52,19 @@ export function bandPositions(nodes) {
   // Nodes of no other kind (a broken link's ghost target) join the last band.
   members[nets.length].push(...others);
 
-  const hubHalf = Math.max(60, ...nets.map((n) => (n.data('width') || 120) / 2));
-  const x0 = hubHalf + gapX;
+  const x0 = 0;
   const pos = new Map();
   let y = 0;
   for (let b = 0; b <= nets.length; b++) {
     const ms = members[b];
     if (b === nets.length && !ms.length) break;
     const rows = Math.max(1, Math.ceil(ms.length / perRow));
-    if (b < nets.length) pos.set(nets[b].id(), { x: 0, y: y + ((rows - 1) * gapY) / 2 });
+    // The hub above the middle of its first row: its edges fan out to the
+    // members, none running through another.
+    if (b < nets.length) {
+      pos.set(nets[b].id(), { x: x0 + ((Math.min(ms.length, perRow) - 1) * gapX) / 2, y });
+      y += hubGap;
+    }
     ms.forEach((c, i) => pos.set(c.id(), { x: x0 + (i % perRow) * gapX, y: y + Math.floor(i / perRow) * gapY }));
     y += rows * gapY;
     // The band's stores, under its containers, in the column of their

@@ -17,7 +17,8 @@ const smallMap = 60;
 const big = { node: 22, network: 20, edge: 17 };
 
 // createPresenter wires the presenter view. cy is the map; fit(eles)
-// fits eles into the free part of the view (graph.js fitGraph); onChange
+// fits eles (everything shown when undefined) into the free part of the
+// view (graph.js fitGraph); onChange
 // (on) is told when the view turns on or off.
 export function createPresenter({ root = document, cy, fit, onChange = () => {} }) {
   const caption = root.getElementById('presenter-caption');
@@ -65,7 +66,7 @@ export function createPresenter({ root = document, cy, fit, onChange = () => {} 
   // The layout changes size when the header and the sidebar come and go.
   const refit = () => requestAnimationFrame(() => {
     cy.resize();
-    fit(cy.elements().not('.overlay'));
+    fit();
   });
 
   // Leaving full screen with the browser's own Esc leaves the view too.
@@ -129,8 +130,8 @@ export function createPresenter({ root = document, cy, fit, onChange = () => {} 
         if (here.empty()) return;
         // A small lab fits whole (what changed is in it, and nothing
         // jumps); a big map zooms to what changed and its neighbours.
-        const all = cy.elements().not('.overlay');
-        fit(all.length <= smallMap ? all : here.union(here.neighborhood().not('.overlay')));
+        const all = cy.elements(':visible').not('.overlay');
+        fit(all.length <= smallMap ? undefined : here.union(here.neighborhood().not('.overlay')));
       }, wait);
     },
   };

@@ -47,6 +47,9 @@ export const failureHelp = {
 
 const byText = { ip: 'by IP', name: 'by name', both: 'by IP and name' };
 
+// The height of one probe label line on the map, in model pixels.
+const labelLine = 22;
+
 // How many pair probes one "Ping neighbours" sends at once.
 const neighbourConcurrency = 4;
 // Watch re-probes this often.
@@ -192,6 +195,24 @@ export function createProbes({ cy, api, reach }) {
       }
       cy.add({ group: 'edges', data: { id, source: containerNode(from), target: containerNode(to), kind: 'probe', by, label }, classes });
     }
+    stackLabels(src, dst);
+  }
+
+  // stackLabels spreads the labels between two containers (a link's alias
+  // first, then the probe arrows both ways, by IP and by name) above and
+  // below the middle, one line apart, so none covers another.
+  function stackLabels(a, b) {
+    const rank = (e) => (e.hasClass('probe') ? 1 : 0);
+    const edges = a
+      .edgesWith(b)
+      .filter('.probe, .link')
+      .sort((x, y) => rank(x) - rank(y) || (x.id() < y.id() ? -1 : 1));
+    const n = edges.length;
+    const half = Math.floor(n / 2);
+    edges.forEach((e, i) => {
+      const k = i - half;
+      e.data('shift', (k >= 0 ? k + 1 : k) * labelLine);
+    });
   }
 
   // edgeClass is the colour class of a result's edge: red for a failure,

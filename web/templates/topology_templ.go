@@ -304,7 +304,7 @@ func TopologyPage(v PageView) templ.Component {
 }
 
 // EngineBadge says whether dockmap reaches the Docker engine:
-// "connected · Docker 20.10.24" or "engine unreachable: <reason>". app.js
+// "connected · Docker 20.10.24" or "engine unreachable: <reason>". badges.js
 // rewrites it (same id, same wording) when the engine state changes.
 func EngineBadge(e topology.EngineState) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {

@@ -383,7 +383,7 @@ func shortID(id string) string {
 }
 
 // engineState is the first part of the engine badge: connected or not.
-// app.js (engineParts) formats both parts the same way when the live
+// badges.js (engineParts) formats both parts the same way when the live
 // connection reports a change.
 func engineState(e topology.EngineState) string {
 	if e.Connected {
