@@ -100,13 +100,7 @@ func TestBrowserTutorialLinks(t *testing.T) {
 	waitJS(t, b, `!`+dialog+`.open`, waitTimeout)
 
 	// web was re-created: a new ID under the same name, with the arrow.
-	var newWebID string
-	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
-		id, ok := graphContainerID(t, base, webName)
-		newWebID = id
-		return ok && id != webID, fmt.Sprintf("%s is %q (was %s)", webName, id, webID)
-	})
-	dockertest.TrackContainer(t, c, newWebID)
+	newWebID := recreatedID(t, c, base, webName, webID)
 	web = "c:" + newWebID
 	waitJS(t, b, fmt.Sprintf(`window.cy.edges('.link').some((e) => e.source().id() === %s && e.target().id() === %s && e.data('label') === 'database')`,
 		jsString(web), jsString(db)), waitTimeout)
@@ -197,6 +191,21 @@ func runFromPage(t testing.TB, b *browser, c *docker.Client, baseURL, image, nam
 	dockertest.TrackContainer(t, c, id)
 	waitJS(t, b, `!`+dlg+`.open`, waitTimeout)
 	waitJS(t, b, nodeExists("c:"+id), waitTimeout)
+	return id
+}
+
+// recreatedID waits until the container named name on the map has another
+// ID than old (a re-create made it anew), tracks it for removal, and
+// returns it.
+func recreatedID(t testing.TB, c *docker.Client, baseURL, name, old string) string {
+	t.Helper()
+	var id string
+	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
+		got, ok := graphContainerID(t, baseURL, name)
+		id = got
+		return ok && got != old, fmt.Sprintf("%s is %q (was %s)", name, got, old)
+	})
+	dockertest.TrackContainer(t, c, id)
 	return id
 }
 

@@ -138,6 +138,15 @@ func checkPanelRoom(t testing.TB, b *browser, when string) {
 	}
 }
 
+// openPanelOf selects the node nodeID on b's map, waits for its panel and
+// checks the panel has the room it needs.
+func openPanelOf(t testing.TB, b *browser, nodeID, what string) {
+	t.Helper()
+	clickNode(t, b, nodeID)
+	waitJS(t, b, panelShows(nodeID), waitTimeout)
+	checkPanelRoom(t, b, what)
+}
+
 // setViewport sizes b's page.
 func setViewport(t testing.TB, b *browser, w, h int64) {
 	t.Helper()
@@ -176,6 +185,10 @@ func TestBrowserWorkshopLinks(t *testing.T) {
 	signInWith(t, teacher, printedLogin(t, output(), "operator"), base, mapReady)
 	viewer := newBrowser(t)
 	signInWith(t, viewer, printedLogin(t, output(), "viewer"), base, mapReady)
+	// The header says who is watching: the instructor and one viewer.
+	for _, b := range []*browser{teacher, viewer} {
+		waitJS(t, b, `(() => { const w = document.querySelector('[data-testid=watchers]'); return !w.hidden && w.dataset.viewers === '1' && w.dataset.operators === '1'; })()`, waitTimeout)
+	}
 	prefix := randomPrefix(t)
 	for _, b := range []*browser{teacher, viewer} {
 		setViewport(t, b, 1280, 720)
@@ -193,9 +206,7 @@ func TestBrowserWorkshopLinks(t *testing.T) {
 	checkRoom(t, teacher, "after running web")
 	checkRoom(t, viewer, "the viewer, after running web")
 
-	clickNode(t, teacher, "c:"+webID)
-	waitJS(t, teacher, panelShows("c:"+webID), waitTimeout)
-	checkPanelRoom(t, teacher, "web's panel")
+	openPanelOf(t, teacher, "c:"+webID, "web's panel")
 	pingFromPanel(t, teacher, dbID, "ip")
 	waitStepDone(t, "ping-ip", teacher, viewer)
 	pingFromPanel(t, teacher, dbID, "name")
@@ -216,21 +227,13 @@ func TestBrowserWorkshopLinks(t *testing.T) {
 
 	// The link, from the panel, through its plan.
 	linkThroughPlan(t, teacher, dbID, "database")
-	var newWebID string
-	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
-		id, ok := graphContainerID(t, base, webName)
-		newWebID = id
-		return ok && id != webID, fmt.Sprintf("%s is %q (was %s)", webName, id, webID)
-	})
-	dockertest.TrackContainer(t, c, newWebID)
+	newWebID := recreatedID(t, c, base, webName, webID)
 	waitStepDone(t, "add-link", teacher, viewer)
 	waitJS(t, teacher, fmt.Sprintf(`window.cy.edges('.link').some((e) => e.source().id() === %s && e.data('label') === 'database')`, jsString("c:"+newWebID)), waitTimeout)
 	checkRoom(t, teacher, "after the link (web re-created)")
 	checkRoom(t, viewer, "the viewer, after the link")
 
-	clickNode(t, teacher, "c:"+newWebID)
-	waitJS(t, teacher, panelShows("c:"+newWebID), waitTimeout)
-	checkPanelRoom(t, teacher, "the new web's panel")
+	openPanelOf(t, teacher, "c:"+newWebID, "the new web's panel")
 	pingFromPanel(t, teacher, dbID, "name")
 	waitStepDone(t, "ping-name", teacher, viewer)
 	newName := fmt.Sprintf(`window.cy.getElementById(%s)`, jsString("p:"+newWebID+">"+dbID+":name"))
