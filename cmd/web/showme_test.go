@@ -6,6 +6,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
 )
 
@@ -125,4 +126,106 @@ func TestBrowserShowMe(t *testing.T) {
 	if n := mustEval[int](t, viewer, `document.querySelectorAll('[data-testid=lesson-show-me]').length`); n != 0 {
 		t.Errorf("the viewer's Lesson tab has %d Show me buttons, want none", n)
 	}
+}
+
+// Lesson 2's network step takes three Show me clicks: New network with the
+// participant's name for it, then Attach for each container not on it yet;
+// then a probe step's Show me pings by name.
+func TestBrowserShowMeNetwork(t *testing.T) {
+	c := dockertest.Client(t)
+	image := dockertest.FixtureImage(t)
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	openMap(t, b, base)
+	prefix := randomPrefix(t)
+	chooseLesson(t, b, "bridges", prefix)
+	apiName, dbName, netName := prefix+"api", prefix+"db", prefix+"backend"
+
+	runFromShowMe(t, b, base, "run-api", image, apiName)
+	waitStepDone(t, "run-api", b)
+	runFromShowMe(t, b, base, "run-db", image, dbName)
+	waitStepDone(t, "run-db", b)
+
+	const netDlg = `document.querySelector('[data-testid=network-dialog]')`
+	clickShowMe(t, b, "share-network")
+	waitJS(t, b, netDlg+`.open`, waitTimeout)
+	if got := mustEval[string](t, b, `document.querySelector('[data-testid=network-name-input]').value`); got != netName {
+		t.Errorf("Show me on share-network: the network's name is %q, want %q", got, netName)
+	}
+	mustDo(t, b, "create the network", chromedp.Click(chromedp.CSS(`[data-testid=network-create]`)))
+	var netID string
+	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
+		var ok bool
+		netID, ok = graphNetworkID(t, base, netName)
+		msg, _ := evalAs[string](b, `document.querySelector('[data-testid=network-dialog-error]').textContent`)
+		return ok, fmt.Sprintf("%s not in /api/graph; dialog error %q", netName, msg)
+	})
+	dockertest.TrackNetwork(t, c, netID)
+	waitJS(t, b, `!`+netDlg+`.open`+` && `+nodeExists("n:"+netID), waitTimeout)
+
+	// One container at a time, whichever is not on it yet.
+	const attachDlg = `document.querySelector('[data-testid=attach-dialog]')`
+	attached := map[string]bool{}
+	for range 2 {
+		clickShowMe(t, b, "share-network")
+		waitJS(t, b, attachDlg+`.open`, waitTimeout)
+		title := mustEval[string](t, b, `document.querySelector('[data-testid=attach-dialog-title]').textContent`)
+		var who string
+		for _, n := range []string{apiName, dbName} {
+			if title == "Attach "+n+" to "+netName+"?" {
+				who = n
+			}
+		}
+		if who == "" || attached[who] {
+			t.Fatalf("Show me on share-network opened %q, want the attach of a container not on %s yet", title, netName)
+		}
+		attached[who] = true
+		mustDo(t, b, "attach", chromedp.Click(chromedp.CSS(`[data-testid=attach-dialog-ok]`)))
+		waitJS(t, b, `!`+attachDlg+`.open`, waitTimeout)
+		id, _ := graphContainerID(t, base, who)
+		waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).connectedEdges('edge.member').some((e) => e.target().id() === %s)`, jsString("c:"+id), jsString("n:"+netID)), waitTimeout)
+	}
+	waitStepDone(t, "share-network", b)
+
+	clickShowMe(t, b, "api-to-db")
+	waitStepDone(t, "api-to-db", b)
+}
+
+// Lesson 3's volume step: Show me waits for writer, then opens the plan
+// for mounting writer's volume into reader at the same path.
+func TestBrowserShowMeVolume(t *testing.T) {
+	c := dockertest.Client(t)
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	openMap(t, b, base)
+	prefix := randomPrefix(t)
+	chooseLesson(t, b, "sharing", prefix)
+	writerName, readerName := prefix+"writer", prefix+"reader"
+
+	readerID := dockertest.RunContainer(t, c, dockertest.WithName(readerName))
+	waitStepDone(t, "run-reader", b)
+	waitJS(t, b, showMeButton("share-volume")+`?.title === `+jsString("Run "+writerName+" first"), waitTimeout)
+	if !mustEval[bool](t, b, showMeButton("share-volume")+`.disabled`) {
+		t.Error("share-volume's Show me is enabled while writer is missing")
+	}
+
+	vol := dockertest.CreateVolume(t, c, "")
+	dockertest.RunContainer(t, c, dockertest.WithName(writerName),
+		dockertest.WithMount(docker.MountSpec{Type: "volume", Source: vol, Target: "/data"}))
+	waitStepDone(t, "run-writer", b)
+	clickShowMe(t, b, "share-volume")
+	waitDialog(t, b, "mount", "ready")
+	if got, want := mustEval[string](t, b, `document.querySelector('[data-testid=mount-title]').textContent`), "Mount "+vol+" into "+readerName+" at /data"; got != want {
+		t.Errorf("the mount dialog says %q, want %q", got, want)
+	}
+	confirmAndWait(t, b, "mount")
+	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
+		id, ok := graphContainerID(t, base, readerName)
+		if ok && id != readerID {
+			dockertest.TrackContainer(t, c, id)
+			return true, ""
+		}
+		return false, fmt.Sprintf("%s is %q (was %s)", readerName, id, readerID)
+	})
+	waitStepDone(t, "share-volume", b)
 }
