@@ -76,8 +76,9 @@ export function createLesson({ root = document, dock, onStep = () => {}, cy = nu
   };
 
   // showPlan says what "Show me" would do for step def now: {act, title}
-  // when it can, {missing} (what to do first) when a container is not on
-  // the map, null when the step has nothing to show. It is asked again on
+  // when it can, {blocked} (what to do first) when the map is not ready
+  // for it (a container missing, or there but stopped), null when the step
+  // has nothing to show. It is asked again on
   // the click, since the map moves between lesson frames.
   const showPlan = (def) => {
     const c = def.check || {};
@@ -85,11 +86,15 @@ export function createLesson({ root = document, dock, onStep = () => {}, cy = nu
     const need = (...short) => {
       const found = short.map((s) => containerNamed(p + s));
       const i = found.indexOf(null);
-      return i < 0 ? { found } : { missing: `Run ${p + short[i]} first` };
+      return i < 0 ? { found } : { blocked: `Run ${p + short[i]} first` };
     };
     switch (c.kind) {
-      case 'running':
+      case 'running': {
+        // Run would only be refused: the name is taken.
+        const there = containerNamed(p + c.container);
+        if (there) return { blocked: `${there.name} is there but not running: Start it in its panel` };
         return { title: `Opens Run with the name ${p + c.container} filled in`, act: () => showMe.run({ name: p + c.container, network: '' }) };
+      }
       case 'link': {
         const got = need(c.from, c.to);
         if (!got.found) return got;
@@ -118,7 +123,7 @@ export function createLesson({ root = document, dock, onStep = () => {}, cy = nu
         if (!got.found) return got;
         const [a, b] = got.found;
         const vol = volumeOf(a);
-        if (!vol) return { missing: `Mount a volume in ${a.name} first` };
+        if (!vol) return { blocked: `Mount a volume in ${a.name} first` };
         const target = vol.target || '/data';
         return { title: `Opens the plan for mounting ${vol.name} into ${b.name} at ${target}`, act: () => showMe.mount(b, { volume: vol.name, target, readOnly: false }, vol.name) };
       }
@@ -137,15 +142,15 @@ export function createLesson({ root = document, dock, onStep = () => {}, cy = nu
       type: 'button',
       className: 'small lesson-show-me',
       text: 'Show me',
-      title: plan.missing || plan.title,
-      disabled: !!plan.missing,
+      title: plan.blocked || plan.title,
+      disabled: !!plan.blocked,
       dataset: { testid: 'lesson-show-me', step: def.id },
     });
     btn.addEventListener('click', async () => {
       const now = showPlan(def);
       if (!now) return;
-      if (now.missing) {
-        showText(errEl, `${now.missing}.`);
+      if (now.blocked) {
+        showText(errEl, `${now.blocked}.`);
         return;
       }
       showText(errEl, '');
