@@ -166,7 +166,6 @@ const presenter = createPresenter({
   },
 });
 byID('presenter-toggle')?.addEventListener('click', () => presenter.toggle());
-const lesson = createLesson({ dock, onStep: (step, l) => presenter.step(step, l) });
 const timeline = createTimeline({
   cy,
   graph: { createGraph, renderSnapshot },
@@ -237,10 +236,11 @@ const audit = createAudit({ list: byID('audit-list'), empty: byID('audit-empty')
 
 let dialogs = { openRun() {}, openNetwork() {}, openVolume() {} };
 let volumes = null;
+let showMe = null;
 if (!readOnly) {
   createActions({ panel, api });
   const run = createRun({ cy, api, created: (id) => selection.selectWhenPresent(id) });
-  createLinks({ cy, panel, store, api, linked: (id) => selection.selectWhenPresent(id), toast });
+  const links = createLinks({ cy, panel, store, api, linked: (id) => selection.selectWhenPresent(id), toast });
   const networks = createNetworks({
     cy,
     panel,
@@ -258,7 +258,22 @@ if (!readOnly) {
   byID('volume-open')?.addEventListener('click', dialogs.openVolume);
   byID('run-open')?.addEventListener('click', dialogs.openRun);
   initInvite();
+  // A lesson step's "Show me" opens the same dialogs, filled in.
+  showMe = {
+    run: run.open,
+    link: links.openLinkDialog,
+    newNetwork: networks.openNetworkDialog,
+    attach: networks.openAttachDialog,
+    // A probe changes nothing, so it needs no plan: it runs at once, with
+    // its source selected so that the panel shows the result.
+    async probe(from, to, by) {
+      selection.select(cy.getElementById(containerNode(from.id)));
+      await probes.pingPair(from.id, to.id, by);
+    },
+    mount: volumes.openMountDialog,
+  };
 }
+const lesson = createLesson({ dock, onStep: (step, l) => presenter.step(step, l), cy, showMe, readOnly });
 // A card or the matrix opening over the containers it is about moves the
 // camera (never the nodes) so that they show beside it.
 const covered = new ResizeObserver(() => keepInView(cy, cy.nodes(':selected')));

@@ -6,9 +6,15 @@
 // for the instructor (GET /api/lessons/{id}/progress).
 //
 // The choice of lesson and prefix is kept per browser.
+//
+// For an operator, a step that can be taken now has "Show me": it opens the
+// page's own dialog for that step, filled in for the participant's names,
+// so that the change still goes through its plan and Confirm. Nothing is
+// changed without that click, except a probe (which changes nothing).
 
 import { api, errorText } from './api.js';
 import { h, showText } from './dom.js';
+import { containerID, networkID } from './ids.js';
 import { loadPref, storePref } from './prefs.js';
 
 const lessonKey = 'dockmap.lesson';
@@ -24,7 +30,11 @@ const stateWords = { done: 'done', todo: 'to do', failed: 'not yet: the check fa
 // createLesson wires the Lesson tab in root. dock is the sidebar's dock
 // (dock.js); onStep(step, lesson) is told the current step whenever it
 // changes (the presenter view's caption), null when no lesson is chosen.
-export function createLesson({ root = document, dock, onStep = () => {} } = {}) {
+// showMe, given with the graph cy to a page that is not readOnly, holds the
+// dialogs a step's "Show me" opens: {run({name, network}), link(from, to,
+// alias), newNetwork(name), attach(container, network), probe(from, to,
+// by), mount(container, body, what)}, containers and networks as {id, name}.
+export function createLesson({ root = document, dock, onStep = () => {}, cy = null, showMe = null, readOnly = false } = {}) {
   const section = root.getElementById('lesson');
   if (!section) return { onFrame() {}, refresh() {}, current: () => null };
   const select = root.getElementById('lesson-select');
@@ -44,6 +54,114 @@ export function createLesson({ root = document, dock, onStep = () => {} } = {}) 
   let lastStep = undefined;
 
   const prefix = () => prefixField.value.trim();
+  const canShow = !readOnly && !!showMe && !!cy;
+
+  // containerNamed finds a container on the map by its full name.
+  const containerNamed = (name) => {
+    const n = cy.nodes('node.container').filter((x) => x.data('name') === name).first();
+    return n.nonempty() ? { id: containerID(n), name, node: n } : null;
+  };
+  const networkNamed = (name) => {
+    const n = cy.nodes('node.network').filter((x) => x.data('name') === name).first();
+    return n.nonempty() ? { id: (n.data('network') || {}).id || networkID(n), name, node: n } : null;
+  };
+  const isMember = (c, net) => c.node.connectedEdges('edge.member').some((e) => e.target().same(net.node) || e.source().same(net.node));
+  // volumeOf is a named volume container c mounts, and where.
+  const volumeOf = (c) => {
+    const e = c.node
+      .connectedEdges('edge.mount')
+      .filter((x) => x.source().same(c.node) && x.target().hasClass('volume'))
+      .first();
+    return e.nonempty() ? { name: e.target().data('name'), target: (e.data('mount') || {}).destination } : null;
+  };
+
+  // showPlan says what "Show me" would do for step def now: {act, title}
+  // when it can, {blocked} (what to do first) when the map is not ready
+  // for it (a container missing, or there but stopped), null when the step
+  // has nothing to show. It is asked again on
+  // the click, since the map moves between lesson frames.
+  const showPlan = (def) => {
+    const c = def.check || {};
+    const p = prefix();
+    const need = (...short) => {
+      const found = short.map((s) => containerNamed(p + s));
+      const i = found.indexOf(null);
+      return i < 0 ? { found } : { blocked: `Run ${p + short[i]} first` };
+    };
+    switch (c.kind) {
+      case 'running': {
+        // Run would only be refused: the name is taken.
+        const there = containerNamed(p + c.container);
+        if (there) return { blocked: `${there.name} is there but not running: Start it in its panel` };
+        return { title: `Opens Run with the name ${p + c.container} filled in`, act: () => showMe.run({ name: p + c.container, network: '' }) };
+      }
+      case 'link': {
+        const got = need(c.from, c.to);
+        if (!got.found) return got;
+        const [f, t] = got.found;
+        return { title: `Opens the plan for linking ${f.name} to ${t.name} as ${c.to}`, act: () => showMe.link(f, t, c.to) };
+      }
+      case 'network': {
+        const got = need(c.a, c.b);
+        if (!got.found) return got;
+        // The engine's own networks are everyone's (internal/lesson networkName).
+        const name = !c.network ? '' : ['bridge', 'host', 'none'].includes(c.network) ? c.network : p + c.network;
+        const net = name ? networkNamed(name) : null;
+        if (!net) return { title: `Opens New network${name ? ` with the name ${name}` : ''}`, act: () => showMe.newNetwork(name) };
+        const off = got.found.find((x) => !isMember(x, net));
+        if (!off) return null;
+        return { title: `Opens Attach ${off.name} to ${net.name}`, act: () => showMe.attach(off, net) };
+      }
+      case 'probe': {
+        const got = need(c.from, c.to);
+        if (!got.found) return got;
+        const [f, t] = got.found;
+        return { title: `Pings ${t.name} from ${f.name} by ${c.by}`, act: () => showMe.probe(f, t, c.by) };
+      }
+      case 'volume': {
+        const got = need(c.a, c.b);
+        if (!got.found) return got;
+        const [a, b] = got.found;
+        const vol = volumeOf(a);
+        if (!vol) return { blocked: `Mount a volume in ${a.name} first` };
+        const target = vol.target || '/data';
+        return { title: `Opens the plan for mounting ${vol.name} into ${b.name} at ${target}`, act: () => showMe.mount(b, { volume: vol.name, target, readOnly: false }, vol.name) };
+      }
+    }
+    return null;
+  };
+
+  // showButton is step def's "Show me", or null when it has none: done, or
+  // waiting for a step it needs.
+  const showButton = (def, st, byID) => {
+    if (!canShow || st.state === 'done') return null;
+    if ((def.needs || []).some((n) => byID.get(n)?.state !== 'done')) return null;
+    const plan = showPlan(def);
+    if (!plan) return null;
+    const btn = h('button', {
+      type: 'button',
+      className: 'small lesson-show-me',
+      text: 'Show me',
+      title: plan.blocked || plan.title,
+      disabled: !!plan.blocked,
+      dataset: { testid: 'lesson-show-me', step: def.id },
+    });
+    btn.addEventListener('click', async () => {
+      const now = showPlan(def);
+      if (!now) return;
+      if (now.blocked) {
+        showText(errEl, `${now.blocked}.`);
+        return;
+      }
+      showText(errEl, '');
+      try {
+        await now.act();
+      } catch (err) {
+        showText(errEl, errorText(err));
+      }
+    });
+    return btn;
+  };
 
   const render = () => {
     if (!chosen) {
@@ -78,6 +196,7 @@ export function createLesson({ root = document, dock, onStep = () => {} } = {}) 
             def.hint && st.state !== 'done'
               ? h('details', { className: 'step-hint' }, h('summary', { text: 'Hint' }), h('code', { text: def.hint }))
               : null,
+            showButton(def, st, byID),
           ),
         );
       }),

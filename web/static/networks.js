@@ -26,7 +26,7 @@ export function splitAliases(text) {
 // buttons (panel is createPanel's) and the drop gesture on the graph cy,
 // calling api. toast(text, kind) tells the user something short,
 // pingMembers(ids) probes a network's members, selectNode(nodeID) selects
-// a node made here. It returns {openNetworkDialog}.
+// a node made here. It returns {openNetworkDialog, openAttachDialog}.
 export function createNetworks({ cy, panel, api, toast = () => {}, pingMembers = async () => {}, selectNode = () => {} }) {
   // wire listens to the dialog, the panel and the drop gesture.
   function wire() {
@@ -54,12 +54,14 @@ export function createNetworks({ cy, panel, api, toast = () => {}, pingMembers =
     wireDrop();
   }
 
-  // openNetworkDialog shows "Create a network" with a fresh form.
-  function openNetworkDialog() {
+  // openNetworkDialog shows "Create a network" with a fresh form, its name
+  // filled in when a lesson's "Show me" gives one (a click gives an event).
+  function openNetworkDialog(name) {
     const dlg = document.getElementById('network-dialog');
     if (!dlg) return;
     const form = dlg.querySelector('form');
     form.reset();
+    if (typeof name === 'string') dlg.querySelector('#network-name').value = name;
     showText(dlg.querySelector('#network-dialog-error'), '');
     openDialog(dlg);
     focusSoon(dlg, dlg.querySelector('#network-name'));
@@ -295,5 +297,5 @@ export function createNetworks({ cy, panel, api, toast = () => {}, pingMembers =
   }
 
   wire();
-  return { openNetworkDialog };
+  return { openNetworkDialog, openAttachDialog };
 }

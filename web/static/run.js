@@ -23,7 +23,7 @@ export function splitCommand(text) {
 
 // createRun wires the dialog, which offers the networks of the graph cy
 // and calls api; created(id, name) is called after a run. It returns
-// {open}, or an open that does nothing on a page without the dialog.
+// {open(prefill?)}, or an open that does nothing on a page without the dialog.
 export function createRun({ cy, api, created = () => {} }) {
   const dlg = document.getElementById('run-dialog');
   if (!dlg) return { open() {} };
@@ -56,11 +56,17 @@ export function createRun({ cy, api, created = () => {} }) {
     while (list.children.length > maxPullLines) list.firstElementChild.remove();
   }
 
-  // openRun shows the dialog with fresh image and network lists.
-  function openRun() {
+  // openRun shows the dialog with fresh image and network lists. A lesson's
+  // "Show me" passes prefill {name, network} so that only the image is left
+  // to choose; a click or a key passes an event, which is no prefill.
+  function openRun(prefill) {
     showText(dlg.querySelector('#run-error'), '');
     showText(dlg.querySelector('#pull-error'), '');
     fillNetworks();
+    if (prefill && typeof prefill.name === 'string') {
+      dlg.querySelector('#run-name').value = prefill.name;
+      dlg.querySelector('#run-network').value = prefill.network || '';
+    }
     loadImages();
     openDialog(dlg);
     // After the key that opened it is done, so it is not typed in.

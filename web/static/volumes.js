@@ -78,7 +78,7 @@ function shareKey(r) {
 // the graph cy and calling api. toast(text, kind) tells the user something
 // short, selectNode(nodeID) selects a node made here, mounted(containerID)
 // is called after a mount re-created a container. It returns
-// {openVolumeDialog, addShare}.
+// {openVolumeDialog, addShare, openMountDialog}.
 export function createVolumes({ cy, panel, api, toast = () => {}, selectNode = () => {}, mounted = () => {} }) {
   // usage holds per volume name {state: measuring|done|failed, text}.
   const usage = new Map();
@@ -382,5 +382,5 @@ export function createVolumes({ cy, panel, api, toast = () => {}, selectNode = (
   }
 
   wire();
-  return { openVolumeDialog, addShare };
+  return { openVolumeDialog, addShare, openMountDialog };
 }
