@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -111,8 +112,12 @@ func checkRoom(t testing.TB, b *browser, when string) {
 	if !pollJS(b, `!window.cy.animated() && window.cy.nodes().every((n) => !n.animated())`, waitTimeout) {
 		t.Errorf("%s: the map is still moving", when)
 	}
-	if got := mustEval[[]string](t, b, roomProblems); len(got) > 0 {
-		t.Errorf("%s: %q", when, got)
+	// A link bends round a node once the node has arrived: what counts is
+	// the picture the room is left with.
+	if !pollJS(b, roomProblems+`.length === 0`, 3*time.Second) {
+		if got := mustEval[[]string](t, b, roomProblems); len(got) > 0 {
+			t.Errorf("%s: %q", when, got)
+		}
 	}
 }
 
