@@ -229,6 +229,9 @@ func screenshot(t testing.TB, b *browser, name string) {
 	if dir == "" {
 		return
 	}
+	// The picture as the room is left with it: no change still flashing,
+	// nothing still moving.
+	pollJS(b, `!window.cy || (window.cy.elements('.flash').empty() && !window.cy.animated() && window.cy.nodes().every((n) => !n.animated()))`, waitTimeout)
 	ctx, cancel := context.WithTimeout(b.ctx, waitTimeout)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())

@@ -116,12 +116,15 @@ const mapControls = byID('map-controls');
 const floating = [legend, mapControls, byID('matrix'), byID('reach-card'), byID('presenter-caption'), byID('presenter-say'), byID('graph-past-note')];
 function floatingRects() {
   const g = graphEl.getBoundingClientRect();
-  return floating
+  // The presenter's sentence comes and goes at the top: its band stays
+  // clear, so a sentence never covers a node.
+  const band = document.body.classList.contains('presenter') ? [{ left: 0, top: 0, right: g.width, bottom: 80 }] : [];
+  return band.concat(floating
     .filter((el) => el && el.getClientRects().length > 0)
     .map((el) => {
       const r = el.getBoundingClientRect();
       return { left: r.left - g.left, top: r.top - g.top, right: r.right - g.left, bottom: r.bottom - g.top };
-    });
+    }));
 }
 
 const cy = createGraph(graphEl, { fitAvoid: floatingRects });

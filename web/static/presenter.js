@@ -13,8 +13,9 @@ const followMillis = 1200;
 const smallMap = 60;
 
 // Label sizes in presenter view, in model pixels at zoom 1 (the map is
-// fitted, so what counts is their size next to the nodes).
-const big = { node: 22, network: 20, edge: 17 };
+// fitted, so what counts is their size next to the nodes). A network's
+// box is sized for its label at the normal size: it keeps that, in bold.
+const big = { node: 22, network: 17, edge: 17 };
 
 // createPresenter wires the presenter view. cy is the map; fit(eles)
 // fits eles (everything shown when undefined) into the free part of the
