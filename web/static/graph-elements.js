@@ -144,7 +144,8 @@ export function renderSnapshot(cy, snapshot) {
     fullLayout(cy);
     // Only now, so that the layout kept room for their full size.
     markEmptyNetworks(cy);
-    return { touched: new Set(cy.nodes().map((n) => n.id())), removedNames: new Map(), shown: cy.collection() };
+    // laidOut: the whole map was just laid out and fitted.
+    return { touched: new Set(cy.nodes().map((n) => n.id())), removedNames: new Map(), shown: cy.collection(), laidOut: true };
   }
   return applyDelta(cy, diffAgainst(cy, nodes, edges));
 }

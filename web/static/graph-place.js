@@ -457,13 +457,19 @@ const bends = [60, -60, 100, -100, 150, -150, 210, -210, 280, -280];
 // line is clear: the alias on a link is what the room reads, and nodes
 // never move for it.
 export function bendLinks(cy) {
-  const nodes = cy.nodes(':visible').not('.overlay');
-  cy.edges('.link:visible, .broken-link:visible').forEach((e) => {
-    const others = nodes.not(e.source()).not(e.target()).map((n) => nodeBox(n));
+  const links = cy.edges('.link:visible, .broken-link:visible');
+  if (links.empty()) return;
+  // Every node's box once (a big map has many nodes and few links).
+  const boxes = [];
+  cy.nodes(':visible')
+    .not('.overlay')
+    .forEach((n) => boxes.push({ id: n.id(), box: nodeBox(n) }));
+  links.forEach((e) => {
+    const ends = new Set([e.source().id(), e.target().id()]);
     const clear = () => {
       const b = e.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
       if (!(b.w > 0)) return true;
-      return !others.some((o) => b.x1 < o.x2 && b.x2 > o.x1 && b.y1 < o.y2 && b.y2 > o.y1);
+      return !boxes.some(({ id, box: o }) => !ends.has(id) && b.x1 < o.x2 && b.x2 > o.x1 && b.y1 < o.y2 && b.y2 > o.y1);
     };
     const was = e.data('bend');
     if (was !== undefined) {
