@@ -8,7 +8,6 @@
 import { errorText } from './api.js';
 import { confirmAction } from './dialogs.js';
 import { showText, submitting } from './dom.js';
-import { sendPlanned } from './planned.js';
 
 // withPlan adds a confirmed plan's ID to a DELETE's query (it has no body).
 export const withPlan = (path, conf) => (conf.plan ? `${path}${path.includes('?') ? '&' : '?'}plan=${encodeURIComponent(conf.plan)}` : path);
@@ -16,8 +15,8 @@ export const withPlan = (path, conf) => (conf.plan ? `${path}${path.includes('?'
 const busyText = { start: 'Starting…', stop: 'Stopping…', restart: 'Restarting…' };
 
 // createActions wires the lifecycle buttons of panel (createPanel),
-// calling api.
-export function createActions({ panel, api }) {
+// calling api through sendPlanned (planned.js createPlanned).
+export function createActions({ panel, api, sendPlanned }) {
   // The last error per container node, so that a refresh of the panel
   // (which re-renders it) does not hide it.
   const errors = new Map();

@@ -57,7 +57,7 @@ import {
 } from './graph.js';
 import { containerNode } from './ids.js';
 import { initInvite } from './invite.js';
-import { initJobs, takeJob, takeStep, syncJobs, waitJob } from './jobs.js';
+import { createJobs } from './jobs.js';
 import { initKeys } from './keys.js';
 import { createLeftovers } from './leftovers.js';
 import { createLesson } from './lesson.js';
@@ -67,6 +67,7 @@ import { createMatrix } from './matrix.js';
 import { createNetworks } from './networks.js';
 import { createPanel } from './panel.js';
 import { createPingForm } from './ping-form.js';
+import { createPlanned } from './planned.js';
 import { loadPref, storePref } from './prefs.js';
 import { createPresenter, probeSentence } from './presenter.js';
 import { createProbes, failureText } from './probes.js';
@@ -218,16 +219,22 @@ createPingForm({ cy, panel, probes, reach, readOnly });
 // A job this page starts brings the Activity tab forward while it runs,
 // and the tab that was there comes back when it ends.
 let tabBefore = null;
-initJobs(byID('activity-list'), byID('activity-empty'), {
+const jobs = createJobs({
+  list: byID('activity-list'),
+  empty: byID('activity-empty'),
+  api,
   followed(id) {
     if (dock.current() !== 'activity') tabBefore = dock.current();
     dock.select('activity', { remember: false });
-    waitJob(id).then(() => {
+    jobs.wait(id).then(() => {
       if (tabBefore && dock.current() === 'activity') dock.select(tabBefore, { remember: false });
       tabBefore = null;
     });
   },
 });
+// Changes the server wants confirmed, and the jobs they start, go through
+// one sendPlanned.
+const sendPlanned = createPlanned({ jobs });
 const leftovers = createLeftovers({ el: byID('leftovers'), api });
 
 // containerName names the container with full ID id from the graph.
@@ -241,13 +248,14 @@ let dialogs = { openRun() {}, openNetwork() {}, openVolume() {} };
 let volumes = null;
 let showMe = null;
 if (!readOnly) {
-  createActions({ panel, api });
-  const run = createRun({ cy, api, created: (id) => selection.selectWhenPresent(id) });
-  const links = createLinks({ cy, panel, store, api, linked: (id) => selection.selectWhenPresent(id), toast });
+  createActions({ panel, api, sendPlanned });
+  const run = createRun({ cy, api, sendPlanned, created: (id) => selection.selectWhenPresent(id) });
+  const links = createLinks({ cy, panel, store, api, jobs, sendPlanned, linked: (id) => selection.selectWhenPresent(id), toast });
   const networks = createNetworks({
     cy,
     panel,
     api,
+    sendPlanned,
     toast,
     selectNode: selection.selectNodeWhenPresent,
     async pingMembers(ids) {
@@ -255,7 +263,7 @@ if (!readOnly) {
       await probes.pingMatrix(ids, 'both');
     },
   });
-  volumes = createVolumes({ cy, panel, api, toast, selectNode: selection.selectNodeWhenPresent, mounted: (id) => selection.selectWhenPresent(id) });
+  volumes = createVolumes({ cy, panel, api, jobs, sendPlanned, toast, selectNode: selection.selectNodeWhenPresent, mounted: (id) => selection.selectWhenPresent(id) });
   dialogs = { openRun: run.open, openNetwork: networks.openNetworkDialog, openVolume: volumes.openVolumeDialog };
   byID('network-open')?.addEventListener('click', dialogs.openNetwork);
   byID('volume-open')?.addEventListener('click', dialogs.openVolume);
@@ -322,11 +330,11 @@ startLive({
       leftovers.refresh();
       // Job frames sent while the page was away are lost: the list says
       // where every job is now.
-      syncJobs();
+      jobs.sync();
     }
   },
-  onJob: takeJob,
-  onStep: takeStep,
+  onJob: jobs.take,
+  onStep: jobs.takeStep,
   onProbe(r) {
     const before = probes.resultFor(r.from, r.to, r.by);
     probes.addResult(r);

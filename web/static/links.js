@@ -18,18 +18,18 @@
 import { confirmAction } from './dialogs.js';
 import { containerID } from './ids.js';
 import { alsoText, newContainer, planDialog, planQuery } from './plan-dialog.js';
-import { sendPlanned } from './planned.js';
 
 // createLinks wires the panel's link forms and buttons (panel is
-// createPanel's), the link dialog and the drag gesture of link mode (the
-// store's linkMode) on the graph cy, calling api. linked(containerID) is
+// createPanel's), the link dialog (following its job in jobs) and the drag
+// gesture of link mode (the store's linkMode) on the graph cy, calling api
+// and, for a plan the server wants confirmed, sendPlanned. linked(containerID) is
 // called after a link was added, repaired or removed by a re-create, with
 // the ID of the container that now has it (a new one after a re-create);
 // toast(text, kind) tells the user something short. It returns
 // {openLinkDialog}.
-export function createLinks({ cy, panel, store, api, linked = () => {}, toast = () => {} }) {
+export function createLinks({ cy, panel, store, api, jobs, sendPlanned, linked = () => {}, toast = () => {} }) {
   const dlg = document.getElementById('link-dialog');
-  const dialog = dlg ? planDialog(dlg, 'link', toast) : null;
+  const dialog = dlg ? planDialog(dlg, 'link', jobs, toast) : null;
 
   // wire listens to the panel form, the links' buttons and the drag
   // gesture.

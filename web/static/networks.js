@@ -12,7 +12,6 @@ import { errorText } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
 import { showText, focusSoon, submitting } from './dom.js';
 import { containerID, networkID, networkNode } from './ids.js';
-import { sendPlanned } from './planned.js';
 
 // splitAliases turns "db, mysql" into ["db", "mysql"].
 export function splitAliases(text) {
@@ -24,10 +23,10 @@ export function splitAliases(text) {
 
 // createNetworks wires the network dialogs, the panel's network forms and
 // buttons (panel is createPanel's) and the drop gesture on the graph cy,
-// calling api. toast(text, kind) tells the user something short,
+// calling api (and sendPlanned for attach and detach). toast(text, kind) tells the user something short,
 // pingMembers(ids) probes a network's members, selectNode(nodeID) selects
 // a node made here. It returns {openNetworkDialog, openAttachDialog}.
-export function createNetworks({ cy, panel, api, toast = () => {}, pingMembers = async () => {}, selectNode = () => {} }) {
+export function createNetworks({ cy, panel, api, sendPlanned, toast = () => {}, pingMembers = async () => {}, selectNode = () => {} }) {
   // wire listens to the dialog, the panel and the drop gesture.
   function wire() {
     const dlg = document.getElementById('network-dialog');

@@ -15,7 +15,7 @@
 import { api, errorText } from './api.js';
 import { openDialog } from './dialogs.js';
 import { showText } from './dom.js';
-import { followJob, jobEnded } from './jobs.js';
+import { jobEnded } from './jobs.js';
 import { renderPlan, staleText } from './plan-view.js';
 import { showStep, jobFailedText } from './steps.js';
 
@@ -39,9 +39,10 @@ export function alsoText(plan) {
   return others.length ? ` Also re-created, pointing at the new one: ${others.join(', ')}.` : '';
 }
 
-// planDialog drives the dialog dlg whose ids start with prefix. toast(text,
-// kind) tells what a job the user closed the dialog on came to.
-export function planDialog(dlg, prefix, toast = () => {}) {
+// planDialog drives the dialog dlg whose ids start with prefix, following
+// its job in jobs (jobs.js createJobs). toast(text, kind) tells what a job
+// the user closed the dialog on came to.
+export function planDialog(dlg, prefix, jobs, toast = () => {}) {
   const $ = (suffix) => dlg.querySelector(`#${prefix}-${suffix}`);
   let cur = null; // {req, plan, job, stop}
 
@@ -196,14 +197,14 @@ export function planDialog(dlg, prefix, toast = () => {}) {
     }
     mine.job = res.job;
     let ended = false;
-    const stop = followJob(res.job, {
+    const stop = jobs.follow(res.job, {
       onStep: (s) => cur === mine && tick(mine, s),
       onJob: (info) => {
         if (cur === mine) showCancelJob(info);
         if (ended || !jobEnded(info)) return;
         ended = true;
         // A job that ended before its 202 came is replayed inside
-        // followJob, before it has returned stop.
+        // jobs.follow, before it has returned stop.
         if (mine.stop) mine.stop();
         mine.stop = null;
         if (cur === mine) {

@@ -11,15 +11,19 @@
 
 import { APIError } from './api.js';
 import { confirmAction } from './dialogs.js';
-import { waitJob } from './jobs.js';
 import { staleText } from './plan-view.js';
 import { jobFailedText } from './steps.js';
 
-// sendPlanned calls send(conf) (conf is {} first, then {confirm, plan})
-// and resolves with the answer, a started job's final info in its job
-// field. It rejects with the server's error, or when the user declines
-// the plan.
-export async function sendPlanned(send, onStep) {
+// createPlanned returns sendPlanned for the page's jobs (jobs.js
+// createJobs): sendPlanned(send, onStep) calls send(conf) (conf is {}
+// first, then {confirm, plan}) and resolves with the answer, a started
+// job's final info in its job field. It rejects with the server's error,
+// or when the user declines the plan.
+export function createPlanned({ jobs }) {
+  return (send, onStep) => sendPlanned(jobs, send, onStep);
+}
+
+async function sendPlanned(jobs, send, onStep) {
   let conf = {};
   // A plan can change under the user again and again on a busy engine;
   // three rounds are plenty for a person.
@@ -36,7 +40,7 @@ export async function sendPlanned(send, onStep) {
       continue;
     }
     if (res && typeof res.job === 'string') {
-      const info = await waitJob(res.job, onStep);
+      const info = await jobs.wait(res.job, onStep);
       if (info.state !== 'done') throw new APIError(info.status || 0, info.state, jobFailedText(info));
       return { ...res, job: info };
     }

@@ -7,7 +7,6 @@
 import { errorText } from './api.js';
 import { openDialog } from './dialogs.js';
 import { h, showText, shortID, focusSoon, submitting } from './dom.js';
-import { sendPlanned } from './planned.js';
 
 // Pull progress lines shown under the pull row; older ones scroll away.
 const maxPullLines = 6;
@@ -22,9 +21,9 @@ export function splitCommand(text) {
 }
 
 // createRun wires the dialog, which offers the networks of the graph cy
-// and calls api; created(id, name) is called after a run. It returns
+// and calls api through sendPlanned (a pull is a job it follows); created(id, name) is called after a run. It returns
 // {open(prefill?)}, or an open that does nothing on a page without the dialog.
-export function createRun({ cy, api, created = () => {} }) {
+export function createRun({ cy, api, sendPlanned, created = () => {} }) {
   const dlg = document.getElementById('run-dialog');
   if (!dlg) return { open() {} };
 

@@ -26,7 +26,6 @@ import { confirmAction, openDialog } from './dialogs.js';
 import { h, showText, shortID, focusSoon, submitting } from './dom.js';
 import { containerNode, volumeNode } from './ids.js';
 import { alsoText, newContainer, planDialog, planQuery } from './plan-dialog.js';
-import { sendPlanned } from './planned.js';
 
 // parseLabels turns "a=1\nb=2" into {a: "1", b: "2"}; it throws on a line
 // with no key.
@@ -73,13 +72,14 @@ function shareKey(r) {
   return `${r.containerId}|${r.role}|${phase}`;
 }
 
-// createVolumes wires the volume dialog, the mount dialog and the panel's
-// volume and mount forms (panel is createPanel's), flashing share tests on
-// the graph cy and calling api. toast(text, kind) tells the user something
+// createVolumes wires the volume dialog, the mount dialog (following its
+// job in jobs) and the panel's volume and mount forms (panel is
+// createPanel's), flashing share tests on the graph cy and calling api
+// (sendPlanned for a removal the server wants confirmed). toast(text, kind) tells the user something
 // short, selectNode(nodeID) selects a node made here, mounted(containerID)
 // is called after a mount re-created a container. It returns
 // {openVolumeDialog, addShare, openMountDialog}.
-export function createVolumes({ cy, panel, api, toast = () => {}, selectNode = () => {}, mounted = () => {} }) {
+export function createVolumes({ cy, panel, api, jobs, sendPlanned, toast = () => {}, selectNode = () => {}, mounted = () => {} }) {
   // usage holds per volume name {state: measuring|done|failed, text}.
   const usage = new Map();
   // shares holds per volume name {running, rows: Map(key → result), error}.
@@ -350,7 +350,7 @@ export function createVolumes({ cy, panel, api, toast = () => {}, selectNode = (
   }
 
   const mountDlg = document.getElementById('mount-dialog');
-  const mount = mountDlg ? planDialog(mountDlg, 'mount', toast) : null; // the mount dialog's planDialog
+  const mount = mountDlg ? planDialog(mountDlg, 'mount', jobs, toast) : null; // the mount dialog's planDialog
 
   function mountTitle(c, body, what) {
     const at = body.target ? ` at ${body.target}` : '';
