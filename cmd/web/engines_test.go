@@ -200,3 +200,44 @@ func waitFrame(t *testing.T, ch <-chan []engines.State, what string, ok func([]e
 		}
 	}
 }
+
+// TestBrowserEnginesPill: with two lab engines the header counts three
+// engines; one stopped turns the count amber and its title says why; it
+// comes back by itself.
+func TestBrowserEnginesPill(t *testing.T) {
+	lab := dockertest.Lab(t, 2, false)
+	base, _, _ := launch(t, nil, nil, "--addr", "127.0.0.1:0",
+		"--engine", "lab1="+lab.Hosts[0], "--engine", "lab2="+lab.Hosts[1])
+	// The browser last: its cleanup, which fails on the page's errors,
+	// runs before dockmap stops.
+	b := newBrowser(t)
+	openMap(t, b, base)
+	const pill = `document.querySelector('[data-testid=engines]')`
+	waitJS(t, b, pill+`.textContent === '3/3' && !`+pill+`.hidden && !`+pill+`.classList.contains('some-down')`, waitTimeout)
+	markPage(t, b)
+
+	lab.Stop(t, 2)
+	waitJS(t, b, pill+`.textContent === '2/3' && `+pill+`.classList.contains('some-down')`, waitTimeout)
+	if title := mustEval[string](t, b, pill+`.title`); !strings.Contains(title, "lab2: unreachable: ") || !strings.Contains(title, "lab1: connected · Docker ") {
+		t.Errorf("pill title = %q, want lab2 unreachable with why and lab1 connected", title)
+	}
+	// The local engine's own badge is not the stopped engine's.
+	if got := mustEval[string](t, b, `document.querySelector('[data-testid=engine-badge]').dataset.connected`); got != "true" {
+		t.Errorf("local engine badge connected = %s while lab2 is down, want true", got)
+	}
+
+	lab.Start(t, 2)
+	waitJS(t, b, pill+`.textContent === '3/3' && !`+pill+`.classList.contains('some-down')`, waitTimeout)
+	checkNotReloaded(t, b, "after lab2 came back")
+}
+
+// TestBrowserEnginesPillHiddenWithOneEngine: the local engine alone
+// shows no count (its badge says it all).
+func TestBrowserEnginesPillHiddenWithOneEngine(t *testing.T) {
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	openMap(t, b, base)
+	if !mustEval[bool](t, b, `document.querySelector('[data-testid=engines]').hidden`) {
+		t.Error("engines count shown with the local engine alone")
+	}
+}
