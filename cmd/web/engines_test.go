@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,5 +242,64 @@ func TestBrowserEnginesPillHiddenWithOneEngine(t *testing.T) {
 	openMap(t, b, base)
 	if !mustEval[bool](t, b, `document.querySelector('[data-testid=engines]').hidden`) {
 		t.Error("engines count shown with the local engine alone")
+	}
+}
+
+// TestEngineThatHangsHoldsUpNobody: an engine that accepts connections
+// and never answers leaves the local map live and GET /api/engines
+// prompt.
+func TestEngineThatHangsHoldsUpNobody(t *testing.T) {
+	c := dockertest.Client(t)
+	dockertest.FixtureImage(t)
+	sock := filepath.Join(t.TempDir(), "hang.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, conn) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	base, _, stop := launch(t, nil, nil, "--addr", "127.0.0.1:0", "--engine", "stuck=unix://"+sock)
+	// dockmap first, then the socket: its loop must end on its own.
+	t.Cleanup(func() {
+		_ = stop()
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	waitUntil(t, "the stuck engine dialled", func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(held) > 0, "no connection yet"
+	})
+
+	start := time.Now()
+	id := dockertest.RunContainer(t, c)
+	waitUntil(t, "the new local container in /api/graph", func() (bool, string) {
+		var g topology.Snapshot
+		getJSONInto(t, base+"/api/graph", &g)
+		_, ok := g.Node(topology.ContainerNodeID(id))
+		return ok, fmt.Sprintf("%d nodes", len(g.Nodes))
+	})
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the local map took %s to show a new container beside a stuck engine", d)
+	}
+	var l []engines.State
+	getJSONInto(t, base+"/api/engines", &l)
+	if len(l) != 2 || !l[0].Connected || l[1].Name != "stuck" || l[1].Connected {
+		t.Errorf("GET /api/engines = %+v, want local connected and stuck not", l)
 	}
 }

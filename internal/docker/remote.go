@@ -7,7 +7,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,22 +63,28 @@ func WithSSH(sshURL string) Option {
 				args = append(args, "-p", p)
 			}
 			args = append(args, "--", u.Hostname(), "docker", "system", "dial-stdio")
-			tr := &http.Transport{MaxIdleConns: 6, IdleConnTimeout: 30 * time.Second,
-				DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return dialCommand(ctx, "ssh", args...) }}
-			if err := client.WithHTTPClient(&http.Client{Transport: tr})(c); err != nil {
+			// The URL only names the requests: the dialer ignores it. The
+			// host goes first, since it sets a dialer of its own.
+			if err := client.WithHost("http://docker.example.com")(c); err != nil {
 				return err
 			}
-			// The URL only names the requests: the dialer ignores it.
-			return client.WithHost("http://docker.example.com")(c)
+			tr := &http.Transport{MaxIdleConns: 6, IdleConnTimeout: 30 * time.Second,
+				DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return dialCommand(ctx, "ssh", args...) }}
+			return client.WithHTTPClient(&http.Client{Transport: tr})(c)
 		})
 	}
 }
 
 // commandConn is a command's standard input and output as a connection.
 type commandConn struct {
-	cmd       *exec.Cmd
-	in        io.WriteCloser
-	out       io.ReadCloser
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	// out is a pipe of our own rather than cmd.StdoutPipe: Wait closes
+	// that one, and runs as soon as the command exits, which would lose
+	// what is left to read.
+	out       *os.File
+	stderr    tailBuffer
+	exited    chan struct{}
 	closeOnce sync.Once
 }
 
@@ -90,26 +99,61 @@ func dialCommand(ctx context.Context, name string, args ...string) (net.Conn, er
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
+	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
+	c := &commandConn{cmd: cmd, in: in, out: r, exited: make(chan struct{})}
+	cmd.Stdout = w
+	cmd.Stderr = &c.stderr
 	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		// Worded as a refused dial so that translate takes it for an
+		// engine out of reach (no ssh here), which the live loop retries.
 		return nil, fmt.Errorf("connection refused: start %s: %w", name, err)
 	}
-	return &commandConn{cmd: cmd, in: in, out: out}, nil
+	w.Close()
+	go func() {
+		_ = cmd.Wait()
+		close(c.exited)
+	}()
+	return c, nil
 }
 
-func (c *commandConn) Read(p []byte) (int, error)  { return c.out.Read(p) }
-func (c *commandConn) Write(p []byte) (int, error) { return c.in.Write(p) }
+func (c *commandConn) Read(p []byte) (int, error) {
+	n, err := c.out.Read(p)
+	return n, c.why(err)
+}
+
+func (c *commandConn) Write(p []byte) (int, error) {
+	n, err := c.in.Write(p)
+	return n, c.why(err)
+}
+
+// why adds to a failed read or write what the command wrote to its
+// standard error once it has ended ("Permission denied (publickey)"):
+// the reason the engine is down.
+func (c *commandConn) why(err error) error {
+	if err == nil {
+		return nil
+	}
+	select {
+	case <-c.exited:
+	case <-time.After(time.Second):
+	}
+	if msg := c.stderr.String(); msg != "" {
+		return fmt.Errorf("%w (%s said: %s)", err, filepath.Base(c.cmd.Path), msg)
+	}
+	return err
+}
+
 func (c *commandConn) Close() error {
 	c.closeOnce.Do(func() {
 		c.in.Close()
+		_ = c.cmd.Process.Kill()
+		<-c.exited
 		c.out.Close()
-		if c.cmd.Process != nil {
-			_ = c.cmd.Process.Kill()
-		}
-		_ = c.cmd.Wait()
 	})
 	return nil
 }
@@ -126,3 +170,26 @@ type dummyAddr struct{}
 
 func (dummyAddr) Network() string { return "command" }
 func (dummyAddr) String() string  { return "ssh" }
+
+// tailBuffer keeps the last bytes a command writes, safe for the command's
+// copying goroutine and a reader at once.
+type tailBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > 512 {
+		t.b = t.b[len(t.b)-512:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.b))
+}
