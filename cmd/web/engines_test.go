@@ -1,11 +1,14 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -52,14 +55,18 @@ func TestEngineFlags(t *testing.T) {
 }
 
 // TestEnginesOfTheLab: dockmap connects to two lab engines besides the
-// local one, each with its own state; one stopped never holds up the
+// local one (one by --engine, one by --context), each with its own state; one stopped never holds up the
 // local map, and comes back by itself.
 func TestEnginesOfTheLab(t *testing.T) {
 	c := dockertest.Client(t)
 	dockertest.FixtureImage(t)
 	lab := dockertest.Lab(t, 2, false)
-	base, _, _ := launch(t, nil, nil, "--addr", "127.0.0.1:0",
-		"--engine", "lab1="+lab.Hosts[0], "--engine", "lab2="+lab.Hosts[1])
+	// lab2 comes from a docker CLI context, as `docker context create
+	// lab2 --docker host=...` would leave it.
+	config := t.TempDir()
+	writeCLIContext(t, config, "lab2", lab.Hosts[1])
+	base, _, _ := launch(t, map[string]string{"DOCKER_CONFIG": config}, nil, "--addr", "127.0.0.1:0",
+		"--engine", "lab1="+lab.Hosts[0], "--context", "lab2")
 
 	list := func() []engines.State {
 		var l []engines.State
@@ -122,6 +129,21 @@ func TestEnginesOfTheLab(t *testing.T) {
 	waitFrame(t, frames, "an engines frame with lab2 back", func(l []engines.State) bool {
 		return state(l, "lab2").Connected
 	})
+}
+
+// writeCLIContext writes a docker CLI context of that name and host in
+// the store under config (internal/engines reads the layout).
+func writeCLIContext(t *testing.T, config, name, host string) {
+	t.Helper()
+	sum := sha256.Sum256([]byte(name))
+	dir := filepath.Join(config, "contexts", "meta", hex.EncodeToString(sum[:]))
+	meta := fmt.Sprintf(`{"Name":%q,"Metadata":{},"Endpoints":{"docker":{"Host":%q,"SkipTLSVerify":false}}}`, name, host)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "meta.json"), []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // getJSONInto decodes what GET url answers (200 only) into v.
