@@ -59,22 +59,23 @@ func CheckName(name string) error {
 
 // CheckHost says why host is not a daemon address dockmap can dial.
 func CheckHost(host string) error {
+	shown := Redact(host)
 	scheme, rest, ok := strings.Cut(host, "://")
 	if !ok || rest == "" {
-		return fmt.Errorf("daemon address %q: want unix:///path, tcp://host:port or ssh://[user@]host", host)
+		return fmt.Errorf("daemon address %q: want unix:///path, tcp://host:port or ssh://[user@]host", shown)
 	}
 	if !schemes[scheme] {
-		return fmt.Errorf("daemon address %q: unknown scheme %s:// (want unix://, tcp:// or ssh://)", host, scheme)
+		return fmt.Errorf("daemon address %q: unknown scheme %s:// (want unix://, tcp:// or ssh://)", shown, scheme)
 	}
 	if scheme == "unix" {
 		if !strings.HasPrefix(rest, "/") {
-			return fmt.Errorf("daemon address %q: a unix socket needs an absolute path", host)
+			return fmt.Errorf("daemon address %q: a unix socket needs an absolute path", shown)
 		}
 		return nil
 	}
 	u, err := url.Parse(host)
 	if err != nil || u.Hostname() == "" {
-		return fmt.Errorf("daemon address %q: no host name", host)
+		return fmt.Errorf("daemon address %q: no host name", shown)
 	}
 	return nil
 }
@@ -107,9 +108,11 @@ func Parse(engineFlags, contextFlags []string, getenv func(string) string) ([]Sp
 		return nil
 	}
 	for _, v := range engineFlags {
-		what := "--engine " + Redact(v)
 		name, host, ok := strings.Cut(v, "=")
+		// Errors name the value without the password it may carry.
+		what := "--engine " + name + "=" + Redact(host)
 		if !ok {
+			what = "--engine " + Redact(v)
 			return nil, fmt.Errorf("%s: want NAME=DOCKER_HOST, e.g. lab1=unix:///run/lab1.sock", what)
 		}
 		if err := CheckName(name); err != nil {

@@ -59,6 +59,7 @@ func TestParseRefusesBadInput(t *testing.T) {
 		{[]string{"lab1=npipe:////./pipe/x"}, nil, "engine lab1: daemon address \"npipe:////./pipe/x\": unknown scheme npipe://"},
 		{[]string{"lab1=10.0.0.1:2375"}, nil, "engine lab1: daemon address"},
 		{[]string{"lab1=tcp://:2375"}, nil, "engine lab1: daemon address \"tcp://:2375\": no host name"},
+		{[]string{"lab1=ftp://u:hunter2@h"}, nil, "--engine lab1=ftp://h: engine lab1: daemon address \"ftp://h\": unknown scheme ftp://"},
 		{[]string{"local=unix:///s"}, nil, `engine "local" is the default engine already`},
 		{[]string{"a=unix:///s", "a=tcp://h:2375"}, nil, `--engine a=tcp://h:2375: engine "a" is --engine a=unix:///s already`},
 		{[]string{"a=unix:///s"}, []string{"a=halfkey"}, "--context a=halfkey: engine a: context \"halfkey\""},
@@ -72,6 +73,9 @@ func TestParseRefusesBadInput(t *testing.T) {
 		{[]string{"x=unix:///s"}, []string{"x=Remote.Box"}, `engine "x" is --engine x=unix:///s already`},
 	} {
 		specs, err := Parse(c.engines, c.contexts, getenv)
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("engines %q: the error shows the password: %v", c.engines, err)
+		}
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("engines %q, contexts %q: err = %v, want one saying %q", c.engines, c.contexts, err, c.want)
 		}
