@@ -58,7 +58,7 @@ func TestStaticModules(t *testing.T) {
 		"app.js", "graph.js", "live.js", "panel.js", "feed.js", "style.css", "favicon.svg",
 		"api.js", "dom.js", "dialogs.js", "jobs.js", "actions.js", "run.js", "probes.js", "ping-form.js",
 		"matrix.js", "links.js", "leftovers.js", "tooltip.js", "steps.js", "plan-view.js", "plan-dialog.js", "planned.js",
-		"invite.js", "watchers.js",
+		"invite.js", "watchers.js", "engines.js",
 	} {
 		if _, err := fs.Stat(web.Static, "static/"+name); err != nil {
 			t.Errorf("static/%s: %v", name, err)

@@ -13,9 +13,13 @@ import (
 // out), so that the map keeps its height; the engine's version moves from
 // the badge to its title. Wider screens show it in the badge.
 func TestBrowserTopBarFitsAProjector(t *testing.T) {
-	base, output, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken)
+	// An extra engine that never answers: the header then shows the
+	// engines pill too, amber, as wide as it gets in a workshop.
+	base, output, _ := launch(t, nil, nil, "-addr", "127.0.0.1:0", "--operator-token", opToken,
+		"--engine", "spare=unix:///nonexistent/dockmap-spare.sock")
 	b := newBrowser(t)
 	signInWith(t, b, printedLogin(t, output(), "operator"), base, `window.dockmap && window.dockmap.connected && window.cy`)
+	waitJS(t, b, `document.querySelector('[data-testid=engines]').textContent === '1/2'`, waitTimeout)
 	// Rows of the top bar: its visible children in order of their tops; a
 	// child starts a new row when it begins below the bottom of the row so
 	// far (children of one row differ in height, so their tops differ).
@@ -37,6 +41,7 @@ func TestBrowserTopBarFitsAProjector(t *testing.T) {
 		mustDo(t, b, fmt.Sprintf("a %d px screen", tc.width), chromedp.EmulateViewport(tc.width, 720))
 		if n := mustEval[int](t, b, rows); n != 1 {
 			t.Errorf("%d px: the top bar takes %d rows, want 1", tc.width, n)
+			t.Log(mustEval[string](t, b, `[...document.querySelector('.topbar').children].filter((el) => el.offsetWidth > 0).map((el) => (el.id||el.className) + ':' + Math.round(el.getBoundingClientRect().left) + '+' + el.offsetWidth + '@' + Math.round(el.getBoundingClientRect().top)).join(' ')`))
 		}
 		if got := mustEval[bool](t, b, detailShown); got != tc.version {
 			t.Errorf("%d px: engine version shown in the badge = %v, want %v", tc.width, got, tc.version)

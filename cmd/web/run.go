@@ -26,6 +26,7 @@ import (
 	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/connlimit"
 	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/engines"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/job"
 	"github.com/dockmap/dockmap/internal/lesson"
@@ -77,6 +78,9 @@ type config struct {
 	// (--replay): dockmap serves it read-only, with no engine.
 	replay     *timeline.Recorder
 	replayFile string
+	// engines are the engines besides the default one (--engine,
+	// --context), each with its own connection and live loop.
+	engines []engines.Spec
 }
 
 func boolEnv(getenv func(string) string, name string) (bool, error) {
@@ -148,6 +152,15 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 	tlMax := fs.String("timeline-max", getenv("DOCKMAP_TIMELINE_MAX"), "most memory the session's recording (the timeline) holds, e.g. 64MiB (env DOCKMAP_TIMELINE_MAX); past it the oldest part goes")
 	fs.StringVar(&cfg.replayFile, "replay", "", "open a recorded session (a file from GET /api/timeline/export) read-only, with no engine")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	var engineFlags, contextFlags []string
+	fs.Func("engine", "another engine to connect to, NAME=DOCKER_HOST (unix://, tcp:// with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, ssh://); repeatable", func(v string) error {
+		engineFlags = append(engineFlags, v)
+		return nil
+	})
+	fs.Func("context", "another engine from a docker CLI context, NAME or ENGINE=CONTEXT (read from $DOCKER_CONFIG or ~/.docker); repeatable", func(v string) error {
+		contextFlags = append(contextFlags, v)
+		return nil
+	})
 	if err := fs.Parse(args[1:]); err != nil {
 		return cfg, err
 	}
@@ -180,6 +193,12 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 		if cfg.replay, err = timeline.ReadFile(cfg.replayFile, timeline.WithMax(cfg.timelineMax)); err != nil {
 			return cfg, fmt.Errorf("--replay %w", err)
 		}
+	}
+	if cfg.engines, err = engines.Parse(engineFlags, contextFlags, getenv); err != nil {
+		return cfg, err
+	}
+	if cfg.replay != nil && len(cfg.engines) > 0 {
+		return cfg, errors.New("--engine and --context do not go with --replay, which has no engine")
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return cfg, errors.New("--tls-cert and --tls-key go together: give both or neither")
@@ -415,7 +434,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer dc.Close()
 		installTestHooks(dc, getenv, stdout)
-		lv := live.New(dc, h, logger, live.WithHost(dc.Host()))
+		es, err := newEngineSet(dc.Host(), cfg.engines, h, logger)
+		if err != nil {
+			return err
+		}
+		defer es.close()
+		deps.Engines = es.reg
+		lv := live.New(dc, h, logger, live.WithHost(dc.Host()), live.WithOnEngine(es.onEngine(engines.Local)))
 		prober := probe.New(dc, server.ProbePublisher(h))
 		defer prober.Close()
 		rec := timeline.New(timeline.WithMax(cfg.timelineMax))
@@ -423,6 +448,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		deps.LessonLive = lessonLive
 		deps.Live, deps.Engine, deps.Recreator, deps.Networks, deps.Volumes, deps.Prober, deps.Timeline = lv, dc, dc, dc, dc, prober, rec
 		engineHost = dc.Host()
+		background = append(background, es.runs...)
 		background = append(background, lv.Run, lessonLive.Run,
 			func(ctx context.Context) error { return rec.Run(ctx, lv) },
 			func(ctx context.Context) error {

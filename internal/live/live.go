@@ -57,12 +57,14 @@ const (
 
 // Live keeps the graph in step with the engine.
 type Live struct {
-	src    Source
-	hub    *hub.Hub
-	log    *slog.Logger
-	host   string
-	now    func() time.Time
-	window time.Duration
+	src  Source
+	hub  *hub.Hub
+	log  *slog.Logger
+	host string
+	// onEngine hears every change of the engine state (WithOnEngine).
+	onEngine func(topology.EngineState)
+	now      func() time.Time
+	window   time.Duration
 
 	// poke asks for a re-list without an event: some changes (removing a
 	// legacy link) make none.
@@ -89,6 +91,14 @@ func WithCoalesceWindow(d time.Duration) Option { return func(l *Live) { l.windo
 
 // WithHost names the engine address shown in the engine state.
 func WithHost(host string) Option { return func(l *Live) { l.host = host } }
+
+// WithOnEngine calls fn with the engine state whenever it changes, the
+// first "connecting" one included, with Live's lock held: fn must not
+// block or call back into Live. The list of engines (internal/engines)
+// hears of every engine's Live this way.
+func WithOnEngine(fn func(topology.EngineState)) Option {
+	return func(l *Live) { l.onEngine = fn }
+}
 
 // New returns a Live that publishes to h. Call Run to start it.
 func New(src Source, h *hub.Hub, log *slog.Logger, opts ...Option) *Live {
@@ -372,6 +382,9 @@ func (l *Live) setDisconnected(err error) {
 
 func (l *Live) publishEngineLocked() {
 	l.hub.Publish(protocol.Message(&protocol.Engine{Engine: l.engine}))
+	if l.onEngine != nil {
+		l.onEngine(l.engine)
+	}
 }
 
 // backoff is capped exponential with full jitter in [d/2, d).

@@ -380,3 +380,33 @@ func TestSyncListsAfterTheCall(t *testing.T) {
 		t.Errorf("Sync while down = %v, want ErrEngineUnreachable", err)
 	}
 }
+
+// TestOnEngineHearsEveryChange: WithOnEngine is told each state the
+// engine frame carries, down and up again, and nothing more.
+func TestOnEngineHearsEveryChange(t *testing.T) {
+	f := newFake()
+	var mu sync.Mutex
+	var heard []topology.EngineState
+	l, _ := startLive(t, f, WithOnEngine(func(e topology.EngineState) {
+		mu.Lock()
+		defer mu.Unlock()
+		heard = append(heard, e)
+	}))
+	last := func() (topology.EngineState, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(heard) == 0 {
+			return topology.EngineState{}, 0
+		}
+		return heard[len(heard)-1], len(heard)
+	}
+	waitUntil(t, "connected heard", func() bool { e, _ := last(); return e.Connected && e.Version == "99.0" })
+	f.setDown(true)
+	f.watchErr <- errors.New("stream cut")
+	waitUntil(t, "down heard", func() bool { e, _ := last(); return !e.Connected && e.LastError != "" })
+	f.setDown(false)
+	waitUntil(t, "up again heard", func() bool { e, _ := last(); return e.Connected })
+	if e, n := last(); n != 3 || e != l.Engine() {
+		t.Errorf("heard %d states, the last %+v; want 3, the last the engine's %+v", n, e, l.Engine())
+	}
+}

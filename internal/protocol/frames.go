@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/engines"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/lesson"
 	"github.com/dockmap/dockmap/internal/probe"
@@ -25,6 +26,7 @@ const (
 	TypeDelta    = "delta"
 	TypeEvent    = "event"
 	TypeEngine   = "engine"
+	TypeEngines  = "engines"
 	TypeProbe    = "probe"
 	TypeJob      = "job"
 	TypeStep     = "step"
@@ -35,7 +37,7 @@ const (
 )
 
 // Types lists every frame type, in the order the README documents them.
-var Types = []string{TypeSnapshot, TypeDelta, TypeEvent, TypeEngine, TypeProbe, TypeJob, TypeStep, TypeShare, TypeAudit, TypeWatchers, TypeLesson}
+var Types = []string{TypeSnapshot, TypeDelta, TypeEvent, TypeEngine, TypeEngines, TypeProbe, TypeJob, TypeStep, TypeShare, TypeAudit, TypeWatchers, TypeLesson}
 
 // OperatorOnly reports whether frames of this type go to operators only:
 // the audit trail says who did what, which is not a viewer's business.
@@ -73,6 +75,15 @@ type Event struct {
 type Engine struct {
 	Type   string               `json:"type"`
 	Engine topology.EngineState `json:"engine"`
+}
+
+// Engines is the state of every engine dockmap connects to, the local one
+// first, sent whenever one of them changes (GET /api/engines answers the
+// same list). The engine frame stays the local engine's alone, so that a
+// page that knows nothing of several engines reads it as before.
+type Engines struct {
+	Type    string          `json:"type"`
+	Engines []engines.State `json:"engines"`
 }
 
 // Probe is one reachability result, as it comes.
@@ -220,6 +231,7 @@ func (*Snapshot) kind() string { return TypeSnapshot }
 func (*Delta) kind() string    { return TypeDelta }
 func (*Event) kind() string    { return TypeEvent }
 func (*Engine) kind() string   { return TypeEngine }
+func (*Engines) kind() string  { return TypeEngines }
 func (*Probe) kind() string    { return TypeProbe }
 func (*Job) kind() string      { return TypeJob }
 func (*Step) kind() string     { return TypeStep }
@@ -232,6 +244,7 @@ func (f *Snapshot) stamp() { f.Type = TypeSnapshot }
 func (f *Delta) stamp()    { f.Type = TypeDelta }
 func (f *Event) stamp()    { f.Type = TypeEvent }
 func (f *Engine) stamp()   { f.Type = TypeEngine }
+func (f *Engines) stamp()  { f.Type = TypeEngines }
 func (f *Probe) stamp()    { f.Type = TypeProbe }
 func (f *Job) stamp()      { f.Type = TypeJob }
 func (f *Step) stamp()     { f.Type = TypeStep }

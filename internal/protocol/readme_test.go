@@ -19,6 +19,7 @@ var frameOf = map[string]func() any{
 	protocol.TypeDelta:    func() any { return &protocol.Delta{} },
 	protocol.TypeEvent:    func() any { return &protocol.Event{} },
 	protocol.TypeEngine:   func() any { return &protocol.Engine{} },
+	protocol.TypeEngines:  func() any { return &protocol.Engines{} },
 	protocol.TypeProbe:    func() any { return &protocol.Probe{} },
 	protocol.TypeJob:      func() any { return &protocol.Job{} },
 	protocol.TypeStep:     func() any { return &protocol.Step{} },

@@ -111,6 +111,9 @@ type Deps struct {
 	// Timeline is the session's recording, served under /api/timeline
 	// (an empty one when nil); the caller runs it.
 	Timeline *timeline.Recorder
+	// Engines lists every engine and its connection state for GET
+	// /api/engines (an empty list when nil).
+	Engines EngineList
 	// Replay, when set, says that Live serves a recording rather than an
 	// engine: every action is refused (403) for everyone, and the engine
 	// dependencies may be nil.

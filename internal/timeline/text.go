@@ -139,6 +139,23 @@ func frameText(typ string, data []byte) string {
 		if json.Unmarshal(data, &f) == nil {
 			return clip("share test of " + f.Volume + ": " + f.Result.Name + " " + f.Result.State)
 		}
+	case protocol.TypeEngines:
+		var f protocol.Engines
+		if json.Unmarshal(data, &f) == nil {
+			up, down := 0, []string{}
+			for _, e := range f.Engines {
+				if e.Connected {
+					up++
+				} else {
+					down = append(down, e.Name)
+				}
+			}
+			text := fmt.Sprintf("engines %d/%d connected", up, len(f.Engines))
+			if len(down) > 0 {
+				text += ", " + strings.Join(down, ", ") + " unreachable"
+			}
+			return clip(text)
+		}
 	case protocol.TypeAudit:
 		var f protocol.Audit
 		if json.Unmarshal(data, &f) == nil {

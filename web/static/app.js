@@ -25,6 +25,7 @@
 //   timeline.js     the session's timeline (h), the map as it was
 //   layout-bands.js the stable layout (Bands), for Tidy (t)
 //   watchers.js     the header's "N watching"
+//   engines.js      the header's engine count ("3/4") with several engines
 //   prefs.js        choices kept per browser
 //
 // Globals, for people and for browser tests:
@@ -73,6 +74,7 @@ import { createPresenter, probeSentence } from './presenter.js';
 import { createProbes, failureText } from './probes.js';
 import { createReach } from './reach.js';
 import { createRun } from './run.js';
+import { createEngines } from './engines.js';
 import { createSelection } from './selection.js';
 import { createStore } from './store.js';
 import { createTimeline } from './timeline.js';
@@ -196,6 +198,7 @@ api('GET', '/api/mode')
 
 const toast = createToast(byID('toast'));
 const badges = createBadges({ store, api, graphEl, engineEl: byID('engine-badge'), liveEl: byID('live-status'), signedIn });
+const engines = createEngines({ el: byID('engines'), api });
 const panel = createPanel({ el: panelEl, store });
 const selection = createSelection({ cy, store, panel });
 const reach = createReach({ cy, api });
@@ -320,6 +323,7 @@ function afterChange(change) {
 startLive({
   onSnapshot(msg) {
     badges.setEngine(msg.engine);
+    engines.refresh();
     afterChange(renderSnapshot(cy, msg));
     // Results survive a reload (the server keeps the latest per pair).
     probes.loadLatest();
@@ -346,6 +350,7 @@ startLive({
     timeline.refresh();
   },
   onWatchers: showWatchers,
+  onEngines: engines.onFrame,
   onShare: (msg) => volumes?.addShare(msg),
   onAudit: audit.add,
   onDelta(msg) {

@@ -3,7 +3,7 @@
 //
 // Protocol (README, "Live protocol"; internal/protocol/frames.go): the
 // server sends a snapshot first, then deltas numbered seq+1, seq+2, ...,
-// plus event, engine, probe, job, step, share and audit frames. A delta with
+// plus event, engine, engines, probe, job, step, share and audit frames. A delta with
 // seq <= lastSeq is a duplicate and is dropped; a gap (seq > lastSeq + 1)
 // means we missed something, so we reconnect and take a fresh snapshot.
 // After any close we reconnect with jittered exponential backoff.
@@ -108,6 +108,9 @@ export function startLive(handlers, url = liveURL()) {
         break;
       case 'engine':
         handlers.onEngine && handlers.onEngine(msg.engine);
+        break;
+      case 'engines':
+        handlers.onEngines && handlers.onEngines(msg);
         break;
       case 'job':
         handlers.onJob && handlers.onJob(msg.job);

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/engines"
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/protocol"
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// engineSet is the engines besides the local one: each its own client,
+// its own live loop and its own hub. Their graphs are not on the page yet
+// (the map is the local engine's), so nobody subscribes to those hubs; a
+// separate hub per engine keeps one engine's deltas from ever reaching
+// the page's.
+type engineSet struct {
+	reg  *engines.Registry
+	runs []func(context.Context) error
+	// closers release clients and hubs, last made first.
+	closers []func()
+}
+
+// newEngineSet makes the registry of every engine, the local one first
+// (its state set by its Live through onEngine), and a client and a live
+// loop for each of extra. Nothing connects here: each loop connects,
+// fails and retries on its own once run, so an engine that is down or
+// hangs holds up nobody else.
+func newEngineSet(localHost string, extra []engines.Spec, page *hub.Hub, logger *slog.Logger) (*engineSet, error) {
+	all := append([]engines.Spec{{Name: engines.Local, Host: localHost}}, extra...)
+	publish := func(list []engines.State) {
+		page.Publish(protocol.Message(&protocol.Engines{Engines: list}))
+	}
+	s := &engineSet{reg: engines.NewRegistry(all, publish, time.Now())}
+	for _, spec := range extra {
+		var opts []docker.Option
+		if spec.TLS != nil {
+			opts = append(opts, docker.WithTLSFiles(spec.TLS.CA, spec.TLS.Cert, spec.TLS.Key, spec.TLS.SkipVerify))
+		}
+		if isSSH(spec.Host) {
+			opts = append(opts, docker.WithSSH(spec.Host))
+		} else {
+			opts = append(opts, docker.WithHost(spec.Host))
+		}
+		dc, err := docker.New(opts...)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("engine %s: %w", spec.Name, err)
+		}
+		eh := hub.New(hub.DefaultBuffer)
+		s.closers = append(s.closers, func() { dc.Close() }, eh.Close)
+		host := engines.Redact(spec.Host)
+		lv := live.New(dc, eh, logger.With("engine", spec.Name), live.WithHost(host), live.WithOnEngine(s.onEngine(spec.Name)))
+		s.runs = append(s.runs, lv.Run)
+		logger.Info("engine", "name", spec.Name, "host", host, "context", spec.Context)
+	}
+	return s, nil
+}
+
+// onEngine keeps the registry in step with one engine's live loop.
+func (s *engineSet) onEngine(name string) func(topology.EngineState) {
+	return func(e topology.EngineState) {
+		s.reg.Set(name, e.Connected, e.Version, e.LastError, e.Since)
+	}
+}
+
+func (s *engineSet) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+func isSSH(host string) bool { return strings.HasPrefix(host, "ssh://") }
