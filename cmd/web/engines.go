@@ -12,6 +12,7 @@ import (
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/live"
 	"github.com/dockmap/dockmap/internal/protocol"
+	"github.com/dockmap/dockmap/internal/server"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -23,6 +24,9 @@ import (
 type engineSet struct {
 	reg  *engines.Registry
 	runs []func(context.Context) error
+	// clients are every engine's client by name, the local one included,
+	// for the requests that go to one engine (GET /api/swarm).
+	clients map[string]*docker.Client
 	// closers release clients and hubs, last made first.
 	closers []func()
 }
@@ -32,12 +36,12 @@ type engineSet struct {
 // loop for each of extra. Nothing connects here: each loop connects,
 // fails and retries on its own once run, so an engine that is down or
 // hangs holds up nobody else.
-func newEngineSet(localHost string, extra []engines.Spec, page *hub.Hub, logger *slog.Logger) (*engineSet, error) {
-	all := append([]engines.Spec{{Name: engines.Local, Host: localHost}}, extra...)
+func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, logger *slog.Logger) (*engineSet, error) {
+	all := append([]engines.Spec{{Name: engines.Local, Host: local.Host()}}, extra...)
 	publish := func(list []engines.State) {
 		page.Publish(protocol.Message(&protocol.Engines{Engines: list}))
 	}
-	s := &engineSet{reg: engines.NewRegistry(all, publish, time.Now())}
+	s := &engineSet{reg: engines.NewRegistry(all, publish, time.Now()), clients: map[string]*docker.Client{engines.Local: local}}
 	for _, spec := range extra {
 		var opts []docker.Option
 		if spec.TLS != nil {
@@ -53,6 +57,7 @@ func newEngineSet(localHost string, extra []engines.Spec, page *hub.Hub, logger 
 			s.close()
 			return nil, fmt.Errorf("engine %s: %w", spec.Name, err)
 		}
+		s.clients[spec.Name] = dc
 		eh := hub.New(hub.DefaultBuffer)
 		s.closers = append(s.closers, func() { dc.Close() }, eh.Close)
 		host := engines.Redact(spec.Host)
@@ -68,6 +73,15 @@ func (s *engineSet) onEngine(name string) func(topology.EngineState) {
 	return func(e topology.EngineState) {
 		s.reg.Set(name, e.Connected, e.Version, e.LastError, e.Since)
 	}
+}
+
+// client finds an engine's client by name (server.Deps.EngineClients).
+func (s *engineSet) client(name string) (server.SwarmReader, bool) {
+	c, ok := s.clients[name]
+	if !ok {
+		return nil, false
+	}
+	return c, true
 }
 
 func (s *engineSet) close() {

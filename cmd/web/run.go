@@ -434,12 +434,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer dc.Close()
 		installTestHooks(dc, getenv, stdout)
-		es, err := newEngineSet(dc.Host(), cfg.engines, h, logger)
+		es, err := newEngineSet(dc, cfg.engines, h, logger)
 		if err != nil {
 			return err
 		}
 		defer es.close()
-		deps.Engines = es.reg
+		deps.Engines, deps.EngineClients = es.reg, es.client
 		lv := live.New(dc, h, logger, live.WithHost(dc.Host()), live.WithOnEngine(es.onEngine(engines.Local)))
 		prober := probe.New(dc, server.ProbePublisher(h))
 		defer prober.Close()

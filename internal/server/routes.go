@@ -52,6 +52,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/", Role: auth.Viewer, handler: handleTopologyPage(d.Live, d.AssetVersion, d.readOnly())},
 		{Method: "GET", Path: "/api/graph", Role: auth.Viewer, handler: handleGraphJSON(d.Live)},
 		{Method: "GET", Path: "/api/engines", Role: auth.Viewer, handler: handleEngines(d.Engines)},
+		{Method: "GET", Path: "/api/swarm", Role: auth.Viewer, handler: handleSwarm(d.EngineClients, d.Engines)},
 		{Method: "GET", Path: "/api/session", Role: auth.Viewer, handler: handleSession(d.Auth != nil, d.readOnly())},
 		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Auth, w, d.LessonLive, d.Logger, d.PongWait, d.PingPeriod)},
 		{Method: "GET", Path: "/panel/container/:id", Role: auth.Viewer, handler: handleContainerPanel(d.Live, len(d.AllowBinds) > 0)},

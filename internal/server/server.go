@@ -114,6 +114,9 @@ type Deps struct {
 	// Engines lists every engine and its connection state for GET
 	// /api/engines (an empty list when nil).
 	Engines EngineList
+	// EngineClients finds an engine's client by name for GET /api/swarm
+	// (every engine unknown when nil, as in a replay).
+	EngineClients EngineClients
 	// Replay, when set, says that Live serves a recording rather than an
 	// engine: every action is refused (403) for everyone, and the engine
 	// dependencies may be nil.
