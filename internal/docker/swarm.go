@@ -16,8 +16,9 @@ import (
 
 // SwarmState is a Swarm as one of its managers knows it. The words in
 // Role, Availability and the states are the engine's own (Engine API
-// v1.41, "Node", "Task" and "Service" definitions): dockmap shows them,
-// it does not rename them.
+// v1.41, the NodeSpec, NodeStatus, TaskState and ServiceStatus
+// definitions, https://docs.docker.com/reference/api/engine/version/v1.41/):
+// dockmap shows them, it does not rename them.
 //
 // An engine in no Swarm gives Active false and its LocalState
 // ("inactive", "pending", "error", "locked"), without the lists: omitzero
@@ -296,7 +297,7 @@ func (c *Client) Swarm(ctx context.Context) (SwarmState, error) {
 		}
 		attach := s.Spec.TaskTemplate.Networks
 		if len(attach) == 0 {
-			// The deprecated place older clients put them.
+			//lint:ignore SA1019 engines before API 1.44 keep what older clients put there.
 			attach = s.Spec.Networks
 		}
 		for _, a := range attach {

@@ -76,6 +76,16 @@ func Lab(t testing.TB, n int, swarm bool) *LabEngines {
 	return l
 }
 
+// Load copies images from the machine's engine into every lab engine
+// (`engines load`): the lab has no registry, and its hosts are meant to
+// pull nothing.
+func (l *LabEngines) Load(t testing.TB, images ...string) {
+	t.Helper()
+	if out, err := l.run(append([]string{"load"}, images...)...); err != nil {
+		t.Fatalf("lab load %v: %v\n%s", images, err, out)
+	}
+}
+
 // Stop stops engine i's daemon (1-based); its host stays.
 func (l *LabEngines) Stop(t testing.TB, i int) {
 	t.Helper()
