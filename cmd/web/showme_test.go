@@ -48,19 +48,7 @@ func runFromShowMe(t testing.TB, b *browser, base, step, image, name string) str
 		chromedp.SetValue(chromedp.CSS(`[data-testid=run-image]`), image),
 		chromedp.Click(chromedp.CSS(`[data-testid=run-submit]`)),
 	)
-	var id string
-	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
-		var ok bool
-		id, ok = graphContainerID(t, base, name)
-		if ok {
-			return true, ""
-		}
-		msg, _ := evalAs[string](b, `document.querySelector('[data-testid=run-error]').textContent`)
-		return false, fmt.Sprintf("%s not in /api/graph; run-error %q", name, msg)
-	})
-	dockertest.TrackContainer(t, c, id)
-	waitJS(t, b, `!`+dlg+`.open`, waitTimeout)
-	return id
+	return waitRun(t, b, c, base, name)
 }
 
 func TestBrowserShowMe(t *testing.T) {

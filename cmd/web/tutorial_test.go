@@ -178,6 +178,16 @@ func runFromPage(t testing.TB, b *browser, c *docker.Client, baseURL, image, nam
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=run-name]`), name),
 		chromedp.Click(chromedp.CSS(`[data-testid=run-submit]`)),
 	)
+	id := waitRun(t, b, c, baseURL, name)
+	waitJS(t, b, nodeExists("c:"+id), waitTimeout)
+	return id
+}
+
+// waitRun waits until the container name the Run dialog was sent for is
+// on the map (or says what the dialog's error is), tracks it for removal,
+// waits for the dialog to close, and returns its ID.
+func waitRun(t testing.TB, b *browser, c *docker.Client, baseURL, name string) string {
+	t.Helper()
 	var id string
 	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
 		var ok bool
@@ -189,8 +199,7 @@ func runFromPage(t testing.TB, b *browser, c *docker.Client, baseURL, image, nam
 		return false, fmt.Sprintf("%s not in /api/graph; run-error %q", name, msg)
 	})
 	dockertest.TrackContainer(t, c, id)
-	waitJS(t, b, `!`+dlg+`.open`, waitTimeout)
-	waitJS(t, b, nodeExists("c:"+id), waitTimeout)
+	waitJS(t, b, `!document.querySelector('[data-testid=run-dialog]').open`, waitTimeout)
 	return id
 }
 

@@ -396,6 +396,7 @@ func TestBrowserFocusOnABusyEngine(t *testing.T) {
 	}
 
 	focusOn(t, b, "prefix", prefix)
+	pollJS(b, `window.cy.nodes('.container:visible').length === 2`, waitTimeout)
 	shown := mustEval[[]string](t, b, `window.cy.nodes('.container:visible').map((n) => n.data('name')).sort()`)
 	if want := []string{prefix + "api", prefix + "db"}; strings.Join(shown, ",") != strings.Join(want, ",") {
 		t.Errorf("focused on %s, the map shows %d containers %q, want %q", prefix, len(shown), shown, want)
@@ -413,8 +414,10 @@ func TestBrowserFocusOnABusyEngine(t *testing.T) {
 
 	// Off again: everything is back.
 	focusOn(t, b, "", "")
-	if n := mustEval[int](t, b, `window.cy.nodes('.container:visible').length`); n < len(foreign)+2 {
-		t.Errorf("with the focus off, %d containers shown, want at least %d", n, len(foreign)+2)
+	all := fmt.Sprintf(`window.cy.nodes('.container:visible').length >= %d`, len(foreign)+2)
+	if !pollJS(b, all, waitTimeout) {
+		t.Errorf("with the focus off, %d containers shown, want at least %d (focus %q)", mustEval[int](t, b, `window.cy.nodes('.container:visible').length`),
+			len(foreign)+2, mustEval[string](t, b, `document.body.dataset.focus`))
 	}
 }
 
