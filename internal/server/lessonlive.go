@@ -8,6 +8,7 @@ import (
 	"github.com/dockmap/dockmap/internal/lesson"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/protocol"
+	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -32,6 +33,8 @@ type LessonLive struct {
 	// poke asks for a pass without a delta: probe results are kept only
 	// once the whole run is over, after its frames went out.
 	poke chan struct{}
+	// explainers fingerprints probe pairs, one explainer per map.
+	explainers explainers
 }
 
 // NewLessonLive follows the participants of lessons (lesson.Builtin when
@@ -134,9 +137,15 @@ func (w *LessonLive) frames() [][]byte {
 	return out
 }
 
-// recordProbes keeps rs with the fingerprint of each pair on g, the map
+// explainer is the explainer of snap, shared by the probe routes.
+func (w *LessonLive) explainer(snap topology.Snapshot) *reach.Explainer { return w.explainers.at(snap) }
+
+// recordProbes keeps rs with the fingerprint of each pair on snap, the map
 // they were run on, and asks for a pass: a probe step may tick.
-func (w *LessonLive) recordProbes(g topology.Graph, rs []probe.Result) {
-	recordProbes(w.results, g, rs)
+func (w *LessonLive) recordProbes(snap topology.Snapshot, rs []probe.Result) {
+	x := w.explainer(snap)
+	for _, r := range rs {
+		w.results.Record(r, x.Between(topology.ContainerNodeID(r.From), topology.ContainerNodeID(r.To)))
+	}
 	w.Poke()
 }

@@ -3,11 +3,11 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/dockmap/dockmap/internal/lesson"
-	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -72,21 +72,31 @@ func lessonOf(ls []lesson.Lesson, id string) (lesson.Lesson, bool) {
 // handleLatestProbes serves "GET /api/probes/latest": the latest result of
 // every probe run, each marked stale when anything between its pair
 // changed since.
-func handleLatestProbes(src LiveSource, results *probe.Results) echo.HandlerFunc {
+func handleLatestProbes(ll *LessonLive) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		x := reach.New(src.Snapshot().Graph)
-		all := results.All(func(from, to string) string {
+		x := ll.explainer(ll.src.Snapshot())
+		all := ll.results.All(func(from, to string) string {
 			return x.Between(topology.ContainerNodeID(from), topology.ContainerNodeID(to))
 		})
 		return c.JSON(http.StatusOK, map[string]any{"results": all})
 	}
 }
 
-// recordProbes keeps rs with the fingerprint of each pair on g, the map
-// they were run on.
-func recordProbes(results *probe.Results, g topology.Graph, rs []probe.Result) {
-	x := reach.New(g)
-	for _, r := range rs {
-		results.Record(r, x.Between(topology.ContainerNodeID(r.From), topology.ContainerNodeID(r.To)))
+// explainers keeps the explainer of the last map it was asked about:
+// every open page asks GET /api/probes/latest after each burst of changes,
+// all about the same map, and building one costs a pass over the graph.
+type explainers struct {
+	mu  sync.Mutex
+	seq uint64
+	x   *reach.Explainer
+}
+
+// at is the explainer of snap, built once per seq.
+func (e *explainers) at(snap topology.Snapshot) *reach.Explainer {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.x == nil || e.seq != snap.Seq {
+		e.x, e.seq = reach.New(snap.Graph), snap.Seq
 	}
+	return e.x
 }

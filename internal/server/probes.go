@@ -242,13 +242,13 @@ func handleProbes(src LiveSource, p Prober, ll *LessonLive) echo.HandlerFunc {
 		if err := decodeJSON(c, &req); err != nil {
 			return err
 		}
-		g := src.Snapshot().Graph
-		reqs, err := req.resolve(g)
+		snap := src.Snapshot()
+		reqs, err := req.resolve(snap.Graph)
 		if err != nil {
 			return err
 		}
 		rs := p.Run(c.Request().Context(), reqs)
-		ll.recordProbes(g, rs)
+		ll.recordProbes(snap, rs)
 		return c.JSON(http.StatusOK, probeResponse{Results: rs})
 	}
 }

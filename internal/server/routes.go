@@ -63,7 +63,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/networks/:id", Role: auth.Viewer, handler: handleNetworkDetail(d.Live, d.Networks)},
 		{Method: "GET", Path: "/api/reach", Role: auth.Viewer, handler: handleReach(d.Live)},
 		{Method: "GET", Path: "/api/volumes/:name", Role: auth.Viewer, handler: handleVolumeDetail(d.Live)},
-		{Method: "GET", Path: "/api/probes/latest", Role: auth.Viewer, handler: handleLatestProbes(d.Live, d.Results)},
+		{Method: "GET", Path: "/api/probes/latest", Role: auth.Viewer, handler: handleLatestProbes(d.LessonLive)},
 		{Method: "GET", Path: "/api/lessons", Role: auth.Viewer, handler: handleLessons(d.Lessons)},
 		{Method: "GET", Path: "/api/lessons/:id", Role: auth.Viewer, handler: handleLesson(d.LessonLive)},
 		{Method: "GET", Path: "/api/lessons/:id/progress", Role: auth.Viewer, handler: handleLessonProgress(d.LessonLive)},

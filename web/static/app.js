@@ -310,7 +310,7 @@ function afterChange(change) {
   focus.apply();
   // What came or changed (a longer name) stays in sight: the camera moves,
   // not the nodes. After focus, so that what it hides does not count.
-  if (!change.laidOut) keepInView(cy, change.shown.union(touchedNodes));
+  if (!change.laidOut) keepInView(cy, touchedNodes);
   bendLinks(cy);
   focusEdges(cy);
   presenter.follow(touchedNodes);

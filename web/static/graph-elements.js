@@ -145,7 +145,7 @@ export function renderSnapshot(cy, snapshot) {
     // Only now, so that the layout kept room for their full size.
     markEmptyNetworks(cy);
     // laidOut: the whole map was just laid out and fitted.
-    return { touched: new Set(cy.nodes().map((n) => n.id())), removedNames: new Map(), shown: cy.collection(), laidOut: true };
+    return { touched: new Set(cy.nodes().map((n) => n.id())), removedNames: new Map(), laidOut: true };
   }
   return applyDelta(cy, diffAgainst(cy, nodes, edges));
 }
@@ -180,9 +180,8 @@ function diffAgainst(cy, nodes, edges) {
 // changed elements flash. It returns {touched}: the IDs of the nodes whose
 // details may have changed (changed or removed nodes, ends of added,
 // changed or removed edges, neighbours of changed nodes), so the caller
-// can refresh a panel that shows one of them, removedNames (node ID →
-// name of each removed container), and shown: the nodes added or changed
-// (the caller keeps them in view once it has decided what is shown).
+// can refresh a panel that shows one of them, and removedNames (node ID →
+// name of each removed container).
 export function applyDelta(cy, delta) {
   const touched = new Set();
   const removedNames = new Map(); // node ID → name of each removed container
@@ -236,7 +235,7 @@ export function applyDelta(cy, delta) {
   placeNewNodes(cy, fresh);
   takeOldSpots(cy, spots);
   flash(cy.collection(flashed));
-  return { touched, removedNames, shown: cy.collection(flashed).nodes() };
+  return { touched, removedNames };
 }
 
 // A re-create renames the old container "<name>-dockmap-old-<short id>"

@@ -24,6 +24,13 @@ const draftLayoutNodes = 600;
 // space.
 const fitKey = 'dockmap';
 
+// avoidRects are the rectangles setFitAvoid's function gives now (none
+// without one).
+function avoidRects(cy) {
+  const opts = cy.scratch(fitKey);
+  return (opts && opts.fitAvoid ? opts.fitAvoid() : []) || [];
+}
+
 // setFitAvoid keeps fitAvoid() for fitGraph: it returns the rectangles
 // ({left, top, right, bottom}, in pixels relative to the graph) of what
 // floats over the graph.
@@ -50,9 +57,8 @@ export function fitGraph(cy, eles = shownElements(cy), padding = 40, animate = f
   const bb = eles.boundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
   const w = cy.width();
   const h = cy.height();
-  const opts = cy.scratch(fitKey);
   let areas = [{ x: 0, y: 0, w, h }];
-  for (const r of (opts && opts.fitAvoid ? opts.fitAvoid() : []) || []) {
+  for (const r of avoidRects(cy)) {
     areas = areas.flatMap((a) => clearOf(a, r));
   }
   const zoomIn = (a) => Math.min((a.w - 2 * padding) / Math.max(bb.w, 1), (a.h - 2 * padding) / Math.max(bb.h, 1));
@@ -97,18 +103,9 @@ export function tidy(cy, { bands = false } = {}) {
     const positions = bands ? bandPositions(nodes) : null;
     const layout = bands
       ? nodes.layout({ name: 'preset', positions: (n) => positions.get(n.id()), animate: !reducedMotion(), animationDuration: animateMillis, fit: false })
-      : shownElements(cy).not('.probe').layout({
-          name: 'fcose',
-          randomize: false,
-          animate: !reducedMotion(),
-          animationDuration: animateMillis,
-          quality: nodes.length > draftLayoutNodes ? 'draft' : 'default',
-          nodeDimensionsIncludeLabels: true,
-          idealEdgeLength: (e) => (e.hasClass('member') ? 120 : 90),
-          nodeRepulsion: () => 9000,
-          nodeSeparation: 90,
-          fit: false,
-        });
+      : shownElements(cy)
+          .not('.probe')
+          .layout({ ...forces(nodes.length), randomize: false, animate: !reducedMotion(), animationDuration: animateMillis });
     layout.one('layoutstop', () => resolve());
     layout.run();
   });
@@ -142,11 +139,16 @@ export function fullLayout(cy) {
     fitGraph(cy);
     return;
   }
-  cy.layout({
+  cy.layout({ ...forces(cy.nodes().length), animate: false, randomize: true }).run();
+  fitGraph(cy);
+}
+
+// forces are the force-directed layout's options for a map of n nodes,
+// the same for the first layout and for Tidy.
+function forces(n) {
+  return {
     name: 'fcose',
-    animate: false,
-    randomize: true,
-    quality: cy.nodes().length > draftLayoutNodes ? 'draft' : 'default',
+    quality: n > draftLayoutNodes ? 'draft' : 'default',
     nodeDimensionsIncludeLabels: true,
     // Members sit a bit further from their network hub than mounts from
     // their container, so the volumes cluster around their users.
@@ -154,8 +156,7 @@ export function fullLayout(cy) {
     nodeRepulsion: () => 9000,
     nodeSeparation: 90,
     fit: false,
-  }).run();
-  fitGraph(cy);
+  };
 }
 
 // placeNewNodes gives every new node a free spot next to its neighbours;
@@ -226,11 +227,9 @@ export function placeNewNodes(cy, fresh) {
 // floatingBoxes are the rectangles of what floats over the graph, in
 // model coordinates at the current viewport.
 function floatingBoxes(cy) {
-  const opts = cy.scratch(fitKey);
-  const rects = (opts && opts.fitAvoid ? opts.fitAvoid() : []) || [];
   const z = cy.zoom();
   const p = cy.pan();
-  return rects.map((r) => ({ x1: (r.left - p.x) / z, y1: (r.top - p.y) / z, x2: (r.right - p.x) / z, y2: (r.bottom - p.y) / z }));
+  return avoidRects(cy).map((r) => ({ x1: (r.left - p.x) / z, y1: (r.top - p.y) / z, x2: (r.right - p.x) / z, y2: (r.bottom - p.y) / z }));
 }
 
 // labelBoxes are the boxes of the link labels: the alias on a link is
@@ -251,8 +250,7 @@ export function keepInView(cy, eles) {
   if (eles.empty() || cy.width() === 0) return;
   const w = cy.width();
   const h = cy.height();
-  const opts = cy.scratch(fitKey);
-  const over = (opts && opts.fitAvoid ? opts.fitAvoid() : []) || [];
+  const over = avoidRects(cy);
   const hidden = eles.filter(':visible').some((n) => {
     const b = n.renderedBoundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
     if (b.x1 < 0 || b.y1 < 0 || b.x2 > w || b.y2 > h) return true;

@@ -20,10 +20,6 @@ import { loadPref, storePref } from './prefs.js';
 const lessonKey = 'dockmap.lesson';
 const prefixKey = 'dockmap.lesson.prefix';
 
-// The server's rule for a prefix (internal/server/lessons.go), checked here
-// only to say what is wrong before asking.
-const prefixPattern = /^([a-zA-Z0-9][a-zA-Z0-9_.-]{0,31})?$/;
-
 const stateIcon = { done: '✓', todo: '○', failed: '✗' };
 const stateWords = { done: 'done', todo: 'to do', failed: 'not yet: the check fails' };
 
@@ -213,11 +209,9 @@ export function createLesson({ root = document, dock, onStep = () => {}, cy = nu
 
   const fetchStates = async () => {
     if (!chosen) return;
+    // The rule for a prefix is the server's (lesson.ValidPrefix): a bad
+    // one comes back as an error that says what is wrong.
     const p = prefix();
-    if (!prefixPattern.test(p)) {
-      showText(errEl, `The prefix "${p}" cannot start a container name: letters, digits, '_', '.' and '-', starting with a letter or digit, up to 32.`);
-      return;
-    }
     const n = ++asked;
     try {
       const got = await api('GET', `/api/lessons/${encodeURIComponent(chosen.id)}?prefix=${encodeURIComponent(p)}`);
