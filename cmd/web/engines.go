@@ -17,13 +17,13 @@ import (
 )
 
 // engineSet is the engines besides the local one: each its own client,
-// its own live loop and its own hub. Their graphs are not on the page yet
-// (the map is the local engine's), so nobody subscribes to those hubs; a
-// separate hub per engine keeps one engine's deltas from ever reaching
-// the page's.
+// its own live loop and its own hub, which only the map's live.Union
+// reads, so that one engine's own seq never reaches the page.
 type engineSet struct {
 	reg  *engines.Registry
 	runs []func(context.Context) error
+	// members are the extra engines for the map's live.Union.
+	members []live.Member
 	// clients are every engine's client by name, the local one included,
 	// for the requests that go to one engine (GET /api/swarm).
 	clients map[string]*docker.Client
@@ -61,8 +61,10 @@ func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, log
 		eh := hub.New(hub.DefaultBuffer)
 		s.closers = append(s.closers, func() { dc.Close() }, eh.Close)
 		host := engines.Redact(spec.Host)
-		lv := live.New(dc, eh, logger.With("engine", spec.Name), live.WithHost(host), live.WithOnEngine(s.onEngine(spec.Name)))
+		lv := live.New(dc, eh, logger.With("engine", spec.Name), live.WithHost(host), live.WithName(spec.Name, true),
+			live.WithOnEngine(s.onEngine(spec.Name)))
 		s.runs = append(s.runs, lv.Run)
+		s.members = append(s.members, live.Member{Name: spec.Name, Live: lv, Hub: eh})
 		logger.Info("engine", "name", spec.Name, "host", host, "context", spec.Context)
 	}
 	return s, nil

@@ -440,17 +440,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer es.close()
 		deps.Engines, deps.EngineClients = es.reg, es.client
-		lv := live.New(dc, h, logger, live.WithHost(dc.Host()), live.WithOnEngine(es.onEngine(engines.Local)))
+		// With one engine the local Live publishes to the page itself; with
+		// more, to a hub of its own, and the Union joins every engine's map.
+		localHub := h
+		if len(es.members) > 0 {
+			localHub = hub.New(hub.DefaultBuffer)
+			defer localHub.Close()
+		}
+		lv := live.New(dc, localHub, logger, live.WithHost(dc.Host()), live.WithName(engines.Local, false),
+			live.WithOnEngine(es.onEngine(engines.Local)))
+		var src server.LiveSource = lv
+		if len(es.members) > 0 {
+			u := live.NewUnion(h, logger, append([]live.Member{{Name: engines.Local, Live: lv, Hub: localHub}}, es.members...)...)
+			src = u
+			background = append(background, u.Run)
+		}
 		prober := probe.New(dc, server.ProbePublisher(h))
 		defer prober.Close()
 		rec := timeline.New(timeline.WithMax(cfg.timelineMax))
-		lessonLive := server.NewLessonLive(lv, h, lessons, probe.NewResults(0))
+		lessonLive := server.NewLessonLive(src, h, lessons, probe.NewResults(0))
 		deps.LessonLive = lessonLive
-		deps.Live, deps.Engine, deps.Recreator, deps.Networks, deps.Volumes, deps.Prober, deps.Timeline = lv, dc, dc, dc, dc, prober, rec
+		deps.Live, deps.Engine, deps.Recreator, deps.Networks, deps.Volumes, deps.Prober, deps.Timeline = src, dc, dc, dc, dc, prober, rec
 		engineHost = dc.Host()
 		background = append(background, es.runs...)
 		background = append(background, lv.Run, lessonLive.Run,
-			func(ctx context.Context) error { return rec.Run(ctx, lv) },
+			func(ctx context.Context) error { return rec.Run(ctx, src) },
 			func(ctx context.Context) error {
 				reportLeftovers(ctx, lv, dc, logger)
 				return nil

@@ -61,6 +61,11 @@ type Live struct {
 	hub  *hub.Hub
 	log  *slog.Logger
 	host string
+	// name is the engine's name, stamped on every node, edge and event
+	// (WithName); suffix appends it to IDs, as for every engine but the
+	// default one.
+	name   string
+	suffix bool
 	// onEngine hears every change of the engine state (WithOnEngine).
 	onEngine func(topology.EngineState)
 	now      func() time.Time
@@ -91,6 +96,12 @@ func WithCoalesceWindow(d time.Duration) Option { return func(l *Live) { l.windo
 
 // WithHost names the engine address shown in the engine state.
 func WithHost(host string) Option { return func(l *Live) { l.host = host } }
+
+// WithName names the engine: every node, edge and event carries name,
+// and with suffix the IDs too (topology.Stamp).
+func WithName(name string, suffix bool) Option {
+	return func(l *Live) { l.name, l.suffix = name, suffix }
+}
 
 // WithOnEngine calls fn with the engine state whenever it changes, the
 // first "connecting" one included, with Live's lock held: fn must not
@@ -324,6 +335,9 @@ func (l *Live) relist(ctx context.Context) (err error) {
 		return err
 	}
 	g := topology.Build(inv)
+	if l.name != "" {
+		g = topology.Stamp(g, l.name, l.suffix)
+	}
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -353,7 +367,7 @@ func (l *Live) onEvent(e docker.Event) {
 		// feed shows what changes the map, not that noise.
 		return
 	}
-	l.hub.Publish(protocol.Message(&protocol.Event{Event: e}))
+	l.hub.Publish(protocol.Message(&protocol.Event{Event: e, Engine: l.name}))
 }
 
 func (l *Live) setConnected(version, api string) {

@@ -69,6 +69,8 @@ type Delta struct {
 type Event struct {
 	Type  string       `json:"type"`
 	Event docker.Event `json:"event"`
+	// Engine names the engine the event is from.
+	Engine string `json:"engine,omitempty"`
 }
 
 // Engine is the engine's state when it changes (connected or not, why).

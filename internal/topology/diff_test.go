@@ -466,6 +466,24 @@ func TestNodeEqualSeesEveryField(t *testing.T) {
 			return topology.Node{ID: "g:db-dockmap-old-0123456789ab", Kind: topology.KindGhost, Label: "db-dockmap-old-0123456789ab",
 				Ghost: &topology.GhostInfo{Name: "db-dockmap-old-0123456789ab", Original: "db"}}
 		},
+		"swarm-node": func() topology.Node {
+			return topology.Node{ID: "sn:1", Kind: topology.KindSwarmNode, Label: "lab1", Engine: "lab1", Host: "lab1",
+				SwarmNode: &topology.SwarmNode{ID: "1", Hostname: "lab1", Role: "manager", Availability: "active", State: "ready",
+					Message: "m", Addr: "10.0.0.1", Leader: true, Reachability: "reachable", EngineVersion: "20.10"}}
+		},
+		"service": func() topology.Node {
+			return topology.Node{ID: "sv:1", Kind: topology.KindService, Label: "web", Engine: "lab1",
+				Service: &topology.SwarmService{ID: "1", Name: "web", Mode: "replicated", Wanted: 3, Running: 2, Image: "busybox",
+					Ports:    []topology.SwarmPort{{Published: 80, Target: 8080, Protocol: "tcp", Mode: "ingress"}},
+					VIPs:     []topology.SwarmVIP{{NetworkID: "n", NetworkName: "ov", Addr: "10.0.1.2/24"}},
+					Networks: []topology.NetworkRef{{ID: "n", Name: "ov"}}}}
+		},
+		"task": func() topology.Node {
+			return topology.Node{ID: "t:1", Kind: topology.KindTask, Label: "web.1", Engine: "lab1", Host: "node:lab4",
+				Task: &topology.SwarmTask{ID: "1", ServiceID: "s", ServiceName: "web", Slot: 1, NodeID: "n", DesiredState: "running",
+					State: "failed", Error: "network sandbox join failed", Message: "m", ContainerID: "c",
+					Networks: []topology.SwarmTaskNetwork{{ID: "n", Name: "ov", Addresses: []string{"10.0.1.5/24"}}}}}
+		},
 	}, topology.Node.Equal)
 }
 

@@ -30,6 +30,16 @@ const (
 	// KindGhost stands for a container that is gone but that a broken
 	// link still names.
 	KindGhost NodeKind = "ghost"
+	// KindSwarmNode is a host of a Swarm as its managers know it:
+	// "sn:<node id>".
+	KindSwarmNode NodeKind = "swarm-node"
+	// KindService is a Swarm service: "sv:<service id>".
+	KindService NodeKind = "service"
+	// KindTask is a Swarm task whose container no connected engine shows
+	// (its node's engine is not one of dockmap's): "t:<task id>". A task
+	// whose container is on the map is that container's node, carrying
+	// the task.
+	KindTask NodeKind = "task"
 )
 
 // EdgeKind says what an edge stands for.
@@ -55,6 +65,9 @@ const (
 	// EdgeVolumesFrom joins a container created with --volumes-from to its
 	// donor, whose mounts it copied at create: "vf:<container id>><donor id>".
 	EdgeVolumesFrom EdgeKind = "volumes-from"
+	// EdgeReplica joins a Swarm service to one of its tasks (a task node,
+	// or the container node that runs it): "r:<service node>><task node>".
+	EdgeReplica EdgeKind = "replica"
 )
 
 // Graph is the whole picture. Nodes and Edges are sorted by ID, which Diff
@@ -66,14 +79,26 @@ type Graph struct {
 
 // Node is one vertex. Exactly one of the kind-specific fields is set.
 type Node struct {
-	ID        NodeID         `json:"id"`
-	Kind      NodeKind       `json:"kind"`
-	Label     string         `json:"label"`
+	ID    NodeID   `json:"id"`
+	Kind  NodeKind `json:"kind"`
+	Label string   `json:"label"`
+	// Engine names the engine that reported the node (engines.Local for
+	// the default one); for what a Swarm's managers report, the manager's.
+	Engine string `json:"engine,omitempty"`
+	// Host is the host the node is drawn in: an engine's name, or
+	// "node:<hostname>" for a Swarm node whose engine dockmap does not
+	// connect to. Services and Swarm-wide networks belong to no host.
+	Host      string         `json:"host,omitempty"`
 	Container *ContainerInfo `json:"container,omitempty"`
 	Network   *NetworkInfo   `json:"network,omitempty"`
 	Volume    *VolumeInfo    `json:"volume,omitempty"`
 	Bind      *BindInfo      `json:"bind,omitempty"`
 	Ghost     *GhostInfo     `json:"ghost,omitempty"`
+	SwarmNode *SwarmNode     `json:"swarmNode,omitempty"`
+	Service   *SwarmService  `json:"service,omitempty"`
+	// Task is set on a task node, and on the container node of a task
+	// (then beside Container).
+	Task *SwarmTask `json:"task,omitempty"`
 }
 
 // ContainerInfo is what a container node carries.
@@ -115,17 +140,21 @@ func (n *NetworkInfo) Predefined() bool {
 
 // NetworkInfo is what a network node carries.
 type NetworkInfo struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	Driver     string            `json:"driver"`
-	Scope      string            `json:"scope"`
-	Internal   bool              `json:"internal"`
-	Attachable bool              `json:"attachable"`
-	ICC        bool              `json:"icc"`
-	Default    bool              `json:"default"`
-	Subnets    []Subnet          `json:"subnets,omitempty"`
-	Options    map[string]string `json:"options,omitempty"`
-	Labels     map[string]string `json:"labels,omitempty"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Driver     string `json:"driver"`
+	Scope      string `json:"scope"`
+	Internal   bool   `json:"internal"`
+	Attachable bool   `json:"attachable"`
+	ICC        bool   `json:"icc"`
+	Default    bool   `json:"default"`
+	// Ingress marks a Swarm's routing-mesh network, Encrypted an overlay
+	// with IPsec on (--opt encrypted); both come from a manager.
+	Ingress   bool              `json:"ingress,omitempty"`
+	Encrypted bool              `json:"encrypted,omitempty"`
+	Subnets   []Subnet          `json:"subnets,omitempty"`
+	Options   map[string]string `json:"options,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
 }
 
 // VolumeInfo is what a volume node carries.
@@ -159,10 +188,12 @@ type GhostInfo struct {
 // Edge is one connection between two nodes. At most one of the
 // kind-specific fields is set (netns edges carry none).
 type Edge struct {
-	ID          EdgeID           `json:"id"`
-	Kind        EdgeKind         `json:"kind"`
-	From        NodeID           `json:"from"`
-	To          NodeID           `json:"to"`
+	ID   EdgeID   `json:"id"`
+	Kind EdgeKind `json:"kind"`
+	From NodeID   `json:"from"`
+	To   NodeID   `json:"to"`
+	// Engine names the engine that reported the edge, as on Node.
+	Engine      string           `json:"engine,omitempty"`
 	Link        *LinkInfo        `json:"link,omitempty"`
 	Member      *MemberInfo      `json:"member,omitempty"`
 	Mount       *MountInfo       `json:"mount,omitempty"`
@@ -282,7 +313,10 @@ func GhostNodeID(name string) NodeID { return NodeID("g:" + name) }
 
 // Equal reports whether two nodes carry the same data.
 func (n Node) Equal(o Node) bool {
-	if n.ID != o.ID || n.Kind != o.Kind || n.Label != o.Label {
+	if n.ID != o.ID || n.Kind != o.Kind || n.Label != o.Label || n.Engine != o.Engine || n.Host != o.Host {
+		return false
+	}
+	if (n.Task == nil) != (o.Task == nil) || n.Task != nil && !n.Task.equal(o.Task) {
 		return false
 	}
 	switch {
@@ -296,6 +330,10 @@ func (n Node) Equal(o Node) bool {
 		return n.Bind != nil && o.Bind != nil && *n.Bind == *o.Bind
 	case n.Ghost != nil || o.Ghost != nil:
 		return n.Ghost != nil && o.Ghost != nil && *n.Ghost == *o.Ghost
+	case n.SwarmNode != nil || o.SwarmNode != nil:
+		return n.SwarmNode != nil && o.SwarmNode != nil && *n.SwarmNode == *o.SwarmNode
+	case n.Service != nil || o.Service != nil:
+		return n.Service != nil && o.Service != nil && n.Service.equal(o.Service)
 	}
 	return true
 }
@@ -315,7 +353,7 @@ func (c *ContainerInfo) equal(o *ContainerInfo) bool {
 func (n *NetworkInfo) equal(o *NetworkInfo) bool {
 	return n.ID == o.ID && n.Name == o.Name && n.Driver == o.Driver && n.Scope == o.Scope &&
 		n.Internal == o.Internal && n.Attachable == o.Attachable && n.ICC == o.ICC &&
-		n.Default == o.Default && slices.Equal(n.Subnets, o.Subnets) &&
+		n.Default == o.Default && n.Ingress == o.Ingress && n.Encrypted == o.Encrypted && slices.Equal(n.Subnets, o.Subnets) &&
 		maps.Equal(n.Options, o.Options) && maps.Equal(n.Labels, o.Labels)
 }
 
@@ -327,7 +365,7 @@ func (v *VolumeInfo) equal(o *VolumeInfo) bool {
 
 // Equal reports whether two edges carry the same data.
 func (e Edge) Equal(o Edge) bool {
-	if e.ID != o.ID || e.Kind != o.Kind || e.From != o.From || e.To != o.To {
+	if e.ID != o.ID || e.Kind != o.Kind || e.From != o.From || e.To != o.To || e.Engine != o.Engine {
 		return false
 	}
 	switch {
