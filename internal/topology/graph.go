@@ -311,6 +311,15 @@ func BindNodeID(path string) NodeID { return NodeID("b:" + path) }
 // GhostNodeID is the node ID of a removed container a broken link names.
 func GhostNodeID(name string) NodeID { return NodeID("g:" + name) }
 
+// SwarmNodeID is the node ID of a Swarm node (a host).
+func SwarmNodeID(id string) NodeID { return NodeID("sn:" + id) }
+
+// ServiceNodeID is the node ID of a Swarm service.
+func ServiceNodeID(id string) NodeID { return NodeID("sv:" + id) }
+
+// TaskNodeID is the node ID of a Swarm task that no container node stands for.
+func TaskNodeID(id string) NodeID { return NodeID("t:" + id) }
+
 // Equal reports whether two nodes carry the same data.
 func (n Node) Equal(o Node) bool {
 	if n.ID != o.ID || n.Kind != o.Kind || n.Label != o.Label || n.Engine != o.Engine || n.Host != o.Host {
