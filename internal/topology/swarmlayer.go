@@ -176,9 +176,9 @@ func (b *swarmBuilder) task(t SwarmTask) {
 	hostname := b.host[t.NodeID]
 	label := t.ServiceName + "." + strconv.Itoa(t.Slot)
 	if t.Slot == 0 {
-		// A global service's tasks are told apart by node, as docker
-		// service ps names them; a node the manager no longer lists is
-		// named by its ID.
+		// A global service's tasks have no slot number: they are told
+		// apart by node, and a hostname is what a reader knows a node by.
+		// A node the manager no longer lists has only its ID left.
 		name := hostname
 		if name == "" {
 			name = t.NodeID
@@ -188,12 +188,12 @@ func (b *swarmBuilder) task(t SwarmTask) {
 			label += "." + name
 		}
 	}
+	// A task not yet scheduled (or on a node the manager no longer lists)
+	// has no host to be drawn in.
 	host := engine
 	if host == "" && hostname != "" {
 		host = "node:" + hostname
 	}
-	// A task not yet scheduled (or on a node the manager no longer lists)
-	// has no host to be drawn in.
 	id := TaskNodeID(t.ID)
 	b.put(Node{ID: id, Kind: KindTask, Label: label, Engine: b.v.Manager, Host: host, Task: &t})
 	b.link(Edge{ID: EdgeID("r:" + string(svc) + ">" + string(id)), Kind: EdgeReplica, From: svc, To: id})
