@@ -11,6 +11,7 @@ import (
 	"github.com/dockmap/dockmap/internal/engines"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/server"
 	"github.com/dockmap/dockmap/internal/topology"
@@ -24,6 +25,9 @@ type engineSet struct {
 	runs []func(context.Context) error
 	// members are the extra engines for the map's live.Union.
 	members []live.Member
+	// others are the extra engines' own servers' dependencies
+	// (server.Deps.Others).
+	others map[string]server.Deps
 	// clients are every engine's client by name, the local one included,
 	// for the requests that go to one engine (GET /api/swarm).
 	clients map[string]*docker.Client
@@ -36,14 +40,15 @@ type engineSet struct {
 // loop for each of extra. Nothing connects here: each loop connects,
 // fails and retries on its own once run, so an engine that is down or
 // hangs holds up nobody else.
-func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, logger *slog.Logger) (*engineSet, error) {
+func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, allowDangerous bool, logger *slog.Logger) (*engineSet, error) {
 	all := append([]engines.Spec{{Name: engines.Local, Host: local.Host()}}, extra...)
 	publish := func(list []engines.State) {
 		page.Publish(protocol.Message(&protocol.Engines{Engines: list}))
 	}
-	s := &engineSet{reg: engines.NewRegistry(all, publish, time.Now()), clients: map[string]*docker.Client{engines.Local: local}}
+	s := &engineSet{reg: engines.NewRegistry(all, publish, time.Now()), clients: map[string]*docker.Client{engines.Local: local},
+		others: map[string]server.Deps{}}
 	for _, spec := range extra {
-		var opts []docker.Option
+		opts := []docker.Option{docker.WithDangerousSpecs(allowDangerous)}
 		if spec.TLS != nil {
 			opts = append(opts, docker.WithTLSFiles(spec.TLS.CA, spec.TLS.Cert, spec.TLS.Key, spec.TLS.SkipVerify))
 		}
@@ -61,10 +66,13 @@ func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, log
 		eh := hub.New(hub.DefaultBuffer)
 		s.closers = append(s.closers, func() { dc.Close() }, eh.Close)
 		host := engines.Redact(spec.Host)
-		lv := live.New(dc, eh, logger.With("engine", spec.Name), live.WithHost(host), live.WithName(spec.Name, true),
+		lv := live.New(dc, eh, logger.With("engine", spec.Name), live.WithHost(host), live.WithName(spec.Name),
 			live.WithOnEngine(s.onEngine(spec.Name)))
 		s.runs = append(s.runs, lv.Run)
 		s.members = append(s.members, live.Member{Name: spec.Name, Live: lv, Hub: eh})
+		prober := probe.New(dc, suffixed(spec.Name, server.ProbePublisher(page)))
+		s.closers = append(s.closers, prober.Close)
+		s.others[spec.Name] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober}
 		logger.Info("engine", "name", spec.Name, "host", host, "context", spec.Context)
 	}
 	return s, nil
@@ -89,6 +97,18 @@ func (s *engineSet) client(name string) (server.SwarmReader, bool) {
 func (s *engineSet) close() {
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()
+	}
+}
+
+// suffixed names the containers of engine name's probe results as the
+// merged map does.
+func suffixed(name string, publish func(probe.Result)) func(probe.Result) {
+	return func(r probe.Result) {
+		r.From = r.From + topology.EngineSep + name
+		if r.To != "" {
+			r.To = r.To + topology.EngineSep + name
+		}
+		publish(r)
 	}
 }
 

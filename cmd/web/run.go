@@ -434,7 +434,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer dc.Close()
 		installTestHooks(dc, getenv, stdout)
-		es, err := newEngineSet(dc, cfg.engines, h, logger)
+		es, err := newEngineSet(dc, cfg.engines, h, cfg.allowDangerous, logger)
 		if err != nil {
 			return err
 		}
@@ -447,16 +447,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			localHub = hub.New(hub.DefaultBuffer)
 			defer localHub.Close()
 		}
-		lv := live.New(dc, localHub, logger, live.WithHost(dc.Host()), live.WithName(engines.Local, false),
+		lv := live.New(dc, localHub, logger, live.WithHost(dc.Host()), live.WithName(engines.Local),
 			live.WithOnEngine(es.onEngine(engines.Local)))
 		var src server.LiveSource = lv
 		if len(es.members) > 0 {
 			u := live.NewUnion(h, logger, append([]live.Member{{Name: engines.Local, Live: lv, Hub: localHub}}, es.members...)...)
 			src = u
 			background = append(background, u.Run)
+			deps.Others = es.others
 		}
 		prober := probe.New(dc, server.ProbePublisher(h))
 		defer prober.Close()
+		if len(es.members) > 0 {
+			// The default engine's actions plan on its own graph too.
+			es.others[engines.Local] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober}
+		}
 		rec := timeline.New(timeline.WithMax(cfg.timelineMax))
 		lessonLive := server.NewLessonLive(src, h, lessons, probe.NewResults(0))
 		deps.LessonLive = lessonLive

@@ -62,10 +62,9 @@ type Live struct {
 	log  *slog.Logger
 	host string
 	// name is the engine's name, stamped on every node, edge and event
-	// (WithName); suffix appends it to IDs, as for every engine but the
-	// default one.
-	name   string
-	suffix bool
+	// (WithName). IDs stay the engine's own: a Union gives those of the
+	// other engines their suffix on the merged map.
+	name string
 	// onEngine hears every change of the engine state (WithOnEngine).
 	onEngine func(topology.EngineState)
 	now      func() time.Time
@@ -97,10 +96,9 @@ func WithCoalesceWindow(d time.Duration) Option { return func(l *Live) { l.windo
 // WithHost names the engine address shown in the engine state.
 func WithHost(host string) Option { return func(l *Live) { l.host = host } }
 
-// WithName names the engine: every node, edge and event carries name,
-// and with suffix the IDs too (topology.Stamp).
-func WithName(name string, suffix bool) Option {
-	return func(l *Live) { l.name, l.suffix = name, suffix }
+// WithName names the engine: every node, edge and event carries name.
+func WithName(name string) Option {
+	return func(l *Live) { l.name = name }
 }
 
 // WithOnEngine calls fn with the engine state whenever it changes, the
@@ -336,7 +334,7 @@ func (l *Live) relist(ctx context.Context) (err error) {
 	}
 	g := topology.Build(inv)
 	if l.name != "" {
-		g = topology.Stamp(g, l.name, l.suffix)
+		g = topology.Stamp(g, l.name, false)
 	}
 
 	l.mu.Lock()

@@ -146,6 +146,10 @@ func (u *Union) follow(ctx context.Context, m Member, first bool) {
 	}
 }
 
+// MergeNow merges at once: an engine's own server has just answered a
+// change, which its graph already holds.
+func (u *Union) MergeNow() { u.merge() }
+
 func (u *Union) poke() {
 	select {
 	case u.kick <- struct{}{}:
@@ -159,7 +163,9 @@ func (u *Union) merge() {
 	defer u.merging.Unlock()
 	parts := make([]topology.Graph, len(u.members))
 	for i, m := range u.members {
-		parts[i] = m.Live.Snapshot().Graph
+		// Each engine's graph has the Docker IDs as they are, which its
+		// own actions use; on the merged map they carry the engine.
+		parts[i] = topology.Stamp(m.Live.Snapshot().Graph, m.Name, i > 0)
 	}
 	g := topology.Merge(parts...)
 	u.mu.Lock()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/dockmap/dockmap/internal/engines"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/reach"
@@ -236,7 +237,7 @@ type probeResponse struct {
 
 // handleProbes serves "POST /api/probes": it runs the probes now and
 // answers with every result (each is also streamed as a "probe" message).
-func handleProbes(src LiveSource, p Prober, ll *LessonLive) echo.HandlerFunc {
+func handleProbes(src LiveSource, p Prober, ll *LessonLive, engine string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req probeRequest
 		if err := decodeJSON(c, &req); err != nil {
@@ -248,9 +249,32 @@ func handleProbes(src LiveSource, p Prober, ll *LessonLive) echo.HandlerFunc {
 			return err
 		}
 		rs := p.Run(c.Request().Context(), reqs)
+		if engine != "" {
+			// One engine's server of several: the results are the merged
+			// map's, with its IDs.
+			rs = onMergedMap(rs, engine)
+			snap = ll.src.Snapshot()
+		}
 		ll.recordProbes(snap, rs)
 		return c.JSON(http.StatusOK, probeResponse{Results: rs})
 	}
+}
+
+// onMergedMap names the containers of engine's results as the merged map
+// does (topology.Stamp).
+func onMergedMap(rs []probe.Result, engine string) []probe.Result {
+	if engine == engines.Local {
+		return rs
+	}
+	out := make([]probe.Result, len(rs))
+	for i, r := range rs {
+		r.From += topology.EngineSep + engine
+		if r.To != "" {
+			r.To += topology.EngineSep + engine
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // ProbePublisher turns probe results into live "probe" messages.

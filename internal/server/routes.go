@@ -110,7 +110,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "POST", Path: "/api/containers/:id/mounts", Role: auth.Operator, handler: handleAddMount(jd, pl)},
 		// Probes and share tests exec into containers, so they are actions too.
 		{Method: "POST", Path: "/api/volumes/:name/share-test", Role: auth.Operator, handler: handleShareTest(d.Live, d.Volumes, d.Publisher)},
-		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober, d.LessonLive)},
+		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober, d.LessonLive, d.Name)},
 		// A one-use login link for someone else: a credential, so an action.
 		{Method: "POST", Path: "/api/login-codes", Role: auth.Operator, EngineFree: true, handler: handleMintLoginCode(d.Auth, d.Logger)},
 		// A class's viewer invite, and its end (which signs its viewers out).

@@ -121,6 +121,15 @@ type Deps struct {
 	// engine: every action is refused (403) for everyone, and the engine
 	// dependencies may be nil.
 	Replay *Replay
+	// Others are the engines besides the default one, by name, when Live
+	// is their merged map (live.Union): each with its own Live (its own
+	// graph, Docker IDs as they are), Engine, Recreator, Networks,
+	// Volumes and Prober. The rest (auth, jobs, publisher, settings) is
+	// this Deps'. Requests that name one of their objects go to them
+	// (dispatch.go).
+	Others map[string]Deps
+	// Name is the engine's name, on a server of Others (set by New).
+	Name string
 }
 
 // bodyLimit caps request bodies; dockmap's JSON requests are tiny.
@@ -128,6 +137,27 @@ const bodyLimit = "64K"
 
 // New returns the HTTP handler for dockmap.
 func New(d Deps) http.Handler {
+	trail := newAuditTrail(d.Logger, d.Publisher)
+	if d.LessonLive == nil && d.Live != nil && d.Publisher != nil {
+		d.LessonLive = NewLessonLive(d.Live, d.Publisher, d.Lessons, d.Results)
+	}
+	others := map[string]http.Handler{}
+	for name, o := range d.Others {
+		// The engine's probes tick the lessons and show on the merged
+		// map: they are recorded there (handleProbes).
+		o.Name, o.LessonLive = name, d.LessonLive
+		o.Publisher, o.Jobs, o.Logger, o.Static, o.AssetVersion = d.Publisher, d.Jobs, d.Logger.With("engine", name), d.Static, d.AssetVersion
+		o.AllowedHosts, o.AllowBinds, o.AllowDangerous, o.Auth, o.ReadOnly = d.AllowedHosts, d.AllowBinds, d.AllowDangerous, d.Auth, d.ReadOnly
+		o.PongWait, o.PingPeriod, o.Lessons, o.Engines, o.EngineClients = d.PongWait, d.PingPeriod, d.Lessons, d.Engines, d.EngineClients
+		o.Others = nil
+		others[name] = newEcho(o, trail, nil)
+	}
+	return newEcho(d, trail, others)
+}
+
+// newEcho is one engine's server; others, for the default engine's, are
+// the other engines' (dispatch).
+func newEcho(d Deps, trail *auditTrail, others map[string]http.Handler) *echo.Echo {
 	if d.Replay != nil {
 		var none replayEngine
 		d.Engine, d.Recreator, d.Networks, d.Volumes, d.Prober = cmp.Or[Engine](d.Engine, none), cmp.Or[Recreator](d.Recreator, none),
@@ -158,13 +188,15 @@ func New(d Deps) http.Handler {
 	// trail, so it is the TCP peer: X-Forwarded-For is the client's to
 	// write and would let a guesser pick a fresh address per try.
 	e.IPExtractor = echo.ExtractIPDirect()
-	trail := newAuditTrail(d.Logger, d.Publisher)
 	table := routes(d, trail)
 	e.Use(
 		middleware.Recover(),
 		hostAllowlist(d.AllowedHosts),
 		secureHeaders(),
 		middleware.BodyLimit(bodyLimit),
+		// Before authorize: the engine's own server authorizes (and
+		// audits) the request as it reaches it.
+		dispatch(others, d.Live),
 		requestLog(d.Logger),
 		authorize(table, d.Auth, d.ReadOnly, d.Replay, trail),
 	)

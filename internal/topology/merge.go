@@ -20,8 +20,10 @@ const EngineSep = "@"
 // "@engine", so that two engines' containers never share an ID; a
 // Swarm-scoped network keeps its bare ID, since every host of the Swarm
 // shows the same network and the map draws it once, spanning them. g is
-// changed in place.
+// not changed: the result is a copy (g is an engine's current graph,
+// which others read).
 func Stamp(g Graph, engine string, suffix bool) Graph {
+	g = Graph{Nodes: slices.Clone(g.Nodes), Edges: slices.Clone(g.Edges)}
 	shared := map[NodeID]bool{}
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
