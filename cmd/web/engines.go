@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -69,7 +70,7 @@ func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, all
 		lv := live.New(dc, eh, logger.With("engine", spec.Name), live.WithHost(host), live.WithName(spec.Name),
 			live.WithOnEngine(s.onEngine(spec.Name)))
 		s.runs = append(s.runs, lv.Run)
-		s.members = append(s.members, live.Member{Name: spec.Name, Live: lv, Hub: eh})
+		s.members = append(s.members, live.Member{Name: spec.Name, Live: lv, Hub: eh, Swarm: swarmOf(dc)})
 		prober := probe.New(dc, suffixed(spec.Name, server.ProbePublisher(page)))
 		s.closers = append(s.closers, prober.Close)
 		s.others[spec.Name] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober}
@@ -97,6 +98,19 @@ func (s *engineSet) client(name string) (server.SwarmReader, bool) {
 func (s *engineSet) close() {
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()
+	}
+}
+
+// swarmOf reads an engine's Swarm for the map: a worker's answer is its
+// node ID only (the managers know the rest).
+func swarmOf(dc *docker.Client) live.SwarmFunc {
+	return func(ctx context.Context) (topology.SwarmState, string, error) {
+		st, err := dc.Swarm(ctx)
+		var we *docker.SwarmWorkerError
+		if errors.As(err, &we) {
+			return topology.SwarmState{}, we.NodeID, nil
+		}
+		return st, st.NodeID, err
 	}
 }
 

@@ -451,7 +451,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			live.WithOnEngine(es.onEngine(engines.Local)))
 		var src server.LiveSource = lv
 		if len(es.members) > 0 {
-			u := live.NewUnion(h, logger, append([]live.Member{{Name: engines.Local, Live: lv, Hub: localHub}}, es.members...)...)
+			u := live.NewUnion(h, logger, append([]live.Member{{Name: engines.Local, Live: lv, Hub: localHub, Swarm: swarmOf(dc)}}, es.members...)...)
 			src = u
 			background = append(background, u.Run)
 			deps.Others = es.others

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"sync"
+	"time"
 
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/protocol"
@@ -17,6 +19,25 @@ type Member struct {
 	Name string
 	Live *Live
 	Hub  *hub.Hub
+	// Swarm, when set, reads the engine's place in a Swarm (SwarmFunc).
+	Swarm SwarmFunc
+}
+
+// SwarmFunc reads an engine's Swarm: the whole state when the engine is
+// an active manager, and in any case the engine's own Swarm node ID ("" in
+// no Swarm), which says which host of a Swarm the engine is.
+type SwarmFunc func(ctx context.Context) (st topology.SwarmState, nodeID string, err error)
+
+// swarmPoll is how often the members' Swarms are read. The engine sends
+// events for services and nodes but none for tasks, and a node found down
+// changes only the managers' word: so they are asked, often enough to
+// follow the Swarm's own detection (several seconds) closely.
+const swarmPoll = 2 * time.Second
+
+// swarmRead is a member's last Swarm reading.
+type swarmRead struct {
+	state  topology.SwarmState
+	nodeID string
 }
 
 // Union is the map of several engines as one: every member keeps its own
@@ -46,6 +67,8 @@ type Union struct {
 	mu    sync.Mutex // protects the fields below
 	graph topology.Graph
 	seq   uint64
+	// swarms are the members' last Swarm readings, by member index.
+	swarms map[int]swarmRead
 }
 
 // NewUnion joins members, the default engine first, publishing to h.
@@ -58,7 +81,7 @@ func NewUnion(h *hub.Hub, log *slog.Logger, members ...Member) *Union {
 			panic("live.NewUnion: incomplete member")
 		}
 	}
-	return &Union{members: members, hub: h, log: log, kick: make(chan struct{}, 1)}
+	return &Union{members: members, hub: h, log: log, kick: make(chan struct{}, 1), swarms: map[int]swarmRead{}}
 }
 
 // Snapshot returns the merged graph, its seq and the default engine's
@@ -104,6 +127,11 @@ func (u *Union) Run(ctx context.Context) error {
 			u.follow(ctx, m, i == 0)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		u.pollSwarms(ctx)
+	}()
 	u.merge()
 	for {
 		select {
@@ -112,6 +140,44 @@ func (u *Union) Run(ctx context.Context) error {
 			return nil
 		case <-u.kick:
 			u.merge()
+		}
+	}
+}
+
+// pollSwarms reads every member's Swarm now and then, and merges when a
+// reading changed.
+func (u *Union) pollSwarms(ctx context.Context) {
+	t := time.NewTicker(swarmPoll)
+	defer t.Stop()
+	for {
+		changed := false
+		for i, m := range u.members {
+			if m.Swarm == nil {
+				continue
+			}
+			cctx, cancel := context.WithTimeout(ctx, swarmPoll*5)
+			st, node, err := m.Swarm(cctx)
+			cancel()
+			if err != nil {
+				// An engine that cannot answer keeps its last reading: its
+				// own state is shown by the engines frame, and the Swarm's
+				// word on its host comes from a manager.
+				continue
+			}
+			r := swarmRead{state: st, nodeID: node}
+			u.mu.Lock()
+			if old, ok := u.swarms[i]; !ok || !reflect.DeepEqual(old, r) {
+				u.swarms[i], changed = r, true
+			}
+			u.mu.Unlock()
+		}
+		if changed {
+			u.poke()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
@@ -170,6 +236,7 @@ func (u *Union) merge() {
 	g := topology.Merge(parts...)
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	g = u.withSwarmsLocked(g)
 	d := topology.Diff(u.graph, g)
 	u.graph = g
 	if d.Empty() {
@@ -178,4 +245,26 @@ func (u *Union) merge() {
 	u.seq++
 	d.Seq = u.seq
 	u.hub.Publish(protocol.Message(&protocol.Delta{Delta: d}))
+}
+
+// withSwarmsLocked draws every Swarm a member manages on g, once per
+// Swarm (the first manager's word), its hosts tied to the members that
+// are its nodes; u.mu is held.
+func (u *Union) withSwarmsLocked(g topology.Graph) topology.Graph {
+	engineOf := map[string]string{}
+	for i, m := range u.members {
+		if r, ok := u.swarms[i]; ok && r.nodeID != "" {
+			engineOf[r.nodeID] = m.Name
+		}
+	}
+	drawn := map[string]bool{}
+	for i, m := range u.members {
+		r, ok := u.swarms[i]
+		if !ok || !r.state.Active || drawn[r.state.ID] {
+			continue
+		}
+		drawn[r.state.ID] = true
+		g = topology.AddSwarm(g, topology.SwarmView{Manager: m.Name, Default: u.members[0].Name, State: r.state, Engines: engineOf})
+	}
+	return g
 }
