@@ -95,6 +95,15 @@ func (s *engineSet) client(name string) (server.SwarmReader, bool) {
 	return c, true
 }
 
+// actor finds an engine's client to act on its Swarm (server.Deps.SwarmActors).
+func (s *engineSet) actor(name string) (server.SwarmActor, bool) {
+	c, ok := s.clients[name]
+	if !ok {
+		return nil, false
+	}
+	return c, true
+}
+
 func (s *engineSet) close() {
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()
@@ -118,10 +127,8 @@ func swarmOf(dc *docker.Client) live.SwarmFunc {
 // merged map does.
 func suffixed(name string, publish func(probe.Result)) func(probe.Result) {
 	return func(r probe.Result) {
+		// To is the merged map's already: probes are planned there.
 		r.From = r.From + topology.EngineSep + name
-		if r.To != "" {
-			r.To = r.To + topology.EngineSep + name
-		}
 		publish(r)
 	}
 }

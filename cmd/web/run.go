@@ -439,7 +439,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return err
 		}
 		defer es.close()
-		deps.Engines, deps.EngineClients = es.reg, es.client
+		deps.Engines, deps.EngineClients, deps.SwarmActors = es.reg, es.client, es.actor
 		// With one engine the local Live publishes to the page itself; with
 		// more, to a hub of its own, and the Union joins every engine's map.
 		localHub := h
@@ -458,9 +458,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		prober := probe.New(dc, server.ProbePublisher(h))
 		defer prober.Close()
-		if len(es.members) > 0 {
-			// The default engine's actions plan on its own graph too.
+		if u, ok := src.(*live.Union); ok {
+			// The default engine's actions plan on its own graph too; each
+			// engine's with its Swarm's networks.
 			es.others[engines.Local] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober}
+			for name, o := range es.others {
+				o.Live = u.View(name)
+				es.others[name] = o
+			}
 		}
 		rec := timeline.New(timeline.WithMax(cfg.timelineMax))
 		lessonLive := server.NewLessonLive(src, h, lessons, probe.NewResults(0))

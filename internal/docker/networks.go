@@ -31,6 +31,10 @@ type NetworkCreate struct {
 	Attachable bool
 	// Labels are added to the ManagedLabel.
 	Labels map[string]string
+	// Driver is "overlay" for a Swarm overlay (on a manager), else a
+	// bridge; Encrypted turns an overlay's IPsec on.
+	Driver    string
+	Encrypted bool
 }
 
 // CreateBridgeNetwork creates a bridge network labelled ManagedLabel=1 and
@@ -44,7 +48,14 @@ func (c *Client) CreateBridgeNetwork(ctx context.Context, spec NetworkCreate) (s
 	opts := network.CreateOptions{
 		Driver: "bridge", Labels: labels, Internal: spec.Internal, Attachable: spec.Attachable,
 	}
-	if !spec.ICC {
+	switch {
+	case spec.Driver == "overlay":
+		opts.Driver, opts.Scope = "overlay", "swarm"
+		if spec.Encrypted {
+			// The CLI's --opt encrypted: the key is the switch.
+			opts.Options = map[string]string{optionEncrypted: ""}
+		}
+	case !spec.ICC:
 		opts.Options = map[string]string{optionICC: "false"}
 	}
 	if spec.Subnet != "" {

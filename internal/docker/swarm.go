@@ -233,3 +233,36 @@ func serviceMode(m swarm.ServiceMode) string {
 	}
 	return ""
 }
+
+// ScaleService sets a replicated service's replica count. The update
+// carries the version the engine gave with the spec, so a change made by
+// someone else in between is refused (409) rather than overwritten.
+func (c *Client) ScaleService(ctx context.Context, serviceID string, replicas uint64) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	svc, _, err := c.api.ServiceInspectWithRaw(ctx, serviceID, swarm.ServiceInspectOptions{})
+	if err != nil {
+		return translate("inspect service "+serviceID, err)
+	}
+	if svc.Spec.Mode.Replicated == nil {
+		return fmt.Errorf("scale service %s: %w: it is not replicated (mode %s): a global service runs one task per node", svc.Spec.Name, topology.ErrConflict, serviceMode(svc.Spec.Mode))
+	}
+	svc.Spec.Mode.Replicated.Replicas = &replicas
+	_, err = c.api.ServiceUpdate(ctx, svc.ID, svc.Version, svc.Spec, swarm.ServiceUpdateOptions{})
+	return translate("scale service "+svc.Spec.Name, err)
+}
+
+// SetNodeAvailability sets a Swarm node's availability ("active",
+// "pause" or "drain"), with the node's version as for ScaleService.
+func (c *Client) SetNodeAvailability(ctx context.Context, nodeID, availability string) error {
+	if err := c.ready(ctx); err != nil {
+		return err
+	}
+	n, _, err := c.api.NodeInspectWithRaw(ctx, nodeID)
+	if err != nil {
+		return translate("inspect node "+nodeID, err)
+	}
+	n.Spec.Availability = swarm.NodeAvailability(availability)
+	return translate("set node "+n.Description.Hostname+" "+availability, c.api.NodeUpdate(ctx, n.ID, n.Version, n.Spec))
+}

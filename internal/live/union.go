@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +36,9 @@ type SwarmFunc func(ctx context.Context) (st topology.SwarmState, nodeID string,
 // follow the Swarm's own detection (several seconds) closely.
 const swarmPoll = 2 * time.Second
 
+// swarmSettle gathers a burst of member changes into one Swarm reading.
+const swarmSettle = 250 * time.Millisecond
+
 // swarmRead is a member's last Swarm reading.
 type swarmRead struct {
 	state  topology.SwarmState
@@ -60,6 +65,9 @@ type Union struct {
 	hub     *hub.Hub
 	log     *slog.Logger
 	kick    chan struct{}
+	// swarmKick asks for a Swarm reading soon; reading serialises them.
+	swarmKick chan struct{}
+	reading   sync.Mutex
 	// merging serialises merges, reading the members included, so that
 	// a merge never publishes a graph older than the one before it.
 	merging sync.Mutex
@@ -81,7 +89,7 @@ func NewUnion(h *hub.Hub, log *slog.Logger, members ...Member) *Union {
 			panic("live.NewUnion: incomplete member")
 		}
 	}
-	return &Union{members: members, hub: h, log: log, kick: make(chan struct{}, 1), swarms: map[int]swarmRead{}}
+	return &Union{members: members, hub: h, log: log, kick: make(chan struct{}, 1), swarmKick: make(chan struct{}, 1), swarms: map[int]swarmRead{}}
 }
 
 // Snapshot returns the merged graph, its seq and the default engine's
@@ -150,7 +158,39 @@ func (u *Union) pollSwarms(ctx context.Context) {
 	t := time.NewTicker(swarmPoll)
 	defer t.Stop()
 	for {
-		changed := false
+		if u.readSwarms(ctx) {
+			u.poke()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-u.swarmKick:
+			// A member's map changed (a task's container came or went):
+			// the managers' word on it follows, a little later at most.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(swarmSettle):
+			}
+		}
+	}
+}
+
+// PollSwarms reads every member's Swarm now and merges: a Swarm action's
+// answer waits for the map to have what the managers did.
+func (u *Union) PollSwarms(ctx context.Context) {
+	u.readSwarms(ctx)
+	u.merge()
+}
+
+// readSwarms reads every member's Swarm and reports whether a reading
+// changed.
+func (u *Union) readSwarms(ctx context.Context) bool {
+	u.reading.Lock()
+	defer u.reading.Unlock()
+	changed := false
+	{
 		for i, m := range u.members {
 			if m.Swarm == nil {
 				continue
@@ -171,15 +211,8 @@ func (u *Union) pollSwarms(ctx context.Context) {
 			}
 			u.mu.Unlock()
 		}
-		if changed {
-			u.poke()
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	return changed
 }
 
 // follow forwards one member's frames until ctx ends, subscribing again
@@ -192,6 +225,10 @@ func (u *Union) follow(ctx context.Context, m Member, first bool) {
 			switch msg.Type {
 			case protocol.TypeDelta:
 				u.poke()
+				select {
+				case u.swarmKick <- struct{}{}:
+				default:
+				}
 			case protocol.TypeEvent:
 				u.hub.Publish(msg)
 			case protocol.TypeEngine:
@@ -267,4 +304,77 @@ func (u *Union) withSwarmsLocked(g topology.Graph) topology.Graph {
 		g = topology.AddSwarm(g, topology.SwarmView{Manager: m.Name, Default: u.members[0].Name, State: r.state, Engines: engineOf})
 	}
 	return g
+}
+
+// View is one member's own graph (its Docker IDs as they are) as its own
+// server plans on it, with the networks of the Swarm the engine is a node
+// of that it does not show yet: an engine lists an overlay only once a
+// container of its own is on it, yet a container there can join any
+// attachable overlay of its Swarm. It serves the server's LiveSource.
+type View struct {
+	u *Union
+	i int
+}
+
+// View is the view of the member named name; nil when there is none.
+func (u *Union) View(name string) *View {
+	for i, m := range u.members {
+		if m.Name == name {
+			return &View{u: u, i: i}
+		}
+	}
+	return nil
+}
+
+// Snapshot is the member's snapshot with its Swarm's networks.
+func (v *View) Snapshot() topology.Snapshot { return v.with(v.u.members[v.i].Live.Snapshot()) }
+
+// Subscribe subscribes to the member's own hub, then takes a snapshot.
+func (v *View) Subscribe(ctx context.Context) (topology.Snapshot, *hub.Subscription) {
+	snap, sub := v.u.members[v.i].Live.Subscribe(ctx)
+	return v.with(snap), sub
+}
+
+// Refresh asks the member for a re-list.
+func (v *View) Refresh() { v.u.members[v.i].Live.Refresh() }
+
+// Sync re-lists the member.
+func (v *View) Sync(ctx context.Context) (topology.Snapshot, error) {
+	snap, err := v.u.members[v.i].Live.Sync(ctx)
+	if err != nil {
+		return snap, err
+	}
+	return v.with(snap), nil
+}
+
+func (v *View) with(snap topology.Snapshot) topology.Snapshot {
+	v.u.mu.Lock()
+	me, ok := v.u.swarms[v.i]
+	var nets []topology.SwarmNetwork
+	if ok && me.nodeID != "" {
+		for _, r := range v.u.swarms {
+			if r.state.Active && slices.ContainsFunc(r.state.Nodes, func(n topology.SwarmNode) bool { return n.ID == me.nodeID }) {
+				nets = r.state.Networks
+				break
+			}
+		}
+	}
+	v.u.mu.Unlock()
+	var add []topology.Node
+	for _, n := range nets {
+		id := topology.NetworkNodeID(n.ID)
+		if _, ok := snap.Graph.Node(id); ok {
+			continue
+		}
+		add = append(add, topology.Node{ID: id, Kind: topology.KindNetwork, Label: n.Name, Engine: v.u.members[v.i].Name,
+			Network: &topology.NetworkInfo{ID: n.ID, Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: n.Internal,
+				Attachable: n.Attachable, Ingress: n.Ingress, Encrypted: n.Encrypted, Subnets: n.Subnets}})
+	}
+	if len(add) == 0 {
+		return snap
+	}
+	nodes := append(slices.Clone(snap.Graph.Nodes), add...)
+	slices.SortFunc(nodes, func(a, b topology.Node) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	snap.Graph = topology.Graph{Nodes: nodes, Edges: snap.Graph.Edges}
+	return snap
 }

@@ -18,6 +18,11 @@ type NetworkRequest struct {
 	// ICC is inter-container communication; absent means on, as in Docker.
 	ICC        *bool `json:"icc"`
 	Attachable bool  `json:"attachable"`
+	// Driver is "bridge" (the default: this engine's containers only) or
+	// "overlay" (spans a Swarm's hosts; made on a manager).
+	Driver string `json:"driver"`
+	// Encrypted turns IPsec on between the hosts of an overlay.
+	Encrypted bool `json:"encrypted"`
 }
 
 // RemoveNetworkRequest asks to remove a network (DELETE
@@ -60,6 +65,26 @@ func (p *Planner) CreateNetwork(g topology.Graph, req NetworkRequest) (*Plan, er
 		}
 	}
 	spec := &NetworkSpec{Name: req.Name, Internal: req.Internal, ICC: req.ICC == nil || *req.ICC, Attachable: req.Attachable}
+	kind := "bridge"
+	switch req.Driver {
+	case "", "bridge":
+		if req.Encrypted {
+			return nil, fmt.Errorf("%w: only an overlay network is encrypted (its traffic between hosts); a bridge stays on one host", topology.ErrInvalid)
+		}
+	case "overlay":
+		if req.ICC != nil && !*req.ICC {
+			return nil, fmt.Errorf("%w: icc is a bridge option; an overlay has none", topology.ErrInvalid)
+		}
+		spec.Driver, spec.Encrypted, kind = "overlay", req.Encrypted, "overlay"
+		if req.Attachable {
+			kind = "attachable overlay"
+		}
+		if req.Encrypted {
+			kind = "encrypted " + kind
+		}
+	default:
+		return nil, fmt.Errorf("%w: driver must be bridge or overlay, not %q", topology.ErrInvalid, req.Driver)
+	}
 	switch {
 	case req.Subnet != "":
 		pfx, err := topology.ValidateSubnet(g, req.Subnet)
@@ -77,8 +102,15 @@ func (p *Planner) CreateNetwork(g topology.Graph, req NetworkRequest) (*Plan, er
 		return nil, fmt.Errorf("%w: a gateway needs a subnet: give both, or neither to let Docker pick", topology.ErrInvalid)
 	}
 	pl := &Plan{Action: ActionCreateNetwork, Method: MethodCreate, Subject: Ref{Name: req.Name}, Network: spec,
-		Summary: "create the bridge network " + req.Name,
-		Steps:   []Step{{ID: "create", Kind: "create", Network: req.Name, Text: "create the bridge network " + req.Name}}}
+		Summary: "create the " + kind + " network " + req.Name,
+		Steps:   []Step{{ID: "create", Kind: "create", Network: req.Name, Text: "create the " + kind + " network " + req.Name}}}
+	if spec.Driver == "overlay" {
+		pl.Notes = append(pl.Notes, "An overlay is made on a Swarm manager and spans the Swarm's hosts; "+
+			map[bool]string{true: "plain containers (docker run) may join it, as services' tasks do.", false: "only services' tasks may join it (not attachable)."}[req.Attachable])
+		if req.Encrypted {
+			pl.Notes = append(pl.Notes, "Encrypted: IPsec between the hosts, which needs ESP (IP protocol 50) to pass between them.")
+		}
+	}
 	return pl.seal(), nil
 }
 

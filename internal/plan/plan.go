@@ -261,14 +261,18 @@ type RunSpec struct {
 // NetworkSpec is a bridge network to create, or the settings of an
 // attach.
 type NetworkSpec struct {
-	Name       string   `json:"name,omitempty"`
-	Subnet     string   `json:"subnet,omitempty"`
-	Gateway    string   `json:"gateway,omitempty"`
-	Internal   bool     `json:"internal,omitempty"`
-	ICC        bool     `json:"icc,omitempty"`
-	Attachable bool     `json:"attachable,omitempty"`
-	Aliases    []string `json:"aliases,omitempty"`
-	IP         string   `json:"ip,omitempty"`
+	Name       string `json:"name,omitempty"`
+	Subnet     string `json:"subnet,omitempty"`
+	Gateway    string `json:"gateway,omitempty"`
+	Internal   bool   `json:"internal,omitempty"`
+	ICC        bool   `json:"icc,omitempty"`
+	Attachable bool   `json:"attachable,omitempty"`
+	// Driver is "overlay" for an overlay ("" is a bridge); Encrypted an
+	// overlay's IPsec.
+	Driver    string   `json:"driver,omitempty"`
+	Encrypted bool     `json:"encrypted,omitempty"`
+	Aliases   []string `json:"aliases,omitempty"`
+	IP        string   `json:"ip,omitempty"`
 	// Reattach: the container is attached already, with other settings,
 	// so it is detached first (the engine would keep the old ones).
 	Reattach bool `json:"reattach,omitempty"`

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/dockmap/dockmap/internal/engines"
+	"github.com/dockmap/dockmap/internal/plan"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -34,6 +35,13 @@ const engineParam = "engine"
 // reads (the graph, the panels, the explainer) stay on the merged map,
 // whose IDs the page knows.
 func dispatched(r *http.Request) bool {
+	if swarmWide(r.URL.Path) || r.URL.Path == "/api/probes" {
+		// A service or a Swarm node is the Swarm's, not one engine's:
+		// planned on the merged map, done through its manager. A probe
+		// may cross hosts (a task to a task over an overlay): planned on
+		// the merged map, run in its source's engine.
+		return false
+	}
 	if r.Method != http.MethodGet {
 		return !strings.HasPrefix(r.URL.Path, "/login") && r.URL.Path != "/logout" &&
 			!strings.HasPrefix(r.URL.Path, "/api/invites") && r.URL.Path != "/api/login-codes" &&
@@ -43,6 +51,12 @@ func dispatched(r *http.Request) bool {
 	return p == "/api/images" || p == "/api/links/plan" || strings.HasPrefix(p, "/api/plan/") ||
 		strings.HasSuffix(p, "/recreate-preview") || strings.HasSuffix(p, "/usage") ||
 		p == "/api/recreate/leftovers" || (strings.HasPrefix(p, "/api/networks/") && strings.Count(p, "/") == 3)
+}
+
+// swarmWide says whether a path acts on a Swarm's services or nodes.
+func swarmWide(p string) bool {
+	return strings.HasPrefix(p, "/api/services/") || strings.HasPrefix(p, "/api/swarm-nodes/") ||
+		p == "/api/plan/"+string(plan.ActionScaleService) || p == "/api/plan/"+string(plan.ActionNodeAvailability)
 }
 
 // dispatch sends a request that names another engine's objects to that

@@ -48,7 +48,7 @@ func handleCreateNetwork(src LiveSource, pl *plan.Planner, nw Networker) echo.Ha
 		}
 		n := p.Network
 		id, err := nw.CreateBridgeNetwork(c.Request().Context(), docker.NetworkCreate{Name: n.Name, Subnet: n.Subnet, Gateway: n.Gateway,
-			Internal: n.Internal, ICC: n.ICC, Attachable: n.Attachable})
+			Internal: n.Internal, ICC: n.ICC, Attachable: n.Attachable, Driver: n.Driver, Encrypted: n.Encrypted})
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -395,7 +396,7 @@ func handlePlan(d jobDeps, pl *plan.Planner) echo.HandlerFunc {
 		case plan.ActionCreateNetwork:
 			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.CreateNetwork(g, plan.NetworkRequest{Name: q.Get("name"), Subnet: q.Get("subnet"), Gateway: q.Get("gateway"),
-					Internal: b("internal"), ICC: queryBool(q, "icc"), Attachable: b("attachable")})
+					Internal: b("internal"), ICC: queryBool(q, "icc"), Attachable: b("attachable"), Driver: q.Get("driver"), Encrypted: b("encrypted")})
 			}
 		case plan.ActionRemoveNetwork:
 			planFor = func(g topology.Graph) (*plan.Plan, error) {
@@ -404,6 +405,18 @@ func handlePlan(d jobDeps, pl *plan.Planner) echo.HandlerFunc {
 		case plan.ActionCreateVolume:
 			planFor = func(g topology.Graph) (*plan.Plan, error) {
 				return pl.CreateVolume(g, plan.VolumeRequest{Name: q.Get("name")})
+			}
+		case plan.ActionScaleService:
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
+				var n *uint64
+				if v, err := strconv.ParseUint(q.Get("replicas"), 10, 32); err == nil {
+					n = &v
+				}
+				return pl.ScaleService(g, plan.ScaleRequest{Service: q.Get("service"), Replicas: n})
+			}
+		case plan.ActionNodeAvailability:
+			planFor = func(g topology.Graph) (*plan.Plan, error) {
+				return pl.NodeAvailability(g, plan.AvailabilityRequest{Node: q.Get("node"), Availability: q.Get("availability")})
 			}
 		case plan.ActionRemoveVolume:
 			planFor = func(g topology.Graph) (*plan.Plan, error) {

@@ -6,6 +6,9 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -110,9 +113,11 @@ func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
 	)
 	for _, p := range pairs {
 		for _, by := range bys {
+			// The map's IDs, which on a merged map carry the engine
+			// (runOnEngines gives the prober its engine's own).
 			req := probe.Request{
-				From: p.from.Container.ID, FromName: p.from.Container.Name,
-				To: p.to.Container.ID, ToName: p.to.Container.Name,
+				From: strings.TrimPrefix(string(p.from.ID), "c:"), FromName: p.from.Container.Name,
+				To: strings.TrimPrefix(string(p.to.ID), "c:"), ToName: p.to.Container.Name,
 				By: by, Port: r.Port,
 				FromRunning: p.from.Container.Running(), ToRunning: p.to.Container.Running(),
 			}
@@ -237,7 +242,7 @@ type probeResponse struct {
 
 // handleProbes serves "POST /api/probes": it runs the probes now and
 // answers with every result (each is also streamed as a "probe" message).
-func handleProbes(src LiveSource, p Prober, ll *LessonLive, engine string) echo.HandlerFunc {
+func handleProbes(src LiveSource, p Prober, ll *LessonLive, probers map[string]Prober) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req probeRequest
 		if err := decodeJSON(c, &req); err != nil {
@@ -248,33 +253,59 @@ func handleProbes(src LiveSource, p Prober, ll *LessonLive, engine string) echo.
 		if err != nil {
 			return err
 		}
-		rs := p.Run(c.Request().Context(), reqs)
-		if engine != "" {
-			// One engine's server of several: the results are the merged
-			// map's, with its IDs.
-			rs = onMergedMap(rs, engine)
-			snap = ll.src.Snapshot()
+		var rs []probe.Result
+		if probers == nil {
+			rs = p.Run(c.Request().Context(), reqs)
+		} else {
+			rs = runOnEngines(c.Request().Context(), snap.Graph, reqs, probers)
 		}
 		ll.recordProbes(snap, rs)
 		return c.JSON(http.StatusOK, probeResponse{Results: rs})
 	}
 }
 
-// onMergedMap names the containers of engine's results as the merged map
-// does (topology.Stamp).
-func onMergedMap(rs []probe.Result, engine string) []probe.Result {
-	if engine == engines.Local {
-		return rs
-	}
-	out := make([]probe.Result, len(rs))
-	for i, r := range rs {
-		r.From += topology.EngineSep + engine
-		if r.To != "" {
-			r.To += topology.EngineSep + engine
+// runOnEngines runs probes planned on the merged map of several engines:
+// each in the engine of the container it runs from (whose own Docker ID
+// it is given), whatever engine its target is on (a task across an
+// overlay), the engines' batches side by side. Results name the
+// containers as the map does.
+func runOnEngines(ctx context.Context, g topology.Graph, reqs []probe.Request, probers map[string]Prober) []probe.Result {
+	batches := map[string][]probe.Request{}
+	var order []string
+	for _, r := range reqs {
+		n, _ := g.Node(topology.ContainerNodeID(r.From))
+		if _, ok := batches[n.Engine]; !ok {
+			order = append(order, n.Engine)
 		}
-		out[i] = r
+		r.From = strings.TrimSuffix(r.From, topology.EngineSep+n.Engine)
+		batches[n.Engine] = append(batches[n.Engine], r)
 	}
-	return out
+	out := make([][]probe.Result, len(order))
+	var wg sync.WaitGroup
+	for i, engine := range order {
+		wg.Go(func() {
+			p, ok := probers[engine]
+			if !ok {
+				for _, r := range batches[engine] {
+					out[i] = append(out[i], probe.Result{From: r.From, To: r.To, By: r.By, Target: r.Target, Port: r.Port,
+						Failure: probe.FailImpossible, Detail: "dockmap has no engine " + engine + " to probe from", At: time.Now()})
+				}
+				return
+			}
+			out[i] = p.Run(ctx, batches[engine])
+		})
+	}
+	wg.Wait()
+	var rs []probe.Result
+	for i, engine := range order {
+		for _, r := range out[i] {
+			if engine != engines.Local {
+				r.From += topology.EngineSep + engine
+			}
+			rs = append(rs, r)
+		}
+	}
+	return rs
 }
 
 // ProbePublisher turns probe results into live "probe" messages.

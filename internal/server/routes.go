@@ -107,10 +107,13 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "POST", Path: "/api/networks/:id/disconnect", Role: auth.Operator, handler: handleDisconnect(d.Live, pl, d.Networks)},
 		{Method: "POST", Path: "/api/volumes", Role: auth.Operator, handler: handleCreateVolume(d.Live, pl, d.Volumes)},
 		{Method: "DELETE", Path: "/api/volumes/:name", Role: auth.Operator, handler: handleRemoveVolume(d.Live, pl, d.Volumes)},
+		// A Swarm's services and nodes, through the manager that reported them.
+		{Method: "POST", Path: "/api/services/:id/scale", Role: auth.Operator, handler: handleScaleService(d.Live, pl, d.SwarmActors)},
+		{Method: "POST", Path: "/api/swarm-nodes/:id/availability", Role: auth.Operator, handler: handleNodeAvailability(d.Live, pl, d.SwarmActors)},
 		{Method: "POST", Path: "/api/containers/:id/mounts", Role: auth.Operator, handler: handleAddMount(jd, pl)},
 		// Probes and share tests exec into containers, so they are actions too.
 		{Method: "POST", Path: "/api/volumes/:name/share-test", Role: auth.Operator, handler: handleShareTest(d.Live, d.Volumes, d.Publisher)},
-		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober, d.LessonLive, d.Name)},
+		{Method: "POST", Path: "/api/probes", Role: auth.Operator, handler: handleProbes(d.Live, d.Prober, d.LessonLive, d.probers)},
 		// A one-use login link for someone else: a credential, so an action.
 		{Method: "POST", Path: "/api/login-codes", Role: auth.Operator, EngineFree: true, handler: handleMintLoginCode(d.Auth, d.Logger)},
 		// A class's viewer invite, and its end (which signs its viewers out).

@@ -130,6 +130,13 @@ type Deps struct {
 	Others map[string]Deps
 	// Name is the engine's name, on a server of Others (set by New).
 	Name string
+	// probers are every engine's Prober by name, on the default engine's
+	// server when Others is set (New): probes are planned on the merged
+	// map and run in the engine of the container they run from.
+	probers map[string]Prober
+	// SwarmActors finds the manager to scale a service or drain a node
+	// through (none when nil).
+	SwarmActors SwarmActors
 }
 
 // bodyLimit caps request bodies; dockmap's JSON requests are tiny.
@@ -151,6 +158,12 @@ func New(d Deps) http.Handler {
 		o.PongWait, o.PingPeriod, o.Lessons, o.Engines, o.EngineClients = d.PongWait, d.PingPeriod, d.Lessons, d.Engines, d.EngineClients
 		o.Others = nil
 		others[name] = newEcho(o, trail, nil)
+	}
+	if len(d.Others) > 0 {
+		d.probers = map[string]Prober{}
+		for name, o := range d.Others {
+			d.probers[name] = o.Prober
+		}
 	}
 	return newEcho(d, trail, others)
 }

@@ -125,8 +125,16 @@ func AttachableNetwork(n Node, withSettings bool) error {
 	if n.Network == nil {
 		return fmt.Errorf("%w: %s is not a network", ErrInvalid, n.ID)
 	}
-	if n.Network.Driver != "bridge" {
-		return fmt.Errorf("%w: network %s uses the %q driver; dockmap attaches containers to bridge networks only", ErrInvalid, n.Network.Name, n.Network.Driver)
+	switch {
+	case n.Network.Driver == "overlay" && n.Network.Ingress:
+		return fmt.Errorf("%w: %s is the Swarm's routing mesh (ingress): the engine joins published services to it, never a container", ErrInvalid, n.Network.Name)
+	case n.Network.Driver == "overlay" && !n.Network.Attachable:
+		// Docker: only services' tasks join an overlay made without
+		// --attachable (docs.docker.com/engine/network/drivers/overlay).
+		return fmt.Errorf("%w: the overlay %s is not attachable: only services' tasks join it; make an overlay with --attachable for plain containers", ErrConflict, n.Network.Name)
+	case n.Network.Driver == "overlay":
+	case n.Network.Driver != "bridge":
+		return fmt.Errorf("%w: network %s uses the %q driver; dockmap attaches containers to bridge and attachable overlay networks only", ErrInvalid, n.Network.Name, n.Network.Driver)
 	}
 	if n.Network.Default && withSettings {
 		return fmt.Errorf("%w: the default bridge %s takes no aliases and no static IP: use a user-defined network", ErrInvalid, n.Network.Name)

@@ -139,6 +139,13 @@ func isHex(s string) bool {
 // hit someone else's container.
 func (g Graph) ContainerByRef(ref string) (Node, error) {
 	ref = strings.TrimPrefix(ref, "c:")
+	if id, engine, ok := strings.Cut(ref, EngineSep); ok && IsFullID(id) && engine != "" {
+		// Another engine's container on a merged map.
+		if n, ok := g.Node(ContainerNodeID(ref)); ok && n.Container != nil {
+			return n, nil
+		}
+		return Node{}, fmt.Errorf("%w: no container with ID %s on engine %s", ErrNotFound, id[:12], engine)
+	}
 	if IsFullID(ref) {
 		if n, ok := g.Node(ContainerNodeID(ref)); ok {
 			return n, nil
