@@ -185,9 +185,18 @@ type apiErr struct {
 	Error, Detail string
 }
 
-// apiErrAs sends a request as an operator and decodes the answer, an
-// error's included (apiAs decodes successes only).
+// apiErrAs sends a request as an operator and decodes the answer's
+// error words.
 func apiErrAs(t *testing.T, base, method, path string, body any, out *apiErr) int {
+	t.Helper()
+	*out = apiErr{}
+	return apiAny(t, base, method, path, body, out)
+}
+
+// apiAny sends a request as an operator and decodes the answer, whatever
+// its status (apiAs decodes successes only): an error's words, a plan
+// that waits for a confirm.
+func apiAny(t *testing.T, base, method, path string, body any, out any) int {
 	t.Helper()
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -204,7 +213,6 @@ func apiErrAs(t *testing.T, base, method, path string, body any, out *apiErr) in
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	*out = apiErr{}
 	_ = json.NewDecoder(resp.Body).Decode(out)
 	return resp.StatusCode
 }

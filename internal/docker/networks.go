@@ -185,6 +185,13 @@ func (c *Client) Attach(ctx context.Context, networkID, containerID string, alia
 		return err
 	}
 	n, err := c.api.NetworkInspect(ctx, networkID, network.InspectOptions{})
+	if cerrdefs.IsNotFound(err) {
+		// A Swarm worker lists an overlay only once a container of its
+		// own is on it; the connect itself asks a manager for the network
+		// (the engine's attach of an attachable overlay), and refuses a
+		// network that is not there with its own words.
+		n, err = network.Inspect{ID: networkID, Name: networkID, Scope: "swarm"}, nil
+	}
 	if err != nil {
 		return translateNetwork("inspect network "+networkID, err)
 	}
@@ -192,6 +199,7 @@ func (c *Client) Attach(ctx context.Context, networkID, containerID string, alia
 	if err != nil {
 		return translate("inspect container "+containerID, err)
 	}
+	swarmScoped := n.Scope == "swarm"
 	name := strings.TrimPrefix(info.Name, "/")
 	if info.HostConfig != nil {
 		if mode := info.HostConfig.NetworkMode; mode.IsHost() || mode.IsNone() || mode.IsContainer() {
@@ -207,7 +215,7 @@ func (c *Client) Attach(ctx context.Context, networkID, containerID string, alia
 	step := "attach " + name + " to " + n.Name
 	old, _ := endpointOn(info, n.ID, n.Name)
 	if old != nil {
-		if settingsTook(info, old, want.Aliases, ip) && slices.Equal(userAliases(info, old), want.Aliases) {
+		if settingsTook(info, old, want.Aliases, ip, swarmScoped) && slices.Equal(userAliases(info, old), want.Aliases) {
 			return fmt.Errorf("%s: %w: %s is already attached to %s with these settings", step, topology.ErrConflict, name, n.Name)
 		}
 		carryOver(want, old)
@@ -226,7 +234,7 @@ func (c *Client) Attach(ctx context.Context, networkID, containerID string, alia
 			return translate(step+": inspect", err)
 		}
 		ep, _ := endpointOn(after, n.ID, n.Name)
-		if ep != nil && settingsTook(after, ep, want.Aliases, ip) {
+		if ep != nil && settingsTook(after, ep, want.Aliases, ip, swarmScoped) {
 			return nil
 		}
 		if try == 1 {
@@ -317,7 +325,10 @@ func sortedAliases(aliases []string) []string {
 
 // settingsTook reports whether an endpoint has every wanted alias and the
 // wanted static IP (and, when running, that address).
-func settingsTook(info container.InspectResponse, ep *network.EndpointSettings, aliases []string, ip string) bool {
+// On a Swarm-scoped network the managers allocate every address and the
+// engine writes it into the endpoint's IPAM config as if asked for: with
+// swarmScoped, an address nobody asked for is not a static one left over.
+func settingsTook(info container.InspectResponse, ep *network.EndpointSettings, aliases []string, ip string, swarmScoped bool) bool {
 	have := userAliases(info, ep)
 	for _, a := range aliases {
 		if !slices.Contains(have, a) {
@@ -325,7 +336,7 @@ func settingsTook(info container.InspectResponse, ep *network.EndpointSettings, 
 		}
 	}
 	static := ""
-	if ep.IPAMConfig != nil {
+	if ep.IPAMConfig != nil && (ip != "" || !swarmScoped) {
 		static = ep.IPAMConfig.IPv4Address
 	}
 	if static != ip {

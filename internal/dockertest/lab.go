@@ -135,3 +135,20 @@ func labScript() (string, error) {
 		dir = up
 	}
 }
+
+// Cut takes host i off the lab network (1-based): a partition, its
+// daemon still running and reachable through its socket.
+func (l *LabEngines) Cut(t testing.TB, i int) {
+	t.Helper()
+	if out, err := l.run("cut", fmt.Sprint(i)); err != nil {
+		t.Fatalf("lab cut %d: %v\n%s", i, err, out)
+	}
+}
+
+// Mend puts host i back on the lab network.
+func (l *LabEngines) Mend(t testing.TB, i int) {
+	t.Helper()
+	if out, err := l.run("mend", fmt.Sprint(i)); err != nil {
+		t.Fatalf("lab mend %d: %v\n%s", i, err, out)
+	}
+}

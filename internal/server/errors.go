@@ -70,13 +70,17 @@ func errorDetail(err error) string {
 // errorHandler is the one place errors become responses: JSON for API
 // clients, a fragment for the page's panel fetches (HX-Request), a page for
 // browsers. Only 5xx are logged.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+func errorHandler(log *slog.Logger, engine string) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
 		status, title := statusOf(err)
 		detail := errorDetail(err)
+		if engine != "" {
+			// With several engines, an error says which one it is from.
+			detail = "engine " + engine + ": " + detail
+		}
 		if status >= 500 {
 			log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status, "err", err)
 		}

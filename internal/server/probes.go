@@ -40,6 +40,10 @@ type probeRequest struct {
 	// Name probes one of To's other names instead of its container name: a
 	// network alias or a link alias. It must be one the graph knows.
 	Name string `json:"name"`
+	// Service, instead of To, probes a Swarm service ("sv:<id>", its ID
+	// or its name): by ip its VIP, by name its name (which resolves to the
+	// VIP) or, with name "tasks.<service>", its tasks' own addresses.
+	Service string `json:"service"`
 }
 
 // resolve turns the request into probes, with every target taken from the
@@ -65,6 +69,9 @@ func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
 	}
 	if r.Port < 0 || r.Port > 65535 {
 		return nil, fmt.Errorf("%w: port %d is out of range", topology.ErrInvalid, r.Port)
+	}
+	if r.Service != "" {
+		return r.resolveService(g, bys)
 	}
 	type pair struct{ from, to topology.Node }
 	var pairs []pair
@@ -146,6 +153,66 @@ func (r probeRequest) resolve(g topology.Graph) ([]probe.Request, error) {
 			}
 			reqs = append(reqs, req)
 		}
+	}
+	return reqs, nil
+}
+
+// resolveService turns a probe of a Swarm service into probes from a
+// container: to the service's VIP on a network the two share, to its name,
+// or to tasks.<service>. Every target comes from the graph or is one of
+// those two names.
+func (r probeRequest) resolveService(g topology.Graph, bys []string) ([]probe.Request, error) {
+	if r.To != "" || len(r.Matrix) > 0 {
+		return nil, fmt.Errorf("%w: give from and service, without to or matrix", topology.ErrInvalid)
+	}
+	from, err := g.ContainerByRef(r.From)
+	if err != nil {
+		return nil, err
+	}
+	ref := strings.TrimPrefix(r.Service, "sv:")
+	var svc topology.Node
+	for _, n := range g.Nodes {
+		if n.Service != nil && (n.Service.ID == ref || n.Service.Name == ref) {
+			svc = n
+			break
+		}
+	}
+	if svc.Service == nil {
+		return nil, fmt.Errorf("%w: no Swarm service %q on the map", topology.ErrNotFound, r.Service)
+	}
+	name := svc.Service.Name
+	if r.Name != "" {
+		if r.Name != name && r.Name != "tasks."+name {
+			return nil, fmt.Errorf("%w: a service is probed by its name %s or by tasks.%s, not %q", topology.ErrInvalid, name, name, r.Name)
+		}
+		name = r.Name
+	}
+	// The VIP on a network the container is on; none when they share no
+	// network, and then by IP there is nothing to probe.
+	vip := ""
+	for _, e := range g.EdgesOf(svc.ID) {
+		if e.Kind == topology.EdgeMember && e.From == svc.ID && e.Member.IP != "" && isMember(g, from.ID, e.To) {
+			vip = e.Member.IP
+			break
+		}
+	}
+	var reqs []probe.Request
+	for _, by := range bys {
+		req := probe.Request{
+			From: strings.TrimPrefix(string(from.ID), "c:"), FromName: from.Container.Name,
+			To: string(svc.ID), ToName: svc.Service.Name, By: by, Port: r.Port,
+			FromRunning: from.Container.Running(), ToRunning: svc.Service.Running > 0,
+		}
+		switch by {
+		case "ip":
+			if vip == "" {
+				return nil, fmt.Errorf("%w: %s shares no network with the service %s, so it has no VIP to probe: attach it to one of the service's overlays", topology.ErrConflict, from.Container.Name, svc.Service.Name)
+			}
+			req.Target = vip
+		default:
+			req.Target = name
+		}
+		reqs = append(reqs, req)
 	}
 	return reqs, nil
 }

@@ -195,7 +195,7 @@ func newEcho(d Deps, trail *auditTrail, others map[string]http.Handler) *echo.Ec
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = errorHandler(d.Logger)
+	e.HTTPErrorHandler = errorHandler(d.Logger, d.Name)
 	job.SetStatusFunc(func(err error) int { s, _ := statusOf(err); return s })
 	// The client address keys the login brake and goes into the audit
 	// trail, so it is the TCP peer: X-Forwarded-For is the client's to
