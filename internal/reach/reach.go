@@ -73,6 +73,28 @@
 // and names it in Via; when none works, the reasons of every shared
 // network are listed.
 //
+// # Services
+//
+// ExplainService predicts how a container reaches a Swarm service, and
+// gives the addresses the probes use (the VIP on the shared overlay,
+// tasks.<name>, the name, the target port):
+//
+//   - "vip-no-ping": a ping of the VIP, or of the service's name (which
+//     resolves to the VIP), always fails: the VIP is an IPVS virtual
+//     address that answers TCP and UDP on the service's ports only. Fix:
+//     probe TCP, or ping tasks.<name>. "no-vip" (endpoint mode dnsrr): the
+//     service has no VIP there, and its name resolves as tasks.<name>
+//     does ("dnsrr" note).
+//   - tasks.<name> pings, and TCP connects, when the container shares a
+//     non-ingress overlay with the service and one of its tasks runs on it
+//     (on a ready node); else "no-common-overlay" (with "not-attachable"
+//     for a plain container and an overlay that is not attachable),
+//     "no-running-task" (each task's error), or the container's own
+//     "node-down", "task-not-running", "stopped", "no-network" or
+//     "host-network".
+//   - "no-target-port": TCP needs a port: a published port's target, else a
+//     port a running task's container exposes.
+//
 // # Concurrency
 //
 // An Explainer is immutable once New returns: any number of goroutines may

@@ -1,6 +1,7 @@
 package reach_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -363,6 +364,228 @@ func TestSwarmTarget(t *testing.T) {
 				t.Errorf("Target(%s, %s) = %q, want %q", tt.from, tt.to, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestExplainService(t *testing.T) {
+	type addrs struct {
+		Network, VIP, TasksName, Name string
+		Port                          uint16
+	}
+	onAppnet := addrs{Network: "appnet", VIP: "10.0.1.2", TasksName: "tasks.api", Name: "api", Port: 80}
+	offNet := addrs{TasksName: "tasks.api", Name: "api", Port: 80}
+	tests := []struct {
+		name                    string
+		edit                    func(*lab)
+		from                    string
+		vip, byName, tasks, tcp result
+		addrs                   addrs
+		texts                   []string
+	}{
+		{
+			name: "on the service's overlay: the VIP takes TCP, not ping; tasks.api pings",
+			from: "probe",
+			vip:  no("vip-no-ping"), byName: no("vip-no-ping"), tasks: okVia("appnet"), tcp: okVia("appnet"),
+			addrs: onAppnet,
+			texts: []string{
+				"api's VIP 10.0.1.2 is a virtual address: it answers TCP and UDP on the service's ports, not ping.",
+				"Probe TCP port 80, or ping tasks.api",
+				"the name api resolves to the service's VIP, and api's VIP 10.0.1.2 is a virtual address",
+			},
+		},
+		{
+			name: "from another host's task, over the overlay",
+			from: "api.2.bbb",
+			vip:  no("vip-no-ping"), byName: no("vip-no-ping"), tasks: okVia("appnet"), tcp: okVia("appnet"),
+			addrs: onAppnet,
+		},
+		{
+			name: "a plain container on lab1's bridge shares no overlay with the service",
+			from: "client",
+			vip:  no("no-common-overlay", "vip-no-ping"), byName: no("no-common-overlay", "vip-no-ping"),
+			tasks: no("no-common-overlay"), tcp: no("no-common-overlay"),
+			addrs: offNet,
+			texts: []string{"client (on lab1) is on none of api's networks (appnet)", "docker network connect appnet client on lab1"},
+		},
+		{
+			name: "the service's overlay is not attachable",
+			edit: func(l *lab) { l.appnet(func(n *topology.SwarmNetwork) { n.Attachable = false }) },
+			from: "client",
+			vip:  no("no-common-overlay", "not-attachable", "vip-no-ping"), byName: no("no-common-overlay", "not-attachable", "vip-no-ping"),
+			tasks: no("no-common-overlay", "not-attachable"), tcp: no("no-common-overlay", "not-attachable"),
+			addrs: offNet,
+			texts: []string{"appnet is an overlay that is not attachable"},
+		},
+		{
+			name: "no task runs: tasks.api resolves to nothing, with the engine's errors",
+			edit: func(l *lab) {
+				l.setTask(1, "rejected", "network sandbox join failed", "created")
+				l.setTask(2, "failed", "task: non-zero exit (1)", "exited")
+				l.setTask(3, "rejected", "network sandbox join failed", "created")
+				l.view.State.Services[0].Running = 0
+			},
+			from: "probe",
+			vip:  no("vip-no-ping"), byName: no("vip-no-ping"), tasks: no("no-running-task"), tcp: no("no-running-task"),
+			addrs: onAppnet,
+			texts: []string{
+				"no task of api runs on appnet (0 of 3 running), so tasks.api resolves to nothing: api.1.aaa on lab1: rejected: network sandbox join failed; api.2.bbb on lab2: failed: task: non-zero exit (1)",
+				"UDP 4789",
+			},
+		},
+		{
+			name: "tasks on down nodes do not count",
+			edit: func(l *lab) {
+				l.setTask(1, "failed", "task: non-zero exit (1)", "exited")
+				l.view.State.Nodes[1].State = "down"
+				l.view.State.Nodes[2].State = "unknown"
+			},
+			from: "probe",
+			vip:  no("vip-no-ping"), byName: no("vip-no-ping"), tasks: no("no-running-task"), tcp: no("no-running-task"),
+			addrs: onAppnet,
+			texts: []string{"api.2.bbb on lab2: its node lab2 is down", "api.3.ccc on lab3: its node lab3 is unknown"},
+		},
+		{
+			name: "tasks on drained nodes do not count",
+			edit: func(l *lab) {
+				l.setTask(1, "failed", "task: non-zero exit (1)", "exited")
+				l.view.State.Nodes[1].Availability = "drain"
+				l.view.State.Nodes[2].Availability = "drain"
+			},
+			from: "probe",
+			vip:  no("vip-no-ping"), byName: no("vip-no-ping"), tasks: no("no-running-task"), tcp: no("no-running-task"),
+			addrs: onAppnet,
+			texts: []string{"api.3.ccc on lab3: its node lab3 is drained"},
+		},
+		{
+			name: "a running task on a host dockmap does not connect to counts, by the manager's word",
+			edit: func(l *lab) {
+				l.skip3 = true
+				l.view.Engines = map[string]string{"n1": "lab1", "n2": "lab2"}
+				l.setTask(1, "failed", "task: non-zero exit (1)", "exited")
+				l.setTask(2, "failed", "task: non-zero exit (1)", "exited")
+			},
+			from: "probe",
+			vip:  no("vip-no-ping"), byName: no("vip-no-ping"), tasks: okVia("appnet"), tcp: okVia("appnet"),
+			addrs: onAppnet,
+		},
+		{
+			name: "the asking container's node is down",
+			edit: func(l *lab) { l.view.State.Nodes[0].State = "down" },
+			from: "probe",
+			vip:  no("node-down", "vip-no-ping"), byName: no("node-down", "vip-no-ping"), tasks: no("node-down"), tcp: no("node-down"),
+			addrs: onAppnet,
+		},
+		{
+			name: "host mode: no overlay, no Docker DNS",
+			from: "hostmon",
+			vip:  no("host-network", "vip-no-ping"), byName: no("host-network", "vip-no-ping"), tasks: no("host-network"), tcp: no("host-network"),
+			addrs: offNet,
+		},
+		{
+			name: "no published port: a port the tasks expose",
+			edit: func(l *lab) { l.view.State.Services[0].Ports = nil },
+			from: "probe",
+			vip:  no("vip-no-ping"), byName: no("vip-no-ping"), tasks: okVia("appnet"), tcp: okVia("appnet"),
+			addrs: onAppnet,
+		},
+		{
+			name: "no port known at all",
+			edit: func(l *lab) {
+				l.view.State.Services[0].Ports = nil
+				for i := range l.inv {
+					for j := range l.inv[i].Containers {
+						l.inv[i].Containers[j].Ports = nil
+					}
+				}
+			},
+			from: "probe",
+			vip:  no("vip-no-ping"), byName: no("vip-no-ping"), tasks: okVia("appnet"), tcp: no("no-target-port"),
+			addrs: addrs{Network: "appnet", VIP: "10.0.1.2", TasksName: "tasks.api", Name: "api"},
+			texts: []string{"Probe TCP on the port api listens on, or ping tasks.api"},
+		},
+		{
+			name: "endpoint mode dnsrr: no VIP, the name resolves to the tasks",
+			edit: func(l *lab) { l.view.State.Services[0].VIPs = nil },
+			from: "probe",
+			vip:  no("no-vip"), byName: okVia("appnet", "dnsrr"), tasks: okVia("appnet"), tcp: okVia("appnet"),
+			addrs: addrs{Network: "appnet", TasksName: "tasks.api", Name: "api", Port: 80},
+		},
+		{
+			name: "an encrypted overlay is noted",
+			edit: func(l *lab) { l.appnet(func(n *topology.SwarmNetwork) { n.Encrypted = true }) },
+			from: "probe",
+			vip:  no("vip-no-ping"), byName: no("vip-no-ping"), tasks: okVia("appnet", "encrypted-overlay"), tcp: okVia("appnet", "encrypted-overlay"),
+			addrs: onAppnet,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLab()
+			if tt.edit != nil {
+				tt.edit(l)
+			}
+			p, err := reach.ExplainService(l.graph(), labNode(tt.from), topology.ServiceNodeID("s-api"))
+			if err != nil {
+				t.Fatalf("ExplainService: %v", err)
+			}
+			if p.From != id(tt.from) || p.Service != "s-api" {
+				t.Errorf("From, Service = %s, %s", p.From, p.Service)
+			}
+			got := addrs{Network: p.Network, VIP: p.VIP, TasksName: p.TasksName, Name: p.Name, Port: p.Port}
+			if diff := cmp.Diff(tt.addrs, got); diff != "" {
+				t.Errorf("addresses (-want +got):\n%s", diff)
+			}
+			var all strings.Builder
+			for _, o := range []struct {
+				by   string
+				got  reach.Outcome
+				want result
+			}{{"PingVIP", p.PingVIP, tt.vip}, {"PingName", p.PingName, tt.byName}, {"PingTasks", p.PingTasks, tt.tasks}, {"TCP", p.TCP, tt.tcp}} {
+				if diff := cmp.Diff(o.want, resultOf(o.got)); diff != "" {
+					t.Errorf("%s mismatch (-want +got):\n%s\nreasons: %+v", o.by, diff, o.got.Reasons)
+				}
+				checkReasons(t, o.by, o.got)
+				for _, r := range o.got.Reasons {
+					all.WriteString(r.Code + ": " + r.Text + " | " + r.Fix + "\n")
+				}
+			}
+			for _, want := range tt.texts {
+				if !strings.Contains(all.String(), want) {
+					t.Errorf("reasons lack %q; they are:\n%s", want, all.String())
+				}
+			}
+		})
+	}
+}
+
+func TestExplainServiceErrors(t *testing.T) {
+	x := reach.New(newLab().graph())
+	tests := []struct {
+		name      string
+		from, svc topology.NodeID
+		want      error
+	}{
+		{"unknown service", labNode("probe"), topology.ServiceNodeID("nope"), topology.ErrNotFound},
+		{"a container is not a service", labNode("probe"), labNode("worker"), topology.ErrInvalid},
+		{"a service does not ask", topology.ServiceNodeID("s-api"), topology.ServiceNodeID("s-api"), topology.ErrInvalid},
+		{"unknown container", node("nobody"), topology.ServiceNodeID("s-api"), topology.ErrNotFound},
+	}
+	for _, tt := range tests {
+		if _, err := x.ExplainService(tt.from, tt.svc); !errors.Is(err, tt.want) {
+			t.Errorf("%s: error = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestAgreeService(t *testing.T) {
+	p := reach.ServicePrediction{PingTasks: reach.Outcome{OK: true}, TCP: reach.Outcome{OK: true}}
+	for by, want := range map[string]bool{"vip": false, "name": false, "tasks": true, "tcp": true} {
+		if !reach.AgreeService(p, by, want) || reach.AgreeService(p, by, !want) {
+			t.Errorf("AgreeService by %s disagrees with the prediction", by)
+		}
+	}
+	if reach.AgreeService(p, "ip", true) || reach.AgreeService(p, "ip", false) {
+		t.Error("an unknown probe agreed")
 	}
 }
 
