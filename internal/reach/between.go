@@ -29,6 +29,14 @@ func (x *Explainer) Between(from, to topology.NodeID) string {
 		c := &x.cs[i]
 		root := &x.cs[c.root]
 		fmt.Fprintf(&s, "c %s %t %d root %s\n", c.id, c.running, c.mode, root.id)
+		// Only on a Swarm's map, so that a fingerprint of a map without
+		// one stays what it was.
+		if c.task != nil {
+			fmt.Fprintf(&s, "  t %s %s %s %s\n", c.task.ID, c.task.State, c.task.Error, c.task.Message)
+		}
+		if sn := x.swarmNodeOf(c); sn != nil {
+			fmt.Fprintf(&s, "  sn %s %s %s %s\n", c.host, sn.ID, sn.State, sn.Message)
+		}
 	}
 	side(a)
 	side(b)
@@ -36,6 +44,9 @@ func (x *Explainer) Between(from, to topology.NodeID) string {
 	x.eachCommonUserFirst(ra, rb, func(ma, mb member) {
 		n := &x.nets[ma.net]
 		fmt.Fprintf(&s, "n %s user=%t internal=%t icc=%t\n", n.name, n.user, n.internal, !n.iccOff)
+		if n.overlay {
+			fmt.Fprintf(&s, "  overlay ingress=%t encrypted=%t\n", n.ingress, n.encrypted)
+		}
 		for _, m := range []member{ma, mb} {
 			if m.info == nil {
 				continue

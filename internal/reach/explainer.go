@@ -3,6 +3,7 @@ package reach
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -19,6 +20,17 @@ type Explainer struct {
 	// links holds the first alias of each legacy link, keyed by
 	// pairKey(from, to) of container positions.
 	links map[uint64]string
+	// netIndex finds a network's position by node ID: a service names its
+	// networks by ID, and a Swarm network's node ID is the bare one.
+	netIndex map[topology.NodeID]int32
+	// swarmNodes are the Swarm's hosts, by Swarm node ID and by the Host
+	// they are drawn in (the host of the containers that run on them).
+	swarmByID   map[string]*topology.SwarmNode
+	swarmByHost map[string]*topology.SwarmNode
+	// replicas are each service's task nodes (containers or task nodes),
+	// taskMembers the networks of task nodes that no engine shows.
+	replicas    map[topology.NodeID][]topology.NodeID
+	taskMembers map[topology.NodeID][]member
 }
 
 // netMode is how a container's network stack is set up.
@@ -42,6 +54,11 @@ type container struct {
 	tcpPort uint16   // an exposed TCP port, 0 when none
 	// broken are its legacy links whose target was removed.
 	broken []brokenLink
+	// host is the host it runs on (topology.Node.Host): bridges are per
+	// host, so two containers of different hosts share only overlays.
+	host string
+	// task is set when the container is a Swarm task.
+	task *topology.SwarmTask
 }
 
 // brokenLink is a legacy link whose target is gone.
@@ -61,6 +78,9 @@ type network struct {
 	internal bool
 	// iccOff is true when traffic between its containers is dropped.
 	iccOff bool
+	// overlay is a Swarm-scoped network, spanning the Swarm's hosts;
+	// ingress is the routing mesh's one, which serves no names.
+	overlay, ingress, attachable, encrypted bool
 	// Reasons that depend on the network alone, made once.
 	internalNote, iccReason Reason
 }
@@ -70,8 +90,11 @@ func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b
 // New indexes g for Explain. It never fails: edges to unknown nodes are
 // skipped, as Build never makes them.
 func New(g topology.Graph) *Explainer {
-	x := &Explainer{g: g, links: make(map[uint64]string)}
+	x := &Explainer{g: g, links: make(map[uint64]string),
+		swarmByID: map[string]*topology.SwarmNode{}, swarmByHost: map[string]*topology.SwarmNode{},
+		replicas: map[topology.NodeID][]topology.NodeID{}, taskMembers: map[topology.NodeID][]member{}}
 	netIndex := make(map[topology.NodeID]int32)
+	x.netIndex = netIndex
 	hostNet := make(map[int32]bool) // networks of the host and null drivers
 	noneNet := make(map[int32]bool)
 	ncontainers := 0
@@ -91,7 +114,13 @@ func New(g topology.Graph) *Explainer {
 			x.cs = append(x.cs, container{
 				id: c.ID, name: displayName(c), shortID: short(c.ID), running: c.Running(),
 				root: int32(len(x.cs)), mode: modeOf(c.NetworkMode), tcpPort: tcpPort(c.Ports),
+				host: n.Host, task: n.Task,
 			})
+		case n.Kind == topology.KindSwarmNode && n.SwarmNode != nil:
+			x.swarmByID[n.SwarmNode.ID] = n.SwarmNode
+			if n.Host != "" {
+				x.swarmByHost[n.Host] = n.SwarmNode
+			}
 		case n.Kind == topology.KindNetwork && n.Network != nil:
 			pos := int32(len(x.nets))
 			netIndex[n.ID] = pos
@@ -107,8 +136,17 @@ func New(g topology.Graph) *Explainer {
 
 	for i := range g.Edges {
 		e := &g.Edges[i]
+		if e.Kind == topology.EdgeReplica {
+			x.replicas[e.From] = append(x.replicas[e.From], e.To)
+			continue
+		}
 		from, ok := x.index[e.From]
 		if !ok {
+			// A task node's endpoints are the manager's word on where it is.
+			if net, isNet := netIndex[e.To]; isNet && e.Kind == topology.EdgeMember && e.Member != nil &&
+				strings.HasPrefix(string(e.From), string(topology.TaskNodeID(""))) {
+				x.taskMembers[e.From] = append(x.taskMembers[e.From], member{net: net, info: e.Member})
+			}
 			continue
 		}
 		switch e.Kind {
@@ -174,11 +212,18 @@ func New(g topology.Graph) *Explainer {
 }
 
 func newNetwork(n *topology.NetworkInfo) network {
-	user := !n.Default && n.Name != "bridge" && n.Name != "host" && n.Name != "none" && n.Name != "default"
+	// The ingress network is the routing mesh's: it carries published
+	// ports, and the engine's DNS serves no names on it
+	// (https://docs.docker.com/engine/swarm/ingress/). An engine's own
+	// listing lacks the manager's Ingress flag, but not the name.
+	ingress := n.Ingress || (n.Name == "ingress" && n.Driver == "overlay")
+	user := !n.Default && !ingress && n.Name != "bridge" && n.Name != "host" && n.Name != "none" && n.Name != "default"
 	// enable_icc is an option of the bridge driver; other drivers have no
 	// such switch.
 	iccOff := !n.ICC && (n.Driver == "bridge" || n.Driver == "")
-	nw := network{name: n.Name, user: user, internal: n.Internal, iccOff: iccOff}
+	nw := network{name: n.Name, user: user, internal: n.Internal, iccOff: iccOff,
+		overlay: n.Scope == topology.SwarmScope || n.Driver == "overlay", ingress: ingress,
+		attachable: n.Attachable, encrypted: n.Encrypted}
 	if n.Internal {
 		nw.internalNote = Reason{
 			Code: "internal",

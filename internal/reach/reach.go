@@ -9,6 +9,15 @@
 // For a pair from → to, the first rule that applies decides; its Reason.Code
 // is stable and the page may key on it:
 //
+//   - "node-down": the Swarm node of from's or to's host (the swarm-node
+//     node drawn in the same Host, or the node a task names) is not
+//     "ready" (down, unknown, disconnected): nothing on it is reachable. The
+//     text carries the node's State and Message. A task (not a plain
+//     container) on a drained node gets it too: the Swarm moves it away.
+//   - "task-not-running": from or to is a Swarm task whose State is not
+//     "running" (rejected, failed, pending, …); the text carries the
+//     engine's Error or Message, the fix depends on it ("no suitable node",
+//     "network sandbox join failed").
 //   - "stopped": from or to is not running; nothing reaches a stopped
 //     container. Fix: start it. "donor-stopped": the container whose network
 //     namespace one of them borrows (--network container:X) is stopped.
@@ -18,10 +27,24 @@
 //     host's stack the same way ("host-network", OK).
 //   - "no-network": one of them runs with --network none.
 //   - "host-network": to runs with --network host and has no container IP;
-//     from in host mode reaches container IPs through the host but has no
-//     container DNS.
+//     from in host mode reaches container IPs on its own host's bridges
+//     through the host but has no container DNS, and no overlay addresses.
+//     From in host mode and to on another host: "different-hosts".
 //   - "no-common-network": they share no network. Fix: attach the other one
 //     to a user-defined network one of them is already on.
+//   - "different-hosts" (in place of "no-common-network"): they share no
+//     network and run on different hosts (Node.Host): bridges are per host,
+//     only an overlay spans hosts. Fix: attach one to an overlay the other
+//     is on, else create an attachable overlay on a Swarm manager and attach
+//     both (a task through its service: docker service update
+//     --network-add).
+//   - "not-attachable" (beside either): the overlay the fix would use is not
+//     attachable and the container to attach is a plain one (not a task):
+//     only services' tasks join it.
+//   - On a common overlay names resolve as on a user-defined network; an
+//     encrypted overlay adds the "encrypted-overlay" note (IPsec ESP, IP
+//     protocol 50, between hosts). The ingress network carries addresses
+//     but serves no names: "ingress-no-dns" by name.
 //   - On the default bridge, ping by IP works, but a name resolves only
 //     through a legacy link from → to ("link" note, Via "link alias X");
 //     otherwise "no-dns-default-bridge", and "one-way-link" when the only
@@ -46,8 +69,31 @@
 //
 // When several networks are shared, each of the three outcomes (by IP, by
 // name, TCP) takes the first network that works, user-defined networks
-// first, and names it in Via; when none works, the reasons of every shared
+// (and overlays) first, the ingress network and the default bridge last,
+// and names it in Via; when none works, the reasons of every shared
 // network are listed.
+//
+// # Services
+//
+// ExplainService predicts how a container reaches a Swarm service, and
+// gives the addresses the probes use (the VIP on the shared overlay,
+// tasks.<name>, the name, the target port):
+//
+//   - "vip-no-ping": a ping of the VIP, or of the service's name (which
+//     resolves to the VIP), always fails: the VIP is an IPVS virtual
+//     address that answers TCP and UDP on the service's ports only. Fix:
+//     probe TCP, or ping tasks.<name>. "no-vip" (endpoint mode dnsrr): the
+//     service has no VIP there, and its name resolves as tasks.<name>
+//     does ("dnsrr" note).
+//   - tasks.<name> pings, and TCP connects, when the container shares a
+//     non-ingress overlay with the service and one of its tasks runs on it
+//     (on a ready node); else "no-common-overlay" (with "not-attachable"
+//     for a plain container and an overlay that is not attachable),
+//     "no-running-task" (each task's error), or the container's own
+//     "node-down", "task-not-running", "stopped", "no-network" or
+//     "host-network".
+//   - "no-target-port": TCP needs a port: a published port's target, else a
+//     port a running task's container exposes.
 //
 // # Concurrency
 //

@@ -89,7 +89,7 @@ func (x *Explainer) predict(p *Prediction, a, b int32) {
 		tcp.add(v.tcp)
 	})
 	if !common {
-		rs := []Reason{x.noCommon(a, b)}
+		rs := x.noCommon(a, b)
 		p.ByIP, p.ByName, p.TCP = fail(rs), fail(rs), fail(rs)
 		return
 	}
@@ -101,6 +101,9 @@ type verdict struct{ ip, name, tcp Outcome }
 
 // onNetwork applies the network rules to a → b over the shared network n.
 func (x *Explainer) onNetwork(a, b int32, n *network) verdict {
+	if n.ingress {
+		return verdict{ok(n.name, nil), fail([]Reason{x.ingressReason(a, b, n)}), ok(n.name, nil)}
+	}
 	if n.user {
 		if n.iccOff {
 			rs := []Reason{n.iccReason}
@@ -109,6 +112,9 @@ func (x *Explainer) onNetwork(a, b int32, n *network) verdict {
 		var notes []Reason
 		if n.internal {
 			notes = []Reason{n.internalNote}
+		}
+		if n.encrypted {
+			notes = append(notes, x.encryptedNote(a, b, n))
 		}
 		nameNotes := append([]Reason{x.commonNote(a, b, n)}, notes...)
 		return verdict{ok(n.name, notes), ok(n.name, nameNotes), ok(n.name, notes)}
@@ -153,7 +159,31 @@ func (x *Explainer) fromHost(p *Prediction, a, b int32) {
 		p.ByIP, p.ByName, p.TCP = fail(rs), fail(rs), fail(rs)
 		return
 	}
-	via := x.nets[rb.members[0].net].name
+	if rs := x.hostToOtherHost(a, b); rs != nil {
+		p.ByIP, p.ByName, p.TCP = fail(rs), fail(rs), fail(rs)
+		return
+	}
+	// The host's stack has a route to its own bridges only: an overlay's
+	// addresses live in the overlay's own namespace on each host
+	// (https://docs.docker.com/engine/network/drivers/overlay/).
+	via := ""
+	for _, m := range rb.members {
+		if !x.nets[m.net].overlay {
+			via = x.nets[m.net].name
+			break
+		}
+	}
+	if via == "" {
+		n := x.nets[rb.members[0].net].name
+		rs := []Reason{{
+			Code: "host-network",
+			Text: ca.name + " uses the host's network stack, and " + cb.name + " is on overlay networks only (" + n +
+				"): an overlay's addresses are not routed from the host.",
+			Fix: "Reach " + cb.name + " at a port it publishes, or run " + ca.name + " on " + n + " instead of the host's network (if " + n + " is attachable).",
+		}}
+		p.ByIP, p.ByName, p.TCP = fail(rs), fail(rs), fail(rs)
+		return
+	}
 	note := []Reason{{
 		Code: "host-network",
 		Text: ca.name + " uses the host's network stack: it reaches " + cb.name + "'s IP on " + via + " through the host.",
@@ -197,10 +227,13 @@ func (x *Explainer) byName(a, b int32, name string) Outcome {
 	}
 
 	var c choice
-	common, userNet := false, int32(-1)
+	common, userNet, ingress := false, int32(-1), int32(-1)
 	x.eachCommonUserFirst(ra, rb, func(ma, mb member) {
 		n := &x.nets[ma.net]
 		common = true
+		if n.ingress && ingress < 0 {
+			ingress = ma.net
+		}
 		if n.user && userNet < 0 {
 			userNet = ma.net
 		}
@@ -223,7 +256,7 @@ func (x *Explainer) byName(a, b int32, name string) Outcome {
 	})
 	switch {
 	case !common:
-		return fail([]Reason{x.noCommon(a, b)})
+		return fail(x.noCommon(a, b))
 	case c.seen:
 		return c.outcome()
 	}
@@ -237,6 +270,9 @@ func (x *Explainer) byName(a, b int32, name string) Outcome {
 			" && docker network connect --alias " + name + " " + nn + " " + rbName + ")."
 		return fail([]Reason{r})
 	}
+	if ingress >= 0 {
+		return fail([]Reason{x.ingressReason(a, b, &x.nets[ingress])})
+	}
 	r.Fix = "Put both on a user-defined network and give " + x.cs[rb].name + " the alias " + name + " there, or recreate " +
 		x.cs[ra].name + " with --link " + x.cs[rb].name + ":" + name + "."
 	return fail([]Reason{r, noDNS(ca.name, cb.name)})
@@ -245,6 +281,9 @@ func (x *Explainer) byName(a, b int32, name string) Outcome {
 // resolves reports whether name gives rb's address to ra over n.
 func (x *Explainer) resolves(ra, rb int32, n *network, mb member, name string) bool {
 	c := &x.cs[rb]
+	if n.ingress {
+		return false
+	}
 	if n.user {
 		if strings.EqualFold(name, c.name) || strings.EqualFold(name, c.shortID) {
 			return true
@@ -422,7 +461,18 @@ func (x *Explainer) Target(from, to topology.NodeID) (string, error) {
 	case shared != "":
 		return shared, nil
 	}
-	for _, m := range x.cs[rb].members {
+	// Bridge addresses repeat from host to host (172.17.0.2 is on every
+	// default bridge): a probe from another host must not aim at one and
+	// measure a stranger. An overlay address is one across the Swarm.
+	owner := &x.cs[rb]
+	if host := x.cs[ra].host; host != "" && owner.host != "" && host != owner.host {
+		for _, m := range owner.members {
+			if n := &x.nets[m.net]; n.overlay && !n.ingress && m.info.IP != "" {
+				return m.info.IP, nil
+			}
+		}
+	}
+	for _, m := range owner.members {
 		if m.info.IP != "" {
 			return m.info.IP, nil
 		}
