@@ -212,7 +212,17 @@ func ValidateStaticIP(g Graph, n, c Node, ip string) error {
 
 // MemberEdge returns the membership edge of container c on network n.
 func (g Graph) MemberEdge(c, n NodeID) (Edge, bool) {
-	return g.Edge(EdgeID("m:" + strings.TrimPrefix(string(c), "c:") + "@" + strings.TrimPrefix(string(n), "n:")))
+	if e, ok := g.Edge(EdgeID("m:" + strings.TrimPrefix(string(c), "c:") + "@" + strings.TrimPrefix(string(n), "n:"))); ok {
+		return e, true
+	}
+	// On a merged map another engine's edge IDs end in its name
+	// (Stamp), and an overlay's node has none: look among c's edges.
+	for _, e := range g.EdgesOf(c) {
+		if e.Kind == EdgeMember && e.From == c && e.To == n {
+			return e, true
+		}
+	}
+	return Edge{}, false
 }
 
 // Members returns the container nodes attached to network n, in ID order.
