@@ -314,4 +314,3 @@ func keys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
-
