@@ -45,7 +45,23 @@ func TestEngineFlags(t *testing.T) {
 			t.Errorf("%q: err = %v, want one saying %q", c.args, err, c.want)
 		}
 	}
-	cfg, err := parseFlags([]string{"dockmap", "--engine", "lab1=unix:///a.sock", "--engine", "lab2=ssh://me@h:2222"}, env, io.Discard)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad")
+	if err := os.WriteFile(bad, []byte("# the class\nalice=unix:///a.sock\nbob unix:///b.sock\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseFlags([]string{"dockmap", "--engines-file", bad}, env, io.Discard); err == nil || !strings.Contains(err.Error(), bad+":3") {
+		t.Errorf("a bad line in --engines-file: %v, want its line number", err)
+	}
+	good := filepath.Join(dir, "good")
+	if err := os.WriteFile(good, []byte("# the class\n\nalice=unix:///a.sock\nbob=tcp://10.0.0.2:2376\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseFlags([]string{"dockmap", "--engine", "lab9=unix:///c.sock", "--engines-file", good}, env, io.Discard)
+	if err != nil || len(cfg.engines) != 3 || cfg.engines[1].Name != "alice" || cfg.engines[2].Host != "tcp://10.0.0.2:2376" {
+		t.Errorf("--engines-file: %+v, %v; want lab9, alice and bob", cfg.engines, err)
+	}
+	cfg, err = parseFlags([]string{"dockmap", "--engine", "lab1=unix:///a.sock", "--engine", "lab2=ssh://me@h:2222"}, env, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

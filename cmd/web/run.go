@@ -157,6 +157,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 		engineFlags = append(engineFlags, v)
 		return nil
 	})
+	enginesFile := fs.String("engines-file", getenv("DOCKMAP_ENGINES_FILE"), "a file of engines, one NAME=DOCKER_HOST per line (# comments), as many --engine: one per participant of a class (env DOCKMAP_ENGINES_FILE)")
 	fs.Func("context", "another engine from a docker CLI context, NAME or ENGINE=CONTEXT (read from $DOCKER_CONFIG or ~/.docker); repeatable", func(v string) error {
 		contextFlags = append(contextFlags, v)
 		return nil
@@ -193,6 +194,13 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 		if cfg.replay, err = timeline.ReadFile(cfg.replayFile, timeline.WithMax(cfg.timelineMax)); err != nil {
 			return cfg, fmt.Errorf("--replay %w", err)
 		}
+	}
+	if *enginesFile != "" {
+		more, err := readEnginesFile(*enginesFile)
+		if err != nil {
+			return cfg, err
+		}
+		engineFlags = append(engineFlags, more...)
 	}
 	if cfg.engines, err = engines.Parse(engineFlags, contextFlags, getenv); err != nil {
 		return cfg, err
@@ -606,4 +614,30 @@ func startStamp() string {
 		return "0"
 	}
 	return fmt.Sprint(time.Now().Unix())
+}
+
+// readEnginesFile reads --engines-file: one NAME=DOCKER_HOST per line,
+// blank lines and # comments left out. A line that is no engine stops the
+// start with its line number; the engines themselves are checked as
+// --engine's are.
+func readEnginesFile(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--engines-file: %w", err)
+	}
+	var out []string
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !strings.Contains(line, "=") {
+			return nil, fmt.Errorf("--engines-file %s:%d: %q: want NAME=DOCKER_HOST", path, i+1, line)
+		}
+		out = append(out, line)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--engines-file %s: no engine in it", path)
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -194,6 +196,17 @@ func TestSwarmOnTheMap(t *testing.T) {
 	}
 	if ok, d := probe(map[string]any{"service": svcID, "by": "ip"}); ok {
 		t.Errorf("ping of the VIP answered (%s): a VIP answers no ping", d)
+	}
+	// Predicted as measured, with the VIP's reason.
+	var pred reach.ServicePrediction
+	if st := apiAs(t, base, "GET", "/api/reach?from="+url.QueryEscape(fromRef)+"&service="+svcID, nil, &pred); st != http.StatusOK {
+		t.Fatalf("GET /api/reach for the service: HTTP %d", st)
+	}
+	if pred.PingVIP.OK || len(pred.PingVIP.Reasons) == 0 || pred.PingVIP.Reasons[0].Code != "vip-no-ping" || !strings.Contains(pred.PingVIP.Reasons[0].Fix, "tasks."+svcName) {
+		t.Errorf("predicted ping of the VIP = %+v, want red with vip-no-ping and tasks.%s as the fix", pred.PingVIP, svcName)
+	}
+	if !pred.PingTasks.OK || pred.VIP == "" || pred.TasksName != "tasks."+svcName {
+		t.Errorf("predicted = %+v, want tasks.%s green and the VIP named", pred, svcName)
 	}
 	lab1Task := g.runningTasks(svcID)["lab1"][0]
 	if ok, d := probe(map[string]any{"to": strings.TrimPrefix(string(lab1Task.ID), "c:"), "by": "ip"}); !ok {

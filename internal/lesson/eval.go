@@ -2,6 +2,7 @@ package lesson
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dockmap/dockmap/internal/topology"
@@ -135,7 +136,9 @@ func check(c Check, g topology.Graph, prefix string, p Probes) (state, detail st
 		if p == nil {
 			return StateTodo, what + ": not probed yet"
 		}
-		ok, at, found := p.Latest(a.Container.ID, b.Container.ID, c.By)
+		// The map's IDs: on a merged map another engine's carry its name,
+		// as the probe results do.
+		ok, at, found := p.Latest(strings.TrimPrefix(string(a.ID), "c:"), strings.TrimPrefix(string(b.ID), "c:"), c.By)
 		if !found {
 			return StateTodo, what + ": not probed yet"
 		}

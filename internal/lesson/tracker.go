@@ -3,6 +3,7 @@ package lesson
 import (
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,8 +25,11 @@ const StuckAfter = 5 * time.Minute
 // State is where one participant is in one lesson: what a "lesson" frame
 // of the live protocol carries.
 type State struct {
-	Lesson string      `json:"lesson"`
-	Prefix string      `json:"prefix"`
+	Lesson string `json:"lesson"`
+	Prefix string `json:"prefix"`
+	// Engine is the participant's engine when each has one of their own
+	// (dockmap --engine per participant): "" on the default engine.
+	Engine string      `json:"engine,omitempty"`
 	Steps  []StepState `json:"steps"`
 	// Current is the first step not done, "" once every step is.
 	Current string `json:"current"`
@@ -36,6 +40,8 @@ type State struct {
 // Progress is one participant's row of the instructor's progress table.
 type Progress struct {
 	Prefix string `json:"prefix"`
+	// Engine is the participant's engine, as in State.
+	Engine string `json:"engine,omitempty"`
 	// Step is the current step's ID, "" once every step is done.
 	Step      string `json:"step"`
 	StepTitle string `json:"stepTitle"`
@@ -117,11 +123,18 @@ func (t *Tracker) Pass(snap topology.Snapshot, p Probes, publish func(State)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.tick++
+	labs := labsOf(snap.Graph)
 	for _, c := range t.classes {
 		// Everyone on the map is marked seen before anyone new is let in,
 		// so that a newcomer never takes the place of someone present.
 		var fresh []string
-		for _, pre := range participants(c.names, snap.Graph) {
+		var found []string
+		for _, lab := range labs {
+			for _, pre := range participants(c.names, lab.g) {
+				found = append(found, keyOf(pre, lab.engine))
+			}
+		}
+		for _, pre := range found {
 			if pt := c.ps[pre]; pt != nil {
 				pt.seen = t.tick
 			} else {
@@ -134,9 +147,71 @@ func (t *Tracker) Pass(snap topology.Snapshot, p Probes, publish func(State)) {
 			}
 		}
 		for pre, pt := range c.ps {
-			t.update(c, pre, pt, snap, p, publish)
+			t.update(c, pre, pt, labOf(labs, snap.Graph, pre), snap.Seq, p, publish)
 		}
 	}
+}
+
+// lab is one engine's part of a merged map (the whole map with one
+// engine).
+type lab struct {
+	engine string
+	g      topology.Graph
+}
+
+// labsOf splits a merged map by engine, when it has several: with one
+// engine per participant, each participant's names are looked for on
+// their own engine only, where "web" is theirs and nobody else's.
+func labsOf(g topology.Graph) []lab {
+	engines := g.Engines()
+	if len(engines) <= 1 {
+		return []lab{{g: g}}
+	}
+	out := make([]lab, 0, len(engines))
+	for _, e := range engines {
+		out = append(out, lab{engine: e, g: g.OfEngine(e)})
+	}
+	return out
+}
+
+// defaultEngine is the default engine's name (engines.Local): its
+// participants keep the plain prefix as their key.
+const defaultEngine = "local"
+
+// keyOf is a participant's key: the prefix, and "@engine" for a
+// participant on another engine than the default one.
+func keyOf(prefix, engine string) string {
+	if engine == "" || engine == defaultEngine {
+		return prefix
+	}
+	return prefix + topology.EngineSep + engine
+}
+
+// splitKey takes a key apart.
+func splitKey(key string) (prefix, engine string) {
+	prefix, engine, _ = strings.Cut(key, topology.EngineSep)
+	return prefix, engine
+}
+
+// labOf is the graph a participant is evaluated on.
+func labOf(labs []lab, g topology.Graph, key string) topology.Graph {
+	_, engine := splitKey(key)
+	if engine == "" {
+		if len(labs) > 1 {
+			for _, l := range labs {
+				if l.engine == defaultEngine {
+					return l.g
+				}
+			}
+		}
+		return g
+	}
+	for _, l := range labs {
+		if l.engine == engine {
+			return l.g
+		}
+	}
+	return topology.Graph{}
 }
 
 // Ask evaluates lesson id for the participant prefix, follows them from
@@ -155,7 +230,7 @@ func (t *Tracker) Ask(id, prefix string, snap topology.Snapshot, p Probes, publi
 		pt = t.admit(c, prefix, true)
 	}
 	pt.seen = t.tick
-	t.update(c, prefix, pt, snap, p, publish)
+	t.update(c, prefix, pt, labOf(labsOf(snap.Graph), snap.Graph, prefix), snap.Seq, p, publish)
 	return slices.Clone(pt.steps), true
 }
 
@@ -174,7 +249,8 @@ func (t *Tracker) Progress(id string) (rows []Progress, found bool) {
 		if pt.steps == nil {
 			continue
 		}
-		r := Progress{Prefix: pre, Step: pt.current, Total: len(pt.steps), Since: pt.since}
+		prefix, engine := splitKey(pre)
+		r := Progress{Prefix: prefix, Engine: engine, Step: pt.current, Total: len(pt.steps), Since: pt.since}
 		for _, s := range pt.steps {
 			if s.State == StateDone {
 				r.Done++
@@ -185,7 +261,9 @@ func (t *Tracker) Progress(id string) (rows []Progress, found bool) {
 		}
 		rows = append(rows, r)
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Prefix < rows[j].Prefix })
+	sort.Slice(rows, func(i, j int) bool {
+		return rows[i].Engine < rows[j].Engine || rows[i].Engine == rows[j].Engine && rows[i].Prefix < rows[j].Prefix
+	})
 	return rows, true
 }
 
@@ -250,12 +328,13 @@ func (t *Tracker) admit(c *class, prefix string, asked bool) *participant {
 
 // update evaluates one participant and publishes their state if it
 // changed. Called with t.mu held.
-func (t *Tracker) update(c *class, prefix string, pt *participant, snap topology.Snapshot, p Probes, publish func(State)) {
-	if pt.steps != nil && snap.Seq < pt.seq {
+func (t *Tracker) update(c *class, key string, pt *participant, g topology.Graph, seq uint64, p Probes, publish func(State)) {
+	if pt.steps != nil && seq < pt.seq {
 		return
 	}
-	pt.seq = snap.Seq
-	steps := Evaluate(c.l, snap.Graph, prefix, p, pt.ticked)
+	pt.seq = seq
+	prefix, _ := splitKey(key)
+	steps := Evaluate(c.l, g, prefix, p, pt.ticked)
 	if pt.steps != nil && slices.Equal(steps, pt.steps) {
 		return
 	}
@@ -272,10 +351,11 @@ func (t *Tracker) update(c *class, prefix string, pt *participant, snap topology
 	}
 	pt.steps, pt.changed = steps, now
 	if publish != nil {
-		publish(pt.state(c.l.ID, prefix))
+		publish(pt.state(c.l.ID, key))
 	}
 }
 
-func (pt *participant) state(lesson, prefix string) State {
-	return State{Lesson: lesson, Prefix: prefix, Steps: slices.Clone(pt.steps), Current: pt.current, Changed: pt.changed}
+func (pt *participant) state(lesson, key string) State {
+	prefix, engine := splitKey(key)
+	return State{Lesson: lesson, Prefix: prefix, Engine: engine, Steps: slices.Clone(pt.steps), Current: pt.current, Changed: pt.changed}
 }

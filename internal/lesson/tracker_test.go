@@ -142,3 +142,42 @@ func TestTrackerBound(t *testing.T) {
 		t.Errorf("after asking about z-: %v, want three with z-", got)
 	}
 }
+
+// With one engine per participant, each engine's containers are one
+// participant's lab: the same names on two engines are two participants,
+// each at their own step, keyed by engine; the default engine's keep
+// their prefix.
+func TestTrackerOneEnginePerParticipant(t *testing.T) {
+	bridges := lessonByID(t, "bridges")
+	tr := lesson.NewTracker([]lesson.Lesson{bridges})
+	var got []lesson.State
+	publish := func(s lesson.State) { got = append(got, s) }
+	// lab1 has api and db; lab2 only api; the default engine p1-api.
+	lab1 := topology.Stamp(graph(ctr(id("a1"), "api", "bridge"), ctr(id("d1"), "db", "bridge")), "lab1", true)
+	lab2 := topology.Stamp(graph(ctr(id("a2"), "api", "bridge")), "lab2", true)
+	local := topology.Stamp(graph(ctr(id("a3"), "p1-api", "bridge")), "local", false)
+	tr.Pass(topology.Snapshot{Seq: 1, Graph: topology.Merge(local, lab1, lab2)}, nil, publish)
+
+	rows, _ := tr.Progress("bridges")
+	byKey := map[string]lesson.Progress{}
+	for _, r := range rows {
+		byKey[r.Prefix+"@"+r.Engine] = r
+	}
+	if len(rows) != 3 {
+		t.Fatalf("rows = %+v, want the default engine's p1- and one per lab engine", rows)
+	}
+	one, two, p1 := byKey["@lab1"], byKey["@lab2"], byKey["p1-@"]
+	if one.Step == two.Step || one.Done <= two.Done {
+		t.Errorf("lab1 (api and db) %+v and lab2 (api only) %+v should be at different steps, lab1 further", one, two)
+	}
+	if p1.Step != two.Step || p1.Engine != "" {
+		t.Errorf("the default engine's p1- = %+v, want it keyed by prefix alone, at lab2's step", p1)
+	}
+	engines := map[string]bool{}
+	for _, s := range got {
+		engines[s.Engine] = true
+	}
+	if !engines["lab1"] || !engines["lab2"] || !engines[""] {
+		t.Errorf("lesson states published for engines %v, want lab1, lab2 and the default", engines)
+	}
+}

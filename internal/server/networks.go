@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -181,6 +182,22 @@ func handleReach(src LiveSource) echo.HandlerFunc {
 		from, err := g.ContainerByRef(c.QueryParam("from"))
 		if err != nil {
 			return err
+		}
+		if svc := c.QueryParam("service"); svc != "" {
+			// A Swarm service: its VIP, its name, tasks.<svc> and TCP.
+			id := topology.ServiceNodeID(strings.TrimPrefix(svc, "sv:"))
+			if _, ok := g.Node(id); !ok {
+				for _, n := range g.Nodes {
+					if n.Service != nil && n.Service.Name == svc {
+						id = n.ID
+					}
+				}
+			}
+			p, err := reach.ExplainService(g, from.ID, id)
+			if err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, p)
 		}
 		to, err := g.ContainerByRef(c.QueryParam("to"))
 		if err != nil {

@@ -75,6 +75,36 @@ func Merge(parts ...Graph) Graph {
 	return g
 }
 
+// OfEngine is the part of a merged graph that engine reported, with the
+// Swarm-wide networks its containers join: one participant's lab when
+// each has an engine of their own. The order (by ID) is kept.
+func (g Graph) OfEngine(engine string) Graph {
+	var out Graph
+	for _, n := range g.Nodes {
+		if n.Engine == engine || (n.Network != nil && n.Host == "") {
+			out.Nodes = append(out.Nodes, n)
+		}
+	}
+	for _, e := range g.Edges {
+		if e.Engine == engine {
+			out.Edges = append(out.Edges, e)
+		}
+	}
+	return out
+}
+
+// Engines lists the engines a graph's nodes are from, in order of first
+// appearance by ID.
+func (g Graph) Engines() []string {
+	var out []string
+	for _, n := range g.Nodes {
+		if n.Engine != "" && !slices.Contains(out, n.Engine) {
+			out = append(out, n.Engine)
+		}
+	}
+	return out
+}
+
 func sortGraph(g *Graph) {
 	slices.SortFunc(g.Nodes, func(a, b Node) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	slices.SortFunc(g.Edges, func(a, b Edge) int { return strings.Compare(string(a.ID), string(b.ID)) })
