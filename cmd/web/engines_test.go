@@ -163,7 +163,7 @@ func writeCLIContext(t *testing.T, config, name, host string) {
 }
 
 // getJSONInto decodes what GET url answers (200 only) into v.
-func getJSONInto(t *testing.T, url string, v any) {
+func getJSONInto(t testing.TB, url string, v any) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 // labClient is a client of lab engine host, closed when the test ends.
-func labClient(t *testing.T, host string) *docker.Client {
+func labClient(t testing.TB, host string) *docker.Client {
 	t.Helper()
 	dc, err := docker.New(docker.WithHost(host))
 	if err != nil {
