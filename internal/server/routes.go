@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/dockmap/dockmap/web/templates"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -60,6 +61,9 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/panel/bind/:id", Role: auth.Viewer, handler: handleBindPanel(d.Live)},
 		{Method: "GET", Path: "/panel/network/:id", Role: auth.Viewer, handler: handleNetworkPanel(d.Live)},
 		{Method: "GET", Path: "/panel/ghost/:id", Role: auth.Viewer, handler: handleGhostPanel(d.Live)},
+		{Method: "GET", Path: "/panel/service/:id", Role: auth.Viewer, handler: handlePanel(d.Live, "sv:", "Swarm service", templates.NewServicePanelView, templates.ServicePanel)},
+		{Method: "GET", Path: "/panel/swarm-node/:id", Role: auth.Viewer, handler: handlePanel(d.Live, "sn:", "Swarm node", templates.NewSwarmNodePanelView, templates.SwarmNodePanel)},
+		{Method: "GET", Path: "/panel/task/:id", Role: auth.Viewer, handler: handlePanel(d.Live, "t:", "Swarm task", templates.NewTaskPanelView, templates.TaskPanel)},
 		{Method: "GET", Path: "/api/networks/:id", Role: auth.Viewer, handler: handleNetworkDetail(d.Live, d.Networks)},
 		{Method: "GET", Path: "/api/reach", Role: auth.Viewer, handler: handleReach(d.Live)},
 		{Method: "GET", Path: "/api/volumes/:name", Role: auth.Viewer, handler: handleVolumeDetail(d.Live)},
