@@ -13,7 +13,7 @@ import (
 // does not connect to, rejected with the engine's error.
 func swarmMap() topology.Graph {
 	lab1 := topology.Stamp(topology.Build(topology.Inventory{
-		Networks:   []topology.Network{{ID: "ov", Name: "ov", Driver: "overlay", Scope: "swarm", Attachable: true}},
+		Networks: []topology.Network{{ID: "ov", Name: "ov", Driver: "overlay", Scope: "swarm", Attachable: true}},
 		Containers: []topology.Container{{ID: strings.Repeat("a", 64), Name: "web.1.x", Names: []string{"web.1.x"}, State: "running", Status: "Up", NetworkMode: "default",
 			Endpoints: []topology.Endpoint{{NetworkID: "ov", NetworkName: "ov", EndpointID: "e1", IP: "10.0.1.5", PrefixLen: 24}}}},
 	}), "lab1", true)
