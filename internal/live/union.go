@@ -43,7 +43,12 @@ const swarmSettle = 250 * time.Millisecond
 type swarmRead struct {
 	state  topology.SwarmState
 	nodeID string
+	at     time.Time
 }
+
+// swarmRecheck is how often an engine that manages no Swarm is asked
+// whether it joined one (or left, or was promoted).
+const swarmRecheck = 30 * time.Second
 
 // Union is the map of several engines as one: every member keeps its own
 // graph and seq (a Live each, so one engine down holds up nobody else),
@@ -158,7 +163,7 @@ func (u *Union) pollSwarms(ctx context.Context) {
 	t := time.NewTicker(swarmPoll)
 	defer t.Stop()
 	for {
-		if u.readSwarms(ctx) {
+		if u.readSwarms(ctx, false) {
 			u.poke()
 		}
 		select {
@@ -180,37 +185,46 @@ func (u *Union) pollSwarms(ctx context.Context) {
 // PollSwarms reads every member's Swarm now and merges: a Swarm action's
 // answer waits for the map to have what the managers did.
 func (u *Union) PollSwarms(ctx context.Context) {
-	u.readSwarms(ctx)
+	u.readSwarms(ctx, true)
 	u.merge()
 }
 
 // readSwarms reads every member's Swarm and reports whether a reading
 // changed.
-func (u *Union) readSwarms(ctx context.Context) bool {
+func (u *Union) readSwarms(ctx context.Context, all bool) bool {
 	u.reading.Lock()
 	defer u.reading.Unlock()
 	changed := false
-	{
-		for i, m := range u.members {
-			if m.Swarm == nil {
-				continue
-			}
-			cctx, cancel := context.WithTimeout(ctx, swarmPoll*5)
-			st, node, err := m.Swarm(cctx)
-			cancel()
-			if err != nil {
-				// An engine that cannot answer keeps its last reading: its
-				// own state is shown by the engines frame, and the Swarm's
-				// word on its host comes from a manager.
-				continue
-			}
-			r := swarmRead{state: st, nodeID: node}
-			u.mu.Lock()
-			if old, ok := u.swarms[i]; !ok || !reflect.DeepEqual(old, r) {
-				u.swarms[i], changed = r, true
-			}
-			u.mu.Unlock()
+	now := time.Now()
+	for i, m := range u.members {
+		if m.Swarm == nil {
+			continue
 		}
+		u.mu.Lock()
+		last, read := u.swarms[i]
+		u.mu.Unlock()
+		// Only a manager's word changes by itself (nodes, tasks): the
+		// others are read now and then, to see one join or leave a Swarm.
+		// Reading is an engine Info, not cheap on a busy engine.
+		if read && !all && !last.state.Active && now.Sub(last.at) < swarmRecheck {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, swarmPoll*5)
+		st, node, err := m.Swarm(cctx)
+		cancel()
+		if err != nil {
+			// An engine that cannot answer keeps its last reading: its
+			// own state is shown by the engines frame, and the Swarm's
+			// word on its host comes from a manager.
+			continue
+		}
+		r := swarmRead{state: st, nodeID: node, at: now}
+		u.mu.Lock()
+		if !read || last.nodeID != r.nodeID || !reflect.DeepEqual(last.state, r.state) {
+			changed = true
+		}
+		u.swarms[i] = r
+		u.mu.Unlock()
 	}
 	return changed
 }
