@@ -448,27 +448,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer es.close()
 		deps.Engines, deps.EngineClients, deps.SwarmActors = es.reg, es.client, es.actor
-		// With one engine the local Live publishes to the page itself; with
-		// more, to a hub of its own, and the Union joins every engine's map.
-		localHub := h
-		if len(es.members) > 0 {
-			localHub = hub.New(hub.DefaultBuffer)
-			defer localHub.Close()
-		}
+		// Every engine's Live publishes to a hub of its own, and the Union
+		// joins them into the page's map: with the local engine alone too,
+		// for it may manage a Swarm (docker swarm init), which the Union
+		// draws.
+		localHub := hub.New(hub.DefaultBuffer)
+		defer localHub.Close()
 		lv := live.New(dc, localHub, logger, live.WithHost(dc.Host()), live.WithName(engines.Local),
 			live.WithOnEngine(es.onEngine(engines.Local)))
-		var src server.LiveSource = lv
-		if len(es.members) > 0 {
-			u := live.NewUnion(h, logger, append([]live.Member{{Name: engines.Local, Live: lv, Hub: localHub, Swarm: swarmOf(dc)}}, es.members...)...)
-			src = u
-			background = append(background, u.Run)
-			deps.Others = es.others
-		}
+		u := live.NewUnion(h, logger, append([]live.Member{{Name: engines.Local, Live: lv, Hub: localHub, Swarm: swarmOf(dc)}}, es.members...)...)
+		var src server.LiveSource = u
+		background = append(background, u.Run)
 		prober := probe.New(dc, server.ProbePublisher(h))
 		defer prober.Close()
-		if u, ok := src.(*live.Union); ok {
-			// The default engine's actions plan on its own graph too; each
-			// engine's with its Swarm's networks.
+		if len(es.members) > 0 {
+			// Each engine's actions plan on its own graph, with its Swarm's
+			// networks, the default engine's included (dispatch.go).
+			deps.Others = es.others
 			es.others[engines.Local] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober}
 			for name, o := range es.others {
 				o.Live = u.View(name)
