@@ -79,6 +79,21 @@ func TestBrowserHosts(t *testing.T) {
 	mustDo(t, b, "press Enter", chromedp.KeyEvent("\r"))
 	waitJS(t, b, `!`+lab1+`.hasClass('collapsed') && `+lab1+`.children().every((n) => n.visible()) && `+lab1+`.data('label') === 'lab1'`, waitTimeout)
 
+	// A click on a member inside a box selects the member, not the box,
+	// and its panel says its engine.
+	at := mustEval[[]float64](t, b, `(() => {
+  const n = window.cy.getElementById(`+jsString(onLab1)+`);
+  window.cy.center(n);
+  const r = document.querySelector('[data-testid=graph]').getBoundingClientRect();
+  const p = n.renderedPosition();
+  return [r.left + p.x, r.top + p.y];
+})()`)
+	mustDo(t, b, "click lab1's container", chromedp.MouseClickXY(at[0], at[1]))
+	waitJS(t, b, `window.dockmap.selected === `+jsString(onLab1)+` && document.querySelector('[data-testid=panel-engine]')?.textContent.trim() === 'engine lab1'`, waitTimeout)
+	if mustEval[bool](t, b, lab1+`.selected()`) {
+		t.Error("a click on lab1's container selected lab1's box too")
+	}
+
 	// Show only lab2, from its menu: exactly lab2's nodes are shown, and
 	// the address says so; back to all.
 	const shownNodes = `window.cy.nodes(':visible').not('.host, .overlay')`
