@@ -20,12 +20,15 @@
 //   leftovers.js (interrupted re-creates), audit.js, feed.js, invite.js
 //   dock.js         the sidebar's tabs (lesson, activity, events), resizer
 //   lesson.js       the Lesson tab: steps ticking live, the class table
-//   focus.js        show only a prefix, a network, a label, what was made here
+//   focus.js        show only a prefix, a network, a label, what was made
+//                   here, a host; or hide a host
+//   hosts.js        a host's menu, collapsing it (graph-hosts.js draws hosts)
 //   presenter.js    the presenter view (f)
 //   timeline.js     the session's timeline (h), the map as it was
 //   layout-bands.js the stable layout (Bands), for Tidy (t)
 //   watchers.js     the header's "N watching"
 //   engines.js      the header's engine count ("3/4") with several engines
+//   engine-choice.js the Engine select of the Run, network and volume dialogs
 //   prefs.js        choices kept per browser
 //
 // Globals, for people and for browser tests:
@@ -42,6 +45,7 @@ import { createCards } from './cards.js';
 import { createDock } from './dock.js';
 import { addEvent, roomSentence } from './feed.js';
 import { createFocus } from './focus.js';
+import { createHosts } from './hosts.js';
 import {
   createGraph,
   renderSnapshot,
@@ -198,7 +202,6 @@ api('GET', '/api/mode')
 
 const toast = createToast(byID('toast'));
 const badges = createBadges({ store, api, graphEl, engineEl: byID('engine-badge'), liveEl: byID('live-status'), signedIn });
-const engines = createEngines({ el: byID('engines'), api });
 const panel = createPanel({ el: panelEl, store });
 const selection = createSelection({ cy, store, panel });
 const reach = createReach({ cy, api });
@@ -217,6 +220,9 @@ const focus = createFocus({
   },
 });
 panel.onLoad((p) => focus.filterOptions(p));
+// A collapsed host changes what is shown as focus does.
+const hosts = createHosts({ cy, panel, selection, focus, onChange: () => focus.apply() });
+const engines = createEngines({ el: byID('engines'), api, onList: hosts.engines });
 reach.onChanged(toolbar.drawMatrix);
 createPingForm({ cy, panel, probes, reach, readOnly });
 // A job this page starts brings the Activity tab forward while it runs,
@@ -293,7 +299,7 @@ const lesson = createLesson({ dock, onStep: (step, l) => presenter.step(step, l)
 const covered = new ResizeObserver(() => keepInView(cy, cy.nodes(':selected')));
 for (const el of [byID('matrix'), byID('reach-card')]) if (el) covered.observe(el);
 
-initKeys({ store, toolbar, selection, dialogs, views: { presenter, tidy: tidyMap, timeline }, readOnly });
+initKeys({ store, toolbar, selection, dialogs, views: { presenter, tidy: tidyMap, timeline, hosts }, readOnly });
 
 // afterChange keeps the panel, the probes and the search filter in step
 // with the graph.

@@ -35,6 +35,12 @@ export function createCards({ cy, probes, reach, selection, tipEl, reachCard }) 
       }
       return null;
     }
+    if (ele.hasClass('host')) {
+      const n = ele.children('.container').length;
+      const lines = [{ text: `host ${ele.data('name')}`, cls: 'tip-title' }, { text: `${n} container${n === 1 ? '' : 's'} · double-click to ${ele.hasClass('collapsed') ? 'expand' : 'collapse'}` }];
+      if (ele.hasClass('host-down')) lines.push({ text: `engine unreachable: ${ele.data('error')}` });
+      return lines;
+    }
     if (ele.hasClass('ghost')) {
       return [{ text: `${ele.data('label')} (removed)`, cls: 'tip-title' }, { text: 'a removed container that legacy links still point at' }];
     }

@@ -3,17 +3,19 @@
 // the /live "engines" frame ({type: "engines", engines: [{name, host,
 // connected, version, error, since}]}; README, "Several engines"). It
 // stays hidden with the local engine alone: the engine badge says it all
-// then. The map is still the local engine's.
+// then.
 
 // createEngines fills el, asking api for the list on refresh() (on load
 // and after every reconnect, since frames sent meanwhile are lost) and
 // taking every engines frame given to onFrame(msg).
-export function createEngines({ el, api }) {
+// onList(list) hears every list (the hosts of the map grey a down engine's).
+export function createEngines({ el, api, onList = () => {} }) {
   // A frame that comes while a refresh is in flight is newer than its
   // answer: gen tells the answer it is stale.
   let gen = 0;
 
   function show(list) {
+    if (Array.isArray(list)) onList(list);
     if (!el || !Array.isArray(list)) return;
     if (list.length < 2) {
       el.hidden = true;

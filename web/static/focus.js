@@ -5,9 +5,12 @@
 // (a participant's prefix), by a network it is on, by a label ("key" or
 // "key=value", a Compose project included), or by being made here
 // (dockmap's own label). The search box still fades within what is shown.
+// On a map of several engines, one host can be shown alone (its nodes,
+// and the nodes of no host they connect to: a Swarm overlay) or hidden.
 //
-// The choice is kept per browser and can come in the address:
-// ?focus=prefix:p1- (or network:NAME, label:KEY=VALUE, mine).
+// The choice is kept per browser and in the address, where it can come
+// from: ?focus=prefix:p1- (or network:NAME, label:KEY=VALUE, mine,
+// host:NAME, hide-host:NAME).
 
 import { loadPref, storePref } from './prefs.js';
 
@@ -27,7 +30,12 @@ const placeholders = {
   prefix: 'p1-',
   network: 'network name',
   label: 'key=value',
+  host: 'host',
+  'hide-host': 'host',
 };
+
+// The kinds that choose nodes by their host rather than containers.
+const hostKinds = ['host', 'hide-host'];
 
 // createFocus wires the focus controls in root over the map cy. onChange()
 // is called after the shown set changes (ping lists, the matrix, a fit).
@@ -36,7 +44,7 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
   const valueEl = root.getElementById('focus-value');
   const list = root.getElementById('focus-values');
   const count = root.getElementById('focus-count');
-  if (!kindEl || !valueEl) return { apply() {}, shown: () => true, active: () => false };
+  if (!kindEl || !valueEl) return { apply() {}, filterOptions() {}, shown: () => true, active: () => false, show() {} };
 
   let focus = parse(new URLSearchParams(location.search).get('focus') || loadPref(prefKey) || '');
   kindEl.value = focus.kind;
@@ -50,6 +58,14 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
   const set = (kind, value) => {
     focus = { kind, value: value.trim() };
     storePref(prefKey, format(focus));
+    // The address says what is shown, so that a link or a reload shows
+    // the same; an address without ?focus= stays without.
+    const url = new URL(location.href);
+    if (url.searchParams.has('focus') || hostKinds.includes(kind)) {
+      if (active()) url.searchParams.set('focus', format(focus));
+      else url.searchParams.delete('focus');
+      history.replaceState(history.state, '', url);
+    }
     showValue();
     apply();
   };
@@ -87,6 +103,10 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
       cy.nodes('.container').forEach((n) => {
         const m = /^([a-zA-Z0-9]+[-_.])/.exec(n.data('name') || '');
         if (m) seen.add(m[1]);
+      });
+    } else if (hostKinds.includes(focus.kind)) {
+      cy.nodes().forEach((n) => {
+        if (n.data('host')) seen.add(n.data('host'));
       });
     } else if (focus.kind === 'label') {
       cy.nodes('.container').forEach((n) => {
@@ -135,16 +155,33 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
   function apply() {
     const on = active();
     let hidden = cy.collection();
-    if (on) {
+    if (on && hostKinds.includes(focus.kind)) {
+      const nodes = cy.nodes().not('.host, .overlay');
+      const mine = nodes.filter((n) => n.data('host') === focus.value);
+      let kept;
+      if (focus.kind === 'host') {
+        // The nodes of no host its nodes connect to (a Swarm overlay).
+        const loose = mine.connectedEdges().connectedNodes().filter((n) => !n.data('host'));
+        kept = mine.union(loose);
+      } else {
+        kept = nodes.not(mine);
+      }
+      hidden = nodes.not(kept);
+    } else if (on) {
       const keep = cy.nodes('.container').filter(matches);
       let kept = keep;
-      cy.nodes().not('.container').forEach((n) => {
-        const near = n.connectedEdges().connectedNodes('.container').intersection(keep);
-        const named = focus.kind === 'network' && n.hasClass('network') && n.data('name') === focus.value;
-        if (near.nonempty() || named) kept = kept.union(n);
-      });
-      hidden = cy.nodes().not(kept);
+      cy.nodes()
+        .not('.container, .host')
+        .forEach((n) => {
+          const near = n.connectedEdges().connectedNodes('.container').intersection(keep);
+          const named = focus.kind === 'network' && n.hasClass('network') && n.data('name') === focus.value;
+          if (near.nonempty() || named) kept = kept.union(n);
+        });
+      hidden = cy.nodes().not('.host').not(kept);
     }
+    // A host's box goes with the last of its nodes shown (a collapsed
+    // host's nodes are folded, not hidden: they count as shown).
+    hidden = hidden.union(cy.nodes('.host').filter((b) => b.children().not(hidden).empty()));
     cy.batch(() => {
       cy.elements('.focus-hidden').not(hidden).removeClass('focus-hidden');
       hidden.addClass('focus-hidden');
@@ -194,6 +231,13 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
       valueEl.value = '';
       set('', '');
     },
+    // show shows only what kind and value choose (hosts.js: a host's
+    // menu), as if chosen in the controls.
+    show(kind, value) {
+      kindEl.value = kind;
+      valueEl.value = value;
+      set(kind, value);
+    },
   };
 }
 
@@ -207,7 +251,7 @@ function parse(s) {
   if (s === 'mine') return { kind: 'mine', value: '' };
   const i = s.indexOf(':');
   const kind = i < 0 ? '' : s.slice(0, i);
-  if (!['prefix', 'network', 'label'].includes(kind)) return { kind: '', value: '' };
+  if (!['prefix', 'network', 'label', ...hostKinds].includes(kind)) return { kind: '', value: '' };
   return { kind, value: s.slice(i + 1) };
 }
 
@@ -226,6 +270,10 @@ function describe(f) {
       return `labelled ${f.value}`;
     case 'mine':
       return 'made here';
+    case 'host':
+      return `on host ${f.value}`;
+    case 'hide-host':
+      return `all but host ${f.value}`;
     default:
       return 'all';
   }

@@ -9,6 +9,7 @@
 
 import { networkColour } from './graph-style.js';
 import { fullLayout, placeNewNodes, bendLinks } from './graph-place.js';
+import { syncHosts } from './graph-hosts.js';
 import { containerNode, memberEdge, networkNode, volumeNode } from './ids.js';
 
 // How long a new or changed element stays highlighted.
@@ -109,11 +110,12 @@ function upsert(cy, json, raw) {
   const existing = cy.getElementById(json.data.id);
   if (existing.nonempty()) {
     // data() merges, so fields that disappeared must be removed by hand.
-    const stale = Object.keys(existing.data()).filter((k) => !(k in json.data) && k !== 'id' && k !== 'source' && k !== 'target');
+    const stale = Object.keys(existing.data()).filter((k) => !(k in json.data) && k !== 'id' && k !== 'source' && k !== 'target' && k !== 'parent');
     if (stale.length) existing.removeData(stale.join(' '));
     existing.data(json.data);
     // classes() replaces the list: keep the transient UI classes.
-    const keep = ['focus', 'hover', 'faded', 'share-ok', 'share-fail'].filter((c) => existing.hasClass(c));
+    // (host-folded: its host is collapsed, graph-hosts.js.)
+    const keep = ['focus', 'hover', 'faded', 'share-ok', 'share-fail', 'host-folded'].filter((c) => existing.hasClass(c));
     existing.classes(json.classes.concat(keep));
     existing.scratch(scratchKey, { raw });
     return { ele: existing, isNew: false };
@@ -140,6 +142,7 @@ export function renderSnapshot(cy, snapshot) {
       const items = nodes.concat(edges.filter((e) => byID.has(e.from) && byID.has(e.to)));
       const json = items.map((item) => (item.from === undefined ? nodeElement(item) : edgeElement(item)));
       cy.add(json).forEach((ele, i) => ele.scratch(scratchKey, { raw: JSON.stringify(items[i]) }));
+      syncHosts(cy);
     });
     fullLayout(cy);
     // Only now, so that the layout kept room for their full size.
@@ -162,10 +165,10 @@ function diffAgainst(cy, nodes, edges) {
       if (ele.empty()) added.push(item);
       else if (rawOf(ele) !== JSON.stringify(item)) changed.push(item);
     }
-    // Overlays (probe edges, the link-mode line) are the page's own, not
-    // the server's: a snapshot never removes them.
+    // Overlays (probe edges, the link-mode line) and the hosts' boxes are
+    // the page's own, not the server's: a snapshot never removes them.
     cy[group]()
-      .not('.overlay')
+      .not('.overlay, .host')
       .forEach((ele) => {
         if (!seen.has(ele.id())) removed.push(ele.id());
       });
@@ -229,6 +232,8 @@ export function applyDelta(cy, delta) {
       flashed.push(ele);
     }
     markEmptyNetworks(cy);
+    // Before placement, so that a new node is placed inside its host.
+    syncHosts(cy);
   });
   // After the batch, so that the new nodes have their style and so their
   // size; nothing is drawn in between.

@@ -3,6 +3,7 @@
 // that was there moves: the projector rule), and fitting the view clear of
 // what floats over the graph.
 
+import { hostPadding } from './graph-hosts.js';
 import { bandPositions } from './layout-bands.js';
 
 // Placement of new nodes (placeNewNodes). Distances are in model pixels,
@@ -99,6 +100,7 @@ export function tidy(cy, { bands = false } = {}) {
   // Only what is shown: what focus hides keeps its place and takes none.
   const nodes = cy.nodes(':visible').not('.overlay');
   if (nodes.empty()) return Promise.resolve();
+  if (cy.nodes('.host').nonempty()) return tidyHosts(cy, bands).then(() => fitGraph(cy, shownElements(cy), 40, true));
   const done = new Promise((resolve) => {
     const positions = bands ? bandPositions(nodes) : null;
     const layout = bands
@@ -134,6 +136,12 @@ function clearOf(a, r) {
 // fullLayout lays the whole graph out; only for a first, unpositioned graph.
 export function fullLayout(cy) {
   if (cy.nodes().empty()) return;
+  if (cy.nodes('.host').nonempty()) {
+    const targets = hostLayout(cy, !!cy.scratch(fitKey)?.bands, true);
+    cy.batch(() => targets.forEach((p, id) => cy.getElementById(id).position(p)));
+    fitGraph(cy);
+    return;
+  }
   if (cy.scratch(fitKey)?.bands) {
     cy.layout({ name: 'preset', positions: bandPositions(cy.nodes().not('.overlay')), fit: false }).run();
     fitGraph(cy);
@@ -141,6 +149,110 @@ export function fullLayout(cy) {
   }
   cy.layout({ ...forces(cy.nodes().length), animate: false, randomize: true }).run();
   fitGraph(cy);
+}
+
+// Space between two hosts' boxes, in model pixels.
+const hostGap = 90;
+
+// tidyHosts is tidy on a map of several hosts: hostLayout's places, the
+// nodes moving there animated.
+function tidyHosts(cy, bands) {
+  const targets = hostLayout(cy, bands, false);
+  // A collapsed host jumps: a compound's position is its members', and
+  // animating it would move them twice.
+  cy.batch(() => cy.nodes('.host.collapsed').forEach((b) => targets.has(b.id()) && b.position(targets.get(b.id()))));
+  return new Promise((resolve) => {
+    const layout = cy
+      .nodes()
+      .not('.host')
+      .filter((n) => targets.has(n.id()))
+      .layout({ name: 'preset', positions: (n) => targets.get(n.id()), animate: !reducedMotion(), animationDuration: animateMillis, fit: false });
+    layout.one('layoutstop', () => resolve());
+    layout.run();
+  });
+}
+
+// hostLayout lays each shown host's members out inside its box (bands, or
+// fcose on the box and its members), the nodes of no host as one more
+// group, and sets the groups side by side in rows, hostGap apart: no two
+// hosts ever overlap. A collapsed host is a group of its own size. It
+// returns the place of every member node (a Map of ID → {x, y}) and,
+// unless keep, puts the nodes back where they stood, for the caller to
+// move them there (animated or not).
+function hostLayout(cy, bands, keep) {
+  const before = new Map();
+  cy.nodes()
+    .not('.host, .overlay')
+    .forEach((n) => before.set(n.id(), { ...n.position() }));
+  const box = (eles) => {
+    const b = eles.boundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
+    return { x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 };
+  };
+  const arrange = (kids, extra) => {
+    if (kids.empty()) return;
+    if (bands) {
+      const pos = bandPositions(kids);
+      kids.positions((n) => pos.get(n.id()) || n.position());
+    } else {
+      extra
+        .union(kids)
+        .union(kids.edgesWith(kids))
+        .not('.overlay')
+        .layout({ ...forces(kids.length), animate: false, randomize: keep })
+        .run();
+    }
+  };
+  const groups = [];
+  // "local" first, then by name: the same lab looks the same.
+  const hosts = cy
+    .nodes('.host')
+    .filter((b) => b.visible())
+    .sort((a, b) => (a.data('name') === 'local' ? -1 : b.data('name') === 'local' ? 1 : a.data('name').localeCompare(b.data('name'))));
+  hosts.forEach((b) => {
+    // A collapsed host moves as one node (its hidden members follow it);
+    // the members focus hides move with their host's shown ones.
+    if (b.hasClass('collapsed')) {
+      groups.push({ nodes: b, box: box(b) });
+      return;
+    }
+    arrange(
+      b.children().filter((n) => n.visible()),
+      b,
+    );
+    groups.push({ nodes: b.children(), box: box(b) });
+  });
+  const loose = cy.nodes(':visible').not('.host, .overlay').filter((n) => n.parent().empty());
+  if (loose.nonempty()) {
+    arrange(loose, cy.collection());
+    groups.push({ nodes: loose, box: box(loose) });
+  }
+  // Rows about as wide as the groups are tall together, so the map keeps
+  // the screen's shape.
+  const area = groups.reduce((a, g) => a + (g.box.x2 - g.box.x1 + hostGap) * (g.box.y2 - g.box.y1 + hostGap), 0);
+  const rowWidth = Math.max(Math.sqrt(area) * 1.6, ...groups.map((g) => g.box.x2 - g.box.x1));
+  const targets = new Map();
+  let x = 0;
+  let y = 0;
+  let rowHeight = 0;
+  for (const g of groups) {
+    const w = g.box.x2 - g.box.x1;
+    const h = g.box.y2 - g.box.y1;
+    if (x > 0 && x + w > rowWidth) {
+      x = 0;
+      y += rowHeight + hostGap;
+      rowHeight = 0;
+    }
+    const dx = x - g.box.x1;
+    const dy = y - g.box.y1;
+    g.nodes.forEach((n) => {
+      const p = n.position();
+      targets.set(n.id(), { x: p.x + dx, y: p.y + dy });
+    });
+    x += w + hostGap;
+    rowHeight = Math.max(rowHeight, h);
+  }
+  if (!keep) cy.batch(() => before.forEach((p, id) => cy.getElementById(id).position(p)));
+  return targets;
 }
 
 // forces are the force-directed layout's options for a map of n nodes,
@@ -181,13 +293,20 @@ export function placeNewNodes(cy, fresh) {
   // they are placed.
   const boxes = new Map();
   const obstacles = [];
+  // A host's box is in the way of every node but its own members: they
+  // stand inside it, and it grows round them.
+  const hostBoxes = new Map(); // host node ID → its box, grown by the padding
   cy.nodes().forEach((n) => {
     if (isNew.has(n.id()) || n.hasClass('overlay')) return;
     const b = nodeBox(n);
+    if (n.hasClass('host')) {
+      if (n.visible()) hostBoxes.set(n.id(), { x1: b.x1 - hostPadding, y1: b.y1 - hostPadding, x2: b.x2 + hostPadding, y2: b.y2 + hostPadding });
+      return;
+    }
     boxes.set(n.id(), b);
     obstacles.push(b);
   });
-  const graphBox = unionOf(obstacles);
+  const graphBox = unionOf(obstacles.concat([...hostBoxes.values()]));
   // What floats over the map (the legend, the controls, a card) and the
   // labels of links: no new node may land under them.
   obstacles.push(...floatingBoxes(cy), ...labelBoxes(cy));
@@ -198,6 +317,19 @@ export function placeNewNodes(cy, fresh) {
     positions.set(n.id(), p);
     boxes.set(n.id(), b);
     obstacles.push(b);
+    const own = hostBoxes.get(n.parent().id());
+    if (own) {
+      own.x1 = Math.min(own.x1, b.x1 - 2 * hostPadding);
+      own.y1 = Math.min(own.y1, b.y1 - 2 * hostPadding);
+      own.x2 = Math.max(own.x2, b.x2 + 2 * hostPadding);
+      own.y2 = Math.max(own.y2, b.y2 + 2 * hostPadding);
+    }
+  };
+  // What n must keep clear of: every node, and the other hosts' boxes.
+  const obstaclesOf = (n) => {
+    if (!hostBoxes.size) return obstacles;
+    const own = n.parent().id();
+    return obstacles.concat([...hostBoxes].filter(([id]) => id !== own).map(([, b]) => b));
   };
 
   let pending = fresh.slice();
@@ -209,14 +341,14 @@ export function placeNewNodes(cy, fresh) {
         waiting.push(n);
         continue;
       }
-      put(n, spotNear(n, anchors, boxes, obstacles, graphBox));
+      put(n, spotNear(n, anchors, boxes, obstaclesOf(n), graphBox));
     }
     if (waiting.length === pending.length) {
       // Nothing left has a placed neighbour: the most connected of them
       // (a new network before its new members) goes beside the graph, and
       // the others can then anchor to it.
       const hub = waiting.reduce((a, b) => (hubScore(b) > hubScore(a) ? b : a));
-      put(hub, spotBeside(hub, obstacles, cy));
+      put(hub, spotBeside(hub, obstaclesOf(hub), cy));
       waiting.splice(waiting.indexOf(hub), 1);
     }
     pending = waiting;
@@ -459,8 +591,9 @@ export function bendLinks(cy) {
   if (links.empty()) return;
   // Every node's box once (a big map has many nodes and few links).
   const boxes = [];
+  // A host's box holds its links: it covers none of their labels.
   cy.nodes(':visible')
-    .not('.overlay')
+    .not('.overlay, .host')
     .forEach((n) => boxes.push({ id: n.id(), box: nodeBox(n) }));
   links.forEach((e) => {
     const ends = new Set([e.source().id(), e.target().id()]);

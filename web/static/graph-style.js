@@ -353,6 +353,40 @@ export const stylesheet = [
   { selector: '.faded', style: { opacity: 0.15 } },
   // Focus (focus.js): what is not shown is not there.
   { selector: '.focus-hidden', style: { display: 'none' } },
+  // Hosts (graph-hosts.js): with several engines, each engine's nodes sit
+  // in a light box under its name; a collapsed host is one solid node,
+  // and the host of an engine that is down is grey and dashed.
+  {
+    selector: 'node.host',
+    style: {
+      shape: 'round-rectangle',
+      width: 'data(width)',
+      height: 'data(height)',
+      padding: 28,
+      'background-color': '#eceff1',
+      'background-opacity': 0.45,
+      'border-width': 2,
+      'border-color': '#546e7a',
+      'text-valign': 'top',
+      'text-halign': 'center',
+      'text-margin-y': -4,
+      'font-size': 18,
+      'font-weight': 'bold',
+      color: '#263238',
+      'compound-sizing-wrt-labels': 'include',
+    },
+  },
+  {
+    selector: 'node.host.collapsed',
+    style: { 'background-color': '#cfd8dc', 'background-opacity': 0.95, 'border-width': 3, 'text-valign': 'center', 'text-margin-y': 0, 'text-background-opacity': 0 },
+  },
+  {
+    selector: 'node.host.host-down',
+    style: { 'background-color': '#bdbdbd', 'border-color': colours.stopped, 'border-style': 'dashed', color: '#616161' },
+  },
+  { selector: 'node.host:selected', style: { 'underlay-shape': 'round-rectangle' } },
+  { selector: '.host-folded', style: { display: 'none' } },
+  { selector: 'edge.host-edge', style: { width: 4, 'line-color': '#78909c', 'line-opacity': 0.8 } },
   // Labels that stay at any zoom (graph.js keepLabels): networks and what
   // the room is looking at, sized up as the map zooms out.
   { selector: 'node.label-keep', style: { 'min-zoomed-font-size': 0 } },

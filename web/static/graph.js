@@ -17,6 +17,7 @@ import { setFitAvoid } from './graph-place.js';
 export { networkColour } from './graph-style.js';
 export { fitGraph, tidy, setBands, keepInView, bendLinks } from './graph-place.js';
 export { renderSnapshot, applyDelta, flashEvent } from './graph-elements.js';
+export { collapseHost, isCollapsed, hostOf, setHostsDown, syncHosts } from './graph-hosts.js';
 
 // createGraph starts Cytoscape in container with dockmap's style and no
 // elements; renderSnapshot fills it. options.fitAvoid, if given, returns
@@ -51,8 +52,10 @@ export function filterByName(cy, query) {
   cy.batch(() => {
     cy.elements().removeClass('faded');
     if (!q) return;
-    const hit = cy.nodes().filter((n) => String(n.data('label')).toLowerCase().includes(q));
-    cy.nodes().not(hit).addClass('faded');
+    // A host's box stays: fading it would fade everything in it.
+    const nodes = cy.nodes().not('.host');
+    const hit = nodes.filter((n) => String(n.data('label')).toLowerCase().includes(q));
+    nodes.not(hit).addClass('faded');
     cy.edges().filter((e) => e.source().hasClass('faded') || e.target().hasClass('faded')).addClass('faded');
     matches = hit.filter('.container');
   });
@@ -71,7 +74,8 @@ export function focusEdges(cy) {
 // Labels kept at any zoom read at least this large on screen, in pixels.
 const keptLabelPx = 13;
 
-// keepLabels keeps the map readable at any zoom: the networks and what is
+// keepLabels keeps the map readable at any zoom: the networks, the hosts
+// (graph-hosts.js) and what is
 // selected (with its neighbours) always show their labels, sized up as
 // the map zooms out so they read at keptLabelPx at least; the other labels
 // go, below Cytoscape's min-zoomed-font-size, as before. Zero labels is
@@ -82,12 +86,12 @@ export function keepLabels(cy) {
     frame = 0;
     const z = cy.zoom();
     const selected = cy.nodes(':selected');
-    const keep = cy.nodes('.network').union(selected).union(selected.neighborhood('node')).not('.overlay');
+    const keep = cy.nodes('.network, .host').union(selected).union(selected.neighborhood('node')).not('.overlay');
     cy.batch(() => {
       cy.nodes('.label-keep').not(keep).removeClass('label-keep').removeStyle('font-size');
       keep.addClass('label-keep');
       keep.forEach((n) => {
-        const base = n.hasClass('network') ? 17 : 16;
+        const base = n.hasClass('host') ? 18 : n.hasClass('network') ? 17 : 16;
         if (base * z >= keptLabelPx) n.removeStyle('font-size');
         else n.style('font-size', Math.min(keptLabelPx / z, 400));
       });

@@ -15,6 +15,11 @@ export const networkNode = (id) => `${prefixes.network}${id}`;
 // volumeNode is the node ID of the volume named name.
 export const volumeNode = (name) => `${prefixes.volume}${name}`;
 
+// onEngine is node ID id as the merged map names it on engine: another
+// engine's than the default ("local") ends in "@<engine>"
+// (topology.EngineSep).
+export const onEngine = (id, engine) => (engine && engine !== 'local' ? `${id}@${engine}` : id);
+
 // memberEdge is the ID of the edge of container cid's membership of
 // network nid (Docker IDs).
 export const memberEdge = (cid, nid) => `m:${cid}@${nid}`;

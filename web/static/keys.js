@@ -7,8 +7,9 @@ import { anyDialogOpen } from './dialogs.js';
 
 // initKeys binds the keys to the functions of toolbar (createToolbar),
 // selection (createSelection) and dialogs ({openRun, openNetwork,
-// openVolume}), and views ({presenter, tidy, timeline}: the presenter
-// view, Tidy and the timeline); store says whether link mode is on. A
+// openVolume}), and views ({presenter, tidy, timeline, hosts}: the
+// presenter view, Tidy, the timeline, and collapsing the selected host);
+// store says whether link mode is on. A
 // viewer (readOnly) gets only the keys that change nothing.
 export function initKeys({ store, toolbar, selection, dialogs, views, readOnly }) {
   const operator = !readOnly;
@@ -27,6 +28,12 @@ export function initKeys({ store, toolbar, selection, dialogs, views, readOnly }
         if (store.get().linkMode) store.set({ linkMode: false });
         else if (views.presenter.active()) views.presenter.leave();
         else selection.clear();
+        break;
+      case 'Enter':
+      case 'c':
+        // A focused button or link has Enter for itself.
+        if (ev.key === 'Enter' && t instanceof HTMLElement && ['BUTTON', 'A', 'SUMMARY'].includes(t.tagName)) return;
+        if (!views.hosts?.toggleSelected()) return;
         break;
       case 'f':
         views.presenter.toggle();

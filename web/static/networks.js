@@ -11,7 +11,8 @@
 import { errorText } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
 import { showText, focusSoon, submitting } from './dom.js';
-import { containerID, networkID, networkNode } from './ids.js';
+import { containerID, networkID, networkNode, onEngine } from './ids.js';
+import { createEngineChoice } from './engine-choice.js';
 
 // splitAliases turns "db, mysql" into ["db", "mysql"].
 export function splitAliases(text) {
@@ -27,6 +28,9 @@ export function splitAliases(text) {
 // pingMembers(ids) probes a network's members, selectNode(nodeID) selects
 // a node made here. It returns {openNetworkDialog, openAttachDialog}.
 export function createNetworks({ cy, panel, api, sendPlanned, toast = () => {}, pingMembers = async () => {}, selectNode = () => {} }) {
+  // With several engines, the dialog's Engine select (engine-choice.js).
+  const engineForm = document.querySelector('#network-dialog form');
+  const engine = engineForm ? createEngineChoice({ form: engineForm, api, testid: 'network-engine' }) : null;
   // wire listens to the dialog, the panel and the drop gesture.
   function wire() {
     const dlg = document.getElementById('network-dialog');
@@ -60,6 +64,7 @@ export function createNetworks({ cy, panel, api, sendPlanned, toast = () => {}, 
     if (!dlg) return;
     const form = dlg.querySelector('form');
     form.reset();
+    engine?.refresh();
     if (typeof name === 'string') dlg.querySelector('#network-name').value = name;
     showText(dlg.querySelector('#network-dialog-error'), '');
     openDialog(dlg);
@@ -90,11 +95,13 @@ export function createNetworks({ cy, panel, api, sendPlanned, toast = () => {}, 
     }
     const btn = form.querySelector('[data-testid=network-create]');
     showText(err, '');
+    const on = engine ? engine.name() : '';
+    const path = `/api/networks${engine ? engine.query() : ''}`;
     try {
-      const res = (await submitting(btn, 'Creating…', () => api('POST', '/api/networks', body))) || {};
+      const res = (await submitting(btn, 'Creating…', () => api('POST', path, body))) || {};
       dlg.close('done');
       toast(`Network ${res.name || body.name} created.`);
-      if (res.id) selectNode(networkNode(res.id));
+      if (res.id) selectNode(onEngine(networkNode(res.id), on));
     } catch (e) {
       showText(err, errorText(e));
     }

@@ -2,11 +2,14 @@
 // from GET /api/images or pulled by name (POST /api/images/pull starts a
 // job; the dialog follows that job by its ID, each layer a step), a name,
 // a command split on spaces into an argv (no shell) and a network; POST
-// /api/containers runs it like docker run -dit.
+// /api/containers runs it like docker run -dit. With several engines, an
+// Engine select says on which (engine-choice.js).
 
 import { errorText } from './api.js';
 import { openDialog } from './dialogs.js';
 import { h, showText, shortID, focusSoon, submitting } from './dom.js';
+import { createEngineChoice } from './engine-choice.js';
+import { onEngine } from './ids.js';
 
 // Pull progress lines shown under the pull row; older ones scroll away.
 const maxPullLines = 6;
@@ -26,6 +29,17 @@ export function splitCommand(text) {
 export function createRun({ cy, api, sendPlanned, created = () => {} }) {
   const dlg = document.getElementById('run-dialog');
   if (!dlg) return { open() {} };
+  // On a map of several engines: the images and networks offered are the
+  // chosen engine's.
+  const engine = createEngineChoice({
+    form: dlg.querySelector('#run-form'),
+    api,
+    testid: 'run-engine',
+    onChange() {
+      fillNetworks();
+      loadImages();
+    },
+  });
 
   // wire listens to the dialog's form and pull row.
   function wire() {
@@ -66,7 +80,11 @@ export function createRun({ cy, api, sendPlanned, created = () => {} }) {
       dlg.querySelector('#run-name').value = prefill.name;
       dlg.querySelector('#run-network').value = prefill.network || '';
     }
-    loadImages();
+    // Images once the engine is known (the list is that engine's).
+    engine.refresh().then((name) => {
+      if (name) fillNetworks();
+      loadImages();
+    });
     openDialog(dlg);
     // After the key that opened it is done, so it is not typed in.
     focusSoon(dlg, dlg.querySelector('#run-name'));
@@ -94,7 +112,7 @@ export function createRun({ cy, api, sendPlanned, created = () => {} }) {
     sel.replaceChildren(h('option', { value: '', text: 'loading images…' }));
     sel.disabled = true;
     try {
-      const imgs = (await api('GET', '/api/images')) || [];
+      const imgs = (await api('GET', `/api/images${engine.query()}`)) || [];
       const opts = imageOptions(imgs);
       if (!opts.length) {
         sel.replaceChildren(h('option', { value: '', text: 'no local images: pull one below' }));
@@ -116,12 +134,16 @@ export function createRun({ cy, api, sendPlanned, created = () => {} }) {
     const sel = dlg.querySelector('#run-network');
     const keep = sel.value;
     const nets = [];
+    const on = engine.name();
     cy.nodes('node.network').forEach((n) => {
+      if (on && (n.data('engine') || 'local') !== on) return;
       const net = n.data('network') || {};
       if (net.default || net.driver === 'host' || net.driver === 'null') return;
       nets.push(net.name || n.data('name'));
     });
     nets.sort();
+    // A network on several engines (an overlay) is offered once.
+    nets.splice(0, nets.length, ...new Set(nets));
     sel.replaceChildren(h('option', { value: '', text: 'bridge (default)' }), ...nets.map((n) => h('option', { value: n, text: n })));
     if (nets.includes(keep)) sel.value = keep;
   }
@@ -142,7 +164,7 @@ export function createRun({ cy, api, sendPlanned, created = () => {} }) {
     progress.hidden = true;
     try {
       // The pull is a job: sendPlanned follows it, each layer a step.
-      await submitting(btn, 'Pulling…', () => sendPlanned(() => api('POST', '/api/images/pull', { image: ref }), showPullStep));
+      await submitting(btn, 'Pulling…', () => sendPlanned(() => api('POST', `/api/images/pull${engine.query()}`, { image: ref }), showPullStep));
       await loadImages(ref);
     } catch (e) {
       showText(err, `Pull failed: ${errorText(e)}`);
@@ -169,12 +191,15 @@ export function createRun({ cy, api, sendPlanned, created = () => {} }) {
     showText(err, '');
     const body = { name, image, network };
     if (cmd.length) body.cmd = cmd;
+    const on = engine.name();
+    const path = `/api/containers${engine.query()}`;
     try {
-      const res = await submitting(btn, 'Starting…', () => sendPlanned((conf) => api('POST', '/api/containers', { ...body, ...conf })));
+      const res = await submitting(btn, 'Starting…', () => sendPlanned((conf) => api('POST', path, { ...body, ...conf })));
       dlg.close('done');
       dlg.querySelector('#run-name').value = '';
       dlg.querySelector('#run-cmd').value = '';
-      created(res && res.id, (res && res.name) || name);
+      // Another engine's container is "<id>@<engine>" on the map.
+      created(res && res.id && onEngine(res.id, on), (res && res.name) || name);
     } catch (e) {
       showText(err, errorText(e));
     }

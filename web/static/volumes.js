@@ -24,7 +24,8 @@ import { withPlan } from './actions.js';
 import { errorText } from './api.js';
 import { confirmAction, openDialog } from './dialogs.js';
 import { h, showText, shortID, focusSoon, submitting } from './dom.js';
-import { containerNode, volumeNode } from './ids.js';
+import { containerNode, onEngine, volumeNode } from './ids.js';
+import { createEngineChoice } from './engine-choice.js';
 import { alsoText, newContainer, planDialog, planQuery } from './plan-dialog.js';
 
 // parseLabels turns "a=1\nb=2" into {a: "1", b: "2"}; it throws on a line
@@ -80,6 +81,9 @@ function shareKey(r) {
 // is called after a mount re-created a container. It returns
 // {openVolumeDialog, addShare, openMountDialog}.
 export function createVolumes({ cy, panel, api, jobs, sendPlanned, toast = () => {}, selectNode = () => {}, mounted = () => {} }) {
+  // With several engines, the dialog's Engine select (engine-choice.js).
+  const engineForm = document.querySelector('#volume-dialog form');
+  const engine = engineForm ? createEngineChoice({ form: engineForm, api, testid: 'volume-engine' }) : null;
   // usage holds per volume name {state: measuring|done|failed, text}.
   const usage = new Map();
   // shares holds per volume name {running, rows: Map(key → result), error}.
@@ -125,6 +129,7 @@ export function createVolumes({ cy, panel, api, jobs, sendPlanned, toast = () =>
     const dlg = document.getElementById('volume-dialog');
     if (!dlg) return;
     dlg.querySelector('form').reset();
+    engine?.refresh();
     showText(dlg.querySelector('#volume-dialog-error'), '');
     openDialog(dlg);
     focusSoon(dlg, dlg.querySelector('#volume-name'));
@@ -149,12 +154,14 @@ export function createVolumes({ cy, panel, api, jobs, sendPlanned, toast = () =>
     }
     const btn = form.querySelector('[data-testid=volume-create]');
     showText(err, '');
+    const on = engine ? engine.name() : '';
+    const path = `/api/volumes${engine ? engine.query() : ''}`;
     try {
-      const res = (await submitting(btn, 'Creating…', () => api('POST', '/api/volumes', { name, labels }))) || {};
+      const res = (await submitting(btn, 'Creating…', () => api('POST', path, { name, labels }))) || {};
       dlg.close('done');
       const made = res.name || name;
       toast(`Volume ${made} created.`);
-      selectNode(volumeNode(made));
+      selectNode(onEngine(volumeNode(made), on));
     } catch (e) {
       showText(err, errorText(e));
     }

@@ -15,7 +15,10 @@ import (
 // Build it with NewNetworkPanelView.
 type NetworkPanelView struct {
 	// NodeID is the network's node in the graph ("n:<full id>").
-	NodeID     topology.NodeID
+	NodeID topology.NodeID
+	// Engine is the engine the node is on when it is not the default
+	// one ("lab1"), or empty.
+	Engine     string
 	ID         string // full 64-digit network ID
 	ShortID    string
 	Name       string
@@ -93,6 +96,7 @@ func NewNetworkPanelView(g topology.Graph, id topology.NodeID) (NetworkPanelView
 	net := n.Network
 	v := NetworkPanelView{
 		NodeID:     n.ID,
+		Engine:     otherEngine(n),
 		ID:         net.ID,
 		ShortID:    shortID(net.ID),
 		Name:       cmp.Or(net.Name, n.Label),

@@ -32,7 +32,10 @@ type PageView struct {
 // names of what they join. Build it with NewContainerPanelView.
 type ContainerPanelView struct {
 	// NodeID is the container's node in the graph ("c:<full id>").
-	NodeID      topology.NodeID
+	NodeID topology.NodeID
+	// Engine is the engine the node is on when it is not the default
+	// one ("lab1"), or empty.
+	Engine      string
 	ID          string // full 64-digit container ID
 	ShortID     string // first 12 digits, as docker ps shows it
 	Name        string
@@ -189,6 +192,7 @@ func NewContainerPanelView(g topology.Graph, id topology.NodeID) (ContainerPanel
 	c := n.Container
 	v := ContainerPanelView{
 		NodeID:      n.ID,
+		Engine:      otherEngine(n),
 		ID:          c.ID,
 		ShortID:     shortID(c.ID),
 		Name:        cmp.Or(c.Name, n.Label),
@@ -296,6 +300,15 @@ func NewContainerPanelView(g topology.Graph, id topology.NodeID) (ContainerPanel
 // findNode looks id up in g. Graph.Node needs the nodes sorted, as Build
 // leaves them; a hand-made graph may not be, so fall back to a scan rather
 // than report a present node as missing.
+// otherEngine is n's engine when that is not the default one: only
+// another engine's IDs end in "@<engine>" (topology.EngineSep).
+func otherEngine(n topology.Node) string {
+	if n.Engine != "" && strings.HasSuffix(string(n.ID), topology.EngineSep+n.Engine) {
+		return n.Engine
+	}
+	return ""
+}
+
 func findNode(g topology.Graph, id topology.NodeID) (topology.Node, bool) {
 	if n, ok := g.Node(id); ok {
 		return n, true

@@ -17,6 +17,9 @@ import (
 type VolumePanelView struct {
 	// NodeID is the volume's node in the graph ("v:<name>").
 	NodeID topology.NodeID
+	// Engine is the engine the node is on when it is not the default
+	// one ("lab1"), or empty.
+	Engine string
 	Name   string
 	// ShortName is what to print: an anonymous volume's 64-digit name is
 	// cut to 12.
@@ -86,7 +89,7 @@ func NewVolumePanelView(g topology.Graph, id topology.NodeID) (VolumePanelView, 
 	if !ok || n.Kind != topology.KindVolume {
 		return VolumePanelView{}, false
 	}
-	v := VolumePanelView{NodeID: n.ID}
+	v := VolumePanelView{NodeID: n.ID, Engine: otherEngine(n)}
 	if vol := n.Volume; vol != nil {
 		v.Name, v.Driver, v.Mountpoint, v.Anonymous = vol.Name, vol.Driver, vol.Mountpoint, vol.Anonymous
 		for _, k := range slices.Sorted(maps.Keys(vol.Labels)) {
