@@ -357,13 +357,7 @@ func waitFor(b *testing.B, what string, cond func() bool) { waitForLong(b, what,
 
 func waitForLong(b *testing.B, what string, d time.Duration, cond func() bool) {
 	b.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			b.Fatalf("waited %s for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitWithin(b, d, what, func() (bool, string) { return cond(), "" })
 }
 
 // postJSON posts body to url with the same origin, as the page does.

@@ -183,14 +183,21 @@ func getJSONInto(t testing.TB, url string, v any) {
 // waitTimeout with cond's last word.
 func waitUntil(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
+	waitWithin(t, waitTimeout, what, cond)
+}
+
+// waitWithin polls cond until it holds, or fails after d with cond's last
+// word.
+func waitWithin(t testing.TB, d time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		ok, last := cond()
 		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s; last: %s", waitTimeout, what, last)
+			t.Fatalf("waited %s for %s; last: %s", d, what, last)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -284,17 +284,7 @@ const swarmWait = 2 * time.Minute
 // waitSwarm is waitUntil with swarmWait.
 func waitSwarm(t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(swarmWait)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s; last: %s", swarmWait, what, last)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitWithin(t, swarmWait, what, cond)
 }
 
 // ipvs reports whether the kernel has IP virtual server, which a
