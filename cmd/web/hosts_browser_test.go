@@ -185,5 +185,9 @@ func TestBrowserHosts(t *testing.T) {
 	waitJS(t, b, made+`.length === 1 && `+made+`.parent().id() === 'h:lab1' && `+made+`.id().endsWith('@lab1')`, waitTimeout)
 	waitJS(t, b, `window.dockmap.selected === `+made+`.id()`, waitTimeout)
 	waitJS(t, b, `document.querySelector('[data-testid=panel-engine]')?.textContent.trim() === 'engine lab1'`, waitTimeout)
+	// Its engine's events are in the feed, marked with the engine and
+	// naming the container as the map does.
+	waitJS(t, b, `[...document.querySelectorAll('[data-testid=event-row]')].some((r) =>
+		r.querySelector('[data-testid=event-engine]')?.textContent === 'lab1' && r.textContent.includes(`+jsString(name)+`))`, waitTimeout)
 	checkNotReloaded(t, b, "after the hosts' round")
 }

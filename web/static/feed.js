@@ -90,6 +90,14 @@ export function addEvent(list, ev, containerName) {
   if (ev.time) time.dateTime = ev.time;
   time.textContent = clock(ev.time);
   li.append(time);
+  if (ev.engine) {
+    // Several engines: say whose event it is.
+    const tag = document.createElement('span');
+    tag.className = 'ev-engine';
+    tag.dataset.testid = 'event-engine';
+    tag.textContent = ev.engine;
+    li.append(' ', tag);
+  }
   const said = sentence(ev, containerName);
   if (said) {
     const span = document.createElement('span');

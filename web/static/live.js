@@ -104,7 +104,7 @@ export function startLive(handlers, url = liveURL()) {
         handlers.onSeq && handlers.onSeq(lastSeq);
         break;
       case 'event':
-        handlers.onEvent && handlers.onEvent(msg.event);
+        handlers.onEvent && handlers.onEvent(onMap(msg.event, msg.engine));
         break;
       case 'engine':
         handlers.onEngine && handlers.onEngine(msg.engine);
@@ -171,4 +171,12 @@ export function startLive(handlers, url = liveURL()) {
       }
     },
   };
+}
+
+// onMap names what an event of another engine is about as the merged map
+// does (ids.js onEngine: "<id>@lab1"), so that the feed, the flash and
+// the room's sentence find its node; the engine rides along for the feed.
+function onMap(ev, engine) {
+  if (!engine || engine === 'local') return ev;
+  return { ...ev, id: ev.id ? `${ev.id}@${engine}` : ev.id, engine };
 }
