@@ -20,6 +20,7 @@
 //   leftovers.js (interrupted re-creates), audit.js, feed.js, invite.js
 //   dock.js         the sidebar's tabs (lesson, activity, events), resizer
 //   lesson.js       the Lesson tab: steps ticking live, the class table
+//   swarm.js        the Swarm panels' scale, availability and probes
 //   focus.js        show only a prefix, a network, a label, what was made
 //                   here, a host; or hide a host
 //   hosts.js        a host's menu, collapsing it (graph-hosts.js draws hosts)
@@ -81,6 +82,7 @@ import { createRun } from './run.js';
 import { createEngines } from './engines.js';
 import { createSelection } from './selection.js';
 import { createStore } from './store.js';
+import { createSwarm } from './swarm.js';
 import { createTimeline } from './timeline.js';
 import { createToast } from './toast.js';
 import { createToolbar } from './toolbar.js';
@@ -258,6 +260,7 @@ let volumes = null;
 let showMe = null;
 if (!readOnly) {
   createActions({ panel, api, sendPlanned });
+  createSwarm({ panel, api, sendPlanned, probes });
   const run = createRun({ cy, api, sendPlanned, created: (id) => selection.selectWhenPresent(id) });
   const links = createLinks({ cy, panel, store, api, jobs, sendPlanned, linked: (id) => selection.selectWhenPresent(id), toast });
   const networks = createNetworks({

@@ -30,6 +30,7 @@ export function createCards({ cy, probes, reach, selection, tipEl, reachCard }) 
       if (ele.hasClass('member')) return [{ text: ends, cls: 'tip-title' }, { text: d.label ? `IP ${d.label}` : 'no IP (not running)' }];
       if (ele.hasClass('mount')) return [{ text: ends, cls: 'tip-title' }, { text: `mounted at ${d.label}` }];
       if (ele.hasClass('netns')) return [{ text: ends, cls: 'tip-title' }, { text: 'shares its network stack' }];
+      if (ele.hasClass('replica')) return [{ text: ends, cls: 'tip-title' }, { text: 'a task of the service (docker service ps)' }];
       if (ele.hasClass('volumes-from')) {
         return [{ text: ends, cls: 'tip-title' }, { text: `mounts every volume of ${ele.target().data('name') || 'the donor'}${ele.hasClass('ro') ? ', read-only' : ''} (--volumes-from)` }];
       }
@@ -49,15 +50,46 @@ export function createCards({ cy, probes, reach, selection, tipEl, reachCard }) 
       const users = ele.connectedEdges('edge.mount').length;
       return [{ text: v.anonymous ? `anonymous volume ${String(v.name || '').slice(0, 12)}` : `volume ${v.name || ele.data('label')}`, cls: 'tip-title' }, { text: `${v.driver || 'local'} · ${users} mount${users === 1 ? '' : 's'}` }];
     }
+    const swarm = describeSwarm(ele);
+    if (swarm) return swarm;
     if (!ele.hasClass('container')) return null;
     const c = ele.data('container') || {};
     const lines = [{ text: c.name || ele.data('label'), cls: 'tip-title' }, { text: `${c.state || ''} · ${c.image || ''}` }];
     if ((c.tmpfs || []).length) lines.push({ text: `tmpfs: ${c.tmpfs.join(', ')}` });
+    const tk = ele.data('task');
+    if (tk) lines.push({ text: `task ${ele.data('label')} of the service ${tk.serviceName}: ${tk.state}` });
     ele.connectedEdges('edge.member').forEach((e) => {
       const m = e.data('member') || {};
       lines.push({ text: `${m.networkName || 'network'}: ${m.ip || 'no IP'}` });
     });
     return lines.concat(probes.describeContainerProbes(ele.id()));
+  }
+
+  // describeSwarm is the tooltip of a Swarm node, service or task, in the
+  // engine's words; null for anything else.
+  function describeSwarm(ele) {
+    if (ele.hasClass('swarm-node')) {
+      const sn = ele.data('swarmNode') || {};
+      const lines = [{ text: `Swarm ${sn.role || 'node'} ${sn.hostname}${sn.leader ? ' (leader)' : ''}`, cls: 'tip-title' }, { text: `${sn.state} · ${sn.availability} · ${sn.addr || ''}` }];
+      if (sn.message) lines.push({ text: sn.message, cls: 'tip-detail' });
+      if (sn.availability === 'drain') lines.push({ text: 'drained: the managers move its tasks to other nodes', cls: 'tip-help' });
+      return lines;
+    }
+    if (ele.hasClass('service')) {
+      const sv = ele.data('service') || {};
+      const lines = [{ text: `service ${sv.name} (${sv.mode})`, cls: 'tip-title' }, { text: `${sv.running} running of ${sv.wanted} wanted · ${sv.image || ''}` }];
+      for (const p of sv.ports || []) lines.push({ text: `port ${p.published}→${p.target}/${p.protocol} (${p.mode})` });
+      for (const v of sv.vips || []) lines.push({ text: `VIP ${v.addr} on ${v.networkName}` });
+      return lines;
+    }
+    if (ele.hasClass('task')) {
+      const tk = ele.data('task') || {};
+      const lines = [{ text: `task ${ele.data('label')}`, cls: 'tip-title' }, { text: `${tk.state} (wanted: ${tk.desiredState})` }];
+      if (tk.error || tk.message) lines.push({ text: tk.error || tk.message, cls: 'tip-detail' });
+      lines.push({ text: 'its container is on a host dockmap does not connect to', cls: 'tip-help' });
+      return lines;
+    }
+    return null;
   }
 
   const tooltip = initTooltip(cy, tipEl, describe);

@@ -31,6 +31,27 @@ function nodeElement(n) {
       classes.push('tmpfs');
       data.label = `${data.label} · tmpfs`;
     }
+    // A Swarm task's container is called by its task ("web.1"), as docker
+    // service ps does: its generated name is long and says less.
+    if (n.task) {
+      classes.push('task-container');
+      data.label = taskLabel(n.task, n.host) + ((c.tmpfs || []).length ? ' · tmpfs' : '');
+    }
+  } else if (n.kind === 'swarm-node' && n.swarmNode) {
+    const sn = n.swarmNode;
+    data.name = sn.hostname;
+    data.label = `${sn.hostname} · ${sn.role}${sn.leader ? ' (leader)' : ''}\n${sn.availability} · ${sn.state}`;
+    if (sn.state === 'down' || sn.state === 'disconnected' || sn.state === 'unknown') classes.push('swarm-down');
+    else if (sn.availability === 'drain') classes.push('swarm-drain');
+    else if (sn.availability === 'pause') classes.push('swarm-pause');
+  } else if (n.kind === 'service' && n.service) {
+    const sv = n.service;
+    data.name = sv.name;
+    data.label = `${sv.name} ${sv.running}/${sv.wanted}`;
+    if (sv.running < sv.wanted) classes.push('service-short');
+  } else if (n.kind === 'task' && n.task) {
+    data.name = n.label;
+    classes.push(`task-${taskState(n.task.state)}`);
   } else if (n.kind === 'network' && n.network) {
     const net = n.network;
     data.name = net.name;
@@ -42,6 +63,13 @@ function nodeElement(n) {
     if (net.default) lines.push('default bridge');
     if (net.internal) lines.push('internal');
     if (net.icc === false) lines.push('icc off');
+    // A Swarm network spans the hosts: it says so, and what it is.
+    if (net.scope === 'swarm') {
+      lines.push(net.ingress ? 'ingress (routing mesh)' : `overlay${net.attachable ? ' · attachable' : ''}`);
+      if (net.encrypted) lines.push('🔒 encrypted');
+      classes.push('swarm-scope');
+      if (net.ingress) classes.push('ingress');
+    }
     data.label = lines.join('\n');
     const longest = Math.max(...lines.map((l) => l.length));
     data.width = Math.max(120, Math.round(longest * 10 + 28));
@@ -55,6 +83,22 @@ function nodeElement(n) {
     data.name = n.bind.path;
   }
   return { group: 'nodes', data, classes };
+}
+
+// taskLabel names a Swarm task as docker service ps does: "web.1", or
+// for a global service's task (slot 0) "web.<host>".
+function taskLabel(t, host) {
+  if (t.slot > 0) return `${t.serviceName}.${t.slot}`;
+  return `${t.serviceName}.${String(host || '').replace(/^node:/, '')}`;
+}
+
+// taskState sorts a task's state (docker's words) into the four a map
+// colours: running, on its way (new … starting), failed, and ended.
+function taskState(state) {
+  if (state === 'running') return 'running';
+  if (state === 'failed' || state === 'rejected' || state === 'orphaned') return 'failed';
+  if (state === 'complete' || state === 'shutdown' || state === 'remove') return 'ended';
+  return 'pending';
 }
 
 // isPredefined tells the engine's host and none networks, which exist on

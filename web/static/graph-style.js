@@ -27,6 +27,16 @@ const colours = {
   flash: '#ffe100',
   probeOK: '#2e7d32',
   probeFail: '#c62828',
+  // Docker Swarm: services are dark blue (a colour of their own, away
+  // from running green and the networks' fills), and a Swarm node wears
+  // the host box's own slate.
+  service: '#0d47a1',
+  serviceFill: '#e3f2fd',
+  short: '#f9a825',
+  shortFill: '#fff8e1',
+  swarmNode: '#37474f',
+  drain: '#f9a825',
+  down: '#c62828',
 };
 
 // networkPalette holds the network colours: dark enough for white labels
@@ -387,6 +397,65 @@ export const stylesheet = [
   { selector: 'node.host:selected', style: { 'underlay-shape': 'round-rectangle' } },
   { selector: '.host-folded', style: { display: 'none' } },
   { selector: 'edge.host-edge', style: { width: 4, 'line-color': '#78909c', 'line-opacity': 0.8 } },
+  // Docker Swarm (issue 12). A Swarm node is its host box's header: a
+  // slate bar with its role, availability and state, red when the
+  // managers say it is down, amber when drained or paused.
+  {
+    selector: 'node.swarm-node',
+    style: {
+      shape: 'round-rectangle',
+      width: 150,
+      height: 44,
+      'background-color': colours.swarmNode,
+      'border-width': 3,
+      'border-color': '#263238',
+      color: '#ffffff',
+      'font-size': 15,
+      'font-weight': 'bold',
+      'text-valign': 'center',
+      'text-margin-y': 0,
+      'text-background-opacity': 0,
+      'text-wrap': 'wrap',
+      'text-max-width': 220,
+    },
+  },
+  { selector: 'node.swarm-node.swarm-drain, node.swarm-node.swarm-pause', style: { 'background-color': '#8d6e00', 'border-color': colours.drain, 'border-width': 5 } },
+  { selector: 'node.swarm-node.swarm-down', style: { 'background-color': colours.down, 'border-color': '#7f0000', 'border-width': 5, 'border-style': 'dashed' } },
+  // A service: a hexagon between its tasks' hosts, "web 3/3", amber while
+  // fewer run than it wants.
+  {
+    selector: 'node.service',
+    style: {
+      shape: 'hexagon',
+      width: 64,
+      height: 56,
+      'background-color': colours.serviceFill,
+      'border-width': 5,
+      'border-color': colours.service,
+      color: colours.service,
+      'font-size': 17,
+      'font-weight': 'bold',
+    },
+  },
+  { selector: 'node.service.service-short', style: { 'background-color': colours.shortFill, 'border-color': colours.short, color: '#6b4700' } },
+  // A task whose container no connected engine shows: small, its state's
+  // colour.
+  {
+    selector: 'node.task',
+    style: { shape: 'ellipse', width: 26, height: 26, 'border-width': 2, 'border-color': '#263238', 'background-color': colours.starting, 'font-size': 14 },
+  },
+  { selector: 'node.task.task-running', style: { 'background-color': colours.running, 'border-color': colours.runningBorder } },
+  { selector: 'node.task.task-failed', style: { 'background-color': colours.unhealthy, 'border-color': '#7f0000' } },
+  { selector: 'node.task.task-ended', style: { 'background-color': colours.stopped, 'border-color': colours.stoppedBorder, color: '#5f5f5f' } },
+  // A service's tasks: thin dotted lines from the service.
+  {
+    selector: 'edge.replica',
+    style: { width: 1.5, 'line-color': colours.service, 'line-style': 'dotted', 'line-opacity': 0.7, 'target-arrow-shape': 'none' },
+  },
+  // A Swarm network spans the hosts: a thick double border of dark slate
+  // around its colour; the ingress (routing mesh) dashed.
+  { selector: 'node.network.swarm-scope', style: { 'border-width': 8, 'border-style': 'double', 'border-color': '#102027' } },
+  { selector: 'node.network.swarm-scope.ingress', style: { 'border-style': 'dashed', 'border-width': 5, 'background-opacity': 0.75 } },
   // Labels that stay at any zoom (graph.js keepLabels): networks and what
   // the room is looking at, sized up as the map zooms out.
   { selector: 'node.label-keep', style: { 'min-zoomed-font-size': 0 } },

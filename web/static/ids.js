@@ -4,7 +4,7 @@
 // that turns a Docker ID into a graph ID, or back, goes through here.
 
 // Node ID prefixes, by kind.
-const prefixes = { container: 'c:', network: 'n:', volume: 'v:', bind: 'b:', ghost: 'g:' };
+const prefixes = { container: 'c:', network: 'n:', volume: 'v:', bind: 'b:', ghost: 'g:', service: 'sv:', 'swarm-node': 'sn:', task: 't:' };
 
 // containerNode is the node ID of the container with Docker ID id.
 export const containerNode = (id) => `${prefixes.container}${id}`;
@@ -19,6 +19,14 @@ export const volumeNode = (name) => `${prefixes.volume}${name}`;
 // engine's than the default ("local") ends in "@<engine>"
 // (topology.EngineSep).
 export const onEngine = (id, engine) => (engine && engine !== 'local' ? `${id}@${engine}` : id);
+
+// serviceNode is the node ID of the Swarm service with ID id.
+export const serviceNode = (id) => `${prefixes.service}${id}`;
+
+// probeEndNode is the node ID of a probe result's end (its from or to):
+// a container's Docker ID, or a Swarm service's node ID ("sv:<id>"),
+// which POST /api/probes gives as the "to" of a probe of a service.
+export const probeEndNode = (id) => (String(id).startsWith(prefixes.service) ? String(id) : containerNode(bareID(id)));
 
 // memberEdge is the ID of the edge of container cid's membership of
 // network nid (Docker IDs).
@@ -47,7 +55,12 @@ export const networkID = (node) => node.id().replace(/^n:/, '');
 
 // kindOf names what node ID id is by its prefix: n: network, v: volume,
 // b: bind (host path), g: ghost (a removed container broken links still
-// name), c: container.
+// name), sv: Swarm service, sn: Swarm node, t: Swarm task, c: container.
+// The whole prefix counts: "sv:" and "sn:" share their first letter.
 export function kindOf(id) {
-  return { n: 'network', v: 'volume', b: 'bind', g: 'ghost' }[String(id).slice(0, 1)] || 'container';
+  const prefix = String(id).split(':', 1)[0];
+  return { n: 'network', v: 'volume', b: 'bind', g: 'ghost', sv: 'service', sn: 'swarm-node', t: 'task' }[prefix] || 'container';
 }
+
+// unprefixed is node ID id without its kind prefix ("sv:abc" → "abc").
+export const unprefixed = (id) => String(id).replace(/^[a-z]+:/, '');

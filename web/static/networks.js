@@ -34,7 +34,10 @@ export function createNetworks({ cy, panel, api, sendPlanned, toast = () => {}, 
   // wire listens to the dialog, the panel and the drop gesture.
   function wire() {
     const dlg = document.getElementById('network-dialog');
-    if (dlg) dlg.querySelector('form').addEventListener('submit', (ev) => createNetwork(ev, dlg));
+    if (dlg) {
+      dlg.querySelector('form').addEventListener('submit', (ev) => createNetwork(ev, dlg));
+      dlg.querySelector('[name=driver]')?.addEventListener('change', () => showDriverOptions(dlg));
+    }
     panel.el.addEventListener('submit', (ev) => {
       const form = ev.target;
       if (!(form instanceof HTMLFormElement) || form.dataset.form !== 'attach') return;
@@ -66,9 +69,17 @@ export function createNetworks({ cy, panel, api, sendPlanned, toast = () => {}, 
     form.reset();
     engine?.refresh();
     if (typeof name === 'string') dlg.querySelector('#network-name').value = name;
+    showDriverOptions(dlg);
     showText(dlg.querySelector('#network-dialog-error'), '');
     openDialog(dlg);
     focusSoon(dlg, dlg.querySelector('#network-name'));
+  }
+
+  // showDriverOptions shows Attachable and Encrypted with the overlay
+  // driver only: a bridge has neither.
+  function showDriverOptions(dlg) {
+    const opts = dlg.querySelector('[data-testid=network-overlay-options]');
+    if (opts) opts.hidden = dlg.querySelector('[name=driver]')?.value !== 'overlay';
   }
 
   async function createNetwork(ev, dlg) {
@@ -82,8 +93,13 @@ export function createNetworks({ cy, panel, api, sendPlanned, toast = () => {}, 
       gateway: v('gateway'),
       internal: form.elements.internal.checked,
       icc: form.elements.icc.checked,
-      attachable: form.elements.attachable.checked,
     };
+    // The plan and the engine tell an overlay from a bridge by driver.
+    if (form.elements.driver?.value === 'overlay') {
+      body.driver = 'overlay';
+      body.attachable = form.elements.attachable.checked;
+      body.encrypted = form.elements.encrypted.checked;
+    }
     if (!body.name) {
       showText(err, 'Type a name for the network, such as appnet.');
       form.elements.name.focus();

@@ -8,7 +8,14 @@
 // What the panel shows is the store's selection (store.js): its field
 // selected is the node ID shown, or null.
 
-import { kindOf } from './ids.js';
+import { kindOf, unprefixed } from './ids.js';
+
+// swarmKinds are the Swarm's kinds, whose panels are asked by the ID
+// without its prefix (/panel/service/<service id>).
+const swarmKinds = new Set(['service', 'swarm-node', 'task']);
+
+// kindWords name a kind in "… removed".
+const kindWords = { bind: 'bind mount', service: 'service', 'swarm-node': 'Swarm node', task: 'task' };
 
 // createPanel drives the panel element el (the <aside id="panel">) for
 // the selection of store.
@@ -56,7 +63,10 @@ export function createPanel({ el, store }) {
   // shownNodeID is the node ID of what the panel's fragment shows, or null.
   function shownNodeID() {
     const art =
-      panel && panel.querySelector('[data-testid=container-panel], [data-testid=network-panel], [data-testid=volume-panel], [data-testid=bind-panel], [data-testid=ghost-panel]');
+      panel &&
+      panel.querySelector(
+        '[data-testid=container-panel], [data-testid=network-panel], [data-testid=volume-panel], [data-testid=bind-panel], [data-testid=ghost-panel], [data-testid=service-panel], [data-testid=swarm-node-panel], [data-testid=task-panel]',
+      );
     return art ? art.dataset.id : null;
   }
 
@@ -96,7 +106,8 @@ export function createPanel({ el, store }) {
   // panelURL is the fragment of node ID id: a network's, a volume's, a host
   // path's or a container's.
   function panelURL(id) {
-    return `/panel/${kindOf(id)}/${encodeURIComponent(id)}`;
+    const kind = kindOf(id);
+    return `/panel/${kind}/${encodeURIComponent(swarmKinds.has(kind) ? unprefixed(id) : id)}`;
   }
 
   // message replaces the panel's content with one line of text.
@@ -128,7 +139,7 @@ export function createPanel({ el, store }) {
     }
     if (mine !== request) return; // the user picked another container meanwhile
     if (res.status === 404) {
-      showRemoved(kindOf(id) === 'bind' ? 'bind mount' : kindOf(id));
+      showRemoved(kindWords[kindOf(id)] || kindOf(id));
       return;
     }
     const type = res.headers.get('Content-Type') || '';

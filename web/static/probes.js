@@ -22,7 +22,7 @@
 
 import { errorText } from './api.js';
 import { h, shortID, notifier, clock } from './dom.js';
-import { bareID as bare, containerID, containerNode, probeEdge, probeEnds } from './ids.js';
+import { bareID as bare, containerID, probeEdge, probeEndNode, probeEnds } from './ids.js';
 import { reasonNodes, reasonLines, mismatchText, unmeasured, unmeasuredText, predictionText } from './reach.js';
 
 // failureText says a failure kind in words; failureHelp says why it
@@ -123,7 +123,7 @@ export function createProbes({ cy, api, reach }) {
     }
     if (n !== latestAsked) return;
     for (const r of (got && got.results) || []) {
-      if (cy.getElementById(containerNode(r.from)).nonempty() && cy.getElementById(containerNode(r.to)).nonempty()) addResult(r);
+      if (cy.getElementById(probeEndNode(r.from)).nonempty() && cy.getElementById(probeEndNode(r.to)).nonempty()) addResult(r);
     }
   }
 
@@ -142,7 +142,7 @@ export function createProbes({ cy, api, reach }) {
     let dropped = false;
     const pairs = new Set();
     for (const [k, r] of results) {
-      if (cy.getElementById(containerNode(r.from)).empty() || cy.getElementById(containerNode(r.to)).empty()) {
+      if (cy.getElementById(probeEndNode(r.from)).empty() || cy.getElementById(probeEndNode(r.to)).empty()) {
         results.delete(k);
         dropped = true;
       } else {
@@ -172,8 +172,9 @@ export function createProbes({ cy, api, reach }) {
   // one per way of asking (by IP, by name, TCP), each with its verdict and
   // its time, faded and marked when stale.
   function updateEdge(from, to) {
-    const src = cy.getElementById(containerNode(from));
-    const dst = cy.getElementById(containerNode(to));
+    // A probe of a Swarm service ends at the service's node.
+    const src = cy.getElementById(probeEndNode(from));
+    const dst = cy.getElementById(probeEndNode(to));
     const rs = new Map(pairResults(from, to).map((r) => [r.by, r]));
     cy.edges('.probe').forEach((e) => {
       const [f, t, by] = probeEnds(e.id());
@@ -193,7 +194,7 @@ export function createProbes({ cy, api, reach }) {
         edge.classes(classes.concat(keep));
         continue;
       }
-      cy.add({ group: 'edges', data: { id, source: containerNode(from), target: containerNode(to), kind: 'probe', by, label }, classes });
+      cy.add({ group: 'edges', data: { id, source: src.id(), target: dst.id(), kind: 'probe', by, label }, classes });
     }
     stackLabels(src, dst);
   }
@@ -322,7 +323,7 @@ export function createProbes({ cy, api, reach }) {
 
   // nameOf is a container's name as the graph has it, or its short ID.
   function nameOf(id) {
-    const n = cy.getElementById(containerNode(bare(id)));
+    const n = cy.getElementById(probeEndNode(id));
     return (n && n.nonempty() && (n.data('name') || n.data('label'))) || shortID(bare(id));
   }
 

@@ -14,7 +14,7 @@ import { focusEdges } from './graph.js';
 import { containerNode, kindOf } from './ids.js';
 
 // panelKinds are the node classes that have a panel.
-const panelKinds = ['container', 'network', 'volume', 'bind', 'ghost'];
+const panelKinds = ['container', 'network', 'volume', 'bind', 'ghost', 'service', 'swarm-node', 'task'];
 
 // multiKey tells a Shift (or Ctrl/Cmd) click: Cytoscape then adds the node
 // to the selection or takes it out, by itself.

@@ -141,7 +141,7 @@ func ServicePanel(v ServicePanelView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\" data-testid=\"scale-replicas\"></label> <button type=\"submit\" data-testid=\"scale-service\">Scale…</button></form><p class=\"error\" data-testid=\"swarm-error\" role=\"alert\" hidden></p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\" data-testid=\"scale-replicas\" data-keep=\"scale-replicas\"></label> <button type=\"submit\" data-testid=\"scale-service\">Scale…</button></form><p class=\"error\" data-testid=\"swarm-error\" role=\"alert\" hidden></p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -343,7 +343,7 @@ func ServicePanel(v ServicePanelView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if canAct(ctx) && len(v.Probers) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<section class=\"panel-section\" data-testid=\"service-probe\"><h3>Probe the service</h3><form data-action=\"probe-service\" data-testid=\"service-probe-form\"><label>From <select name=\"from\" data-testid=\"service-probe-from\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<section class=\"panel-section\" data-testid=\"service-probe\"><h3>Probe the service</h3><form data-action=\"probe-service\" data-testid=\"service-probe-form\"><label>From <select name=\"from\" data-testid=\"service-probe-from\" data-keep=\"service-probe-from\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
