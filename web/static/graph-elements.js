@@ -8,7 +8,7 @@
 // size); its classes say its kind and state (container, stopped, ro, ...).
 
 import { networkColour } from './graph-style.js';
-import { fullLayout, placeNewNodes, bendLinks } from './graph-place.js';
+import { fullLayout, placeNewNodes, bendLinks, evictLoose } from './graph-place.js';
 import { syncHosts } from './graph-hosts.js';
 import { containerNode, memberEdge, networkNode, volumeNode } from './ids.js';
 
@@ -282,6 +282,7 @@ export function applyDelta(cy, delta) {
   // After the batch, so that the new nodes have their style and so their
   // size; nothing is drawn in between.
   placeNewNodes(cy, fresh);
+  evictLoose(cy);
   takeOldSpots(cy, spots);
   flash(cy.collection(flashed));
   return { touched, removedNames };

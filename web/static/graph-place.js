@@ -620,3 +620,34 @@ export function bendLinks(cy) {
   });
 }
 
+
+// evictLoose moves a node of no host (a Swarm service, an overlay
+// network) out of any host's box that grew over it: a box grows round the
+// members placed in it, and a service under it could no longer be seen or
+// clicked. The node goes to the nearest side of that box that is clear of
+// every box; the camera is not moved.
+export function evictLoose(cy) {
+  const boxes = cy.nodes('.host:visible').map((b) => b.boundingBox());
+  if (!boxes.length) return;
+  const hits = (r) => boxes.some((b) => r.x1 < b.x2 && r.x2 > b.x1 && r.y1 < b.y2 && r.y2 > b.y1);
+  const gap = hostPadding * 2;
+  cy.nodes(':visible')
+    .not('.host, .overlay')
+    .filter((n) => n.parent().empty())
+    .forEach((n) => {
+      const r = n.boundingBox();
+      const over = boxes.find((b) => r.x1 < b.x2 && r.x2 > b.x1 && r.y1 < b.y2 && r.y2 > b.y1);
+      if (!over) return;
+      const p = n.position();
+      const w = r.x2 - r.x1;
+      const h = r.y2 - r.y1;
+      const ways = [
+        { x: over.x1 - w / 2 - gap, y: p.y },
+        { x: over.x2 + w / 2 + gap, y: p.y },
+        { x: p.x, y: over.y1 - h / 2 - gap },
+        { x: p.x, y: over.y2 + h / 2 + gap },
+      ].sort((a, b) => Math.hypot(a.x - p.x, a.y - p.y) - Math.hypot(b.x - p.x, b.y - p.y));
+      const clear = ways.find((q) => !hits({ x1: q.x - w / 2, y1: q.y - h / 2, x2: q.x + w / 2, y2: q.y + h / 2 }));
+      n.position(clear || ways[0]);
+    });
+}
