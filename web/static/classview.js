@@ -23,6 +23,9 @@ const localEngine = 'local';
 const labelPx = 11;
 const dotPx = 7;
 
+// A small lab in a big tile is drawn no larger than the map draws it.
+const minScale = 1;
+
 // Longer names are cut: a tile is a glance, the map has the rest.
 const maxName = 16;
 
@@ -194,7 +197,7 @@ export function createClassView({ root = document, cy, lesson, focus, fit }) {
       const side = 50;
       const top = 10;
       const below = 2 * labelPx + 6;
-      const k = Math.max(bb.w / Math.max(w - 2 * side, 40), bb.h / Math.max(ht - top - below, 30), 0.2);
+      const k = Math.max(bb.w / Math.max(w - 2 * side, 40), bb.h / Math.max(ht - top - below, 30), minScale);
       const vw = w * k;
       const vh = ht * k;
       // Centred in the tile, at that scale.
