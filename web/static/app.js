@@ -303,7 +303,7 @@ const covered = new ResizeObserver(() => keepInView(cy, cy.nodes(':selected')));
 for (const el of [byID('matrix'), byID('reach-card')]) if (el) covered.observe(el);
 
 // The class view: one tile per participant engine, read only for all.
-const classView = createClassView({ cy, lesson, focus, fit: fitAnimated });
+const classView = createClassView({ cy, lesson, focus, fit: () => fitGraph(cy) });
 engines.listen(classView.engines);
 initKeys({ store, toolbar, selection, dialogs, views: { presenter, tidy: tidyMap, timeline, hosts, classView }, readOnly });
 
