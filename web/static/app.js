@@ -25,6 +25,8 @@
 //                   here, a host; or hide a host
 //   hosts.js        a host's menu, collapsing it (graph-hosts.js draws hosts)
 //   presenter.js    the presenter view (f)
+//   classview.js    the class view (g): every participant engine's lab as
+//                   a tile with its lesson progress
 //   timeline.js     the session's timeline (h), the map as it was
 //   layout-bands.js the stable layout (Bands), for Tidy (t)
 //   watchers.js     the header's "N watching"
@@ -43,6 +45,7 @@ import { createActions } from './actions.js';
 import { createAudit } from './audit.js';
 import { createBadges } from './badges.js';
 import { createCards } from './cards.js';
+import { createClassView } from './classview.js';
 import { createDock } from './dock.js';
 import { addEvent, roomSentence } from './feed.js';
 import { createFocus } from './focus.js';
@@ -302,7 +305,10 @@ const lesson = createLesson({ dock, onStep: (step, l) => presenter.step(step, l)
 const covered = new ResizeObserver(() => keepInView(cy, cy.nodes(':selected')));
 for (const el of [byID('matrix'), byID('reach-card')]) if (el) covered.observe(el);
 
-initKeys({ store, toolbar, selection, dialogs, views: { presenter, tidy: tidyMap, timeline, hosts }, readOnly });
+// The class view: one tile per participant engine, read only for all.
+const classView = createClassView({ cy, lesson, focus, fit: () => fitGraph(cy) });
+engines.listen(classView.engines);
+initKeys({ store, toolbar, selection, dialogs, views: { presenter, tidy: tidyMap, timeline, hosts, classView }, readOnly });
 
 // afterChange keeps the panel, the probes and the search filter in step
 // with the graph.

@@ -8,14 +8,20 @@
 // createEngines fills el, asking api for the list on refresh() (on load
 // and after every reconnect, since frames sent meanwhile are lost) and
 // taking every engines frame given to onFrame(msg).
-// onList(list) hears every list (the hosts of the map grey a down engine's).
+// onList(list) hears every list (the hosts of the map grey a down engine's);
+// so does every fn given to listen(fn), from the latest list on.
 export function createEngines({ el, api, onList = () => {} }) {
   // A frame that comes while a refresh is in flight is newer than its
   // answer: gen tells the answer it is stale.
   let gen = 0;
+  let last = null;
+  const listeners = new Set([onList]);
 
   function show(list) {
-    if (Array.isArray(list)) onList(list);
+    if (Array.isArray(list)) {
+      last = list;
+      for (const fn of listeners) fn(list);
+    }
     if (!el || !Array.isArray(list)) return;
     if (list.length < 2) {
       el.hidden = true;
@@ -49,7 +55,12 @@ export function createEngines({ el, api, onList = () => {} }) {
     show(msg && msg.engines);
   }
 
-  return { refresh, onFrame };
+  function listen(fn) {
+    listeners.add(fn);
+    if (last) fn(last);
+  }
+
+  return { refresh, onFrame, listen };
 }
 
 function line(e) {

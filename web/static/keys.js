@@ -7,8 +7,9 @@ import { anyDialogOpen } from './dialogs.js';
 
 // initKeys binds the keys to the functions of toolbar (createToolbar),
 // selection (createSelection) and dialogs ({openRun, openNetwork,
-// openVolume}), and views ({presenter, tidy, timeline, hosts}: the
-// presenter view, Tidy, the timeline, and collapsing the selected host);
+// openVolume}), and views ({presenter, tidy, timeline, hosts, classView}:
+// the presenter view, Tidy, the timeline, collapsing the selected host,
+// and the class view's grid of labs);
 // store says whether link mode is on. A
 // viewer (readOnly) gets only the keys that change nothing.
 export function initKeys({ store, toolbar, selection, dialogs, views, readOnly }) {
@@ -43,6 +44,11 @@ export function initKeys({ store, toolbar, selection, dialogs, views, readOnly }
         break;
       case 'h':
         views.timeline.toggle();
+        break;
+      case 'g':
+        // With one engine there is no class to show: the key stays free.
+        if (!views.classView?.available()) return;
+        views.classView.toggle();
         break;
       case 'r':
       case 'n':

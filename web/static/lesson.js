@@ -3,7 +3,9 @@
 // engine), and each step ticking green as the map satisfies it. The server
 // evaluates the steps (GET /api/lessons/{id}?prefix= and the live "lesson"
 // frames); this module only shows them. "Class" shows everyone's progress
-// for the instructor (GET /api/lessons/{id}/progress).
+// for the instructor (GET /api/lessons/{id}/progress), a participant with an
+// engine of their own by that engine's name; progress(fn) hands the same
+// rows to the class view (classview.js).
 //
 // The choice of lesson and prefix is kept per browser.
 //
@@ -224,17 +226,33 @@ export function createLesson({ root = document, dock, onStep = () => {}, cy = nu
     }
   };
 
+  // Who else reads the progress rows (the class view), while they do.
+  const progressListeners = new Set();
+  const tellProgress = (p) => {
+    for (const fn of progressListeners) fn(p);
+  };
+
   const fetchProgress = async () => {
-    if (!chosen || progress.hidden) return;
+    if (!chosen) {
+      tellProgress({ lesson: null, rows: [] });
+      return;
+    }
+    if (progress.hidden && progressListeners.size === 0) return;
+    const asking = chosen;
     try {
-      const rows = (await api('GET', `/api/lessons/${encodeURIComponent(chosen.id)}/progress`)) || [];
+      const rows = (await api('GET', `/api/lessons/${encodeURIComponent(asking.id)}/progress`)) || [];
+      // Another lesson chosen meanwhile asks for its own rows.
+      if (asking !== chosen) return;
+      tellProgress({ lesson: asking, rows });
       progressEmpty.hidden = rows.length > 0;
       progressRows.replaceChildren(
         ...rows.map((r) =>
           h(
             'tr',
-            { className: r.stuck ? 'stuck' : '', dataset: { testid: 'lesson-progress-row', prefix: r.prefix, step: r.step || '' } },
-            h('th', { scope: 'row', text: r.prefix || '(no prefix)' }),
+            { className: r.stuck ? 'stuck' : '', dataset: { testid: 'lesson-progress-row', prefix: r.prefix, engine: r.engine || '', step: r.step || '' } },
+            // A participant with an engine of their own is that engine
+            // (their prefix is usually none).
+            h('th', { scope: 'row', text: who(r) }),
             h('td', { text: r.stepTitle || (r.done === r.total ? 'all done' : r.step) }),
             h('td', { text: `${r.done}/${r.total}` }),
             h('td', { text: `${since(r.since)}${r.stuck ? ' · stuck' : ''}` }),
@@ -289,7 +307,7 @@ export function createLesson({ root = document, dock, onStep = () => {}, cy = nu
   });
   // "Since" ages while the table is open.
   setInterval(() => {
-    if (!progress.hidden && !document.hidden) fetchProgress();
+    if ((!progress.hidden || progressListeners.size > 0) && !document.hidden) fetchProgress();
   }, 15000);
 
   const load = async () => {
@@ -314,7 +332,9 @@ export function createLesson({ root = document, dock, onStep = () => {}, cy = nu
     onFrame(f) {
       if (!chosen || f.lesson !== chosen.id) return;
       progressSoon();
-      if ((f.prefix || '') !== prefix()) return;
+      // The steps shown are the prefix's on the default engine; a lab
+      // engine's participant with the same prefix (none) is someone else.
+      if ((f.engine || '') !== '' || (f.prefix || '') !== prefix()) return;
       states = f.steps || [];
       render();
       dock?.bump('lesson');
@@ -325,7 +345,22 @@ export function createLesson({ root = document, dock, onStep = () => {}, cy = nu
       fetchProgress();
     },
     current: () => (chosen ? { lesson: chosen, steps: states } : null),
+    // progress calls fn({lesson, rows}) with the chosen lesson's progress
+    // rows now, after each lesson frame (at most twice a second) and on
+    // another lesson being chosen ({lesson: null} for none), until the
+    // function it returns is called.
+    progress(fn) {
+      progressListeners.add(fn);
+      fetchProgress();
+      return () => progressListeners.delete(fn);
+    },
   };
+}
+
+// who names a row's participant: their engine and prefix, or their prefix.
+function who(r) {
+  if (r.engine) return r.prefix ? `engine ${r.engine} · ${r.prefix}` : `engine ${r.engine}`;
+  return r.prefix || '(no prefix)';
 }
 
 // since says how long ago t was, for the class table.
