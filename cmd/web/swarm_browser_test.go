@@ -144,8 +144,9 @@ func TestBrowserSwarm(t *testing.T) {
 
 // clickService clicks the service node id. A service is in no host's
 // box, and the boxes grow round the tasks that come after it was placed:
-// the map moves it out of any box that grows over it (evictLoose), so it
-// is never covered, with no Tidy.
+// the map moves it out of any box that grows over it (evictLoose), which
+// is checked first. The Tidy (t) then is for the click: the nodes placed
+// one by one inside the boxes may still stand on each other.
 func clickService(t *testing.T, b *browser, id string) {
 	t.Helper()
 	waitJS(t, b, `(() => {
@@ -155,5 +156,8 @@ func clickService(t *testing.T, b *browser, id string) {
 			return r.x1 >= b.x2 || r.x2 <= b.x1 || r.y1 >= b.y2 || r.y2 <= b.y1;
 		});
 	})()`, waitTimeout)
+	mustEval[bool](t, b, `(delete document.body.dataset.layout, true)`)
+	mustDo(t, b, "tidy (t)", chromedp.KeyEvent("t"))
+	waitJS(t, b, `document.body.dataset.layout === 'done'`, waitTimeout)
 	clickNode(t, b, id)
 }
