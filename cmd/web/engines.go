@@ -12,6 +12,7 @@ import (
 	"github.com/dockmap/dockmap/internal/engines"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/metrics"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/server"
@@ -41,7 +42,7 @@ type engineSet struct {
 // loop for each of extra. Nothing connects here: each loop connects,
 // fails and retries on its own once run, so an engine that is down or
 // hangs holds up nobody else.
-func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, allowDangerous bool, logger *slog.Logger) (*engineSet, error) {
+func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, allowDangerous bool, met *metrics.Metrics, logger *slog.Logger) (*engineSet, error) {
 	all := append([]engines.Spec{{Name: engines.Local, Host: local.Host()}}, extra...)
 	publish := func(list []engines.State) {
 		page.Publish(protocol.Message(&protocol.Engines{Engines: list}))
@@ -67,7 +68,7 @@ func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, all
 		eh := hub.New(hub.DefaultBuffer)
 		s.closers = append(s.closers, func() { dc.Close() }, eh.Close)
 		host := engines.Redact(spec.Host)
-		lv := live.New(dc, eh, logger.With("engine", spec.Name), live.WithHost(host), live.WithName(spec.Name),
+		lv := live.New(dc, eh, logger.With("engine", spec.Name), live.WithHost(host), live.WithName(spec.Name), live.WithRelisted(met.Relisted),
 			live.WithOnEngine(s.onEngine(spec.Name)))
 		s.runs = append(s.runs, lv.Run)
 		s.members = append(s.members, live.Member{Name: spec.Name, Live: lv, Hub: eh, Swarm: swarmOf(dc)})

@@ -31,6 +31,7 @@ import (
 	"github.com/dockmap/dockmap/internal/job"
 	"github.com/dockmap/dockmap/internal/lesson"
 	"github.com/dockmap/dockmap/internal/live"
+	"github.com/dockmap/dockmap/internal/metrics"
 	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
 	"github.com/dockmap/dockmap/internal/timeline"
@@ -81,6 +82,8 @@ type config struct {
 	// engines are the engines besides the default one (--engine,
 	// --context), each with its own connection and live loop.
 	engines []engines.Spec
+	// metricsPublic serves GET /metrics with no credential.
+	metricsPublic bool
 }
 
 func boolEnv(getenv func(string) string, name string) (bool, error) {
@@ -157,6 +160,11 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 		engineFlags = append(engineFlags, v)
 		return nil
 	})
+	defMetrics, err := boolEnv(getenv, "DOCKMAP_METRICS_PUBLIC")
+	if err != nil {
+		return cfg, err
+	}
+	fs.BoolVar(&cfg.metricsPublic, "metrics-public", defMetrics, "serve GET /metrics (Prometheus) to anyone, for a scraper without a token (env DOCKMAP_METRICS_PUBLIC=1); by default it needs a viewer's credential")
 	enginesFile := fs.String("engines-file", getenv("DOCKMAP_ENGINES_FILE"), "a file of engines, one NAME=DOCKER_HOST per line (# comments), as many --engine: one per participant of a class (env DOCKMAP_ENGINES_FILE)")
 	fs.Func("context", "another engine from a docker CLI context, NAME or ENGINE=CONTEXT (read from $DOCKER_CONFIG or ~/.docker); repeatable", func(v string) error {
 		contextFlags = append(contextFlags, v)
@@ -411,7 +419,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		lessons = append(lessons, more...)
 	}
+	met := metrics.New()
 	deps := server.Deps{
+		Metrics: met.Handler(), MetricsPublic: cfg.metricsPublic, Observer: met,
 		Publisher: h, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
 		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, Lessons: lessons,
@@ -442,7 +452,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer dc.Close()
 		installTestHooks(dc, getenv, stdout)
-		es, err := newEngineSet(dc, cfg.engines, h, cfg.allowDangerous, logger)
+		es, err := newEngineSet(dc, cfg.engines, h, cfg.allowDangerous, met, logger)
 		if err != nil {
 			return err
 		}
@@ -455,7 +465,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		localHub := hub.New(hub.DefaultBuffer)
 		defer localHub.Close()
 		lv := live.New(dc, localHub, logger, live.WithHost(dc.Host()), live.WithName(engines.Local),
-			live.WithOnEngine(es.onEngine(engines.Local)))
+			live.WithOnEngine(es.onEngine(engines.Local)), live.WithRelisted(met.Relisted))
 		u := live.NewUnion(h, logger, append([]live.Member{{Name: engines.Local, Live: lv, Hub: localHub, Swarm: swarmOf(dc)}}, es.members...)...)
 		var src server.LiveSource = u
 		background = append(background, u.Run)
@@ -517,6 +527,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 
+	background = append(background, func(ctx context.Context) error { return met.Follow(ctx, h) })
 	g, gctx := errgroup.WithContext(ctx)
 	for _, run := range background {
 		g.Go(func() error { return run(gctx) })

@@ -65,6 +65,8 @@ type Live struct {
 	// (WithName). IDs stay the engine's own: a Union gives those of the
 	// other engines their suffix on the merged map.
 	name string
+	// relisted hears of every re-list (WithRelisted).
+	relisted func(engine string, d time.Duration, err error)
 	// onEngine hears every change of the engine state (WithOnEngine).
 	onEngine func(topology.EngineState)
 	now      func() time.Time
@@ -99,6 +101,12 @@ func WithHost(host string) Option { return func(l *Live) { l.host = host } }
 // WithName names the engine: every node, edge and event carries name.
 func WithName(name string) Option {
 	return func(l *Live) { l.name = name }
+}
+
+// WithRelisted calls fn after every re-list with how long it took and
+// how it ended (the metrics).
+func WithRelisted(fn func(engine string, d time.Duration, err error)) Option {
+	return func(l *Live) { l.relisted = fn }
 }
 
 // WithOnEngine calls fn with the engine state whenever it changes, the
@@ -325,6 +333,10 @@ func (l *Live) relist(ctx context.Context) (err error) {
 	l.mu.Unlock()
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
+	if l.relisted != nil {
+		start := time.Now()
+		defer func() { l.relisted(l.name, time.Since(start), err) }()
+	}
 	inv, err := l.src.ListInventory(cctx)
 	if err != nil {
 		l.mu.Lock()

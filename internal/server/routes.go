@@ -49,13 +49,16 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "POST", Path: "/logout", Role: auth.Viewer, Session: true, handler: handleLogout()},
 		{Method: "GET", Path: "/static/*", Role: Public, handler: handleStatic(d.Static)},
 		{Method: "GET", Path: "/healthz", Role: Public, handler: handleHealthz(d.Live)},
+		// Metrics say what runs and how much, not what is on the map:
+		// viewers', or everyone's with --metrics-public.
+		{Method: "GET", Path: "/metrics", Role: metricsRole(d.MetricsPublic), handler: handleMetrics(d.Metrics)},
 
 		{Method: "GET", Path: "/", Role: auth.Viewer, handler: handleTopologyPage(d.Live, d.AssetVersion, d.readOnly())},
 		{Method: "GET", Path: "/api/graph", Role: auth.Viewer, handler: handleGraphJSON(d.Live)},
 		{Method: "GET", Path: "/api/engines", Role: auth.Viewer, handler: handleEngines(d.Engines)},
 		{Method: "GET", Path: "/api/swarm", Role: auth.Viewer, handler: handleSwarm(d.EngineClients, d.Engines)},
 		{Method: "GET", Path: "/api/session", Role: auth.Viewer, handler: handleSession(d.Auth != nil, d.readOnly())},
-		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Auth, w, d.LessonLive, d.Logger, d.PongWait, d.PingPeriod)},
+		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Auth, w, d.LessonLive, cmpObserver(d.Observer), d.Logger, d.PongWait, d.PingPeriod)},
 		{Method: "GET", Path: "/panel/container/:id", Role: auth.Viewer, handler: handleContainerPanel(d.Live, len(d.AllowBinds) > 0)},
 		{Method: "GET", Path: "/panel/volume/:id", Role: auth.Viewer, handler: handleVolumePanel(d.Live)},
 		{Method: "GET", Path: "/panel/bind/:id", Role: auth.Viewer, handler: handleBindPanel(d.Live)},
@@ -151,4 +154,29 @@ func RouteTable() []Route {
 		table[i].handler = nil
 	}
 	return table
+}
+
+func metricsRole(public bool) auth.Role {
+	if public {
+		return Public
+	}
+	return auth.Viewer
+}
+
+// handleMetrics serves "GET /metrics" in Prometheus's format.
+func handleMetrics(h http.Handler) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if h == nil {
+			return echo.NewHTTPError(http.StatusNotFound, "no metrics here")
+		}
+		h.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+}
+
+func cmpObserver(o Observer) Observer {
+	if o == nil {
+		return noObserver{}
+	}
+	return o
 }

@@ -134,9 +134,58 @@ type Deps struct {
 	// server when Others is set (New): probes are planned on the merged
 	// map and run in the engine of the container they run from.
 	probers map[string]Prober
+	// Metrics serves GET /metrics (none when nil: 404); MetricsPublic
+	// serves it to anyone, else a viewer's credential is needed.
+	Metrics       http.Handler
+	MetricsPublic bool
+	// Observer hears of WebSocket clients and HTTP requests, for the
+	// metrics (nothing when nil).
+	Observer Observer
 	// SwarmActors finds the manager to scale a service or drain a node
 	// through (none when nil).
 	SwarmActors SwarmActors
+}
+
+// Observer hears what the metrics count at the HTTP side
+// (*metrics.Metrics).
+type Observer interface {
+	ClientOpened()
+	ClientClosed()
+	// Request is one request answered: route is its pattern, never an ID.
+	Request(route, method string, code int, d time.Duration)
+}
+
+// noObserver is the Observer when there are no metrics.
+type noObserver struct{}
+
+func (noObserver) ClientOpened()                                 {}
+func (noObserver) ClientClosed()                                 {}
+func (noObserver) Request(string, string, int, time.Duration) {}
+
+// observe reports each request to o, by its route's pattern.
+func observe(o Observer) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			code := c.Response().Status
+			if err != nil {
+				if he, ok := err.(*echo.HTTPError); ok {
+					code = he.Code
+				} else if s, _ := statusOf(err); s != 0 {
+					code = s
+				}
+			}
+			route := c.Path()
+			if route == "" || route == "/*" {
+				// Not one of the table's routes: one label for all, so
+				// that made-up paths cannot grow the series.
+				route = "unknown"
+			}
+			o.Request(route, c.Request().Method, code, time.Since(start))
+			return err
+		}
+	}
 }
 
 // bodyLimit caps request bodies; dockmap's JSON requests are tiny.
@@ -156,6 +205,9 @@ func New(d Deps) http.Handler {
 		o.Publisher, o.Jobs, o.Logger, o.Static, o.AssetVersion = d.Publisher, d.Jobs, d.Logger.With("engine", name), d.Static, d.AssetVersion
 		o.AllowedHosts, o.AllowBinds, o.AllowDangerous, o.Auth, o.ReadOnly = d.AllowedHosts, d.AllowBinds, d.AllowDangerous, d.Auth, d.ReadOnly
 		o.PongWait, o.PingPeriod, o.Lessons, o.Engines, o.EngineClients = d.PongWait, d.PingPeriod, d.Lessons, d.Engines, d.EngineClients
+		// The default engine's server counts every request once, the
+		// dispatched ones included.
+		o.Observer = nil
 		o.Others = nil
 		others[name] = newEcho(o, trail, nil)
 	}
@@ -202,7 +254,11 @@ func newEcho(d Deps, trail *auditTrail, others map[string]http.Handler) *echo.Ec
 	// write and would let a guesser pick a fresh address per try.
 	e.IPExtractor = echo.ExtractIPDirect()
 	table := routes(d, trail)
+	if d.Observer == nil {
+		d.Observer = noObserver{}
+	}
 	e.Use(
+		observe(d.Observer),
 		middleware.Recover(),
 		hostAllowlist(d.AllowedHosts),
 		secureHeaders(),

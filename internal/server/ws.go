@@ -68,7 +68,7 @@ func sameOriginWS(r *http.Request) bool {
 // then deltas, events, engine state and the rest as they happen. A
 // connection of a browser that joined with an invite is closed when the
 // invite ends (a nil a is access control off).
-func handleLive(src LiveSource, a *auth.Auth, w *watchers, ll *LessonLive, log *slog.Logger, pongWait, pingPeriod time.Duration) echo.HandlerFunc {
+func handleLive(src LiveSource, a *auth.Auth, w *watchers, ll *LessonLive, obs Observer, log *slog.Logger, pongWait, pingPeriod time.Duration) echo.HandlerFunc {
 	if pongWait <= 0 {
 		pongWait = defaultPongWait
 	}
@@ -93,6 +93,8 @@ func handleLive(src LiveSource, a *auth.Auth, w *watchers, ll *LessonLive, log *
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		defer w.join(operator)()
+		obs.ClientOpened()
+		defer obs.ClientClosed()
 		snap, sub := src.Subscribe(ctx)
 		// The lesson states are taken after subscribing, so no change is
 		// missed; one published in between comes again after them, and
