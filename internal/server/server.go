@@ -158,8 +158,8 @@ type Observer interface {
 // noObserver is the Observer when there are no metrics.
 type noObserver struct{}
 
-func (noObserver) ClientOpened()                                 {}
-func (noObserver) ClientClosed()                                 {}
+func (noObserver) ClientOpened()                              {}
+func (noObserver) ClientClosed()                              {}
 func (noObserver) Request(string, string, int, time.Duration) {}
 
 // observe reports each request to o, by its route's pattern.
