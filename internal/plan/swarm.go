@@ -34,7 +34,7 @@ type AvailabilityRequest struct {
 // tasks (their containers' writable layers go with them): it asks for a
 // confirm.
 func (p *Planner) ScaleService(g topology.Graph, req ScaleRequest) (*Plan, error) {
-	n, err := serviceByRef(g, req.Service)
+	n, err := g.ServiceByRef(req.Service)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (p *Planner) ScaleService(g topology.Graph, req ScaleRequest) (*Plan, error
 // moves its tasks to other nodes (each restarts there, new container,
 // new address): it asks for a confirm.
 func (p *Planner) NodeAvailability(g topology.Graph, req AvailabilityRequest) (*Plan, error) {
-	n, err := swarmNodeByRef(g, req.Node)
+	n, err := g.SwarmNodeByRef(req.Node)
 	if err != nil {
 		return nil, err
 	}
@@ -117,28 +117,6 @@ func (p *Planner) NodeAvailability(g topology.Graph, req AvailabilityRequest) (*
 		pl.Notes = append(pl.Notes, "The managers do not move running tasks back: new and rescheduled tasks may go to "+sn.Hostname+" again.")
 	}
 	return pl.seal(), nil
-}
-
-// serviceByRef finds a service node by node ID, service ID or name.
-func serviceByRef(g topology.Graph, ref string) (topology.Node, error) {
-	ref = strings.TrimPrefix(ref, "sv:")
-	for _, n := range g.Nodes {
-		if n.Service != nil && (n.Service.ID == ref || n.Service.Name == ref) {
-			return n, nil
-		}
-	}
-	return topology.Node{}, fmt.Errorf("%w: no Swarm service %q on the map (it may have been removed)", topology.ErrNotFound, ref)
-}
-
-// swarmNodeByRef finds a Swarm node by node ID, Swarm node ID or hostname.
-func swarmNodeByRef(g topology.Graph, ref string) (topology.Node, error) {
-	ref = strings.TrimPrefix(ref, "sn:")
-	for _, n := range g.Nodes {
-		if n.SwarmNode != nil && (n.SwarmNode.ID == ref || n.SwarmNode.Hostname == ref) {
-			return n, nil
-		}
-	}
-	return topology.Node{}, fmt.Errorf("%w: no Swarm node %q on the map (it may have left the Swarm)", topology.ErrNotFound, ref)
 }
 
 // tasksOf lists the tasks shown for a service, by slot.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -185,15 +184,11 @@ func handleReach(src LiveSource) echo.HandlerFunc {
 		}
 		if svc := c.QueryParam("service"); svc != "" {
 			// A Swarm service: its VIP, its name, tasks.<svc> and TCP.
-			id := topology.ServiceNodeID(strings.TrimPrefix(svc, "sv:"))
-			if _, ok := g.Node(id); !ok {
-				for _, n := range g.Nodes {
-					if n.Service != nil && n.Service.Name == svc {
-						id = n.ID
-					}
-				}
+			s, err := g.ServiceByRef(svc)
+			if err != nil {
+				return err
 			}
-			p, err := reach.ExplainService(g, from.ID, id)
+			p, err := reach.ExplainService(g, from.ID, s.ID)
 			if err != nil {
 				return err
 			}

@@ -169,16 +169,9 @@ func (r probeRequest) resolveService(g topology.Graph, bys []string) ([]probe.Re
 	if err != nil {
 		return nil, err
 	}
-	ref := strings.TrimPrefix(r.Service, "sv:")
-	var svc topology.Node
-	for _, n := range g.Nodes {
-		if n.Service != nil && (n.Service.ID == ref || n.Service.Name == ref) {
-			svc = n
-			break
-		}
-	}
-	if svc.Service == nil {
-		return nil, fmt.Errorf("%w: no Swarm service %q on the map", topology.ErrNotFound, r.Service)
+	svc, err := g.ServiceByRef(r.Service)
+	if err != nil {
+		return nil, err
 	}
 	name := svc.Service.Name
 	if r.Name != "" {

@@ -163,6 +163,30 @@ func (g Graph) ContainerByRef(ref string) (Node, error) {
 	return Node{}, fmt.Errorf("%w: no container named %q", ErrNotFound, ref)
 }
 
+// ServiceByRef finds a Swarm service node by node ID ("sv:<id>"), service
+// ID or name.
+func (g Graph) ServiceByRef(ref string) (Node, error) {
+	ref = strings.TrimPrefix(ref, "sv:")
+	for _, n := range g.Nodes {
+		if n.Service != nil && (n.Service.ID == ref || n.Service.Name == ref) {
+			return n, nil
+		}
+	}
+	return Node{}, fmt.Errorf("%w: no Swarm service %q on the map (it may have been removed)", ErrNotFound, ref)
+}
+
+// SwarmNodeByRef finds a Swarm node by node ID ("sn:<id>"), Swarm node ID
+// or hostname.
+func (g Graph) SwarmNodeByRef(ref string) (Node, error) {
+	ref = strings.TrimPrefix(ref, "sn:")
+	for _, n := range g.Nodes {
+		if n.SwarmNode != nil && (n.SwarmNode.ID == ref || n.SwarmNode.Hostname == ref) {
+			return n, nil
+		}
+	}
+	return Node{}, fmt.Errorf("%w: no Swarm node %q on the map (it may have left the Swarm)", ErrNotFound, ref)
+}
+
 // NetworkByRef finds a network node by full ID, node ID ("n:<id>") or exact
 // name, never by ID prefix (the engine would accept one).
 func (g Graph) NetworkByRef(ref string) (Node, error) {
