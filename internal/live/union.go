@@ -376,13 +376,9 @@ func (v *View) with(snap topology.Snapshot) topology.Snapshot {
 	v.u.mu.Unlock()
 	var add []topology.Node
 	for _, n := range nets {
-		id := topology.NetworkNodeID(n.ID)
-		if _, ok := snap.Graph.Node(id); ok {
-			continue
+		if _, ok := snap.Graph.Node(topology.NetworkNodeID(n.ID)); !ok {
+			add = append(add, n.Node(v.u.members[v.i].Name))
 		}
-		add = append(add, topology.Node{ID: id, Kind: topology.KindNetwork, Label: n.Name, Engine: v.u.members[v.i].Name,
-			Network: &topology.NetworkInfo{ID: n.ID, Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: n.Internal,
-				Attachable: n.Attachable, Ingress: n.Ingress, Encrypted: n.Encrypted, Subnets: n.Subnets}})
 	}
 	if len(add) == 0 {
 		return snap

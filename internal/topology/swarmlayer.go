@@ -146,11 +146,17 @@ func (b *swarmBuilder) network(sw SwarmNetwork) {
 		b.nodes[i].Host = ""
 		return
 	}
-	b.put(Node{ID: id, Kind: KindNetwork, Label: sw.Name, Engine: b.v.Manager, Network: &NetworkInfo{
+	b.put(sw.Node(b.v.Manager))
+}
+
+// Node is the map's node of a Swarm network as a manager describes it,
+// reported by engine: for a network no connected engine lists (yet).
+func (sw SwarmNetwork) Node(engine string) Node {
+	return Node{ID: NetworkNodeID(sw.ID), Kind: KindNetwork, Label: sw.Name, Engine: engine, Network: &NetworkInfo{
 		ID: sw.ID, Name: sw.Name, Driver: sw.Driver, Scope: SwarmScope,
 		Internal: sw.Internal, Attachable: sw.Attachable, Ingress: sw.Ingress, Encrypted: sw.Encrypted,
 		Subnets: slices.Clone(sw.Subnets),
-	}})
+	}}
 }
 
 // task draws a shown task: on the container node that runs it when a
