@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -94,7 +95,7 @@ func (m *Metrics) ClientClosed() { m.clients.Dec() }
 
 // Request records one HTTP request answered.
 func (m *Metrics) Request(route, method string, code int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, codeText(code)).Inc()
+	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.requestTime.WithLabelValues(route, method).Observe(d.Seconds())
 }
 
@@ -164,12 +165,4 @@ func (m *Metrics) count(msg hub.Message) {
 			}
 		}
 	}
-}
-
-func codeText(code int) string {
-	const digits = "0123456789"
-	if code < 100 || code > 999 {
-		return "0"
-	}
-	return string([]byte{digits[code/100], digits[code/10%10], digits[code%10]})
 }

@@ -58,7 +58,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/engines", Role: auth.Viewer, handler: handleEngines(d.Engines)},
 		{Method: "GET", Path: "/api/swarm", Role: auth.Viewer, handler: handleSwarm(d.EngineClients, d.Engines)},
 		{Method: "GET", Path: "/api/session", Role: auth.Viewer, handler: handleSession(d.Auth != nil, d.readOnly())},
-		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Auth, w, d.LessonLive, cmpObserver(d.Observer), d.Logger, d.PongWait, d.PingPeriod)},
+		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Auth, w, d.LessonLive, d.Observer, d.Logger, d.PongWait, d.PingPeriod)},
 		{Method: "GET", Path: "/panel/container/:id", Role: auth.Viewer, handler: handleContainerPanel(d.Live, len(d.AllowBinds) > 0)},
 		{Method: "GET", Path: "/panel/volume/:id", Role: auth.Viewer, handler: handleVolumePanel(d.Live)},
 		{Method: "GET", Path: "/panel/bind/:id", Role: auth.Viewer, handler: handleBindPanel(d.Live)},
@@ -172,11 +172,4 @@ func handleMetrics(h http.Handler) echo.HandlerFunc {
 		h.ServeHTTP(c.Response(), c.Request())
 		return nil
 	}
-}
-
-func cmpObserver(o Observer) Observer {
-	if o == nil {
-		return noObserver{}
-	}
-	return o
 }

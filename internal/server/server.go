@@ -253,10 +253,10 @@ func newEcho(d Deps, trail *auditTrail, others map[string]http.Handler) *echo.Ec
 	// trail, so it is the TCP peer: X-Forwarded-For is the client's to
 	// write and would let a guesser pick a fresh address per try.
 	e.IPExtractor = echo.ExtractIPDirect()
-	table := routes(d, trail)
 	if d.Observer == nil {
 		d.Observer = noObserver{}
 	}
+	table := routes(d, trail)
 	e.Use(
 		observe(d.Observer),
 		middleware.Recover(),
