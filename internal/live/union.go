@@ -36,6 +36,13 @@ type SwarmFunc func(ctx context.Context) (st topology.SwarmState, nodeID string,
 // follow the Swarm's own detection (several seconds) closely.
 const swarmPoll = 2 * time.Second
 
+// stamped is one member's graph stamped with its engine (topology.Stamp).
+type stamped struct {
+	g   topology.Graph
+	seq uint64
+	ok  bool
+}
+
 // swarmSettle gathers a burst of member changes into one Swarm reading.
 const swarmSettle = 250 * time.Millisecond
 
@@ -73,6 +80,9 @@ type Union struct {
 	// swarmKick asks for a Swarm reading soon; reading serialises them.
 	swarmKick chan struct{}
 	reading   sync.Mutex
+	// stamped is each member's graph as the merged map names it, at the
+	// member's seq; merging guards it.
+	stamped []stamped
 	// merging serialises merges, reading the members included, so that
 	// a merge never publishes a graph older than the one before it.
 	merging sync.Mutex
@@ -94,7 +104,7 @@ func NewUnion(h *hub.Hub, log *slog.Logger, members ...Member) *Union {
 			panic("live.NewUnion: incomplete member")
 		}
 	}
-	return &Union{members: members, hub: h, log: log, kick: make(chan struct{}, 1), swarmKick: make(chan struct{}, 1), swarms: map[int]swarmRead{}}
+	return &Union{members: members, hub: h, log: log, kick: make(chan struct{}, 1), stamped: make([]stamped, len(members)), swarmKick: make(chan struct{}, 1), swarms: map[int]swarmRead{}}
 }
 
 // Snapshot returns the merged graph, its seq and the default engine's
@@ -281,8 +291,14 @@ func (u *Union) merge() {
 	parts := make([]topology.Graph, len(u.members))
 	for i, m := range u.members {
 		// Each engine's graph has the Docker IDs as they are, which its
-		// own actions use; on the merged map they carry the engine.
-		parts[i] = topology.Stamp(m.Live.Snapshot().Graph, m.Name, i > 0)
+		// own actions use; on the merged map they carry the engine. A
+		// merge follows one engine's change: the others' stamped graphs
+		// are kept from before (by their seq), not copied again.
+		snap, c := m.Live.Snapshot(), &u.stamped[i]
+		if !c.ok || c.seq != snap.Seq {
+			*c = stamped{g: topology.Stamp(snap.Graph, m.Name, i > 0), seq: snap.Seq, ok: true}
+		}
+		parts[i] = c.g
 	}
 	g := topology.Merge(parts...)
 	u.mu.Lock()
