@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dockmap/dockmap/internal/engines"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -174,14 +175,11 @@ func labsOf(g topology.Graph) []lab {
 	return out
 }
 
-// defaultEngine is the default engine's name (engines.Local): its
-// participants keep the plain prefix as their key.
-const defaultEngine = "local"
-
 // keyOf is a participant's key: the prefix, and "@engine" for a
-// participant on another engine than the default one.
+// participant on another engine than the default one (engines.Local),
+// whose participants keep the plain prefix as before.
 func keyOf(prefix, engine string) string {
-	if engine == "" || engine == defaultEngine {
+	if engine == "" || engine == engines.Local {
 		return prefix
 	}
 	return prefix + topology.EngineSep + engine
@@ -199,7 +197,7 @@ func labOf(labs []lab, g topology.Graph, key string) topology.Graph {
 	if engine == "" {
 		if len(labs) > 1 {
 			for _, l := range labs {
-				if l.engine == defaultEngine {
+				if l.engine == engines.Local {
 					return l.g
 				}
 			}
