@@ -72,7 +72,7 @@ func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, all
 			live.WithOnEngine(s.onEngine(spec.Name)))
 		s.runs = append(s.runs, lv.Run)
 		s.members = append(s.members, live.Member{Name: spec.Name, Live: lv, Hub: eh, Swarm: swarmOf(dc)})
-		prober := probe.New(dc, suffixed(spec.Name, server.ProbePublisher(page)))
+		prober := probe.New(dc, server.EngineProbePublisher(page, spec.Name))
 		s.closers = append(s.closers, prober.Close)
 		s.others[spec.Name] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober}
 		logger.Info("engine", "name", spec.Name, "host", host, "context", spec.Context)
@@ -121,16 +121,6 @@ func swarmOf(dc *docker.Client) live.SwarmFunc {
 			return topology.SwarmState{}, we.NodeID, nil
 		}
 		return st, st.NodeID, err
-	}
-}
-
-// suffixed names the containers of engine name's probe results as the
-// merged map does.
-func suffixed(name string, publish func(probe.Result)) func(probe.Result) {
-	return func(r probe.Result) {
-		// To is the merged map's already: probes are planned there.
-		r.From = r.From + topology.EngineSep + name
-		publish(r)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/dockmap/dockmap/internal/engines"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/protocol"
 )
@@ -125,7 +126,7 @@ func (m *Metrics) count(msg hub.Message) {
 		if json.Unmarshal(msg.Data, &f) == nil {
 			engine := f.Engine
 			if engine == "" {
-				engine = "local"
+				engine = engines.Local
 			}
 			m.events.WithLabelValues(engine, f.Event.Type).Inc()
 		}

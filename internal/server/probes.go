@@ -359,13 +359,27 @@ func runOnEngines(ctx context.Context, g topology.Graph, reqs []probe.Request, p
 	var rs []probe.Result
 	for i, engine := range order {
 		for _, r := range out[i] {
-			if engine != engines.Local {
-				r.From += topology.EngineSep + engine
-			}
-			rs = append(rs, r)
+			rs = append(rs, onMap(r, engine))
 		}
 	}
 	return rs
+}
+
+// onMap names the container a result of engine's prober ran from as the
+// merged map does; its target is the map's already, for probes are
+// planned there (runOnEngines).
+func onMap(r probe.Result, engine string) probe.Result {
+	if engine != "" && engine != engines.Local {
+		r.From += topology.EngineSep + engine
+	}
+	return r
+}
+
+// EngineProbePublisher is ProbePublisher for the prober of one engine of
+// several: its results name their containers as the merged map does.
+func EngineProbePublisher(pub Publisher, engine string) func(probe.Result) {
+	publish := ProbePublisher(pub)
+	return func(r probe.Result) { publish(onMap(r, engine)) }
 }
 
 // ProbePublisher turns probe results into live "probe" messages.
