@@ -647,7 +647,9 @@ export function evictLoose(cy) {
         { x: p.x, y: over.y1 - h / 2 - gap },
         { x: p.x, y: over.y2 + h / 2 + gap },
       ].sort((a, b) => Math.hypot(a.x - p.x, a.y - p.y) - Math.hypot(b.x - p.x, b.y - p.y));
+      // With no side clear of every box it stays: moved into another
+      // box it would cover that host's nodes instead.
       const clear = ways.find((q) => !hits({ x1: q.x - w / 2, y1: q.y - h / 2, x2: q.x + w / 2, y2: q.y + h / 2 }));
-      n.position(clear || ways[0]);
+      if (clear) n.position(clear);
     });
 }
