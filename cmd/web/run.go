@@ -84,6 +84,8 @@ type config struct {
 	engines []engines.Spec
 	// metricsPublic serves GET /metrics with no credential.
 	metricsPublic bool
+	// shell offers operators a terminal in containers (--shell).
+	shell bool
 }
 
 func boolEnv(getenv func(string) string, name string) (bool, error) {
@@ -165,6 +167,11 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 		return cfg, err
 	}
 	fs.BoolVar(&cfg.metricsPublic, "metrics-public", defMetrics, "serve GET /metrics (Prometheus) to anyone, for a scraper without a token (env DOCKMAP_METRICS_PUBLIC=1); by default it needs a viewer's credential")
+	defShell, err := boolEnv(getenv, "DOCKMAP_SHELL")
+	if err != nil {
+		return cfg, err
+	}
+	fs.BoolVar(&cfg.shell, "shell", defShell, "offer operators a terminal (bash, else sh) in a running container's panel, every session audited (env DOCKMAP_SHELL=1); off by default, never for viewers")
 	enginesFile := fs.String("engines-file", getenv("DOCKMAP_ENGINES_FILE"), "a file of engines, one NAME=DOCKER_HOST per line (# comments), as many --engine: one per participant of a class (env DOCKMAP_ENGINES_FILE)")
 	fs.Func("context", "another engine from a docker CLI context, NAME or ENGINE=CONTEXT (read from $DOCKER_CONFIG or ~/.docker); repeatable", func(v string) error {
 		contextFlags = append(contextFlags, v)
@@ -424,7 +431,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Metrics: met.Handler(), MetricsPublic: cfg.metricsPublic, Observer: met,
 		Publisher: h, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
-		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, Lessons: lessons,
+		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, Lessons: lessons, Shell: cfg.shell,
 	}
 	// What runs beside the server: the live map and its recording, or
 	// nothing for a replay.
@@ -475,7 +482,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			// Each engine's actions plan on its own graph, with its Swarm's
 			// networks, the default engine's included (dispatch.go).
 			deps.Others = es.others
-			es.others[engines.Local] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober}
+			es.others[engines.Local] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Shells: dc}
 			for name, o := range es.others {
 				o.Live = u.View(name)
 				es.others[name] = o
@@ -485,6 +492,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		lessonLive := server.NewLessonLive(src, h, lessons, probe.NewResults(0))
 		deps.LessonLive = lessonLive
 		deps.Live, deps.Engine, deps.Recreator, deps.Networks, deps.Volumes, deps.Prober, deps.Timeline = src, dc, dc, dc, dc, prober, rec
+		deps.Shells = dc
 		engineHost = dc.Host()
 		background = append(background, es.runs...)
 		background = append(background, lv.Run, lessonLive.Run,

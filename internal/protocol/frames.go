@@ -227,6 +227,8 @@ type AuditEntry struct {
 	Params map[string]string `json:"params,omitempty"`
 	Status int               `json:"status"`
 	Error  string            `json:"error,omitempty"`
+	// Shell is set on the entries of a terminal session (shell.go).
+	Shell *ShellSession `json:"shell,omitempty"`
 }
 
 func (*Snapshot) kind() string { return TypeSnapshot }

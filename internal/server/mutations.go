@@ -56,7 +56,11 @@ func (t *auditTrail) record(c echo.Context, err error) {
 		attrs = append(attrs, "err", err.Error())
 	}
 	t.log.Info("audit", attrs...)
+	t.add(e)
+}
 
+// add keeps e and sends it to the operators' pages.
+func (t *auditTrail) add(e AuditEntry) {
 	t.mu.Lock()
 	t.entries = append(t.entries, e)
 	if len(t.entries) > auditKeep {

@@ -59,7 +59,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/swarm", Role: auth.Viewer, handler: handleSwarm(d.EngineClients, d.Engines)},
 		{Method: "GET", Path: "/api/session", Role: auth.Viewer, handler: handleSession(d.Auth != nil, d.readOnly())},
 		{Method: "GET", Path: "/live", Role: auth.Viewer, handler: handleLive(d.Live, d.Auth, w, d.LessonLive, d.Observer, d.Logger, d.PongWait, d.PingPeriod)},
-		{Method: "GET", Path: "/panel/container/:id", Role: auth.Viewer, handler: handleContainerPanel(d.Live, len(d.AllowBinds) > 0)},
+		{Method: "GET", Path: "/panel/container/:id", Role: auth.Viewer, handler: withShellFlag(d.Shell, handleContainerPanel(d.Live, len(d.AllowBinds) > 0))},
 		{Method: "GET", Path: "/panel/volume/:id", Role: auth.Viewer, handler: handleVolumePanel(d.Live)},
 		{Method: "GET", Path: "/panel/bind/:id", Role: auth.Viewer, handler: handleBindPanel(d.Live)},
 		{Method: "GET", Path: "/panel/network/:id", Role: auth.Viewer, handler: handleNetworkPanel(d.Live)},
@@ -96,6 +96,10 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/volumes/:name/usage", Role: auth.Operator, handler: handleVolumeUsage(d.Live, d.Volumes)},
 		{Method: "GET", Path: "/api/audit", Role: auth.Operator, handler: handleAudit(trail)},
 		{Method: "GET", Path: "/api/invites", Role: auth.Operator, handler: handleInvites(d.Auth)},
+		// A root shell in a container (--shell): a WebSocket, audited by
+		// its handler at its start and end (shell.go).
+		{Method: "GET", Path: "/api/containers/:id/shell", Role: auth.Operator, handler: handleShell(shellConfig{on: d.Shell, shells: d.Shells, src: d.Live, trail: trail,
+			engine: d.Name, idle: d.ShellIdle, pongWait: d.PongWait, pingPeriod: d.PingPeriod, log: d.Logger})},
 
 		// Everything below changes something: POST or DELETE only, operators
 		// only, same origin only, JSON bodies only (mutationGuard).

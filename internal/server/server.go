@@ -144,6 +144,13 @@ type Deps struct {
 	// SwarmActors finds the manager to scale a service or drain a node
 	// through (none when nil).
 	SwarmActors SwarmActors
+	// Shell offers operators a terminal in a container (--shell): GET
+	// /api/containers/:id/shell, opened by Shells (the engine's client),
+	// closed after ShellIdle with nothing typed or printed (15 minutes
+	// when 0).
+	Shell     bool
+	Shells    Shells
+	ShellIdle time.Duration
 }
 
 // Observer hears what the metrics count at the HTTP side
@@ -205,6 +212,7 @@ func New(d Deps) http.Handler {
 		o.Publisher, o.Jobs, o.Logger, o.Static, o.AssetVersion = d.Publisher, d.Jobs, d.Logger.With("engine", name), d.Static, d.AssetVersion
 		o.AllowedHosts, o.AllowBinds, o.AllowDangerous, o.Auth, o.ReadOnly = d.AllowedHosts, d.AllowBinds, d.AllowDangerous, d.Auth, d.ReadOnly
 		o.PongWait, o.PingPeriod, o.Lessons, o.Engines, o.EngineClients = d.PongWait, d.PingPeriod, d.Lessons, d.Engines, d.EngineClients
+		o.Shell, o.ShellIdle = d.Shell, d.ShellIdle
 		// The default engine's server counts every request once, the
 		// dispatched ones included.
 		o.Observer = nil
