@@ -84,6 +84,7 @@ import { createReach } from './reach.js';
 import { createRun } from './run.js';
 import { createEngines } from './engines.js';
 import { createSelection } from './selection.js';
+import { createShell } from './shell.js';
 import { createStore } from './store.js';
 import { createSwarm } from './swarm.js';
 import { createTimeline } from './timeline.js';
@@ -230,6 +231,7 @@ const hosts = createHosts({ cy, panel, selection, focus, onChange: () => focus.a
 const engines = createEngines({ el: byID('engines'), api, onList: hosts.engines });
 reach.onChanged(toolbar.drawMatrix);
 createPingForm({ cy, panel, probes, reach, readOnly });
+createShell({ panel });
 // A job this page starts brings the Activity tab forward while it runs,
 // and the tab that was there comes back when it ends.
 let tabBefore = null;
