@@ -28,7 +28,7 @@ type shellServer struct {
 	op, view string
 }
 
-func startShellServer(t *testing.T, opts ...func(*server.Deps)) *shellServer {
+func startShellServer(t testing.TB, opts ...func(*server.Deps)) *shellServer {
 	t.Helper()
 	c := dockertest.Client(t)
 	s := &shellServer{c: c, op: auth.NewToken(), view: auth.NewToken()}
@@ -58,7 +58,7 @@ func (s *shellServer) shellURL(ref string, query string) string {
 
 // dialShell opens a terminal as token's role; on a refusal it returns the
 // answer's status and body.
-func (s *shellServer) dialShell(t *testing.T, ref, token, query string) (*term, int, string) {
+func (s *shellServer) dialShell(t testing.TB, ref, token, query string) (*term, int, string) {
 	t.Helper()
 	hdr := http.Header{"Authorization": {"Bearer " + token}, "Origin": {s.URL}}
 	conn, resp, err := websocket.DefaultDialer.Dial(s.shellURL(ref, query), hdr)
@@ -78,7 +78,7 @@ func (s *shellServer) dialShell(t *testing.T, ref, token, query string) (*term, 
 
 // term is the test's end of a terminal socket.
 type term struct {
-	t     *testing.T
+	t     testing.TB
 	conn  *websocket.Conn
 	out   bytes.Buffer // everything printed so far
 	ready map[string]any
