@@ -128,12 +128,18 @@ func handleShell(cfg shellConfig) echo.HandlerFunc {
 			return err
 		}
 		ctx := req.Context()
+		upgrade := websocket.IsWebSocketUpgrade(req)
 		ct, err := shellContainer(ctx, cfg.src, c.Param("id"))
 		if err != nil {
+			if upgrade {
+				// An attempt at a shell, refused: on the record. The plain
+				// GET that asks why afterwards is not a second attempt.
+				cfg.audit(c, err, nil)
+			}
 			return err
 		}
 		name, id := ct.Container.Name, ct.Container.ID
-		if !websocket.IsWebSocketUpgrade(req) {
+		if !upgrade {
 			if _, err := cfg.shells.ShellOf(ctx, id); err != nil {
 				return shellError(name, err)
 			}

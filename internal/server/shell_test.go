@@ -326,6 +326,19 @@ func TestShellRefusals(t *testing.T) {
 			}
 		})
 	}
+	// Each refused attempt by an operator is on the record, once (the
+	// plain GETs that ask why are not attempts).
+	var got struct{ Entries []server.AuditEntry }
+	s.getJSON(t, "/api/audit", s.op, &got)
+	attempts := map[string]int{}
+	for _, e := range got.Entries {
+		if e.Route == "/api/containers/:id/shell" && e.Status == http.StatusConflict && e.Role == "operator" && e.Error != "" {
+			attempts[e.Params["id"]]++
+		}
+	}
+	if attempts[stopped] != 1 || attempts[bare] != 1 {
+		t.Errorf("refused attempts audited %v, want one for %s and one for %s", attempts, stopped, bare)
+	}
 	t.Run("plain GET of a good one", func(t *testing.T) {
 		if code, body := s.get(t, "/api/containers/"+web+"/shell", s.op); code != http.StatusUpgradeRequired {
 			t.Errorf("GET: %d %s, want 426", code, body)
