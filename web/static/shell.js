@@ -16,6 +16,7 @@
 // session goes on out of sight. Keys typed in the terminal stay there:
 // its input is a textarea, which keys.js leaves alone (Escape included).
 
+import { bareID } from './ids.js';
 import { loadXterm } from './xterm-load.js';
 
 // createShell wires the Shell section of panel (createPanel).
@@ -37,10 +38,15 @@ export function createShell({ panel }) {
     return panel.el.querySelector('[data-testid=shell]');
   }
 
+  // refOf names the panel's container c for the API: its node ID without
+  // "c:", so that another engine's keeps its "@engine" (the dispatch
+  // sends it there), which c.id, the bare Docker ID, has not.
+  const refOf = (c) => bareID(c.nodeID);
+
   // mine is the session when the panel shows its container.
   function mine() {
     const c = panel.container();
-    return session && c && c.id === session.id ? session : null;
+    return session && c && refOf(c) === session.id ? session : null;
   }
 
   // show brings the panel's Shell section up to date: the terminal back
@@ -93,7 +99,8 @@ export function createShell({ panel }) {
       sec.querySelector('[data-testid=shell-status]').textContent = `Could not load the terminal: ${err.message}`;
       return;
     }
-    if (panel.container()?.id !== c.id) return; // the user moved on meanwhile
+    const now = panel.container();
+    if (!now || refOf(now) !== refOf(c)) return; // the user moved on meanwhile
     const host = document.createElement('div');
     host.className = 'shell-term';
     host.dataset.testid = 'shell-term';
@@ -103,7 +110,7 @@ export function createShell({ panel }) {
     const term = new xt.Terminal({ screenReaderMode: true, cursorBlink: true, fontSize: 13, scrollback: 2000 });
     term.open(host);
     const s = {
-      id: c.id,
+      id: refOf(c),
       name: c.name,
       shell: '',
       term,
