@@ -81,6 +81,8 @@ function nodeElement(n) {
     if (n.volume.anonymous) classes.push('anonymous');
   } else if (n.kind === 'bind' && n.bind) {
     data.name = n.bind.path;
+  } else if (n.kind === 'project' && n.project) {
+    data.name = n.project.name;
   }
   return { group: 'nodes', data, classes };
 }
@@ -129,6 +131,8 @@ function edgeElement(e) {
   } else if (e.kind === 'mount' && e.mount) {
     data.label = e.mount.destination + (e.mount.readOnly ? ' (ro)' : '');
     if (e.mount.readOnly) classes.push('ro');
+  } else if (e.kind === 'depends-on') {
+    data.label = '';
   } else if (e.kind === 'netns') {
     data.label = 'netns';
   } else if (e.kind === 'volumes-from') {
@@ -251,6 +255,8 @@ export function applyDelta(cy, delta) {
         removedNames.set(id, n.data('name'));
         spots.set(n.data('name'), { ...n.position() });
       }
+      // Removing a box removes what is in it: what stays goes out first.
+      if (n.isParent()) n.children().move({ parent: null });
       n.neighborhood('node').forEach((m) => touched.add(m.id()));
       n.remove(); // also removes its remaining edges
     }
