@@ -211,6 +211,7 @@ func TestBrowserCompose(t *testing.T) {
 	if !slices.Equal(inBox, []string{project + "_back", project + "_data", project + "_front"}) {
 		t.Errorf("networks and volumes in the box: %v", inBox)
 	}
+	screenshot(t, b, "compose-project")
 	if n := mustEval[int](t, b, `window.cy.edges('.depends-on').filter((e) => e.source().data('label') === 'web' && e.target().data('label').startsWith('api.')).length`); n != 2 {
 		t.Errorf("%d depends-on arrows from web to api", n)
 	}
@@ -226,6 +227,7 @@ func TestBrowserCompose(t *testing.T) {
 	}
 	edge := jsString("hx:" + string(topology.ProjectNodeID(project)) + ">" + string(topology.NetworkNodeID(sharedID)))
 	waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).nonempty()`, edge), waitTimeout)
+	screenshot(t, b, "compose-collapsed")
 	if got := mustEval[string](t, b, fmt.Sprintf(`window.cy.getElementById(%s).data('label')`, box)); !strings.Contains(got, "3 services, 4 containers") {
 		t.Errorf("collapsed label %q", got)
 	}
