@@ -235,6 +235,42 @@ func TestBrowserCompose(t *testing.T) {
 	mustEval[bool](t, b, fmt.Sprintf(`(() => { window.cy.getElementById(%s).emit('dbltap'); return true; })()`, box))
 	waitJS(t, b, fmt.Sprintf(`!window.cy.getElementById(%s).hasClass('collapsed') && window.cy.getElementById(%s).descendants(':visible').length === 7`, box, box), waitTimeout)
 
+	// Tidy lays the box out clear of everything not in it; Bands keeps
+	// every node apart (the box spans the bands its members are in).
+	intruders := fmt.Sprintf(`(() => {
+  const box = window.cy.getElementById(%s), bb = box.boundingBox();
+  return window.cy.nodes(':visible').not('.overlay, .host, .project').filter((n) => !n.parent().same(box)).filter((n) => {
+    const r = n.boundingBox();
+    return r.x1 < bb.x2 && bb.x1 < r.x2 && r.y1 < bb.y2 && bb.y1 < r.y2;
+  }).map((n) => n.id());
+})()`, box)
+	overlaps := `(() => {
+  const ns = window.cy.nodes(':visible').not('.overlay, .host, .project').map((n) => ({ id: n.id(), b: n.boundingBox({ includeLabels: false }) }));
+  const out = [];
+  for (let i = 0; i < ns.length; i++) for (let j = i + 1; j < ns.length; j++) {
+    const p = ns[i].b, q = ns[j].b;
+    if (p.x1 < q.x2 && q.x1 < p.x2 && p.y1 < q.y2 && q.y1 < p.y2) out.push(ns[i].id + ' ' + ns[j].id);
+  }
+  return out;
+})()`
+	mustEval[bool](t, b, `(window.cy.elements().unselect(), document.body.dataset.layout = '', true)`)
+	mustDo(t, b, "Tidy", chromedp.Click(chromedp.CSS(`#tidy`)))
+	waitJS(t, b, `document.body.dataset.layout === 'done'`, waitTimeout)
+	if in := mustEval[[]string](t, b, intruders); len(in) > 0 {
+		t.Errorf("after Tidy, nodes of no project inside its box: %v", in)
+	}
+	if o := mustEval[[]string](t, b, overlaps); len(o) > 0 {
+		t.Errorf("after Tidy, nodes overlap: %v", o)
+	}
+	mustEval[bool](t, b, `(document.body.dataset.layout = '', true)`)
+	mustDo(t, b, "Bands", chromedp.Click(chromedp.CSS(`#bands`)))
+	waitJS(t, b, `document.body.dataset.layout === 'done'`, waitTimeout)
+	if o := mustEval[[]string](t, b, overlaps); len(o) > 0 {
+		t.Errorf("after Bands, nodes overlap: %v", o)
+	}
+	screenshot(t, b, "compose-bands")
+	mustDo(t, b, "Bands off", chromedp.Click(chromedp.CSS(`#bands`)))
+
 	// Show only the project: the loose container on the shared network
 	// goes, the project and the network it uses stay.
 	mustDo(t, b, "show only the project", chromedp.Click(`[data-testid=project-only]`))

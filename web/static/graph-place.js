@@ -104,7 +104,7 @@ export function tidy(cy, { bands = false } = {}) {
   const done = new Promise((resolve) => {
     const positions = bands ? bandPositions(nodes) : null;
     const layout = bands
-      ? nodes.layout({ name: 'preset', positions: (n) => positions.get(n.id()), animate: !reducedMotion(), animationDuration: animateMillis, fit: false })
+      ? nodes.not('.project').layout({ name: 'preset', positions: (n) => positions.get(n.id()), animate: !reducedMotion(), animationDuration: animateMillis, fit: false })
       : shownElements(cy)
           .not('.probe')
           .layout({ ...forces(nodes.length), randomize: false, animate: !reducedMotion(), animationDuration: animateMillis });
@@ -143,7 +143,10 @@ export function fullLayout(cy) {
     return;
   }
   if (cy.scratch(fitKey)?.bands) {
-    cy.layout({ name: 'preset', positions: bandPositions(cy.nodes().not('.overlay')), fit: false }).run();
+    // A function, not the Map: preset reads positions[id] from anything
+    // else, and a Map has no such property (nothing would move).
+    const pos = bandPositions(cy.nodes().not('.overlay'));
+    cy.nodes().not('.overlay, .project').layout({ name: 'preset', positions: (n) => pos.get(n.id()), fit: false }).run();
     fitGraph(cy);
     return;
   }
@@ -192,7 +195,7 @@ function hostLayout(cy, bands, keep) {
     if (kids.empty()) return;
     if (bands) {
       const pos = bandPositions(kids);
-      kids.positions((n) => pos.get(n.id()) || n.position());
+      kids.not('.project').positions((n) => pos.get(n.id()) || n.position());
     } else {
       extra
         .union(kids)
@@ -215,11 +218,13 @@ function hostLayout(cy, bands, keep) {
       groups.push({ nodes: b, box: box(b) });
       return;
     }
+    // Its Compose projects' members too: fcose lays a project's box out
+    // with them; a box itself is placed by its members only.
     arrange(
-      b.children().filter((n) => n.visible()),
+      b.descendants().filter((n) => n.visible()),
       b,
     );
-    groups.push({ nodes: b.children(), box: box(b) });
+    groups.push({ nodes: b.descendants().not('.project'), box: box(b) });
   });
   const loose = cy.nodes(':visible').not('.host, .overlay').filter((n) => n.parent().empty());
   if (loose.nonempty()) {
