@@ -43,10 +43,15 @@ export function syncHosts(cy) {
   cy.batch(() => {
     const all = members(cy);
     const names = new Set();
+    let boxed = false; // whether any node is, or should be, in a box
     all.forEach((n) => {
-      const h = n.data('host');
-      if (h) names.add(h);
+      // data() once: it is called for each of thousands of nodes on every
+      // delta.
+      const d = n.data();
+      if (d.host) names.add(d.host);
+      if (d.group || d.parent) boxed = true;
     });
+    if (names.size < 2 && !boxed && cy.nodes('.host').empty()) return;
     const wanted = names.size > 1 ? names : new Set();
     for (const name of wanted) {
       if (cy.getElementById(hostNode(name)).empty()) {
@@ -56,13 +61,12 @@ export function syncHosts(cy) {
     // The projects' boxes first, so that their members move into a box
     // already where it belongs.
     const place = (n) => {
-      const h = n.data('host');
-      let parent = wanted.has(h) ? hostNode(h) : null;
+      const d = n.data();
+      let parent = wanted.has(d.host) ? hostNode(d.host) : null;
       // A Compose project's box sits in its host's, and holds the
       // project's containers, networks and volumes (topology's Group).
-      const g = n.data('group');
-      if (g && g !== n.id() && cy.getElementById(g).nonempty()) parent = g;
-      if ((n.data('parent') || null) !== parent) n.move({ parent });
+      if (d.group && d.group !== d.id && cy.getElementById(d.group).nonempty()) parent = d.group;
+      if ((d.parent || null) !== parent) n.move({ parent });
     };
     all.filter('.project').forEach(place);
     members(cy).not('.project').forEach(place);
@@ -74,7 +78,8 @@ export function syncHosts(cy) {
     cy.edges('.host-edge').remove();
     for (const name of [...s.collapsed]) if (!wanted.has(name)) s.collapsed.delete(name);
     for (const id of [...s.groups]) if (cy.getElementById(id).empty()) s.groups.delete(id);
-    cy.nodes('.host-folded').removeClass('host-folded');
+    const folded = cy.nodes('.host-folded');
+    if (folded.nonempty()) folded.removeClass('host-folded');
     cy.nodes('.project').forEach((p) => dressProject(p, s));
     cy.nodes('.host').forEach((b) => dressHost(b, s));
     addBoxEdges(cy);
@@ -126,8 +131,10 @@ function dressProject(p, s) {
   const label = collapsed
     ? `${name} · ${services} service${services === 1 ? '' : 's'}, ${containers.length} container${containers.length === 1 ? '' : 's'}`
     : `${name} (compose)`;
-  p.data({ label, width: Math.max(140, label.length * 9 + 32), height: 52 });
-  p.toggleClass('collapsed', collapsed);
+  // Only what changed: every delta dresses every project, and setting a
+  // compound's data or classes restyles it.
+  if (p.data('label') !== label) p.data({ label, width: Math.max(140, label.length * 9 + 32), height: 52 });
+  if (p.hasClass('collapsed') !== collapsed) p.toggleClass('collapsed', collapsed);
   if (collapsed) p.descendants().addClass('host-folded');
 }
 
@@ -158,6 +165,16 @@ function addBoxEdges(cy) {
     seen.add(id);
     cy.add({ group: 'edges', data: { id, kind: 'host-edge', source: a, target: z }, classes: ['overlay', 'host-edge'] });
   });
+}
+
+// parentFor is the box a new node (the server's JSON) belongs in, when
+// that box is on the map already: its project's, else its host's.
+// Adding a node straight into its box spares syncHosts a move, which
+// removes and adds the node again.
+export function parentFor(cy, n) {
+  if (n.group && cy.getElementById(n.group).nonempty()) return n.group;
+  if (n.host && cy.getElementById(hostNode(n.host)).nonempty()) return hostNode(n.host);
+  return undefined;
 }
 
 // isGroupCollapsed tells whether the project box of node ID id is collapsed.
