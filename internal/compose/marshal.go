@@ -1,0 +1,120 @@
+package compose
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v4"
+)
+
+// Marshal writes p as a Compose file that both compose-go and Debian's
+// docker-compose 1.29 read, with notes as a comment on top.
+//
+// docker-compose 1.29.2 takes a file without `version:` as the Compose
+// specification (its `config` prints version '3.9'), but its schema knows
+// no top-level `name` ("'name' does not match any of the regexes: '^x-'",
+// checked by hand on this machine) nor depends_on's `required` (added to
+// the spec after 1.29). compose-go writes both, so they are dropped here:
+// the project's name goes into the comment and, for docker-compose, onto
+// the command line (-p), and depends_on is written in its short form.
+// compose-go reads the result as the same project.
+func Marshal(p *types.Project, notes Notes) ([]byte, error) {
+	raw, err := p.MarshalYAML()
+	if err != nil {
+		return nil, fmt.Errorf("marshal compose project: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("read back compose project: %w", err)
+	}
+	if len(doc.Content) == 1 && doc.Content[0].Kind == yaml.MappingNode {
+		root := doc.Content[0]
+		dropKey(root, "name")
+		escapeDollars(root)
+		if svcs := valueOf(root, "services"); svcs != nil {
+			for i := 1; i < len(svcs.Content); i += 2 {
+				shortDependsOn(svcs.Content[i])
+			}
+		}
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Compose file for project %q, exported by dockmap.\n", p.Name)
+	fmt.Fprintf(&buf, "# Bring it up under a name of your choice: docker-compose -p NAME -f FILE up -d\n")
+	if len(notes) > 0 {
+		buf.WriteString("#\n# Left out (also under " + NotesKey + "):\n")
+		for _, svc := range slices.Sorted(maps.Keys(notes)) {
+			for _, n := range notes[svc] {
+				fmt.Fprintf(&buf, "#   %s: %s\n", svc, strings.ReplaceAll(n, "\n", " "))
+			}
+		}
+	}
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, fmt.Errorf("write compose file: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("write compose file: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// valueOf is the value of key in a mapping node, nil when absent.
+func valueOf(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func dropKey(m *yaml.Node, key string) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = slices.Delete(m.Content, i, i+2)
+			return
+		}
+	}
+}
+
+// shortDependsOn rewrites a service's depends_on mapping as the list of
+// its services.
+func shortDependsOn(svc *yaml.Node) {
+	for i := 0; i+1 < len(svc.Content); i += 2 {
+		if svc.Content[i].Value != "depends_on" || svc.Content[i+1].Kind != yaml.MappingNode {
+			continue
+		}
+		m := svc.Content[i+1]
+		list := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			list.Content = append(list.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: m.Content[j].Value})
+		}
+		svc.Content[i+1] = list
+	}
+}
+
+// escapeDollars doubles every "$" in the file's values: Compose reads
+// "${X}" as a variable of the caller's shell, and an env value or a
+// command is the container's, word for word.
+func escapeDollars(n *yaml.Node) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 1; i < len(n.Content); i += 2 {
+			escapeDollars(n.Content[i])
+		}
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			escapeDollars(c)
+		}
+	case yaml.ScalarNode:
+		n.Value = strings.ReplaceAll(n.Value, "$", "$$")
+	}
+}
