@@ -29,7 +29,7 @@ func base() compose.Selection {
 				Env:       []string{"PATH=/bin", "MODE=a$b"},
 				Labels:    map[string]string{"org.image": "1", "team": "x", compose.LabelProject: "shop", compose.LabelService: "web"},
 				Endpoints: []compose.Endpoint{{Network: "shop_front", Aliases: []string{"web", webID[:12], "www"}}},
-				Ports:     []compose.Port{{Target: 80, Protocol: "tcp", HostPort: "8080"}},
+				Ports:     []compose.Port{{Target: 80, Protocol: "tcp", HostPort: "8080"}, {Target: 53, Protocol: "udp", HostIP: "127.0.0.1"}},
 			},
 			{
 				ID: apiID, Name: "api", Image: "fixture", ImageSpec: img, Cmd: []string{"sh"},
@@ -72,7 +72,7 @@ func TestComposeBuild(t *testing.T) {
 		{"front is the project's own", p.Networks["front"], types.NetworkConfig{}},
 		{"the volume by its compose key", api.Volumes, []types.ServiceVolumeConfig{{Type: "volume", Source: "data", Target: "/data"}}},
 		{"data declared", p.Volumes["data"], types.VolumeConfig{}},
-		{"ports", web.Ports, []types.ServicePortConfig{{Target: 80, Published: "8080", Protocol: "tcp"}}},
+		{"ports", web.Ports, []types.ServicePortConfig{{Target: 53, HostIP: "127.0.0.1", Protocol: "udp"}, {Target: 80, Published: "8080", Protocol: "tcp"}}},
 		{"link to a service", api.Links, []string{"web:w"}},
 		{"restart", api.Restart, "on-failure:3"},
 	} {
@@ -173,6 +173,9 @@ func roundTrip(t *testing.T, p *types.Project, notes compose.Notes) []byte {
 	for name, s := range p.Services {
 		if d := cmp.Diff(s.Environment, back.Services[name].Environment, cmpopts.EquateEmpty()); d != "" {
 			t.Errorf("%s's env loaded back (-want +got):\n%s", name, d)
+		}
+		if d := cmp.Diff(s.Ports, back.Services[name].Ports, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(types.ServicePortConfig{}, "Mode")); d != "" {
+			t.Errorf("%s's ports loaded back (-want +got):\n%s", name, d)
 		}
 	}
 	CheckWithDockerCompose(t, data)

@@ -18,9 +18,12 @@ import (
 // specification (its `config` prints version '3.9'), but its schema knows
 // no top-level `name` ("'name' does not match any of the regexes: '^x-'",
 // checked by hand on this machine) nor depends_on's `required` (added to
-// the spec after 1.29). compose-go writes both, so they are dropped here:
-// the project's name goes into the comment and, for docker-compose, onto
-// the command line (-p), and depends_on is written in its short form.
+// the spec after 1.29), nor a port's `host_ip` in the long syntax
+// ("services.web.ports contains unsupported option: 'host_ip'", seen in
+// TestExportComposeRoundTrip). compose-go writes all three, so they are
+// rewritten here: the project's name goes into the comment and, for
+// docker-compose, onto the command line (-p); depends_on and ports are
+// written in their short forms.
 // compose-go reads the result as the same project.
 func Marshal(p *types.Project, notes Notes) ([]byte, error) {
 	raw, err := p.MarshalYAML()
@@ -38,6 +41,7 @@ func Marshal(p *types.Project, notes Notes) ([]byte, error) {
 		if svcs := valueOf(root, "services"); svcs != nil {
 			for i := 1; i < len(svcs.Content); i += 2 {
 				shortDependsOn(svcs.Content[i])
+				shortPorts(svcs.Content[i])
 			}
 		}
 	}
@@ -116,5 +120,43 @@ func escapeDollars(n *yaml.Node) {
 		}
 	case yaml.ScalarNode:
 		n.Value = strings.ReplaceAll(n.Value, "$", "$$")
+	}
+}
+
+// shortPorts rewrites a service's ports as "[host_ip:][published:]target/protocol".
+func shortPorts(svc *yaml.Node) {
+	ports := valueOf(svc, "ports")
+	if ports == nil || ports.Kind != yaml.SequenceNode {
+		return
+	}
+	for i, p := range ports.Content {
+		if p.Kind != yaml.MappingNode {
+			continue
+		}
+		f := map[string]string{}
+		for j := 0; j+1 < len(p.Content); j += 2 {
+			f[p.Content[j].Value] = p.Content[j+1].Value
+		}
+		short := f["target"]
+		if f["published"] != "" || f["host_ip"] != "" {
+			short = f["published"] + ":" + short
+		}
+		if ip := f["host_ip"]; ip != "" {
+			if strings.Contains(ip, ":") {
+				ip = "[" + ip + "]"
+			}
+			short = ip + ":" + short
+		}
+		if pr := f["protocol"]; pr != "" {
+			short += "/" + pr
+		}
+		delete(f, "target")
+		delete(f, "published")
+		delete(f, "host_ip")
+		delete(f, "protocol")
+		if len(f) > 0 {
+			continue // a field the short form cannot say: keep the long one
+		}
+		ports.Content[i] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.DoubleQuotedStyle, Value: short}
 	}
 }
