@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
@@ -146,7 +147,13 @@ func Build(sel Selection) (*types.Project, Notes, error) {
 	if len(sel.Containers) == 0 {
 		return nil, nil, fmt.Errorf("nothing to export")
 	}
-	p := &types.Project{Name: sel.Project, Services: types.Services{}}
+	// Compose takes only lower-case names of [a-z0-9_-]: a label written
+	// by another tool may hold anything.
+	name := loader.NormalizeProjectName(sel.Project)
+	if name == "" {
+		name = "export"
+	}
+	p := &types.Project{Name: name, Services: types.Services{}}
 	notes := Notes{}
 	inSet := map[string]bool{}
 	svcOf := map[string]string{} // container name → service name

@@ -144,6 +144,42 @@ func TestComposeOwnership(t *testing.T) {
 	roundTrip(t, p, nil)
 }
 
+// A project label Compose would refuse as a name still gives a file.
+func TestComposeProjectName(t *testing.T) {
+	sel := base()
+	sel.Project = "Shop.App"
+	for i := range sel.Containers {
+		sel.Containers[i].Labels = map[string]string{compose.LabelProject: "Shop.App"}
+	}
+	p, notes, err := compose.Build(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "shopapp" {
+		t.Errorf("name %q, want shopapp", p.Name)
+	}
+	roundTrip(t, p, notes)
+}
+
+// Links to a container of the export name its service; to any other, the
+// container, as an external link.
+func TestComposeLinks(t *testing.T) {
+	sel := base()
+	sel.Containers[1].Links = append(sel.Containers[1].Links, compose.Link{Target: "elsewhere", Alias: "db"}, compose.Link{Target: "shop_web_1", Alias: "shop_web_1"})
+	p, notes, err := compose.Build(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := p.Services["api"]
+	if d := cmp.Diff([]string{"web:w"}, api.Links); d != "" {
+		t.Errorf("links (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"elsewhere:db"}, api.ExternalLinks); d != "" {
+		t.Errorf("external links (-want +got):\n%s", d)
+	}
+	roundTrip(t, p, notes)
+}
+
 func TestComposeMarshalLoads(t *testing.T) {
 	p, notes, err := compose.Build(base())
 	if err != nil {
