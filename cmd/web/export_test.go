@@ -358,3 +358,66 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// TestExportComposeLegacyLinks: containers of no Compose project on the
+// default bridge, one with a legacy link (`--link db:database`), exported
+// by name and brought up by docker-compose 1.29 under a project: the new
+// containers are on the default bridge, and the new web links the new db
+// as database.
+func TestExportComposeLegacyLinks(t *testing.T) {
+	c := dockertest.Client(t)
+	dockertest.FixtureImage(t)
+	composeBin := dockerCompose(t)
+	base := startDockmap(t, nil)
+	dbName, webName := dockertest.UniqueName(t, "db"), dockertest.UniqueName(t, "web")
+	dockertest.RunContainer(t, c, dockertest.WithName(dbName))
+	dockertest.RunContainer(t, c, dockertest.WithName(webName), dockertest.WithLink(dbName, "database"))
+
+	resp, body := httpGet(t, base+"/api/export/compose?containers="+url.QueryEscape(webName+","+dbName))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("export: %d %s", resp.StatusCode, body)
+	}
+	t.Logf("exported:\n%s", body)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "exported.yaml")
+	writeFile(t, file, body)
+	project := composeName(t, "links")
+	composeUp(t, c, composeBin, project, file)
+
+	ids, err := c.ContainersLabelled(engineCtx(t), compose.LabelProject, project)
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("project %s's containers: %v %v", project, ids, err)
+	}
+	var links []string
+	names := map[string]string{}
+	for _, id := range ids {
+		raw, err := c.InspectRaw(engineCtx(t), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in struct {
+			Name       string
+			Config     struct{ Labels map[string]string }
+			HostConfig struct {
+				NetworkMode string
+				Links       []string
+			}
+			NetworkSettings struct{ Networks map[string]any }
+		}
+		if err := json.Unmarshal(raw, &in); err != nil {
+			t.Fatal(err)
+		}
+		svc := in.Config.Labels[compose.LabelService]
+		names[svc] = in.Name
+		if _, ok := in.NetworkSettings.Networks["bridge"]; !ok || len(in.NetworkSettings.Networks) != 1 {
+			t.Errorf("%s is on %v, want the default bridge alone", svc, slices.Sorted(maps.Keys(in.NetworkSettings.Networks)))
+		}
+		if svc == webName {
+			links = in.HostConfig.Links
+		}
+	}
+	want := names[dbName] + ":" + names[webName] + "/database"
+	if !slices.Contains(links, want) {
+		t.Errorf("the new %s links %v, want %s", webName, links, want)
+	}
+}

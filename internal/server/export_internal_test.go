@@ -6,7 +6,22 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/dockmap/dockmap/internal/auth"
 )
+
+// A Compose file carries env values, passwords included: an operator's.
+func TestExportRole(t *testing.T) {
+	for _, r := range RouteTable() {
+		if r.Path == exportPath {
+			if r.Method != http.MethodGet || r.Role != auth.Operator {
+				t.Errorf("%s %s is %v's, want a GET of operators", r.Method, r.Path, r.Role)
+			}
+			return
+		}
+	}
+	t.Errorf("no route %s", exportPath)
+}
 
 // An export of containers goes to the engine they are on, each ID of the
 // list without its engine's name; containers of two engines in one export
