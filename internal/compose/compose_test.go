@@ -180,6 +180,27 @@ func TestComposeLinks(t *testing.T) {
 	roundTrip(t, p, notes)
 }
 
+// A static address keeps its network's subnet, which Compose needs to
+// give it; a network with no static address gets the engine's choice.
+func TestComposeStaticAddress(t *testing.T) {
+	sel := base()
+	sel.Containers[0].Endpoints[0].IPv4 = "10.77.0.10"
+	nw := sel.Networks["shop_front"]
+	nw.Subnets = []compose.Subnet{{Subnet: "10.77.0.0/24", Gateway: "10.77.0.1"}}
+	sel.Networks["shop_front"] = nw
+	p, notes, err := compose.Build(sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Services["web"].Networks["front"].Ipv4Address; got != "10.77.0.10" {
+		t.Errorf("ipv4_address %q, want 10.77.0.10", got)
+	}
+	if d := cmp.Diff([]*types.IPAMPool{{Subnet: "10.77.0.0/24", Gateway: "10.77.0.1"}}, p.Networks["front"].Ipam.Config); d != "" {
+		t.Errorf("front's subnets (-want +got):\n%s", d)
+	}
+	roundTrip(t, p, notes)
+}
+
 func TestComposeMarshalLoads(t *testing.T) {
 	p, notes, err := compose.Build(base())
 	if err != nil {
