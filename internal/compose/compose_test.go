@@ -37,6 +37,7 @@ func base() compose.Selection {
 				Mounts:    []compose.Mount{{Type: "volume", Source: "shop_data", Target: "/data"}},
 				Links:     []compose.Link{{Target: "shop_web_1", Alias: "w"}},
 				Restart:   "on-failure:3",
+				Labels:    map[string]string{compose.LabelDependsOn: "web:service_started:false"},
 			},
 		},
 		Networks: map[string]compose.Network{
@@ -75,6 +76,7 @@ func TestComposeBuild(t *testing.T) {
 		{"ports", web.Ports, []types.ServicePortConfig{{Target: 53, HostIP: "127.0.0.1", Protocol: "udp"}, {Target: 80, Published: "8080", Protocol: "tcp"}}},
 		{"link to a service", api.Links, []string{"web:w"}},
 		{"restart", api.Restart, "on-failure:3"},
+		{"depends_on from Compose's label", api.DependsOn, types.DependsOnConfig{"web": {Condition: "service_started", Required: true}}},
 	} {
 		if d := cmp.Diff(c.want, c.got); d != "" {
 			t.Errorf("%s (-want +got):\n%s", c.what, d)

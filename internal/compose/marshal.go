@@ -16,11 +16,12 @@ import (
 //
 // docker-compose 1.29.2 takes a file without `version:` as the Compose
 // specification (its `config` prints version '3.9'), but its schema knows
-// no top-level `name` ("'name' does not match any of the regexes: '^x-'",
-// checked by hand on this machine) nor depends_on's `required` (added to
-// the spec after 1.29), nor a port's `host_ip` in the long syntax
-// ("services.web.ports contains unsupported option: 'host_ip'", seen in
-// TestExportComposeRoundTrip). compose-go writes all three, so they are
+// no top-level `name` ("'name' does not match any of the regexes: '^x-'"),
+// no `required` in depends_on ("services.web.depends_on contains
+// unsupported option: 'required'"), and no `host_ip` in a port's long
+// syntax ("services.web.ports contains unsupported option: 'host_ip'");
+// each checked by hand with `docker-compose config` on this machine, the
+// last first seen in TestExportComposeRoundTrip. compose-go writes all three, so they are
 // rewritten here: the project's name goes into the comment and, for
 // docker-compose, onto the command line (-p); depends_on and ports are
 // written in their short forms.
