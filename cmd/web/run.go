@@ -475,7 +475,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			// Each engine's actions plan on its own graph, with its Swarm's
 			// networks, the default engine's included (dispatch.go).
 			deps.Others = es.others
-			es.others[engines.Local] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober}
+			es.others[engines.Local] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Exporter: dc}
 			for name, o := range es.others {
 				o.Live = u.View(name)
 				es.others[name] = o
@@ -485,6 +485,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		lessonLive := server.NewLessonLive(src, h, lessons, probe.NewResults(0))
 		deps.LessonLive = lessonLive
 		deps.Live, deps.Engine, deps.Recreator, deps.Networks, deps.Volumes, deps.Prober, deps.Timeline = src, dc, dc, dc, dc, prober, rec
+		deps.Exporter = dc
 		engineHost = dc.Host()
 		background = append(background, es.runs...)
 		background = append(background, lv.Run, lessonLive.Run,

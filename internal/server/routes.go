@@ -96,6 +96,10 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/volumes/:name/usage", Role: auth.Operator, handler: handleVolumeUsage(d.Live, d.Volumes)},
 		{Method: "GET", Path: "/api/audit", Role: auth.Operator, handler: handleAudit(trail)},
 		{Method: "GET", Path: "/api/invites", Role: auth.Operator, handler: handleInvites(d.Auth)},
+		// A Compose file of containers carries their env word for word,
+		// and env holds passwords and tokens that the map never shows a
+		// viewer: operators only.
+		{Method: "GET", Path: exportPath, Role: auth.Operator, handler: handleExportCompose(d.Exporter)},
 
 		// Everything below changes something: POST or DELETE only, operators
 		// only, same origin only, JSON bodies only (mutationGuard).

@@ -66,6 +66,9 @@ type Deps struct {
 	Volumes Volumes
 	// Prober runs reachability probes.
 	Prober Prober
+	// Exporter describes containers for a Compose file (none when nil:
+	// the export answers 503).
+	Exporter Exporter
 	// Publisher sends live messages to every browser.
 	Publisher Publisher
 	// Jobs runs the long actions; the caller closes it when it stops.

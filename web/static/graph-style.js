@@ -363,6 +363,8 @@ export const stylesheet = [
   { selector: '.faded', style: { opacity: 0.15 } },
   // Focus (focus.js): what is not shown is not there.
   { selector: '.focus-hidden', style: { display: 'none' } },
+  // What a PNG of the selection leaves out, for the time of its render (export.js).
+  { selector: '.export-hidden', style: { display: 'none' } },
   // Hosts (graph-hosts.js): with several engines, each engine's nodes sit
   // in a light box under its name; a collapsed host is one solid node,
   // and the host of an engine that is down is grey and dashed.
