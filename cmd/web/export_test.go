@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,12 +9,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -36,11 +33,10 @@ import (
 func TestExportComposeRoundTrip(t *testing.T) {
 	c := dockertest.Client(t)
 	img := dockertest.FixtureImage(t)
-	composeBin := dockerCompose(t)
 	base := startDockmap(t, nil)
 
-	project := composeName(t, "exp")
-	other := composeName(t, "other")
+	project := dockertest.ComposeProject(t, "exp")
+	other := dockertest.ComposeProject(t, "other")
 	port := freePort(t)
 	run := dockertest.RunID()
 	dir := t.TempDir()
@@ -76,7 +72,7 @@ volumes:
   data: {labels: {%[2]s: "1", %[3]s: %[4]s}}
 `, img, dockertest.Label, dockertest.RunLabel, run, port))
 
-	composeUp(t, c, composeBin, project, orig)
+	dockertest.ComposeUpFile(t, project, orig)
 	before := projectShape(t, c, project)
 	if len(before) != 3 {
 		t.Fatalf("project %s has services %v, want web, api and db", project, slices.Sorted(maps.Keys(before)))
@@ -98,12 +94,14 @@ volumes:
 	if _, err := compose.Load(engineCtx(t), []byte(body), other, dir); err != nil {
 		t.Errorf("compose-go does not load the export: %v", err)
 	}
-	if out, err := exec.Command(composeBin, "-p", other, "-f", exported, "config", "-q").CombinedOutput(); err != nil {
+	if out, err := dockertest.Compose(other, exported, "config", "-q"); err != nil {
 		t.Errorf("docker-compose config: %v\n%s", err, out)
 	}
 
-	composeDown(t, composeBin, project, orig)
-	composeUp(t, c, composeBin, other, exported)
+	if out, err := dockertest.Compose(project, orig, "down", "-v", "--timeout", "1"); err != nil {
+		t.Fatalf("docker-compose down %s: %v\n%s", project, err, out)
+	}
+	dockertest.ComposeUpFile(t, other, exported)
 	after := projectShape(t, c, other)
 	if d := cmp.Diff(before, after); d != "" {
 		t.Errorf("the re-created project's shape differs (-%s +%s):\n%s", project, other, d)
@@ -127,7 +125,7 @@ volumes:
 	}
 
 	// What a Compose file cannot carry is said, per service.
-	odd := composeName(t, "odd")
+	odd := dockertest.ComposeProject(t, "odd")
 	oddFile := filepath.Join(dir, "odd.yaml")
 	writeFile(t, oddFile, fmt.Sprintf(`services:
   hostnet:
@@ -139,7 +137,7 @@ volumes:
 `, img, dockertest.Label, dockertest.RunLabel, run))
 	// Created, not started: the engine here may not run privileged
 	// containers, and the export reads the configuration alone.
-	composeUp(t, c, composeBin, odd, oddFile, "--no-start")
+	dockertest.ComposeUpFile(t, odd, oddFile, "--no-start")
 	ids, err := c.ContainersLabelled(engineCtx(t), compose.LabelProject, odd)
 	if err != nil || len(ids) != 1 {
 		t.Fatalf("project %s's containers: %v %v", odd, ids, err)
@@ -247,86 +245,6 @@ func projectShape(t *testing.T, c *docker.Client, project string) map[string]ser
 	return out
 }
 
-// dockerCompose is Debian's docker-compose, which CI installs.
-func dockerCompose(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("docker-compose")
-	if err != nil {
-		t.Fatalf("docker-compose is needed (apt-get install docker-compose): %v", err)
-	}
-	return bin
-}
-
-// composeName is a project name docker-compose 1.29 keeps as it is
-// (lower case, digits, - and _).
-func composeName(t *testing.T, base string) string {
-	return strings.ToLower(strings.ReplaceAll(dockertest.UniqueName(t, base), ".", "-"))
-}
-
-// composeUp brings a project up, and takes it down with its volumes when
-// the test ends.
-func composeUp(t *testing.T, c *docker.Client, bin, project, file string, args ...string) {
-	t.Helper()
-	t.Cleanup(func() {
-		if !composeDown(t, bin, project, file) {
-			removeProject(t, c, project)
-		}
-	})
-	if len(args) == 0 {
-		args = []string{"-d"}
-	}
-	cmd := exec.Command(bin, append([]string{"-p", project, "-f", file, "up"}, args...)...)
-	cmd.Dir = filepath.Dir(file)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker-compose -p %s up: %v\n%s", project, err, out)
-	}
-}
-
-func composeDown(t *testing.T, bin, project, file string) bool {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-p", project, "-f", file, "down", "-v", "-t", "1")
-	cmd.Dir = filepath.Dir(file)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("docker-compose -p %s down: %v\n%s", project, err, out)
-		return false
-	}
-	return true
-}
-
-// removeProject removes what Compose made for a project when its file
-// cannot take it down.
-func removeProject(t *testing.T, c *docker.Client, project string) {
-	ctx := engineCtx(t)
-	inv, err := c.ListInventory(ctx)
-	if err != nil {
-		t.Errorf("list project %s: %v", project, err)
-		return
-	}
-	for _, ct := range inv.Containers {
-		if ct.Labels[compose.LabelProject] == project {
-			if err := c.RemoveContainerAndVolumes(ctx, ct.ID); err != nil {
-				t.Errorf("remove %s: %v", ct.Name, err)
-			}
-		}
-	}
-	for _, n := range inv.Networks {
-		if n.Labels[compose.LabelProject] == project {
-			if err := c.RemoveNetwork(ctx, n.ID); err != nil {
-				t.Errorf("remove network %s: %v", n.Name, err)
-			}
-		}
-	}
-	for _, v := range inv.Volumes {
-		if v.Labels[compose.LabelProject] == project {
-			if err := c.RemoveVolume(ctx, v.Name); err != nil {
-				t.Errorf("remove volume %s: %v", v.Name, err)
-			}
-		}
-	}
-}
-
 func httpGet(t *testing.T, u string) (*http.Response, string) {
 	t.Helper()
 	resp, err := http.Get(u)
@@ -367,7 +285,6 @@ func freePort(t *testing.T) int {
 func TestExportComposeLegacyLinks(t *testing.T) {
 	c := dockertest.Client(t)
 	dockertest.FixtureImage(t)
-	composeBin := dockerCompose(t)
 	base := startDockmap(t, nil)
 	dbName, webName := dockertest.UniqueName(t, "db"), dockertest.UniqueName(t, "web")
 	dockertest.RunContainer(t, c, dockertest.WithName(dbName))
@@ -381,8 +298,8 @@ func TestExportComposeLegacyLinks(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "exported.yaml")
 	writeFile(t, file, body)
-	project := composeName(t, "links")
-	composeUp(t, c, composeBin, project, file)
+	project := dockertest.ComposeProject(t, "links")
+	dockertest.ComposeUpFile(t, project, file)
 
 	ids, err := c.ContainersLabelled(engineCtx(t), compose.LabelProject, project)
 	if err != nil || len(ids) != 2 {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dockmap/dockmap/internal/topology"
 )
 
 // ComposeProject names a Compose project for a test: lowercase letters,
@@ -35,39 +37,85 @@ func ComposeLabels(indent string) string {
 }
 
 // ComposeUp writes file (a compose file's text) to a directory of its own
-// and brings it up with Debian's docker-compose as project, detached. When
-// the test ends the project is taken down with its volumes. It returns the
-// file's path. The file's services, networks and volumes should carry
-// ComposeLabels, so that a test that dies before its cleanup leaves
-// objects Leftovers finds.
+// and brings it up as project (ComposeUpFile). It returns the file's path.
 func ComposeUp(t testing.TB, project, file string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "docker-compose.yml")
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ComposeUpFile(t, project, path)
+	return path
+}
+
+// ComposeUpFile brings the compose file at path up as project with
+// Debian's docker-compose (`up` with args, -d when none). When the test
+// ends the project is taken down with its volumes, or, when its file
+// cannot do that, what Compose labelled with the project is removed. The
+// file's services, networks and volumes should carry ComposeLabels too,
+// so that a test binary killed before its cleanup leaves objects
+// Leftovers finds.
+func ComposeUpFile(t testing.TB, project, path string, args ...string) {
 	t.Helper()
 	if _, err := exec.LookPath("docker-compose"); err != nil {
 		// Never a skip: .ci/run installs it (Debian's docker-compose).
 		t.Fatalf("docker-compose is not installed (apt-get install docker-compose): %v", err)
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "docker-compose.yml")
-	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		if out, err := Compose(project, path, "down", "-v", "--remove-orphans", "--timeout", "1"); err != nil {
 			t.Errorf("docker-compose down %s: %v\n%s", project, err, out)
+			removeProject(t, project)
 		}
 	})
-	if out, err := Compose(project, path, "up", "-d", "--no-build"); err != nil {
+	if len(args) == 0 {
+		args = []string{"-d"}
+	}
+	if out, err := Compose(project, path, append([]string{"up", "--no-build"}, args...)...); err != nil {
 		t.Fatalf("docker-compose up %s: %v\n%s", project, err, out)
 	}
-	return path
 }
 
-// Compose runs docker-compose on file as project with args, and returns
-// what it printed.
-func Compose(project, file string, args ...string) (string, error) {
+// Compose runs docker-compose on the file at path as project with args,
+// in the file's directory, and returns what it printed.
+func Compose(project, path string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker-compose", append([]string{"--no-ansi", "-p", project, "-f", file}, args...)...)
+	cmd := exec.CommandContext(ctx, "docker-compose", append([]string{"--no-ansi", "-p", project, "-f", path}, args...)...)
+	cmd.Dir = filepath.Dir(path)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// removeProject removes the containers, networks and volumes Compose
+// labelled with project.
+func removeProject(t testing.TB, project string) {
+	c := Client(t)
+	ctx, cancel := callCtx()
+	defer cancel()
+	inv, err := c.ListInventory(ctx)
+	if err != nil {
+		t.Errorf("list project %s: %v", project, err)
+		return
+	}
+	for _, ct := range inv.Containers {
+		if ct.Labels[topology.ComposeProjectLabel] == project {
+			if err := c.RemoveContainerAndVolumes(ctx, ct.ID); err != nil {
+				t.Errorf("remove %s: %v", ct.Name, err)
+			}
+		}
+	}
+	for _, n := range inv.Networks {
+		if n.Labels[topology.ComposeProjectLabel] == project {
+			if err := c.RemoveNetwork(ctx, n.ID); err != nil {
+				t.Errorf("remove network %s: %v", n.Name, err)
+			}
+		}
+	}
+	for _, v := range inv.Volumes {
+		if v.Labels[topology.ComposeProjectLabel] == project {
+			if err := c.RemoveVolume(ctx, v.Name); err != nil {
+				t.Errorf("remove volume %s: %v", v.Name, err)
+			}
+		}
+	}
 }

@@ -94,7 +94,14 @@ export function createExport({ cy, selection, matrix, toast }) {
   function composeQuery() {
     const ids = selection.containers().map((n) => n.id().replace(/^c:/, ''));
     if (ids.length) return `containers=${encodeURIComponent(ids.join(','))}`;
+    // A selected Compose project box ("p:NAME", "p:NAME@ENGINE").
+    const box = cy.nodes('.project:selected');
+    if (box.length === 1) {
+      const [, engine] = box.id().split('@');
+      return `project=${encodeURIComponent(box.data('name'))}${engine ? `&engine=${encodeURIComponent(engine)}` : ''}`;
+    }
     const kind = byID('focus-kind')?.value;
+    if (kind === 'project' && byID('focus-value')?.value.trim()) return `project=${encodeURIComponent(byID('focus-value').value.trim())}`;
     const [key, value] = String(byID('focus-value')?.value || '').split('=');
     if (kind === 'label' && key.trim() === projectLabel && value) return `project=${encodeURIComponent(value.trim())}`;
     return '';
@@ -104,7 +111,7 @@ export function createExport({ cy, selection, matrix, toast }) {
     closeMenu();
     const q = composeQuery();
     if (!q) {
-      toast(`Select containers first (Shift+click for more), or show only one Compose project (Show only → Labelled… ${projectLabel}=NAME).`);
+      toast('Select containers or a Compose project\'s box first (Shift+click for more), or show only one Compose project (Show only → Compose project…).');
       return;
     }
     try {
