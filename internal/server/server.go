@@ -138,6 +138,9 @@ type Deps struct {
 	// serves it to anyone, else a viewer's credential is needed.
 	Metrics       http.Handler
 	MetricsPublic bool
+	// ViewerLogs lets viewers read containers' logs (--viewer-logs);
+	// else only operators may.
+	ViewerLogs bool
 	// Observer hears of WebSocket clients and HTTP requests, for the
 	// metrics (nothing when nil).
 	Observer Observer
@@ -205,6 +208,7 @@ func New(d Deps) http.Handler {
 		o.Publisher, o.Jobs, o.Logger, o.Static, o.AssetVersion = d.Publisher, d.Jobs, d.Logger.With("engine", name), d.Static, d.AssetVersion
 		o.AllowedHosts, o.AllowBinds, o.AllowDangerous, o.Auth, o.ReadOnly = d.AllowedHosts, d.AllowBinds, d.AllowDangerous, d.Auth, d.ReadOnly
 		o.PongWait, o.PingPeriod, o.Lessons, o.Engines, o.EngineClients = d.PongWait, d.PingPeriod, d.Lessons, d.Engines, d.EngineClients
+		o.ViewerLogs = d.ViewerLogs
 		// The default engine's server counts every request once, the
 		// dispatched ones included.
 		o.Observer = nil
