@@ -427,7 +427,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		lessons = append(lessons, more...)
 	}
 	met := metrics.New()
+	closing := make(chan struct{})
 	deps := server.Deps{
+		Closing: closing,
 		Metrics: met.Handler(), MetricsPublic: cfg.metricsPublic, Observer: met, ViewerLogs: cfg.viewerLogs,
 		Publisher: h, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
@@ -549,7 +551,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		h.Close() // ends every /live connection so Shutdown need not wait
+		h.Close()      // ends every /live connection so Shutdown need not wait
+		close(closing) // and every followed log
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()

@@ -82,7 +82,9 @@ func parseLogQuery(c echo.Context, now time.Time) (logQuery, error) {
 		return lq, fmt.Errorf("%w: follow %q: want 1 or 0", topology.ErrInvalid, f)
 	}
 	since := q.Get("since")
-	if last := c.Request().Header.Get("Last-Event-ID"); since == "" && last != "" && lq.follow {
+	// An EventSource reconnects to the URL it began with: the last line
+	// it had, not that URL's since, is where it is.
+	if last := c.Request().Header.Get("Last-Event-ID"); last != "" && lq.follow {
 		since = last
 	}
 	lq.opts.Tail = -1
@@ -117,10 +119,13 @@ func parseLogQuery(c echo.Context, now time.Time) (logQuery, error) {
 // it is a Server-Sent Events stream: one "line" event per line, whose id
 // is the line's time, so that an EventSource that reconnects resumes where
 // it was (the line at exactly that time comes again: the page drops what
-// it has), and an "end" event when the container's logs end (it stopped).
+// it has), an "end" event when the container's logs end (it stopped), and
+// a "fail" event ({error}) when reading them broke off.
 // since is what `docker logs --since` takes; without it the last 200 lines
 // (tail=N or all to change that).
-func handleContainerLogs(src LiveSource, eng Engine) echo.HandlerFunc {
+// The stream ends when the client goes, and when closing closes (dockmap
+// shuts down).
+func handleContainerLogs(src LiveSource, eng Engine, closing <-chan struct{}) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		logs, ok := eng.(LogReader)
 		if !ok {
@@ -202,6 +207,8 @@ func handleContainerLogs(src LiveSource, eng Engine) echo.HandlerFunc {
 				}
 			case <-ctx.Done():
 				return nil
+			case <-closing:
+				return nil
 			}
 		}
 	}
@@ -278,7 +285,8 @@ func (w *logWriter) fail(err error) {
 	w.deadline()
 	msg, _ := json.Marshal(map[string]string{"error": err.Error()})
 	if w.sse {
-		w.buf.WriteString("event: error\ndata: ")
+		// Not "error": that is the name of EventSource's own event.
+		w.buf.WriteString("event: fail\ndata: ")
 		w.buf.Write(msg)
 		w.buf.WriteString("\n\n")
 	} else {
