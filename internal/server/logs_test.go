@@ -328,3 +328,87 @@ func TestLogsViewerNeedsViewerLogs(t *testing.T) {
 		}
 	}
 }
+
+// followLines opens a follow and returns its line events, and a function
+// that ends it.
+func followLines(t *testing.T, base, id string, hdr map[string]string) (<-chan sseEvent, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/containers/"+id+"/logs?follow=1", nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		cancel()
+		resp.Body.Close()
+		t.Fatalf("follow: %s", resp.Status)
+	}
+	events := make(chan sseEvent, 64)
+	go readEvents(resp.Body, events)
+	stop := func() {
+		cancel()
+		resp.Body.Close()
+	}
+	t.Cleanup(stop)
+	return events, stop
+}
+
+// An EventSource that reconnects sends the id of the last line it had:
+// the stream goes on from that line (which comes again, for the page to
+// drop), not from the start.
+func TestLogsResumeFromLastEventID(t *testing.T) {
+	t.Parallel()
+	ts, id, _ := logsServer(t, "echo a; echo b; echo c; exec sleep 3600")
+	var lines []logLine
+	dockertest.WaitFor(t, time.Minute, func() (bool, string) {
+		lines = getLogs(t, ts.URL, id, "")
+		return len(lines) == 3, fmt.Sprintf("lines %+v", lines)
+	})
+	events, _ := followLines(t, ts.URL, id, map[string]string{"Last-Event-ID": lines[1].Time})
+	var got []string
+	timeout := time.After(time.Minute)
+	for len(got) < 2 {
+		select {
+		case ev := <-events:
+			if ev.event == "line" {
+				var l logLine
+				if err := json.Unmarshal([]byte(ev.data), &l); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, l.Text)
+			}
+		case <-timeout:
+			t.Fatalf("lines after resuming: %q, want b and c", got)
+		}
+	}
+	if got[0] != "b" || got[1] != "c" {
+		t.Errorf("lines after resuming from b's id: %q, want b, c", got)
+	}
+}
+
+// A followed log ends when dockmap shuts down (Deps.Closing), so that the
+// server's Shutdown does not wait for a client that never leaves.
+func TestLogsFollowEndsAtShutdown(t *testing.T) {
+	t.Parallel()
+	c := dockertest.Client(t)
+	obs := &requestLog{}
+	closing := make(chan struct{})
+	ts := startServer(t, c, func(d *server.Deps) { d.Observer, d.Closing = obs, closing })
+	id := dockertest.RunContainer(t, c, dockertest.WithCmd("sh", "-c", "echo up; exec sleep 3600"))
+	syncMap(t, ts)
+	events, _ := followLines(t, ts.URL, id, nil)
+	select {
+	case <-events:
+	case <-time.After(time.Minute):
+		t.Fatal("no event while following")
+	}
+	close(closing)
+	dockertest.WaitFor(t, time.Minute, func() (bool, string) {
+		return obs.count("/api/containers/:id/logs") == 1, "the logs handler still runs after Closing closed"
+	})
+}
