@@ -127,6 +127,7 @@ func TestBrowserLogsResumeAcrossClose(t *testing.T) {
 	// The search box filters: only err lines match "err".
 	mustDo(t, b, "search", chromedp.SendKeys(chromedp.CSS(`[data-testid=logs-search]`), "err"))
 	waitJS(t, b, `[...document.querySelectorAll('[data-testid=log-line]')].every((r) => r.hidden === (r.dataset.stream !== 'stderr')) && document.querySelector('[data-testid=log-line] mark')`, waitTimeout)
+	screenshot(t, b, "logs")
 	// Logs stop following when the panel closes: no stream is left.
 	// (Escape in the search box is the box's own.)
 	mustEval[bool](t, b, `(document.activeElement.blur(), true)`)

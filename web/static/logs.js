@@ -69,6 +69,9 @@ export function createLogs({ panel, store }) {
     p.querySelector('[data-testid=logs-slot]')?.replaceWith(v.el);
     details.addEventListener('toggle', () => {
       if (v !== view) return;
+      // Opened by the user (not again after a refresh): the panel is
+      // short, and the lines would start below its fold.
+      if (details.open && !v.open) requestAnimationFrame(() => v.el.scrollIntoView({ block: 'nearest' }));
       v.open = details.open;
       storePref(openPref, details.open ? '1' : '0');
       if (details.open) start(v);
