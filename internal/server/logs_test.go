@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -18,6 +19,8 @@ import (
 	"github.com/dockmap/dockmap/internal/auth"
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/dockertest"
+	"github.com/dockmap/dockmap/internal/hub"
+	"github.com/dockmap/dockmap/internal/probe"
 	"github.com/dockmap/dockmap/internal/server"
 )
 
@@ -411,4 +414,36 @@ func TestLogsFollowEndsAtShutdown(t *testing.T) {
 	dockertest.WaitFor(t, time.Minute, func() (bool, string) {
 		return obs.count("/api/containers/:id/logs") == 1, "the logs handler still runs after Closing closed"
 	})
+}
+
+// dockmap's server has a WriteTimeout (30 s, cmd/web): a followed log
+// outlives it, each write with its own deadline. Here it is 1 s, and the
+// stream still brings lines written well after that.
+func TestLogsFollowOutlivesWriteTimeout(t *testing.T) {
+	t.Parallel()
+	c := dockertest.Client(t)
+	ts, _ := serve(t, c, func(h *hub.Hub) (server.Prober, func()) {
+		p := probe.New(c, server.ProbePublisher(h))
+		return p, func() { p.Close() }
+	}, func(h http.Handler) *httptest.Server {
+		s := httptest.NewUnstartedServer(h)
+		s.Config.WriteTimeout = time.Second
+		s.Start()
+		return s
+	})
+	id := dockertest.RunContainer(t, c, dockertest.WithCmd("sh", "-c", "i=0; while true; do i=$((i+1)); echo line $i; sleep 1; done"))
+	syncMap(t, ts)
+	events, _ := followLines(t, ts.URL, id, nil)
+	start := time.Now()
+	timeout := time.After(2 * time.Minute)
+	for time.Since(start) < 4*time.Second {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				t.Fatalf("the stream ended after %v, within the server's WriteTimeout's reach", time.Since(start))
+			}
+		case <-timeout:
+			t.Fatal("no line for 2 minutes")
+		}
+	}
 }
