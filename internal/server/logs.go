@@ -258,9 +258,15 @@ func (w *logWriter) line(l docker.LogLine) error {
 		return err
 	}
 	if w.sse {
-		w.buf.WriteString("id: ")
-		w.buf.WriteString(l.Time.Format(time.RFC3339Nano))
-		w.buf.WriteString("\nevent: line\ndata: ")
+		// A line without the engine's timestamp (the rest of one cut at
+		// docker.maxLogLine) keeps the last id: a resume from year 1
+		// would be refused.
+		if !l.Time.IsZero() {
+			w.buf.WriteString("id: ")
+			w.buf.WriteString(l.Time.Format(time.RFC3339Nano))
+			w.buf.WriteString("\n")
+		}
+		w.buf.WriteString("event: line\ndata: ")
 		w.buf.Write(w.enc)
 		_, err = w.buf.WriteString("\n\n")
 		return err
