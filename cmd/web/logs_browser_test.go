@@ -167,3 +167,39 @@ func TestBrowserLogsTabForViewers(t *testing.T) {
 		})
 	}
 }
+
+// A noisy container does not fill the page: "all" of 20,000 lines keeps
+// the newest 5,000, in order, and a container that stopped says so.
+func TestBrowserLogsKeepTheNewest(t *testing.T) {
+	c := dockertest.Client(t)
+	dockertest.FixtureImage(t)
+	base := startDockmap(t, nil)
+	id := dockertest.RunContainer(t, c, dockertest.WithCmd("sh", "-c", `i=0; while [ $i -lt 20000 ]; do i=$((i+1)); echo $i; done`))
+	// All printed (the container may be gone from "running" already).
+	dockertest.WaitFor(t, waitTimeout, func() (bool, string) {
+		resp, err := http.Get(base + "/api/containers/" + id + "/logs?tail=1")
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		var l struct{ Text string }
+		_ = json.NewDecoder(resp.Body).Decode(&l)
+		return l.Text == "20000", fmt.Sprintf("%s, last line %q", resp.Status, l.Text)
+	})
+	node := string(topology.ContainerNodeID(id))
+	b := newBrowser(t)
+	openMap(t, b, base)
+	waitJS(t, b, nodeExists(node), waitTimeout)
+	clickNode(t, b, node)
+	waitJS(t, b, panelShows(node), waitTimeout)
+	mustDo(t, b, "open the Logs tab", chromedp.Click(chromedp.CSS(`[data-testid=logs-tab]`)))
+	waitJS(t, b, `document.querySelector('[data-testid=logs-list] [data-testid=log-text]')?.textContent === '19801'`, waitTimeout)
+	mustDo(t, b, "choose all", chromedp.SetValue(chromedp.CSS(`[data-testid=logs-since]`), "all"))
+	mustEval[bool](t, b, `(document.querySelector('[data-testid=logs-since]').dispatchEvent(new Event('change')), true)`)
+	const texts = `[...document.querySelectorAll('[data-testid=logs-list] [data-testid=log-text]')].map((e) => e.textContent)`
+	waitJS(t, b, texts+`.at(-1) === '20000' && document.querySelector('[data-testid=logs-status]').textContent.includes('stopped')`, waitTimeout)
+	got := mustEval[[]string](t, b, texts)
+	if len(got) != 5000 || got[0] != "15001" {
+		t.Errorf("page keeps %d lines from %q, want 5000 from 15001", len(got), got[0])
+	}
+}

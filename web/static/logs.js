@@ -276,6 +276,11 @@ export function createLogs({ panel, store }) {
     v.keys.add(key);
     if (!v.lastTime || sortable(l.time) > sortable(v.lastTime)) v.lastTime = l.time;
     v.pending.push({ ...l, key });
+    // A background tab runs no frames: what waits is capped as the list
+    // is, so a noisy container cannot fill the memory meanwhile.
+    if (v.pending.length > maxLines) {
+      for (const old of v.pending.splice(0, v.pending.length - maxLines)) v.keys.delete(old.key);
+    }
     if (!v.frame) v.frame = requestAnimationFrame(() => flush(v));
   }
 
