@@ -84,6 +84,8 @@ type config struct {
 	engines []engines.Spec
 	// metricsPublic serves GET /metrics with no credential.
 	metricsPublic bool
+	// viewerLogs lets viewers read containers' logs.
+	viewerLogs bool
 }
 
 func boolEnv(getenv func(string) string, name string) (bool, error) {
@@ -165,6 +167,11 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 		return cfg, err
 	}
 	fs.BoolVar(&cfg.metricsPublic, "metrics-public", defMetrics, "serve GET /metrics (Prometheus) to anyone, for a scraper without a token (env DOCKMAP_METRICS_PUBLIC=1); by default it needs a viewer's credential")
+	defViewerLogs, err := boolEnv(getenv, "DOCKMAP_VIEWER_LOGS")
+	if err != nil {
+		return cfg, err
+	}
+	fs.BoolVar(&cfg.viewerLogs, "viewer-logs", defViewerLogs, "let viewers read containers' logs too (env DOCKMAP_VIEWER_LOGS=1); logs can hold secrets, so by default only operators may")
 	enginesFile := fs.String("engines-file", getenv("DOCKMAP_ENGINES_FILE"), "a file of engines, one NAME=DOCKER_HOST per line (# comments), as many --engine: one per participant of a class (env DOCKMAP_ENGINES_FILE)")
 	fs.Func("context", "another engine from a docker CLI context, NAME or ENGINE=CONTEXT (read from $DOCKER_CONFIG or ~/.docker); repeatable", func(v string) error {
 		contextFlags = append(contextFlags, v)
@@ -420,8 +427,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		lessons = append(lessons, more...)
 	}
 	met := metrics.New()
+	closing := make(chan struct{})
 	deps := server.Deps{
-		Metrics: met.Handler(), MetricsPublic: cfg.metricsPublic, Observer: met,
+		Closing: closing,
+		Metrics: met.Handler(), MetricsPublic: cfg.metricsPublic, Observer: met, ViewerLogs: cfg.viewerLogs,
 		Publisher: h, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
 		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, Lessons: lessons,
@@ -543,7 +552,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		h.Close() // ends every /live connection so Shutdown need not wait
+		h.Close()      // ends every /live connection so Shutdown need not wait
+		close(closing) // and every followed log
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()

@@ -49,7 +49,7 @@ func dispatched(r *http.Request) bool {
 	}
 	p := r.URL.Path
 	return p == "/api/images" || p == exportPath || p == "/api/links/plan" || strings.HasPrefix(p, "/api/plan/") ||
-		strings.HasSuffix(p, "/recreate-preview") || strings.HasSuffix(p, "/usage") ||
+		strings.HasSuffix(p, "/recreate-preview") || strings.HasSuffix(p, "/usage") || strings.HasSuffix(p, "/logs") ||
 		p == "/api/recreate/leftovers" || (strings.HasPrefix(p, "/api/networks/") && strings.Count(p, "/") == 3)
 }
 

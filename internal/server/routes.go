@@ -86,6 +86,8 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/images", Role: auth.Operator, handler: handleListImages(d.Engine)},
 		{Method: "GET", Path: "/api/links/plan", Role: auth.Operator, handler: handleLinkPlan(jd, pl)},
 		{Method: "GET", Path: "/api/plan/:action", Role: auth.Operator, handler: handlePlan(jd, pl)},
+		// Logs can hold secrets: operators', and viewers' too with --viewer-logs.
+		{Method: "GET", Path: logsPath, Role: logsRole(d.ViewerLogs), handler: handleContainerLogs(d.Live, d.Engine, d.Closing)},
 		{Method: "GET", Path: "/api/containers/:id/recreate-preview", Role: auth.Operator, handler: handleRecreatePreview(d.Live, d.Recreator)},
 		{Method: "GET", Path: "/api/recreate/leftovers", Role: auth.Operator, handler: handleLeftovers(d.Recreator)},
 		// Jobs say what is being changed and by whom: operators only.
