@@ -26,25 +26,7 @@ func networkKeys(sel Selection, inSet map[string]bool) map[string]*netKey {
 	names := slices.Sorted(maps.Keys(sel.Networks))
 	for _, n := range names {
 		nw := sel.Networks[n]
-		own := false
-		key := n
-		if proj := nw.Labels[LabelProject]; proj != "" {
-			own = proj == sel.Project
-			if own && nw.Labels[LabelNetwork] != "" {
-				key = nw.Labels[LabelNetwork]
-			}
-		} else if !predefined(n) {
-			own = true
-			for _, m := range nw.Members {
-				if !inSet[m] {
-					own = false
-				}
-			}
-		}
-		for taken[key] {
-			key += "_"
-		}
-		taken[key] = true
+		own, key := ownKey(n, nw.Labels, LabelNetwork, sel.Project, !predefined(n), nw.Members, inSet, taken)
 		nk := &netKey{key: key}
 		if own {
 			nk.config = types.NetworkConfig{
@@ -97,25 +79,7 @@ func volumeKeys(sel Selection, inSet map[string]bool) map[string]*volKey {
 			out[n] = &volKey{}
 			continue
 		}
-		own := false
-		key := n
-		if proj := v.Labels[LabelProject]; proj != "" {
-			own = proj == sel.Project
-			if own && v.Labels[LabelVolume] != "" {
-				key = v.Labels[LabelVolume]
-			}
-		} else {
-			own = true
-			for _, u := range v.Users {
-				if !inSet[u] {
-					own = false
-				}
-			}
-		}
-		for taken[key] {
-			key += "_"
-		}
-		taken[key] = true
+		own, key := ownKey(n, v.Labels, LabelVolume, sel.Project, true, v.Users, inSet, taken)
 		vk := &volKey{key: key}
 		if own {
 			vk.config = types.VolumeConfig{
@@ -131,4 +95,27 @@ func volumeKeys(sel Selection, inSet map[string]bool) map[string]*volKey {
 		out[n] = vk
 	}
 	return out
+}
+
+// ownKey says whether the network or volume called name is the exported
+// project's own, and the key the file gives it (unique among taken, which
+// it joins). One Compose made for the project is its own, under the key
+// Compose's keyLabel gives it; one of another project is not; one of no
+// project is when it may be (not one of the engine's own) and only the
+// set's containers (inSet) use it.
+func ownKey(name string, labels map[string]string, keyLabel, project string, mayOwn bool, users []string, inSet, taken map[string]bool) (bool, string) {
+	own, key := false, name
+	if proj := labels[LabelProject]; proj != "" {
+		own = proj == project
+		if own && labels[keyLabel] != "" {
+			key = labels[keyLabel]
+		}
+	} else if mayOwn {
+		own = !slices.ContainsFunc(users, func(u string) bool { return !inSet[u] })
+	}
+	for taken[key] {
+		key += "_"
+	}
+	taken[key] = true
+	return own, key
 }

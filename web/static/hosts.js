@@ -11,6 +11,13 @@ import { h } from './dom.js';
 // host's menu, selection (createSelection) says when one is selected, and
 // focus (createFocus) shows only or hides a host. onChange() is called
 // after a host was collapsed or expanded.
+// button is one action of a box's menu.
+function button(testid, text, fn) {
+  const b = h('button', { type: 'button', text, dataset: { testid } });
+  b.addEventListener('click', fn);
+  return b;
+}
+
 export function createHosts({ cy, panel, selection, focus, onChange = () => {} }) {
   function toggle(box) {
     if (box.hasClass('project')) {
@@ -40,11 +47,6 @@ export function createHosts({ cy, panel, selection, focus, onChange = () => {} }
     const info = p.data('project') || {};
     const name = info.name || p.data('name');
     const collapsed = isGroupCollapsed(cy, p.id());
-    const button = (testid, text, fn) => {
-      const b = h('button', { type: 'button', text, dataset: { testid } });
-      b.addEventListener('click', fn);
-      return b;
-    };
     const services = info.services || [];
     const lines = [
       h('h2', { text: `Compose project ${name}` }),
@@ -77,11 +79,6 @@ export function createHosts({ cy, panel, selection, focus, onChange = () => {} }
       return `${n} ${one}${n === 1 ? '' : 's'}`;
     };
     const collapsed = isCollapsed(cy, name);
-    const button = (testid, text, fn) => {
-      const b = h('button', { type: 'button', text, dataset: { testid } });
-      b.addEventListener('click', fn);
-      return b;
-    };
     const lines = [
       h('h2', { text: `Host ${name}` }),
       h('p', { text: `engine ${name} · ${count('.container', 'container')}, ${count('.network', 'network')}, ${count('.volume', 'volume')}` }),
