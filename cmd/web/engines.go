@@ -74,7 +74,7 @@ func newEngineSet(local *docker.Client, extra []engines.Spec, page *hub.Hub, all
 		s.members = append(s.members, live.Member{Name: spec.Name, Live: lv, Hub: eh, Swarm: swarmOf(dc)})
 		prober := probe.New(dc, server.EngineProbePublisher(page, spec.Name))
 		s.closers = append(s.closers, prober.Close)
-		s.others[spec.Name] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Shells: dc}
+		s.others[spec.Name] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Exporter: dc, Shells: dc}
 		logger.Info("engine", "name", spec.Name, "host", host, "context", spec.Context)
 	}
 	return s, nil

@@ -50,6 +50,14 @@ func TestAllowBindFlag(t *testing.T) {
 // or DOCKMAP_ALLOW_DANGEROUS_SPECS=1 says otherwise; a garbled env value
 // stops the start rather than being read as either.
 func TestAllowDangerousSpecsFlag(t *testing.T) {
+	checkBoolFlag(t, "allow-dangerous-specs", "DOCKMAP_ALLOW_DANGEROUS_SPECS", func(c config) bool { return c.allowDangerous })
+}
+
+// checkBoolFlag checks a switch that is off by default: --flag turns it
+// on, --flag=false off even when env says 1, env 1 on, 0 or empty off,
+// and any other env value stops the start with a message naming env.
+func checkBoolFlag(t *testing.T, flag, env string, get func(config) bool) {
+	t.Helper()
 	tests := []struct {
 		name string
 		args []string
@@ -57,11 +65,11 @@ func TestAllowDangerousSpecsFlag(t *testing.T) {
 		want bool
 	}{
 		{"default", []string{"dockmap"}, nil, false},
-		{"flag", []string{"dockmap", "--allow-dangerous-specs"}, nil, true},
-		{"flag=false", []string{"dockmap", "--allow-dangerous-specs=false"}, map[string]string{"DOCKMAP_ALLOW_DANGEROUS_SPECS": "1"}, false},
-		{"env 1", []string{"dockmap"}, map[string]string{"DOCKMAP_ALLOW_DANGEROUS_SPECS": "1"}, true},
-		{"env 0", []string{"dockmap"}, map[string]string{"DOCKMAP_ALLOW_DANGEROUS_SPECS": "0"}, false},
-		{"env empty", []string{"dockmap"}, map[string]string{"DOCKMAP_ALLOW_DANGEROUS_SPECS": ""}, false},
+		{"flag", []string{"dockmap", "--" + flag}, nil, true},
+		{"flag=false", []string{"dockmap", "--" + flag + "=false"}, map[string]string{env: "1"}, false},
+		{"env 1", []string{"dockmap"}, map[string]string{env: "1"}, true},
+		{"env 0", []string{"dockmap"}, map[string]string{env: "0"}, false},
+		{"env empty", []string{"dockmap"}, map[string]string{env: ""}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,18 +77,17 @@ func TestAllowDangerousSpecsFlag(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseFlags(%q) = %v", tt.args, err)
 			}
-			if cfg.allowDangerous != tt.want {
-				t.Errorf("allowDangerous = %v, want %v", cfg.allowDangerous, tt.want)
+			if got := get(cfg); got != tt.want {
+				t.Errorf("--%s: got %v, want %v", flag, got, tt.want)
 			}
 		})
 	}
-	_, err := parseFlags([]string{"dockmap"}, envOf(map[string]string{"DOCKMAP_ALLOW_DANGEROUS_SPECS": "yes please"}), io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "DOCKMAP_ALLOW_DANGEROUS_SPECS") {
-		t.Errorf("DOCKMAP_ALLOW_DANGEROUS_SPECS=yes please: err = %v, want a refusal naming it", err)
+	_, err := parseFlags([]string{"dockmap"}, envOf(map[string]string{env: "yes please"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), env) {
+		t.Errorf("%s=yes please: err = %v, want a refusal naming it", env, err)
 	}
 }
 
-// TestMaxConnsFlags: the connection caps default to connlimit's defaults,
 // come from the flags or the environment, and must be positive.
 func TestMaxConnsFlags(t *testing.T) {
 	tests := []struct {

@@ -5,11 +5,13 @@ import (
 	"io"
 	"net/http"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/dockmap/dockmap/internal/dockertest"
 )
@@ -34,17 +36,61 @@ func scrape(t *testing.T, base, token string) (int, string) {
 }
 
 // metricValue is the value of the sample whose name and labels start
-// with series (e.g. `dockmap_probes_total{by="ip",result="ok"}`), 0 when
-// there is none.
-func metricValue(text, series string) float64 {
-	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, series) {
-			f := strings.Fields(line)
-			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
-			return v
+// with series (e.g. `dockmap_probes_total{by="ip",result="ok"}`, or
+// `dockmap_deltas_published_total ` for one with no label), 0 when there
+// is none. The text is read with Prometheus's own text parser (expfmt,
+// client_golang's), so a scrape it cannot read fails the test.
+func metricValue(t *testing.T, text, series string) float64 {
+	t.Helper()
+	for _, line := range parsedSeries(t, text) {
+		if strings.HasPrefix(line.name, series) {
+			return line.value
 		}
 	}
 	return 0
+}
+
+type sample struct {
+	name  string
+	value float64
+}
+
+// parsedSeries reads a scrape with expfmt and lists its samples as
+// `name{label="value",…} ` (labels sorted, as the text format writes
+// them); a histogram gives its _count and _sum.
+func parsedSeries(t *testing.T, text string) []sample {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("the scrape does not parse: %v", err)
+	}
+	var out []sample
+	for name, f := range families {
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			slices.Sort(labels)
+			suffix := " "
+			if len(labels) > 0 {
+				suffix = "{" + strings.Join(labels, ",") + "}"
+			}
+			switch {
+			case m.GetHistogram() != nil:
+				out = append(out, sample{name + "_count" + suffix, float64(m.GetHistogram().GetSampleCount())},
+					sample{name + "_sum" + suffix, m.GetHistogram().GetSampleSum()})
+			case m.GetCounter() != nil:
+				out = append(out, sample{name + suffix, m.GetCounter().GetValue()})
+			case m.GetGauge() != nil:
+				out = append(out, sample{name + suffix, m.GetGauge().GetValue()})
+			case m.GetUntyped() != nil:
+				out = append(out, sample{name + suffix, m.GetUntyped().GetValue()})
+			}
+		}
+	}
+	return out
 }
 
 // TestMetrics: GET /metrics needs a viewer's credential, and counts what
@@ -84,15 +130,15 @@ func TestMetrics(t *testing.T) {
 		var st int
 		st, text = scrape(t, base, viewToken)
 		ok := st == http.StatusOK &&
-			metricValue(text, "dockmap_websocket_clients ") >= 1 &&
-			metricValue(text, `dockmap_engine_connected{engine="local"}`) == 1 &&
-			metricValue(text, `dockmap_engine_events_total{engine="local",type="container"}`) >= 2 &&
-			metricValue(text, `dockmap_relists_total{engine="local",result="ok"}`) >= 1 &&
-			metricValue(text, `dockmap_relist_duration_seconds_count{engine="local"}`) >= 1 &&
-			metricValue(text, "dockmap_deltas_published_total ") >= 1 &&
-			metricValue(text, `dockmap_probes_total{by="ip",result="ok"}`) >= 1 &&
-			metricValue(text, `dockmap_http_requests_total{code="200",method="POST",route="/api/probes"}`) >= 1 &&
-			metricValue(text, `dockmap_http_requests_total{code="200",method="GET",route="/api/graph"}`) >= 1
+			metricValue(t, text, "dockmap_websocket_clients ") >= 1 &&
+			metricValue(t, text, `dockmap_engine_connected{engine="local"}`) == 1 &&
+			metricValue(t, text, `dockmap_engine_events_total{engine="local",type="container"}`) >= 2 &&
+			metricValue(t, text, `dockmap_relists_total{engine="local",result="ok"}`) >= 1 &&
+			metricValue(t, text, `dockmap_relist_duration_seconds_count{engine="local"}`) >= 1 &&
+			metricValue(t, text, "dockmap_deltas_published_total ") >= 1 &&
+			metricValue(t, text, `dockmap_probes_total{by="ip",result="ok"}`) >= 1 &&
+			metricValue(t, text, `dockmap_http_requests_total{code="200",method="POST",route="/api/probes"}`) >= 1 &&
+			metricValue(t, text, `dockmap_http_requests_total{code="200",method="GET",route="/api/graph"}`) >= 1
 		return ok, text
 	})
 	for _, id := range []string{a, b, a[:12]} {

@@ -27,21 +27,29 @@ func BenchmarkFirstRender(b *testing.B) {
 	base := startDockmap(b, nil)
 	br := newBrowser(b)
 	openMap(b, br, base)
-	for _, sc := range []struct{ containers, networks, volumes int }{
-		{700, 50, 250},   // 1,000 nodes: the budget
-		{1000, 100, 500}, // 1,600 nodes: the scene of the Build benchmark
+	for _, sc := range []struct{ containers, networks, volumes, projects int }{
+		{700, 50, 250, 0},   // 1,000 nodes: the budget
+		{1000, 100, 500, 0}, // 1,600 nodes: the scene of the Build benchmark
+		{700, 50, 250, 35},  // the first, as 35 Compose projects of 20: boxes
 	} {
-		g := topology.Build(benchScene(sc.containers, sc.networks, sc.volumes))
+		scene := func(containers int) topology.Inventory {
+			return composeScene(benchScene(containers, sc.networks, sc.volumes), sc.projects)
+		}
+		g := topology.Build(scene(sc.containers))
 		frame, err := protocol.Encode(&protocol.Snapshot{Snapshot: topology.Snapshot{Graph: g}}), error(nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		// Then one more container starts: the delta the server would send.
-		delta, err := json.Marshal(topology.Diff(g, topology.Build(benchScene(sc.containers+1, sc.networks, sc.volumes))))
+		delta, err := json.Marshal(topology.Diff(g, topology.Build(scene(sc.containers+1))))
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(fmt.Sprintf("nodes=%d", len(g.Nodes)), func(b *testing.B) {
+		name := fmt.Sprintf("nodes=%d", len(g.Nodes))
+		if sc.projects > 0 {
+			name += fmt.Sprintf("/projects=%d", sc.projects)
+		}
+		b.Run(name, func(b *testing.B) {
 			// A fresh Cytoscape instance each round, styled like the page's,
 			// so that the map the live connection keeps is left alone.
 			measure := fmt.Sprintf(`(async () => {
@@ -130,6 +138,27 @@ func benchScene(containers, networks, volumes int) topology.Inventory {
 			prev.Names = append(prev.Names, c.Name+"/peer")
 		}
 		inv.Containers = append(inv.Containers, c)
+	}
+	return inv
+}
+
+// composeScene makes the containers of inv the services of projects
+// Compose projects (round robin), and each project's first network its
+// own, as docker-compose labels them; none when projects is 0.
+func composeScene(inv topology.Inventory, projects int) topology.Inventory {
+	if projects == 0 {
+		return inv
+	}
+	for i := range inv.Containers {
+		p := i % projects
+		inv.Containers[i].Labels = map[string]string{
+			topology.ComposeProjectLabel: fmt.Sprintf("proj%02d", p),
+			topology.ComposeServiceLabel: fmt.Sprintf("svc%d", (i/projects)%5),
+			topology.ComposeNumberLabel:  fmt.Sprint(1 + i/(projects*5)),
+		}
+	}
+	for i := 1; i < len(inv.Networks) && i <= projects; i++ {
+		inv.Networks[i].Labels = map[string]string{topology.ComposeProjectLabel: fmt.Sprintf("proj%02d", i-1)}
 	}
 	return inv
 }

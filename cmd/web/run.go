@@ -84,6 +84,8 @@ type config struct {
 	engines []engines.Spec
 	// metricsPublic serves GET /metrics with no credential.
 	metricsPublic bool
+	// viewerLogs lets viewers read containers' logs.
+	viewerLogs bool
 	// shell offers operators a terminal in containers (--shell).
 	shell bool
 }
@@ -167,6 +169,11 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (confi
 		return cfg, err
 	}
 	fs.BoolVar(&cfg.metricsPublic, "metrics-public", defMetrics, "serve GET /metrics (Prometheus) to anyone, for a scraper without a token (env DOCKMAP_METRICS_PUBLIC=1); by default it needs a viewer's credential")
+	defViewerLogs, err := boolEnv(getenv, "DOCKMAP_VIEWER_LOGS")
+	if err != nil {
+		return cfg, err
+	}
+	fs.BoolVar(&cfg.viewerLogs, "viewer-logs", defViewerLogs, "let viewers read containers' logs too (env DOCKMAP_VIEWER_LOGS=1); logs can hold secrets, so by default only operators may")
 	defShell, err := boolEnv(getenv, "DOCKMAP_SHELL")
 	if err != nil {
 		return cfg, err
@@ -427,8 +434,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		lessons = append(lessons, more...)
 	}
 	met := metrics.New()
+	closing := make(chan struct{})
 	deps := server.Deps{
-		Metrics: met.Handler(), MetricsPublic: cfg.metricsPublic, Observer: met,
+		Closing: closing,
+		Metrics: met.Handler(), MetricsPublic: cfg.metricsPublic, Observer: met, ViewerLogs: cfg.viewerLogs,
 		Publisher: h, Logger: logger, Static: static,
 		AssetVersion: version + "-" + startStamp(), AllowedHosts: cfg.allowedHosts, AllowBinds: cfg.allowBinds,
 		AllowDangerous: cfg.allowDangerous, Auth: authn, ReadOnly: cfg.readOnly, Lessons: lessons, Shell: cfg.shell,
@@ -482,7 +491,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			// Each engine's actions plan on its own graph, with its Swarm's
 			// networks, the default engine's included (dispatch.go).
 			deps.Others = es.others
-			es.others[engines.Local] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Shells: dc}
+			es.others[engines.Local] = server.Deps{Live: lv, Engine: dc, Recreator: dc, Networks: dc, Volumes: dc, Prober: prober, Exporter: dc, Shells: dc}
 			for name, o := range es.others {
 				o.Live = u.View(name)
 				es.others[name] = o
@@ -492,6 +501,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		lessonLive := server.NewLessonLive(src, h, lessons, probe.NewResults(0))
 		deps.LessonLive = lessonLive
 		deps.Live, deps.Engine, deps.Recreator, deps.Networks, deps.Volumes, deps.Prober, deps.Timeline = src, dc, dc, dc, dc, prober, rec
+		deps.Exporter = dc
 		deps.Shells = dc
 		engineHost = dc.Host()
 		background = append(background, es.runs...)
@@ -550,7 +560,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		h.Close() // ends every /live connection so Shutdown need not wait
+		h.Close()      // ends every /live connection so Shutdown need not wait
+		close(closing) // and every followed log
 		return srv.Shutdown(sctx)
 	})
 	return g.Wait()

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/swarm"
 )
 
@@ -63,4 +64,32 @@ func (c *Client) RemoveService(ctx context.Context, id string) error {
 		return err
 	}
 	return translate("remove service "+id, c.api.ServiceRemove(ctx, id))
+}
+
+// InspectRaw is the engine's own JSON for `docker inspect` of a
+// container: tests compare containers on it, independently of how dockmap
+// reads them.
+func (c *Client) InspectRaw(ctx context.Context, id string) ([]byte, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	_, raw, err := c.api.ContainerInspectWithRaw(ctx, id, false)
+	return raw, translate("inspect container "+id, err)
+}
+
+// ContainersLabelled lists the IDs of every container, running or not,
+// with the label key=value.
+func (c *Client) ContainersLabelled(ctx context.Context, key, value string) ([]string, error) {
+	if err := c.ready(ctx); err != nil {
+		return nil, err
+	}
+	list, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", key+"="+value))})
+	if err != nil {
+		return nil, translate("list containers "+key+"="+value, err)
+	}
+	var ids []string
+	for _, s := range list {
+		ids = append(ids, s.ID)
+	}
+	return ids, nil
 }

@@ -59,6 +59,8 @@ type container struct {
 	host string
 	// task is set when the container is a Swarm task.
 	task *topology.SwarmTask
+	// compose is set for a service's container of a Compose project.
+	compose composeFacts
 }
 
 // brokenLink is a legacy link whose target is gone.
@@ -81,6 +83,9 @@ type network struct {
 	// overlay is a Swarm-scoped network, spanning the Swarm's hosts;
 	// ingress is the routing mesh's one, which serves no names.
 	overlay, ingress, attachable, encrypted bool
+	// project is the Compose project that made the network, key its name
+	// in that project's file.
+	project, key string
 	// Reasons that depend on the network alone, made once.
 	internalNote, iccReason Reason
 }
@@ -114,7 +119,7 @@ func New(g topology.Graph) *Explainer {
 			x.cs = append(x.cs, container{
 				id: c.ID, name: displayName(c), shortID: short(c.ID), running: c.Running(),
 				root: int32(len(x.cs)), mode: modeOf(c.NetworkMode), tcpPort: tcpPort(c.Ports),
-				host: n.Host, task: n.Task,
+				host: n.Host, task: n.Task, compose: composeOf(c),
 			})
 		case n.Kind == topology.KindSwarmNode && n.SwarmNode != nil:
 			x.swarmByID[n.SwarmNode.ID] = n.SwarmNode
@@ -224,6 +229,7 @@ func newNetwork(n *topology.NetworkInfo) network {
 	nw := network{name: n.Name, user: user, internal: n.Internal, iccOff: iccOff,
 		overlay: n.Scope == topology.SwarmScope || n.Driver == "overlay", ingress: ingress,
 		attachable: n.Attachable, encrypted: n.Encrypted}
+	nw.project, nw.key = composeNetwork(n)
 	if n.Internal {
 		nw.internalNote = Reason{
 			Code: "internal",

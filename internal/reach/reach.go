@@ -38,6 +38,13 @@
 //     is on, else create an attachable overlay on a Swarm manager and attach
 //     both (a task through its service: docker service update
 //     --network-add).
+//   - "compose-no-common-network" (in place of "no-common-network"): both
+//     are services of one Compose project on no common network; the fix
+//     adds the other's network to the service's networks: in the compose
+//     file. "compose-external-network": services of two projects; the fix
+//     declares the other project's network external: true. On a shared
+//     network of their project the "common-network" note says that
+//     Compose names every service there (compose.go).
 //   - "not-attachable" (beside either): the overlay the fix would use is not
 //     attachable and the container to attach is a plain one (not a task):
 //     only services' tasks join it.

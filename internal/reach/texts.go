@@ -252,6 +252,9 @@ func (x *Explainer) noCommon(a, b int32) []Reason {
 	if ra.host != "" && rb.host != "" && ra.host != rb.host {
 		return x.differentHosts(a, b)
 	}
+	if rs := x.composeNoCommon(a, b); rs != nil {
+		return rs
+	}
 	r := Reason{Code: "no-common-network", Text: ca.name + " and " + cb.name + " have no network in common."}
 	var blocked []Reason
 	if n := x.userNet(ra); n != nil {
@@ -390,6 +393,9 @@ func (x *Explainer) userNet(c *container) *network {
 
 // commonNote says why names work on the user-defined network n.
 func (x *Explainer) commonNote(a, b int32, n *network) Reason {
+	if r, ok := x.composeCommonNote(a, b, n); ok {
+		return r
+	}
 	return Reason{
 		Code: "common-network",
 		Text: x.cs[a].name + " and " + x.cs[b].name + " are both on " + n.name + ": its DNS resolves their names and aliases both ways.",

@@ -68,6 +68,9 @@ func authorize(table []Route, a *auth.Auth, readOnly bool, replay *Replay, trail
 				}
 			}
 			acc := templates.Access{Role: role.String(), CanAct: role == auth.Operator && !readOnly && replay == nil, SignedIn: a != nil && role != auth.Anonymous}
+			// The page offers logs to whom their route lets in.
+			logs := declared[routeKey{http.MethodGet, logsPath}]
+			acc.CanReadLogs = replay == nil && logs.Role <= role && !(logs.Role == auth.Operator && readOnly)
 			c.Set(roleKey, role)
 			c.SetRequest(req.WithContext(templates.WithAccess(req.Context(), acc)))
 

@@ -48,8 +48,8 @@ func dispatched(r *http.Request) bool {
 			!strings.HasPrefix(r.URL.Path, "/api/jobs/")
 	}
 	p := r.URL.Path
-	return p == "/api/images" || p == "/api/links/plan" || strings.HasPrefix(p, "/api/plan/") ||
-		strings.HasSuffix(p, "/recreate-preview") || strings.HasSuffix(p, "/usage") || strings.HasSuffix(p, "/shell") ||
+	return p == "/api/images" || p == exportPath || p == "/api/links/plan" || strings.HasPrefix(p, "/api/plan/") ||
+		strings.HasSuffix(p, "/recreate-preview") || strings.HasSuffix(p, "/usage") || strings.HasSuffix(p, "/logs") || strings.HasSuffix(p, "/shell") ||
 		p == "/api/recreate/leftovers" || (strings.HasPrefix(p, "/api/networks/") && strings.Count(p, "/") == 3)
 }
 
@@ -94,7 +94,10 @@ func dispatch(others map[string]http.Handler, src LiveSource) echo.MiddlewareFun
 					continue
 				}
 				for _, v := range vs {
-					see(v)
+					// A list (?containers=a,b) names each of its items.
+					for _, item := range strings.Split(v, ",") {
+						see(item)
+					}
 				}
 			}
 			var body any
@@ -162,7 +165,11 @@ func dispatch(others map[string]http.Handler, src LiveSource) echo.MiddlewareFun
 					continue
 				}
 				for _, v := range vs {
-					nq.Add(k, strip(v))
+					items := strings.Split(v, ",")
+					for i := range items {
+						items[i] = strip(items[i])
+					}
+					nq.Add(k, strings.Join(items, ","))
 				}
 			}
 			u.RawQuery = nq.Encode()

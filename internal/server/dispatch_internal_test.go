@@ -45,6 +45,8 @@ func TestDispatch(t *testing.T) {
 			want: []seen{{path: "lab2 /api/links", body: `{"alias":"db","from":"` + id1 + `","n":1.5,"to":"db"}`}}},
 		{name: "a plan in the query", method: "GET", target: "/api/plan/connect?network=net&container=" + id2 + "@lab1",
 			want: []seen{{path: "lab1 /api/plan/connect", query: "container=" + id2 + "&network=net"}}},
+		{name: "a lab container's logs", method: "GET", target: "/api/containers/" + id1 + "@lab1/logs?follow=1&since=10m",
+			want: []seen{{path: "lab1 /api/containers/" + id1 + "/logs", query: "follow=1&since=10m"}}},
 		{name: "a new container on lab2", method: "POST", target: "/api/containers?engine=lab2", body: `{"name":"web"}`,
 			want: []seen{{path: "lab2 /api/containers", body: `{"name":"web"}`}}},
 		{name: "the default engine's container", method: "POST", target: "/api/containers/" + id1 + "/start",

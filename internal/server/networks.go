@@ -174,7 +174,8 @@ func handleDisconnect(src LiveSource, pl *plan.Planner, nw Networker) echo.Handl
 }
 
 // handleReach serves "GET /api/reach?from=&to=": what the graph predicts
-// about reaching to from from, with the reasons (internal/reach).
+// about reaching to from from, with the reasons (internal/reach); with
+// &name=, the one outcome of reaching it by that name.
 func handleReach(src LiveSource) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		g := src.Snapshot().Graph
@@ -197,6 +198,15 @@ func handleReach(src LiveSource) echo.HandlerFunc {
 		to, err := g.ContainerByRef(c.QueryParam("to"))
 		if err != nil {
 			return err
+		}
+		if name := c.QueryParam("name"); name != "" {
+			// One name, as a probe by that name would use it: a Compose
+			// service's name, an alias, a link's alias.
+			o, err := reach.ExplainName(g, from.ID, to.ID, name)
+			if err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, o)
 		}
 		p, err := reach.Explain(g, from.ID, to.ID)
 		if err != nil {

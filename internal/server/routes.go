@@ -86,6 +86,8 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/images", Role: auth.Operator, handler: handleListImages(d.Engine)},
 		{Method: "GET", Path: "/api/links/plan", Role: auth.Operator, handler: handleLinkPlan(jd, pl)},
 		{Method: "GET", Path: "/api/plan/:action", Role: auth.Operator, handler: handlePlan(jd, pl)},
+		// Logs can hold secrets: operators', and viewers' too with --viewer-logs.
+		{Method: "GET", Path: logsPath, Role: logsRole(d.ViewerLogs), handler: handleContainerLogs(d.Live, d.Engine, d.Closing)},
 		{Method: "GET", Path: "/api/containers/:id/recreate-preview", Role: auth.Operator, handler: handleRecreatePreview(d.Live, d.Recreator)},
 		{Method: "GET", Path: "/api/recreate/leftovers", Role: auth.Operator, handler: handleLeftovers(d.Recreator)},
 		// Jobs say what is being changed and by whom: operators only.
@@ -96,6 +98,10 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/volumes/:name/usage", Role: auth.Operator, handler: handleVolumeUsage(d.Live, d.Volumes)},
 		{Method: "GET", Path: "/api/audit", Role: auth.Operator, handler: handleAudit(trail)},
 		{Method: "GET", Path: "/api/invites", Role: auth.Operator, handler: handleInvites(d.Auth)},
+		// A Compose file of containers carries their env word for word,
+		// and env holds passwords and tokens that the map never shows a
+		// viewer: operators only.
+		{Method: "GET", Path: exportPath, Role: auth.Operator, handler: handleExportCompose(d.Exporter)},
 		// A root shell in a container (--shell): a WebSocket, audited by
 		// its handler at its start and end (shell.go).
 		{Method: "GET", Path: "/api/containers/:id/shell", Role: auth.Operator, handler: handleShell(shellConfig{on: d.Shell, shells: d.Shells, src: d.Live, trail: trail,

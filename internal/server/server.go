@@ -66,6 +66,9 @@ type Deps struct {
 	Volumes Volumes
 	// Prober runs reachability probes.
 	Prober Prober
+	// Exporter describes containers for a Compose file (none when nil:
+	// the export answers 503).
+	Exporter Exporter
 	// Publisher sends live messages to every browser.
 	Publisher Publisher
 	// Jobs runs the long actions; the caller closes it when it stops.
@@ -138,6 +141,14 @@ type Deps struct {
 	// serves it to anyone, else a viewer's credential is needed.
 	Metrics       http.Handler
 	MetricsPublic bool
+	// ViewerLogs lets viewers read containers' logs (--viewer-logs);
+	// else only operators may.
+	ViewerLogs bool
+	// Closing is closed when dockmap shuts down: streams that would
+	// never end by themselves (a followed log) end then, so that the
+	// server's Shutdown need not wait for them (nil: they end with their
+	// clients).
+	Closing <-chan struct{}
 	// Observer hears of WebSocket clients and HTTP requests, for the
 	// metrics (nothing when nil).
 	Observer Observer
@@ -212,6 +223,7 @@ func New(d Deps) http.Handler {
 		o.Publisher, o.Jobs, o.Logger, o.Static, o.AssetVersion = d.Publisher, d.Jobs, d.Logger.With("engine", name), d.Static, d.AssetVersion
 		o.AllowedHosts, o.AllowBinds, o.AllowDangerous, o.Auth, o.ReadOnly = d.AllowedHosts, d.AllowBinds, d.AllowDangerous, d.Auth, d.ReadOnly
 		o.PongWait, o.PingPeriod, o.Lessons, o.Engines, o.EngineClients = d.PongWait, d.PingPeriod, d.Lessons, d.Engines, d.EngineClients
+		o.ViewerLogs, o.Closing = d.ViewerLogs, d.Closing
 		o.Shell, o.ShellIdle = d.Shell, d.ShellIdle
 		// The default engine's server counts every request once, the
 		// dispatched ones included.

@@ -195,7 +195,9 @@ func Build(inv Inventory) Graph {
 		sortEdges(edges)
 	}
 	slices.SortFunc(nodes, func(a, b Node) int { return strings.Compare(string(a.ID), string(b.ID)) })
-	return Graph{Nodes: nodes, Edges: compactEdges(edges)}
+	g := Graph{Nodes: nodes, Edges: compactEdges(edges)}
+	addCompose(&g)
+	return g
 }
 
 // brokenLinks finds the legacy links an inspect shows that the list does
@@ -265,6 +267,7 @@ func containerInfo(c Container) *ContainerInfo {
 			info.Tmpfs = append(info.Tmpfs, m.Destination)
 		}
 	}
+	composeOf(info)
 	return info
 }
 

@@ -557,6 +557,7 @@ func checkGraph(t *testing.T, g topology.Graph) {
 	}
 	prefix := map[topology.NodeKind]string{
 		topology.KindContainer: "c:", topology.KindNetwork: "n:", topology.KindVolume: "v:", topology.KindBind: "b:",
+		topology.KindProject: "p:",
 	}
 	for _, n := range g.Nodes {
 		if !strings.HasPrefix(string(n.ID), prefix[n.Kind]) || prefix[n.Kind] == "" {
@@ -565,6 +566,12 @@ func checkGraph(t *testing.T, g topology.Graph) {
 		set := map[topology.NodeKind]bool{
 			topology.KindContainer: n.Container != nil, topology.KindNetwork: n.Network != nil,
 			topology.KindVolume: n.Volume != nil, topology.KindBind: n.Bind != nil,
+			topology.KindProject: n.Project != nil,
+		}
+		if n.Group != "" {
+			if box, ok := g.Node(n.Group); !ok || box.Kind != topology.KindProject {
+				t.Errorf("node %q is grouped in %q, not a project node on the map", n.ID, n.Group)
+			}
 		}
 		for kind, ok := range set {
 			if ok != (kind == n.Kind) {
@@ -577,6 +584,7 @@ func checkGraph(t *testing.T, g topology.Graph) {
 		topology.EdgeMember:      {topology.KindContainer, topology.KindNetwork},
 		topology.EdgeNetNS:       {topology.KindContainer, topology.KindContainer},
 		topology.EdgeVolumesFrom: {topology.KindContainer, topology.KindContainer},
+		topology.EdgeDependsOn:   {topology.KindContainer, topology.KindContainer},
 	}
 	for _, e := range g.Edges {
 		from, ok := g.Node(e.From)
@@ -597,7 +605,7 @@ func checkGraph(t *testing.T, g topology.Graph) {
 			t.Errorf("edge %q of kind %q joins %v", e.ID, e.Kind, got)
 		}
 		infos := 0
-		for _, set := range []bool{e.Link != nil, e.Member != nil, e.Mount != nil, e.VolumesFrom != nil} {
+		for _, set := range []bool{e.Link != nil, e.Member != nil, e.Mount != nil, e.VolumesFrom != nil, e.DependsOn != nil} {
 			if set {
 				infos++
 			}

@@ -430,13 +430,14 @@ func TestNodeEqualSeesEveryField(t *testing.T) {
 	checkEqualSeesEveryField(t, map[string]func() topology.Node{
 		"container": func() topology.Node {
 			return topology.Node{
-				ID: "c:1", Kind: topology.KindContainer, Label: "web",
+				ID: "c:1", Kind: topology.KindContainer, Label: "web", Group: "p:shop",
 				Container: &topology.ContainerInfo{
 					ID: "1", Name: "web", Image: "nginx", ImageID: "sha256:1", Command: "nginx", Created: 1,
 					State: "running", Status: "Up 1 minute (healthy)", Health: "healthy",
 					Labels:      map[string]string{"a": "1", "b": "2"},
 					Ports:       []topology.Port{{IP: "0.0.0.0", PrivatePort: 80, PublicPort: 8080, Type: "tcp"}},
 					NetworkMode: "bridge", Tmpfs: []string{"/run"}, AutoRemove: true,
+					Project: "shop", Service: "web", Number: 2, OneOff: true,
 				},
 			}
 		},
@@ -478,6 +479,11 @@ func TestNodeEqualSeesEveryField(t *testing.T) {
 					VIPs:     []topology.SwarmVIP{{NetworkID: "n", NetworkName: "ov", Addr: "10.0.1.2/24"}},
 					Networks: []topology.NetworkRef{{ID: "n", Name: "ov"}}}}
 		},
+		"project": func() topology.Node {
+			return topology.Node{ID: "p:shop", Kind: topology.KindProject, Label: "shop",
+				Project: &topology.ProjectInfo{Name: "shop", WorkingDir: "/src/shop", ConfigFiles: []string{"/src/shop/compose.yaml"},
+					Services: []string{"api", "web"}, Containers: 3, Running: 2, Networks: []string{"shop_default"}}}
+		},
 		"task": func() topology.Node {
 			return topology.Node{ID: "t:1", Kind: topology.KindTask, Label: "web.1", Engine: "lab1", Host: "node:lab4",
 				Task: &topology.SwarmTask{ID: "1", ServiceID: "s", ServiceName: "web", Slot: 1, NodeID: "n", DesiredState: "running",
@@ -515,6 +521,10 @@ func TestEdgeEqualSeesEveryField(t *testing.T) {
 				ID: "vf:1>2", Kind: topology.EdgeVolumesFrom, From: "c:1", To: "c:2",
 				VolumesFrom: &topology.VolumesFromInfo{ReadOnly: true, Ref: "db"},
 			}
+		},
+		"depends-on": func() topology.Edge {
+			return topology.Edge{ID: "d:1>2", Kind: topology.EdgeDependsOn, From: "c:1", To: "c:2",
+				DependsOn: &topology.DependsOnInfo{Service: "db", Condition: "service_healthy"}}
 		},
 	}, topology.Edge.Equal)
 }

@@ -88,7 +88,11 @@ type Node struct {
 	// Host is the host the node is drawn in: an engine's name, or
 	// "node:<hostname>" for a Swarm node whose engine dockmap does not
 	// connect to. Services and Swarm-wide networks belong to no host.
-	Host      string         `json:"host,omitempty"`
+	Host string `json:"host,omitempty"`
+	// Group is the node whose box the node is drawn in, inside its host's:
+	// the Compose project of a container, or of a network or volume that
+	// project made.
+	Group     NodeID         `json:"group,omitempty"`
 	Container *ContainerInfo `json:"container,omitempty"`
 	Network   *NetworkInfo   `json:"network,omitempty"`
 	Volume    *VolumeInfo    `json:"volume,omitempty"`
@@ -96,6 +100,7 @@ type Node struct {
 	Ghost     *GhostInfo     `json:"ghost,omitempty"`
 	SwarmNode *SwarmNode     `json:"swarmNode,omitempty"`
 	Service   *SwarmService  `json:"service,omitempty"`
+	Project   *ProjectInfo   `json:"project,omitempty"`
 	// Task is set on a task node, and on the container node of a task
 	// (then beside Container).
 	Task *SwarmTask `json:"task,omitempty"`
@@ -119,6 +124,13 @@ type ContainerInfo struct {
 	Tmpfs []string `json:"tmpfs,omitempty"`
 	// AutoRemove is set for a container run with --rm.
 	AutoRemove bool `json:"autoRemove,omitempty"`
+	// Project and Service name the Compose project and service of a
+	// container Compose made (its labels say); Number is its replica
+	// number, OneOff marks a `docker-compose run` container.
+	Project string `json:"project,omitempty"`
+	Service string `json:"service,omitempty"`
+	Number  int    `json:"number,omitempty"`
+	OneOff  bool   `json:"oneOff,omitempty"`
 }
 
 // Running reports whether the container is up.
@@ -198,6 +210,7 @@ type Edge struct {
 	Member      *MemberInfo      `json:"member,omitempty"`
 	Mount       *MountInfo       `json:"mount,omitempty"`
 	VolumesFrom *VolumesFromInfo `json:"volumesFrom,omitempty"`
+	DependsOn   *DependsOnInfo   `json:"dependsOn,omitempty"`
 }
 
 // LinkInfo is what a link edge carries.
@@ -322,7 +335,7 @@ func TaskNodeID(id string) NodeID { return NodeID("t:" + id) }
 
 // Equal reports whether two nodes carry the same data.
 func (n Node) Equal(o Node) bool {
-	if n.ID != o.ID || n.Kind != o.Kind || n.Label != o.Label || n.Engine != o.Engine || n.Host != o.Host {
+	if n.ID != o.ID || n.Kind != o.Kind || n.Label != o.Label || n.Engine != o.Engine || n.Host != o.Host || n.Group != o.Group {
 		return false
 	}
 	if (n.Task == nil) != (o.Task == nil) || n.Task != nil && !n.Task.equal(o.Task) {
@@ -343,6 +356,8 @@ func (n Node) Equal(o Node) bool {
 		return n.SwarmNode != nil && o.SwarmNode != nil && *n.SwarmNode == *o.SwarmNode
 	case n.Service != nil || o.Service != nil:
 		return n.Service != nil && o.Service != nil && n.Service.equal(o.Service)
+	case n.Project != nil || o.Project != nil:
+		return n.Project != nil && o.Project != nil && n.Project.equal(o.Project)
 	}
 	return true
 }
@@ -356,7 +371,8 @@ func (c *ContainerInfo) equal(o *ContainerInfo) bool {
 		c.Command == o.Command && c.Created == o.Created && c.State == o.State &&
 		c.Health == o.Health && c.NetworkMode == o.NetworkMode &&
 		maps.Equal(c.Labels, o.Labels) && slices.Equal(c.Ports, o.Ports) && slices.Equal(c.Tmpfs, o.Tmpfs) &&
-		c.AutoRemove == o.AutoRemove
+		c.AutoRemove == o.AutoRemove && c.Project == o.Project && c.Service == o.Service &&
+		c.Number == o.Number && c.OneOff == o.OneOff
 }
 
 func (n *NetworkInfo) equal(o *NetworkInfo) bool {
@@ -386,6 +402,8 @@ func (e Edge) Equal(o Edge) bool {
 		return e.Mount != nil && o.Mount != nil && *e.Mount == *o.Mount
 	case e.VolumesFrom != nil || o.VolumesFrom != nil:
 		return e.VolumesFrom != nil && o.VolumesFrom != nil && *e.VolumesFrom == *o.VolumesFrom
+	case e.DependsOn != nil || o.DependsOn != nil:
+		return e.DependsOn != nil && o.DependsOn != nil && *e.DependsOn == *o.DependsOn
 	}
 	return true
 }

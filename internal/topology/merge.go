@@ -35,6 +35,9 @@ func Stamp(g Graph, engine string, suffix bool) Graph {
 		n.Host = engine
 		if suffix {
 			n.ID = NodeID(string(n.ID) + EngineSep + engine)
+			if n.Group != "" {
+				n.Group = NodeID(string(n.Group) + EngineSep + engine)
+			}
 		}
 	}
 	node := func(id NodeID) NodeID {

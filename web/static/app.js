@@ -71,6 +71,7 @@ import { initKeys } from './keys.js';
 import { createLeftovers } from './leftovers.js';
 import { createLesson } from './lesson.js';
 import { createLinks } from './links.js';
+import { createLogs } from './logs.js';
 import { startLive } from './live.js';
 import { createMatrix } from './matrix.js';
 import { createNetworks } from './networks.js';
@@ -226,6 +227,7 @@ const focus = createFocus({
   },
 });
 panel.onLoad((p) => focus.filterOptions(p));
+createLogs({ panel, store });
 // A collapsed host changes what is shown as focus does.
 const hosts = createHosts({ cy, panel, selection, focus, onChange: () => focus.apply() });
 const engines = createEngines({ el: byID('engines'), api, onList: hosts.engines });

@@ -30,6 +30,7 @@ export function createCards({ cy, probes, reach, selection, tipEl, reachCard }) 
       if (ele.hasClass('member')) return [{ text: ends, cls: 'tip-title' }, { text: d.label ? `IP ${d.label}` : 'no IP (not running)' }];
       if (ele.hasClass('mount')) return [{ text: ends, cls: 'tip-title' }, { text: `mounted at ${d.label}` }];
       if (ele.hasClass('netns')) return [{ text: ends, cls: 'tip-title' }, { text: 'shares its network stack' }];
+      if (ele.hasClass('depends-on')) return [{ text: ends, cls: 'tip-title' }, { text: `depends_on ${(d.dependsOn || {}).service || ''}${(d.dependsOn || {}).condition ? ` (${d.dependsOn.condition})` : ''}: Compose starts it first` }];
       if (ele.hasClass('replica')) return [{ text: ends, cls: 'tip-title' }, { text: 'a task of the service (docker service ps)' }];
       if (ele.hasClass('volumes-from')) {
         return [{ text: ends, cls: 'tip-title' }, { text: `mounts every volume of ${ele.target().data('name') || 'the donor'}${ele.hasClass('ro') ? ', read-only' : ''} (--volumes-from)` }];
@@ -41,6 +42,14 @@ export function createCards({ cy, probes, reach, selection, tipEl, reachCard }) 
       const lines = [{ text: `host ${ele.data('name')}`, cls: 'tip-title' }, { text: `${n} container${n === 1 ? '' : 's'} · double-click to ${ele.hasClass('collapsed') ? 'expand' : 'collapse'}` }];
       if (ele.hasClass('host-down')) lines.push({ text: `engine unreachable: ${ele.data('error')}` });
       return lines;
+    }
+    if (ele.hasClass('project')) {
+      const p = ele.data('project') || {};
+      const svc = (p.services || []).length;
+      return [
+        { text: `Compose project ${ele.data('name')}`, cls: 'tip-title' },
+        { text: `${svc} service${svc === 1 ? '' : 's'} · ${p.running || 0}/${p.containers || 0} running · double-click to ${ele.hasClass('collapsed') ? 'expand' : 'collapse'}` },
+      ];
     }
     if (ele.hasClass('ghost')) {
       return [{ text: `${ele.data('label')} (removed)`, cls: 'tip-title' }, { text: 'a removed container that legacy links still point at' }];

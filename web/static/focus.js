@@ -10,7 +10,8 @@
 //
 // The choice is kept per browser and in the address, where it can come
 // from: ?focus=prefix:p1- (or network:NAME, label:KEY=VALUE, mine,
-// host:NAME, hide-host:NAME).
+// host:NAME, hide-host:NAME, project:NAME, hide-project:NAME). A
+// Compose project is shown alone or hidden with its networks and volumes.
 
 import { loadPref, storePref } from './prefs.js';
 
@@ -32,10 +33,15 @@ const placeholders = {
   label: 'key=value',
   host: 'host',
   'hide-host': 'host',
+  project: 'Compose project',
+  'hide-project': 'Compose project',
 };
 
 // The kinds that choose nodes by their host rather than containers.
 const hostKinds = ['host', 'hide-host'];
+
+// The kinds that choose containers by their Compose project.
+const projectKinds = ['project', 'hide-project'];
 
 // createFocus wires the focus controls in root over the map cy. onChange()
 // is called after the shown set changes (ping lists, the matrix, a fit).
@@ -61,7 +67,7 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
     // The address says what is shown, so that a link or a reload shows
     // the same; an address without ?focus= stays without.
     const url = new URL(location.href);
-    if (url.searchParams.has('focus') || hostKinds.includes(kind)) {
+    if (url.searchParams.has('focus') || hostKinds.includes(kind) || projectKinds.includes(kind)) {
       if (active()) url.searchParams.set('focus', format(focus));
       else url.searchParams.delete('focus');
       history.replaceState(history.state, '', url);
@@ -108,6 +114,8 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
       cy.nodes().forEach((n) => {
         if (n.data('host')) seen.add(n.data('host'));
       });
+    } else if (projectKinds.includes(focus.kind)) {
+      cy.nodes('.project').forEach((n) => seen.add(n.data('name')));
     } else if (focus.kind === 'label') {
       cy.nodes('.container').forEach((n) => {
         for (const [k, v] of Object.entries(labelsOf(n))) {
@@ -141,6 +149,10 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
       }
       case 'mine':
         return labelsOf(n)[managedLabel] === '1';
+      case 'project':
+        return projectOf(n) === focus.value;
+      case 'hide-project':
+        return projectOf(n) !== focus.value;
       default:
         return true;
     }
@@ -171,14 +183,17 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
       const keep = cy.nodes('.container').filter(matches);
       let kept = keep;
       cy.nodes()
-        .not('.container, .host')
+        .not('.container, .host, .project')
         .forEach((n) => {
           const near = n.connectedEdges().connectedNodes('.container').intersection(keep);
           const named = focus.kind === 'network' && n.hasClass('network') && n.data('name') === focus.value;
           if (near.nonempty() || named) kept = kept.union(n);
         });
-      hidden = cy.nodes().not('.host').not(kept);
+      hidden = cy.nodes().not('.host, .project').not(kept);
     }
+    // A project's box goes with the last of its nodes shown (hiding a box
+    // would hide all it holds).
+    hidden = hidden.union(cy.nodes('.project').filter((b) => b.children().not(hidden).empty()));
     // A host's box goes with the last of its nodes shown (a collapsed
     // host's nodes are folded, not hidden: they count as shown).
     hidden = hidden.union(cy.nodes('.host').filter((b) => b.children().not(hidden).empty()));
@@ -241,6 +256,12 @@ export function createFocus({ root = document, cy, onChange = () => {} }) {
   };
 }
 
+// projectOf is the Compose project of container node n, or ''.
+function projectOf(n) {
+  const c = n.data('container');
+  return (c && c.project) || '';
+}
+
 function labelsOf(n) {
   const c = n.data('container');
   return (c && c.labels) || {};
@@ -251,7 +272,7 @@ function parse(s) {
   if (s === 'mine') return { kind: 'mine', value: '' };
   const i = s.indexOf(':');
   const kind = i < 0 ? '' : s.slice(0, i);
-  if (!['prefix', 'network', 'label', ...hostKinds].includes(kind)) return { kind: '', value: '' };
+  if (!['prefix', 'network', 'label', ...hostKinds, ...projectKinds].includes(kind)) return { kind: '', value: '' };
   return { kind, value: s.slice(i + 1) };
 }
 
@@ -274,6 +295,10 @@ function describe(f) {
       return `on host ${f.value}`;
     case 'hide-host':
       return `all but host ${f.value}`;
+    case 'project':
+      return `in Compose project ${f.value}`;
+    case 'hide-project':
+      return `all but Compose project ${f.value}`;
     default:
       return 'all';
   }

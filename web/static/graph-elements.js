@@ -9,7 +9,7 @@
 
 import { networkColour } from './graph-style.js';
 import { fullLayout, placeNewNodes, bendLinks, evictLoose } from './graph-place.js';
-import { syncHosts } from './graph-hosts.js';
+import { parentFor, syncHosts } from './graph-hosts.js';
 import { containerNode, memberEdge, networkNode, volumeNode } from './ids.js';
 
 // How long a new or changed element stays highlighted.
@@ -81,6 +81,8 @@ function nodeElement(n) {
     if (n.volume.anonymous) classes.push('anonymous');
   } else if (n.kind === 'bind' && n.bind) {
     data.name = n.bind.path;
+  } else if (n.kind === 'project' && n.project) {
+    data.name = n.project.name;
   }
   return { group: 'nodes', data, classes };
 }
@@ -129,6 +131,8 @@ function edgeElement(e) {
   } else if (e.kind === 'mount' && e.mount) {
     data.label = e.mount.destination + (e.mount.readOnly ? ' (ro)' : '');
     if (e.mount.readOnly) classes.push('ro');
+  } else if (e.kind === 'depends-on') {
+    data.label = '';
   } else if (e.kind === 'netns') {
     data.label = 'netns';
   } else if (e.kind === 'volumes-from') {
@@ -183,8 +187,19 @@ export function renderSnapshot(cy, snapshot) {
       // One add() for everything: adding elements one by one costs a
       // collection and an event each (a third of a 1,500-node render).
       const byID = new Set(nodes.map((n) => n.id));
-      const items = nodes.concat(edges.filter((e) => byID.has(e.from) && byID.has(e.to)));
-      const json = items.map((item) => (item.from === undefined ? nodeElement(item) : edgeElement(item)));
+      // Compose projects' boxes first, each member added straight into
+      // its box (a move later would remove and add it again).
+      const boxes = new Set(nodes.filter((n) => n.kind === 'project').map((n) => n.id));
+      const items = nodes
+        .filter((n) => boxes.has(n.id))
+        .concat(nodes.filter((n) => !boxes.has(n.id)))
+        .concat(edges.filter((e) => byID.has(e.from) && byID.has(e.to)));
+      const json = items.map((item) => {
+        if (item.from !== undefined) return edgeElement(item);
+        const el = nodeElement(item);
+        if (item.group && boxes.has(item.group)) el.data.parent = item.group;
+        return el;
+      });
       cy.add(json).forEach((ele, i) => ele.scratch(scratchKey, { raw: JSON.stringify(items[i]) }));
       syncHosts(cy);
     });
@@ -251,13 +266,22 @@ export function applyDelta(cy, delta) {
         removedNames.set(id, n.data('name'));
         spots.set(n.data('name'), { ...n.position() });
       }
+      // Removing a box removes what is in it: what stays goes out first.
+      if (n.isParent()) n.children().move({ parent: null });
       n.neighborhood('node').forEach((m) => touched.add(m.id()));
       n.remove(); // also removes its remaining edges
     }
     // Added and changed are handled alike (upsert), so that a delta that
     // repeats an addition still leaves the right picture.
-    for (const n of [...(delta.addedNodes || []), ...(delta.changedNodes || [])]) {
-      const { ele, isNew } = upsert(cy, nodeElement(n), JSON.stringify(n));
+    // A project's box before what goes in it.
+    const added = (delta.addedNodes || []).slice().sort((a, b) => (b.kind === 'project') - (a.kind === 'project'));
+    for (const n of [...added, ...(delta.changedNodes || [])]) {
+      const json = nodeElement(n);
+      if (cy.getElementById(n.id).empty()) {
+        const parent = parentFor(cy, n);
+        if (parent) json.data.parent = parent;
+      }
+      const { ele, isNew } = upsert(cy, json, JSON.stringify(n));
       touched.add(n.id);
       if (isNew) fresh.push(ele);
       else ele.neighborhood('node').forEach((m) => touched.add(m.id()));

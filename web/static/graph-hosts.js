@@ -24,7 +24,7 @@ export const hostPadding = 28;
 function state(cy) {
   let s = cy.scratch(scratchKey);
   if (!s) {
-    s = { collapsed: new Set(), down: new Map() }; // host → error
+    s = { collapsed: new Set(), groups: new Set(), down: new Map() }; // host → error; groups: collapsed projects' node IDs
     cy.scratch(scratchKey, s);
   }
   return s;
@@ -43,21 +43,33 @@ export function syncHosts(cy) {
   cy.batch(() => {
     const all = members(cy);
     const names = new Set();
+    let boxed = false; // whether any node is, or should be, in a box
     all.forEach((n) => {
-      const h = n.data('host');
-      if (h) names.add(h);
+      // data() once: it is called for each of thousands of nodes on every
+      // delta.
+      const d = n.data();
+      if (d.host) names.add(d.host);
+      if (d.group || d.parent) boxed = true;
     });
+    if (names.size < 2 && !boxed && cy.nodes('.host').empty()) return;
     const wanted = names.size > 1 ? names : new Set();
     for (const name of wanted) {
       if (cy.getElementById(hostNode(name)).empty()) {
         cy.add({ group: 'nodes', data: { id: hostNode(name), kind: 'host', name, host: name, label: name }, classes: ['host'] });
       }
     }
-    all.forEach((n) => {
-      const h = n.data('host');
-      const parent = wanted.has(h) ? hostNode(h) : null;
-      if ((n.data('parent') || null) !== parent) n.move({ parent });
-    });
+    // The projects' boxes first, so that their members move into a box
+    // already where it belongs.
+    const place = (n) => {
+      const d = n.data();
+      let parent = wanted.has(d.host) ? hostNode(d.host) : null;
+      // A Compose project's box sits in its host's, and holds the
+      // project's containers, networks and volumes (topology's Group).
+      if (d.group && d.group !== d.id && cy.getElementById(d.group).nonempty()) parent = d.group;
+      if ((d.parent || null) !== parent) n.move({ parent });
+    };
+    all.filter('.project').forEach(place);
+    members(cy).not('.project').forEach(place);
     // Only now, with no member left inside: removing a parent removes
     // its children.
     cy.nodes('.host').forEach((b) => {
@@ -65,8 +77,12 @@ export function syncHosts(cy) {
     });
     cy.edges('.host-edge').remove();
     for (const name of [...s.collapsed]) if (!wanted.has(name)) s.collapsed.delete(name);
+    for (const id of [...s.groups]) if (cy.getElementById(id).empty()) s.groups.delete(id);
+    const folded = cy.nodes('.host-folded');
+    if (folded.nonempty()) folded.removeClass('host-folded');
+    cy.nodes('.project').forEach((p) => dressProject(p, s));
     cy.nodes('.host').forEach((b) => dressHost(b, s));
-    cy.nodes('.host.collapsed').forEach((b) => addHostEdges(cy, b));
+    addBoxEdges(cy);
   });
 }
 
@@ -74,38 +90,104 @@ export function syncHosts(cy) {
 function dressHost(b, s) {
   const name = b.data('name');
   const collapsed = s.collapsed.has(name);
-  const kids = b.children();
+  const kids = b.descendants();
   const containers = kids.filter('.container').length;
   const label = collapsed ? `${name} · ${containers} container${containers === 1 ? '' : 's'}` : name;
   // The size a collapsed host is drawn at (Cytoscape falls back on a
   // compound's own width and height when no child is displayed).
   b.data({ label, width: Math.max(140, label.length * 10 + 32), height: 56 });
   b.toggleClass('collapsed', collapsed);
-  kids.toggleClass('host-folded', collapsed);
+  if (collapsed) kids.addClass('host-folded');
   const err = s.down.get(name);
   b.toggleClass('host-down', err !== undefined);
   if (err !== undefined) b.data('error', err);
   else b.removeData('error');
 }
 
-// addHostEdges draws, for collapsed box b, one edge to each node outside
-// it that one of its members has an edge to (to that node's box, if it
-// is collapsed too).
-function addHostEdges(cy, b) {
-  const seen = new Set();
-  b.children().connectedEdges().not('.overlay').forEach((e) => {
-    [e.source(), e.target()].forEach((m) => {
-      if (m.parent().same(b)) return;
-      const p = m.parent();
-      const end = p.nonempty() && p.hasClass('collapsed') ? p : m;
-      // Two collapsed hosts get one edge between them, not one each way.
-      const [a, z] = end.hasClass('host') ? [b.id(), end.id()].sort() : [b.id(), end.id()];
-      const id = `hx:${a}>${z}`;
-      if (seen.has(id) || cy.getElementById(id).nonempty()) return;
-      seen.add(id);
-      cy.add({ group: 'edges', data: { id, kind: 'host-edge', source: a, target: z }, classes: ['overlay', 'host-edge'] });
-    });
+// dressProject sets a Compose project's box p: its label (the project, and
+// when collapsed how many services and containers it holds), its members'
+// labels (a service's name, with the replica number when the project runs
+// several of it), and folds its members when collapsed.
+function dressProject(p, s) {
+  const kids = p.children();
+  const containers = kids.filter('.container');
+  const perService = new Map();
+  containers.forEach((c) => {
+    const svc = (c.data('container') || {}).service || '';
+    perService.set(svc, (perService.get(svc) || 0) + 1);
   });
+  containers.forEach((c) => {
+    const info = c.data('container') || {};
+    if (!info.service) return;
+    let label = info.service;
+    if (info.oneOff) label += ' (run)';
+    else if (perService.get(info.service) > 1 && info.number) label += `.${info.number}`;
+    if ((info.tmpfs || []).length) label += ' · tmpfs';
+    if (c.data('label') !== label) c.data('label', label);
+  });
+  const name = p.data('name') || (p.data('project') || {}).name || p.id();
+  const collapsed = s.groups.has(p.id());
+  const services = perService.size;
+  const label = collapsed
+    ? `${name} · ${services} service${services === 1 ? '' : 's'}, ${containers.length} container${containers.length === 1 ? '' : 's'}`
+    : `${name} (compose)`;
+  // Only what changed: every delta dresses every project, and setting a
+  // compound's data or classes restyles it.
+  if (p.data('label') !== label) p.data({ label, width: Math.max(140, label.length * 9 + 32), height: 52 });
+  if (p.hasClass('collapsed') !== collapsed) p.toggleClass('collapsed', collapsed);
+  if (collapsed) p.descendants().addClass('host-folded');
+}
+
+// addBoxEdges draws, for each collapsed box (a host or a project), one edge
+// to each node outside it that one of its members has an edge to (to that
+// node's outermost collapsed box, if it is in one).
+function addBoxEdges(cy) {
+  const folded = cy.nodes('.collapsed');
+  if (folded.empty()) return;
+  // shown is what stands for m on the map: its outermost collapsed box,
+  // or m itself.
+  const shown = (m) => {
+    let end = m;
+    m.ancestors().forEach((a) => {
+      if (a.hasClass('collapsed')) end = a;
+    });
+    return end;
+  };
+  const seen = new Set();
+  folded.descendants().connectedEdges().not('.overlay').forEach((e) => {
+    const a0 = shown(e.source());
+    const z0 = shown(e.target());
+    if (a0.same(z0)) return;
+    // Two collapsed boxes get one edge between them, not one each way.
+    const [a, z] = a0.hasClass('collapsed') && z0.hasClass('collapsed') ? [a0.id(), z0.id()].sort() : a0.hasClass('collapsed') ? [a0.id(), z0.id()] : [z0.id(), a0.id()];
+    const id = `hx:${a}>${z}`;
+    if (seen.has(id) || cy.getElementById(id).nonempty()) return;
+    seen.add(id);
+    cy.add({ group: 'edges', data: { id, kind: 'host-edge', source: a, target: z }, classes: ['overlay', 'host-edge'] });
+  });
+}
+
+// parentFor is the box a new node (the server's JSON) belongs in, when
+// that box is on the map already: its project's, else its host's.
+// Adding a node straight into its box spares syncHosts a move, which
+// removes and adds the node again.
+export function parentFor(cy, n) {
+  if (n.group && cy.getElementById(n.group).nonempty()) return n.group;
+  if (n.host && cy.getElementById(hostNode(n.host)).nonempty()) return hostNode(n.host);
+  return undefined;
+}
+
+// isGroupCollapsed tells whether the project box of node ID id is collapsed.
+export function isGroupCollapsed(cy, id) {
+  return state(cy).groups.has(id);
+}
+
+// collapseGroup collapses (on) or expands the project box of node ID id.
+export function collapseGroup(cy, id, on) {
+  const s = state(cy);
+  if (on) s.groups.add(id);
+  else s.groups.delete(id);
+  syncHosts(cy);
 }
 
 // hostOf is the box node is in (itself for a box), or an empty collection.

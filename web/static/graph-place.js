@@ -104,7 +104,7 @@ export function tidy(cy, { bands = false } = {}) {
   const done = new Promise((resolve) => {
     const positions = bands ? bandPositions(nodes) : null;
     const layout = bands
-      ? nodes.layout({ name: 'preset', positions: (n) => positions.get(n.id()), animate: !reducedMotion(), animationDuration: animateMillis, fit: false })
+      ? nodes.not('.project').layout({ name: 'preset', positions: (n) => positions.get(n.id()), animate: !reducedMotion(), animationDuration: animateMillis, fit: false })
       : shownElements(cy)
           .not('.probe')
           .layout({ ...forces(nodes.length), randomize: false, animate: !reducedMotion(), animationDuration: animateMillis });
@@ -143,7 +143,10 @@ export function fullLayout(cy) {
     return;
   }
   if (cy.scratch(fitKey)?.bands) {
-    cy.layout({ name: 'preset', positions: bandPositions(cy.nodes().not('.overlay')), fit: false }).run();
+    // A function, not the Map: preset reads positions[id] from anything
+    // else, and a Map has no such property (nothing would move).
+    const pos = bandPositions(cy.nodes().not('.overlay'));
+    cy.nodes().not('.overlay, .project').layout({ name: 'preset', positions: (n) => pos.get(n.id()), fit: false }).run();
     fitGraph(cy);
     return;
   }
@@ -192,7 +195,7 @@ function hostLayout(cy, bands, keep) {
     if (kids.empty()) return;
     if (bands) {
       const pos = bandPositions(kids);
-      kids.positions((n) => pos.get(n.id()) || n.position());
+      kids.not('.project').positions((n) => pos.get(n.id()) || n.position());
     } else {
       extra
         .union(kids)
@@ -215,11 +218,13 @@ function hostLayout(cy, bands, keep) {
       groups.push({ nodes: b, box: box(b) });
       return;
     }
+    // Its Compose projects' members too: fcose lays a project's box out
+    // with them; a box itself is placed by its members only.
     arrange(
-      b.children().filter((n) => n.visible()),
+      b.descendants().filter((n) => n.visible()),
       b,
     );
-    groups.push({ nodes: b.children(), box: box(b) });
+    groups.push({ nodes: b.descendants().not('.project'), box: box(b) });
   });
   const loose = cy.nodes(':visible').not('.host, .overlay').filter((n) => n.parent().empty());
   if (loose.nonempty()) {
@@ -287,6 +292,9 @@ function forces(n) {
 // bounding box of the graph, from its bottom-right corner on. The cost is
 // O(new x existing) box tests, plus the rings actually tried.
 export function placeNewNodes(cy, fresh) {
+  // A Compose project's box is where its members are: placing them
+  // places it.
+  fresh = fresh.filter((n) => !n.hasClass('project'));
   if (!fresh.length) return;
   const isNew = new Set(fresh.map((n) => n.id()));
   // Boxes of every node with a position: the old ones now, the new ones as
@@ -299,7 +307,7 @@ export function placeNewNodes(cy, fresh) {
   cy.nodes().forEach((n) => {
     if (isNew.has(n.id()) || n.hasClass('overlay')) return;
     const b = nodeBox(n);
-    if (n.hasClass('host')) {
+    if (n.hasClass('host') || n.hasClass('project')) {
       if (n.visible()) hostBoxes.set(n.id(), { x1: b.x1 - hostPadding, y1: b.y1 - hostPadding, x2: b.x2 + hostPadding, y2: b.y2 + hostPadding });
       return;
     }
@@ -317,19 +325,22 @@ export function placeNewNodes(cy, fresh) {
     positions.set(n.id(), p);
     boxes.set(n.id(), b);
     obstacles.push(b);
-    const own = hostBoxes.get(n.parent().id());
-    if (own) {
+    // Its host's box and its project's grow round it.
+    n.ancestors().forEach((a) => {
+      const own = hostBoxes.get(a.id());
+      if (!own) return;
       own.x1 = Math.min(own.x1, b.x1 - 2 * hostPadding);
       own.y1 = Math.min(own.y1, b.y1 - 2 * hostPadding);
       own.x2 = Math.max(own.x2, b.x2 + 2 * hostPadding);
       own.y2 = Math.max(own.y2, b.y2 + 2 * hostPadding);
-    }
+    });
   };
-  // What n must keep clear of: every node, and the other hosts' boxes.
+  // What n must keep clear of: every node, and the boxes (hosts,
+  // projects) it is not in.
   const obstaclesOf = (n) => {
     if (!hostBoxes.size) return obstacles;
-    const own = n.parent().id();
-    return obstacles.concat([...hostBoxes].filter(([id]) => id !== own).map(([, b]) => b));
+    const own = new Set(n.ancestors().map((a) => a.id()));
+    return obstacles.concat([...hostBoxes].filter(([id]) => !own.has(id)).map(([, b]) => b));
   };
 
   let pending = fresh.slice();
@@ -591,9 +602,10 @@ export function bendLinks(cy) {
   if (links.empty()) return;
   // Every node's box once (a big map has many nodes and few links).
   const boxes = [];
-  // A host's box holds its links: it covers none of their labels.
+  // A host's box (or a project's) holds its links: it covers none of
+  // their labels.
   cy.nodes(':visible')
-    .not('.overlay, .host')
+    .not('.overlay, .host, .project')
     .forEach((n) => boxes.push({ id: n.id(), box: nodeBox(n) }));
   links.forEach((e) => {
     const ends = new Set([e.source().id(), e.target().id()]);

@@ -363,6 +363,8 @@ export const stylesheet = [
   { selector: '.faded', style: { opacity: 0.15 } },
   // Focus (focus.js): what is not shown is not there.
   { selector: '.focus-hidden', style: { display: 'none' } },
+  // What a PNG of the selection leaves out, for the time of its render (export.js).
+  { selector: '.export-hidden', style: { display: 'none' } },
   // Hosts (graph-hosts.js): with several engines, each engine's nodes sit
   // in a light box under its name; a collapsed host is one solid node,
   // and the host of an engine that is down is grey and dashed.
@@ -396,6 +398,40 @@ export const stylesheet = [
   },
   { selector: 'node.host:selected', style: { 'underlay-shape': 'round-rectangle' } },
   { selector: '.host-folded', style: { display: 'none' } },
+  // Compose projects (issue 13): a box inside the host's, in Compose's
+  // own blue, holding the project's services, networks and volumes; a
+  // collapsed project is one node. depends_on is a thin dotted arrow from
+  // the service to what it waits for.
+  {
+    selector: 'node.project',
+    style: {
+      shape: 'round-rectangle',
+      width: 'data(width)',
+      height: 'data(height)',
+      padding: 18,
+      'background-color': '#e3f2fd',
+      'background-opacity': 0.4,
+      'border-width': 2,
+      'border-style': 'dashed',
+      'border-color': '#1e88e5',
+      'text-valign': 'top',
+      'text-halign': 'center',
+      'text-margin-y': -2,
+      'font-size': 16,
+      'font-weight': 'bold',
+      color: '#0d47a1',
+      'compound-sizing-wrt-labels': 'include',
+    },
+  },
+  {
+    selector: 'node.project.collapsed',
+    style: { 'background-color': '#bbdefb', 'background-opacity': 0.95, 'border-style': 'solid', 'border-width': 3, 'text-valign': 'center', 'text-margin-y': 0 },
+  },
+  { selector: 'node.project:selected', style: { 'underlay-shape': 'round-rectangle' } },
+  {
+    selector: 'edge.depends-on',
+    style: { width: 1.5, 'line-style': 'dotted', 'line-color': '#5c6bc0', 'target-arrow-shape': 'triangle', 'target-arrow-color': '#5c6bc0', 'arrow-scale': 0.8, 'curve-style': 'bezier' },
+  },
   { selector: 'edge.host-edge', style: { width: 4, 'line-color': '#78909c', 'line-opacity': 0.8 } },
   // Docker Swarm (issue 12). A Swarm node is its host box's header: a
   // slate bar with its role, availability and state, red when the

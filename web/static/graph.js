@@ -17,7 +17,7 @@ import { setFitAvoid } from './graph-place.js';
 export { networkColour } from './graph-style.js';
 export { fitGraph, tidy, setBands, keepInView, bendLinks } from './graph-place.js';
 export { renderSnapshot, applyDelta, flashEvent } from './graph-elements.js';
-export { collapseHost, isCollapsed, hostOf, setHostsDown, syncHosts } from './graph-hosts.js';
+export { collapseGroup, collapseHost, isCollapsed, isGroupCollapsed, hostOf, setHostsDown, syncHosts } from './graph-hosts.js';
 
 // createGraph starts Cytoscape in container with dockmap's style and no
 // elements; renderSnapshot fills it. options.fitAvoid, if given, returns
@@ -53,8 +53,10 @@ export function filterByName(cy, query) {
     cy.elements().removeClass('faded');
     if (!q) return;
     // A host's box stays: fading it would fade everything in it.
-    const nodes = cy.nodes().not('.host');
-    const hit = nodes.filter((n) => String(n.data('label')).toLowerCase().includes(q));
+    const nodes = cy.nodes().not('.host, .project');
+    // By label or by name: a Compose service is labelled by its service,
+    // but someone may type the container's name.
+    const hit = nodes.filter((n) => `${n.data('label')} ${n.data('name') || ''}`.toLowerCase().includes(q));
     nodes.not(hit).addClass('faded');
     cy.edges().filter((e) => e.source().hasClass('faded') || e.target().hasClass('faded')).addClass('faded');
     matches = hit.filter('.container');
@@ -86,12 +88,12 @@ export function keepLabels(cy) {
     frame = 0;
     const z = cy.zoom();
     const selected = cy.nodes(':selected');
-    const keep = cy.nodes('.network, .host').union(selected).union(selected.neighborhood('node')).not('.overlay');
+    const keep = cy.nodes('.network, .host, .project').union(selected).union(selected.neighborhood('node')).not('.overlay');
     cy.batch(() => {
       cy.nodes('.label-keep').not(keep).removeClass('label-keep').removeStyle('font-size');
       keep.addClass('label-keep');
       keep.forEach((n) => {
-        const base = n.hasClass('host') ? 18 : n.hasClass('network') ? 17 : 16;
+        const base = n.hasClass('host') || n.hasClass('project') ? 18 : n.hasClass('network') ? 17 : 16;
         if (base * z >= keptLabelPx) n.removeStyle('font-size');
         else n.style('font-size', Math.min(keptLabelPx / z, 400));
       });

@@ -24,7 +24,9 @@ export function bandPositions(nodes) {
   const nets = nodes.filter('.network').not('.overlay').toArray().sort((a, b) => netRank(a) - netRank(b) || byName(a, b));
   const rank = new Map(nets.map((n, i) => [n.id(), i]));
   const containers = nodes.filter('.container').not('.overlay').toArray().sort(byName);
-  const others = nodes.not('.network, .container, .volume, .bind, .overlay').toArray().sort(byName);
+  // A Compose project's box is where its members are: it gets no place of
+  // its own (setting a compound's position would move its members).
+  const others = nodes.not('.network, .container, .volume, .bind, .overlay, .project').toArray().sort(byName);
   const stores = nodes.filter('.volume, .bind').not('.overlay').toArray().sort(byName);
 
   // Each container's band: its first network, or its stack owner's band.

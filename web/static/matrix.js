@@ -10,17 +10,23 @@ import { mismatchText, unmeasured, unmeasuredText, predictionText } from './reac
 
 // createMatrix draws the matrix of the results of probes (createProbes)
 // with the predictions of reach (createReach). It returns {render(table,
-// emptyEl)}: redraw table (and show emptyEl when there is nothing).
+// emptyEl), rows()}: redraw table (and show emptyEl when there is
+// nothing); the matrix as rows of words, for export (export-table.js).
 export function createMatrix({ probes, reach }) {
-  // renderMatrix redraws table (and shows emptyEl when there is nothing).
-  function renderMatrix(table, emptyEl) {
-    if (!table) return;
+  // members are the containers of the matrix, in its order.
+  function members() {
     const ids = new Set();
     for (const r of probes.allResults()) {
       ids.add(r.from);
       ids.add(r.to);
     }
-    const sorted = [...ids].map((id) => ({ id, name: probes.nameOf(id) })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    return [...ids].map((id) => ({ id, name: probes.nameOf(id) })).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  }
+
+  // renderMatrix redraws table (and shows emptyEl when there is nothing).
+  function renderMatrix(table, emptyEl) {
+    if (!table) return;
+    const sorted = members();
     if (emptyEl) emptyEl.hidden = sorted.length > 0;
     table.hidden = sorted.length === 0;
     if (!sorted.length) {
@@ -56,7 +62,7 @@ export function createMatrix({ probes, reach }) {
 
   function half(row, col, by, text) {
     const r = probes.resultFor(row.id, col.id, by);
-    const state = !r ? 'unknown' : r.ok ? 'ok' : unmeasured(r) ? 'unmeasured' : 'fail';
+    const state = stateOf(r);
     const mark = { ok: '✓', fail: '✗', unknown: '·', unmeasured: '?' }[state];
     const cls = ['half', state];
     // No measure is drawn like no probe yet: grey.
@@ -91,5 +97,37 @@ export function createMatrix({ probes, reach }) {
     return !!m && !m.hidden;
   }
 
-  return { render: renderMatrix };
+  // rows is the matrix as words: the header row (the containers pinged),
+  // then one row per container that pinged; a cell says each way of
+  // asking's result (ok, fail, unmeasured, or - when never tried), and the
+  // prediction beside it when the matrix shows one. The pair of a
+  // container with itself is "-".
+  function rows() {
+    const sorted = members();
+    const out = [['from \\ to', ...sorted.map((c) => c.name)]];
+    for (const row of sorted) {
+      out.push([
+        row.name,
+        ...sorted.map((col) => {
+          if (row.id === col.id) return '-';
+          return ['ip', 'name']
+            .map((by) => {
+              const r = probes.resultFor(row.id, col.id, by);
+              const word = { ok: 'ok', fail: 'fail', unknown: '-', unmeasured: 'unmeasured' }[stateOf(r)];
+              const v = r && matrixShown() ? reach.verdictFor(r) : undefined;
+              return `${by === 'ip' ? 'IP' : 'name'}: ${word}${v ? ` (predicted ${v.ok ? 'ok' : 'fail'})` : ''}`;
+            })
+            .join('; ');
+        }),
+      ]);
+    }
+    return out;
+  }
+
+  return { render: renderMatrix, rows };
+}
+
+// stateOf names a probe result's state in the matrix.
+function stateOf(r) {
+  return !r ? 'unknown' : r.ok ? 'ok' : unmeasured(r) ? 'unmeasured' : 'fail';
 }

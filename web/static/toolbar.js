@@ -6,6 +6,7 @@
 import { errorText } from './api.js';
 import { fitGraph, filterByName } from './graph.js';
 import { containerID } from './ids.js';
+import { createExport } from './export.js';
 
 const byID = (id) => document.getElementById(id);
 
@@ -141,6 +142,8 @@ export function createToolbar({ cy, store, selection, probes, matrix, toast, gra
     byID('ping-selection')?.addEventListener('click', pingSelection);
     byID('watch-toggle')?.addEventListener('click', () => watch.toggle());
   }
+
+  createExport({ cy, selection, matrix, toast });
 
   return { pingSelection, toggleWatch: () => watch.toggle(), toggleLinkMode, toggleMatrix, drawMatrix, updateSelectionCount, zoomBy, fit, focusSearch };
 }

@@ -14,6 +14,9 @@ type Access struct {
 	// SignedIn is true when access control is on and the person logged
 	// in, so the page offers to log out.
 	SignedIn bool
+	// CanReadLogs is true when the logs route lets this role in (an
+	// operator; a viewer with --viewer-logs).
+	CanReadLogs bool
 }
 
 type accessKey struct{}
@@ -31,3 +34,6 @@ func AccessOf(ctx context.Context) Access {
 
 // canAct reports whether the page may offer actions.
 func canAct(ctx context.Context) bool { return AccessOf(ctx).CanAct }
+
+// canReadLogs reports whether the container panel may offer its logs.
+func canReadLogs(ctx context.Context) bool { return AccessOf(ctx).CanReadLogs }

@@ -610,6 +610,7 @@ func TestLegend(t *testing.T) {
 		"container running", "container stopped", "unhealthy", "network", "default bridge",
 		"volume", "anonymous volume", "bind mount", "link → alias", "broken link → removed", "membership (IP)",
 		"mount rw", "mount ro", "netns (shared)", "volumes-from → donor", "tmpfs mount (double ring)",
+		"Compose project (box)", "depends_on → dependency",
 	}
 	if diff := cmp.Diff(want, texts(doc.Find(`[data-testid="legend"] li`))); diff != "" {
 		t.Errorf("legend mismatch (-want +got):\n%s", diff)

@@ -193,7 +193,15 @@ func TopologyPage(v PageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<div class=\"stage-main\"><div id=\"graph\" class=\"graph\" data-testid=\"graph\" aria-label=\"Map of containers, networks and volumes\"></div><div id=\"graph-past\" class=\"graph graph-past\" data-testid=\"graph-past\" aria-label=\"The map at a past moment\" hidden></div><p id=\"graph-past-note\" class=\"graph-past-note\" data-testid=\"graph-past-note\" role=\"status\" hidden></p><div id=\"map-controls\" class=\"map-controls\" data-testid=\"map-controls\"><input id=\"search\" type=\"search\" data-testid=\"search\" placeholder=\"Find a container  ( / )\" aria-label=\"Find a container by name\" autocomplete=\"off\" spellcheck=\"false\"><div class=\"focus\" role=\"group\" aria-label=\"Show only\"><select id=\"focus-kind\" data-testid=\"focus-kind\" aria-label=\"Show only\" title=\"Show only some containers: a participant's prefix, a network, a label, what dockmap made, or one host (engine), or hide one\"><option value=\"\">Show all</option> <option value=\"prefix\">Names starting…</option> <option value=\"network\">On network…</option> <option value=\"label\">Labelled…</option> <option value=\"mine\">Made here</option> <option value=\"host\">On host…</option> <option value=\"hide-host\">All but host…</option></select> <input id=\"focus-value\" data-testid=\"focus-value\" type=\"text\" list=\"focus-values\" aria-label=\"Show only: value\" autocomplete=\"off\" spellcheck=\"false\" maxlength=\"200\" size=\"10\" hidden> <datalist id=\"focus-values\"></datalist> <span id=\"focus-count\" class=\"focus-count\" data-testid=\"focus-count\" hidden></span></div><div class=\"zoom\" role=\"group\" aria-label=\"Zoom\"><button type=\"button\" id=\"zoom-in\" data-testid=\"zoom-in\" title=\"Zoom in (+)\">+</button> <button type=\"button\" id=\"zoom-out\" data-testid=\"zoom-out\" title=\"Zoom out (−)\">−</button> <button type=\"button\" id=\"zoom-fit\" data-testid=\"zoom-fit\" title=\"Fit the whole map (0)\">Fit</button> <button type=\"button\" id=\"tidy\" data-testid=\"tidy\" title=\"Tidy: lay the whole map out again (t)\">Tidy</button> <button type=\"button\" id=\"bands\" data-testid=\"bands\" aria-pressed=\"false\" title=\"Stable layout: networks as bands, containers in name order, so the same lab always looks the same\">Bands</button> <button type=\"button\" id=\"timeline-toggle\" data-testid=\"timeline-toggle\" aria-pressed=\"false\" aria-controls=\"timeline\" title=\"Timeline: the session so far, and the map as it was at any moment (h)\">Timeline</button> <button type=\"button\" id=\"presenter-toggle\" data-testid=\"presenter-toggle\" aria-pressed=\"false\" title=\"Presenter view: the map alone, large, with the lesson's step (f)\">Present</button></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<div class=\"stage-main\"><div id=\"graph\" class=\"graph\" data-testid=\"graph\" aria-label=\"Map of containers, networks and volumes\"></div><div id=\"graph-past\" class=\"graph graph-past\" data-testid=\"graph-past\" aria-label=\"The map at a past moment\" hidden></div><p id=\"graph-past-note\" class=\"graph-past-note\" data-testid=\"graph-past-note\" role=\"status\" hidden></p><div id=\"map-controls\" class=\"map-controls\" data-testid=\"map-controls\"><input id=\"search\" type=\"search\" data-testid=\"search\" placeholder=\"Find a container  ( / )\" aria-label=\"Find a container by name\" autocomplete=\"off\" spellcheck=\"false\"><div class=\"focus\" role=\"group\" aria-label=\"Show only\"><select id=\"focus-kind\" data-testid=\"focus-kind\" aria-label=\"Show only\" title=\"Show only some containers: a participant's prefix, a network, a label, what dockmap made, one host (engine) or Compose project, or hide one\"><option value=\"\">Show all</option> <option value=\"prefix\">Names starting…</option> <option value=\"network\">On network…</option> <option value=\"label\">Labelled…</option> <option value=\"mine\">Made here</option> <option value=\"host\">On host…</option> <option value=\"hide-host\">All but host…</option> <option value=\"project\">Compose project…</option> <option value=\"hide-project\">All but project…</option></select> <input id=\"focus-value\" data-testid=\"focus-value\" type=\"text\" list=\"focus-values\" aria-label=\"Show only: value\" autocomplete=\"off\" spellcheck=\"false\" maxlength=\"200\" size=\"10\" hidden> <datalist id=\"focus-values\"></datalist> <span id=\"focus-count\" class=\"focus-count\" data-testid=\"focus-count\" hidden></span></div><div class=\"zoom\" role=\"group\" aria-label=\"Zoom\"><button type=\"button\" id=\"zoom-in\" data-testid=\"zoom-in\" title=\"Zoom in (+)\">+</button> <button type=\"button\" id=\"zoom-out\" data-testid=\"zoom-out\" title=\"Zoom out (−)\">−</button> <button type=\"button\" id=\"zoom-fit\" data-testid=\"zoom-fit\" title=\"Fit the whole map (0)\">Fit</button> <button type=\"button\" id=\"tidy\" data-testid=\"tidy\" title=\"Tidy: lay the whole map out again (t)\">Tidy</button> <button type=\"button\" id=\"bands\" data-testid=\"bands\" aria-pressed=\"false\" title=\"Stable layout: networks as bands, containers in name order, so the same lab always looks the same\">Bands</button> <button type=\"button\" id=\"timeline-toggle\" data-testid=\"timeline-toggle\" aria-pressed=\"false\" aria-controls=\"timeline\" title=\"Timeline: the session so far, and the map as it was at any moment (h)\">Timeline</button> <button type=\"button\" id=\"presenter-toggle\" data-testid=\"presenter-toggle\" aria-pressed=\"false\" title=\"Presenter view: the map alone, large, with the lesson's step (f)\">Present</button></div>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = exportMenu(canAct(ctx)).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -205,7 +213,7 @@ func TopologyPage(v PageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<p id=\"link-hint\" class=\"link-hint\" data-testid=\"link-hint\" hidden>Link mode: drag from a container onto the one it should reach by name. <kbd>l</kbd> or <kbd>Esc</kbd> to leave.</p><div id=\"toast\" class=\"toast\" data-testid=\"toast\" role=\"status\" hidden></div><div id=\"reach-card\" class=\"reach-card\" data-testid=\"selection-prediction\" aria-live=\"polite\" hidden></div><div id=\"graph-tooltip\" class=\"graph-tooltip\" data-testid=\"graph-tooltip\" role=\"tooltip\" hidden></div><p id=\"presenter-say\" class=\"presenter-say\" data-testid=\"presenter-say\" aria-live=\"polite\" hidden></p><p id=\"presenter-caption\" class=\"presenter-caption\" data-testid=\"presenter-caption\" hidden></p></div></div><div id=\"sidebar\" class=\"sidebar\" data-testid=\"sidebar\"><aside id=\"panel\" class=\"panel\" data-testid=\"panel\" aria-live=\"polite\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p id=\"link-hint\" class=\"link-hint\" data-testid=\"link-hint\" hidden>Link mode: drag from a container onto the one it should reach by name. <kbd>l</kbd> or <kbd>Esc</kbd> to leave.</p><div id=\"toast\" class=\"toast\" data-testid=\"toast\" role=\"status\" hidden></div><div id=\"reach-card\" class=\"reach-card\" data-testid=\"selection-prediction\" aria-live=\"polite\" hidden></div><div id=\"graph-tooltip\" class=\"graph-tooltip\" data-testid=\"graph-tooltip\" role=\"tooltip\" hidden></div><p id=\"presenter-say\" class=\"presenter-say\" data-testid=\"presenter-say\" aria-live=\"polite\" hidden></p><p id=\"presenter-caption\" class=\"presenter-caption\" data-testid=\"presenter-caption\" hidden></p></div></div><div id=\"sidebar\" class=\"sidebar\" data-testid=\"sidebar\"><aside id=\"panel\" class=\"panel\" data-testid=\"panel\" aria-live=\"polite\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -213,7 +221,7 @@ func TopologyPage(v PageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</aside><div id=\"sidebar-resizer\" class=\"resizer\" data-testid=\"sidebar-resizer\" role=\"separator\" aria-orientation=\"horizontal\" aria-controls=\"panel\" aria-label=\"Resize the details panel (arrow keys)\" tabindex=\"0\"></div><div id=\"dock\" class=\"dock\" data-testid=\"dock\"><div class=\"dock-tabs\" role=\"tablist\" aria-label=\"Lesson, activity and engine events\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</aside><div id=\"sidebar-resizer\" class=\"resizer\" data-testid=\"sidebar-resizer\" role=\"separator\" aria-orientation=\"horizontal\" aria-controls=\"panel\" aria-label=\"Resize the details panel (arrow keys)\" tabindex=\"0\"></div><div id=\"dock\" class=\"dock\" data-testid=\"dock\"><div class=\"dock-tabs\" role=\"tablist\" aria-label=\"Lesson, activity and engine events\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -229,7 +237,7 @@ func TopologyPage(v PageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -241,7 +249,7 @@ func TopologyPage(v PageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<section id=\"event-feed\" class=\"feed\" data-testid=\"event-feed\" aria-label=\"Engine events\" role=\"tabpanel\" aria-labelledby=\"tab-event-feed\"><h2>Engine events</h2><ol id=\"feed-list\" class=\"feed-list\" data-testid=\"event-list\"></ol></section></div></div></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<section id=\"event-feed\" class=\"feed\" data-testid=\"event-feed\" aria-label=\"Engine events\" role=\"tabpanel\" aria-labelledby=\"tab-event-feed\"><h2>Engine events</h2><ol id=\"feed-list\" class=\"feed-list\" data-testid=\"event-list\"></ol></section></div></div></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -275,7 +283,7 @@ func TopologyPage(v PageView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, " ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, " ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -285,7 +293,7 @@ func TopologyPage(v PageView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, " ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, " ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -331,7 +339,7 @@ func EngineBadge(e topology.EngineState) templ.Component {
 			templ_7745c5c3_ElementWriter := templ_7745c5c3_Buffer
 			templ_7745c5c3_Buffer := templ.GetBuffer()
 			var templ_7745c5c3_ElementScripts []templ.ComponentScript
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<span id=\"engine-badge\" data-testid=\"engine-badge\" class=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<span id=\"engine-badge\" data-testid=\"engine-badge\" class=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -349,38 +357,38 @@ func EngineBadge(e topology.EngineState) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" data-connected=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\" data-connected=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var12 string
 			templ_7745c5c3_Var12, templ_7745c5c3_Err = templruntime.NewAttributeExpression(strconv.FormatBool(e.Connected)).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 167, Col: 50}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 170, Col: 50}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if t := engineTitle(e); t != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, " title=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, " title=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var13 string
 				templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(t).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 169, Col: 12}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 172, Col: 12}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -395,33 +403,33 @@ func EngineBadge(e topology.EngineState) templ.Component {
 			}
 			templ.ReleaseBuffer(templ_7745c5c3_Buffer)
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, ">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, ">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var14 string
 		templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(engineState(e))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 171, Col: 18}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 174, Col: 18}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<span class=\"badge-detail\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<span class=\"badge-detail\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var15 string
 		templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(engineDetail(e))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 171, Col: 64}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 174, Col: 64}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</span></span>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</span></span>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -447,7 +455,7 @@ func PanelEmpty() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<p class=\"panel-empty\" data-testid=\"panel-empty\">Click a container, a network or a volume to see its details</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<p class=\"panel-empty\" data-testid=\"panel-empty\">Click a container, a network or a volume to see its details</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -476,7 +484,7 @@ func Legend() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<details id=\"legend\" class=\"legend\" data-testid=\"legend\" open><summary>Legend</summary><ul>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<details id=\"legend\" class=\"legend\" data-testid=\"legend\" open><summary>Legend</summary><ul>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -544,7 +552,15 @@ func Legend() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</ul><p class=\"legend-note\" data-testid=\"legend-note\"><span class=\"swatch swatch-network-colours\" aria-hidden=\"true\"></span> network, membership: colour per network</p></details>")
+		templ_7745c5c3_Err = legendItem("project", "Compose project (box)").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = legendItem("edge-depends-on", "depends_on → dependency").Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</ul><p class=\"legend-note\" data-testid=\"legend-note\"><span class=\"swatch swatch-network-colours\" aria-hidden=\"true\"></span> network, membership: colour per network</p></details>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -569,20 +585,20 @@ func legendItem(kind string, text string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<li data-testid=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<li data-testid=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var19 string
 		templ_7745c5c3_Var19, templ_7745c5c3_Err = templruntime.NewAttributeExpression("legend-" + kind).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 212, Col: 35}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 217, Col: 35}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var19)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -590,7 +606,7 @@ func legendItem(kind string, text string) templ.Component {
 			templ_7745c5c3_ElementWriter := templ_7745c5c3_Buffer
 			templ_7745c5c3_Buffer := templ.GetBuffer()
 			var templ_7745c5c3_ElementScripts []templ.ComponentScript
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<span class=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<span class=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -608,7 +624,7 @@ func legendItem(kind string, text string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "\" aria-hidden=\"true\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "\" aria-hidden=\"true\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -622,20 +638,20 @@ func legendItem(kind string, text string) templ.Component {
 			}
 			templ.ReleaseBuffer(templ_7745c5c3_Buffer)
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "></span>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "></span>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var22 string
 		templ_7745c5c3_Var22, templ_7745c5c3_Err = templ.JoinStringErrs(text)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 212, Col: 113}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 217, Col: 113}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var22))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "</li>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</li>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -662,7 +678,44 @@ func toolbar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<div class=\"toolbar\" role=\"toolbar\" aria-label=\"Actions\"><button type=\"button\" id=\"run-open\" data-testid=\"run-open\" title=\"Run a container (r)\">Run… <kbd>r</kbd></button> <button type=\"button\" id=\"network-open\" data-testid=\"network-open\" title=\"Create a network (n)\">Network… <kbd>n</kbd></button> <button type=\"button\" id=\"volume-open\" data-testid=\"volume-open\" title=\"Create a volume (v)\">Volume… <kbd>v</kbd></button> <button type=\"button\" id=\"link-mode\" data-testid=\"link-mode\" aria-pressed=\"false\" title=\"Link mode: drag from a container onto another to link them (l)\">Link <kbd>l</kbd></button> <button type=\"button\" id=\"ping-selection\" data-testid=\"ping-selection\" data-count=\"0\" title=\"Ping between the selected containers; one selected: its neighbours (p). Shift+click or Shift+drag to select several.\">Ping <span id=\"selection-count\" class=\"count\" data-testid=\"selection-count\"></span> <kbd>p</kbd></button> <button type=\"button\" id=\"watch-toggle\" data-testid=\"watch-toggle\" aria-pressed=\"false\" title=\"Re-ping the selection every 5 seconds until stopped (w)\">Watch <kbd>w</kbd></button></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<div class=\"toolbar\" role=\"toolbar\" aria-label=\"Actions\"><button type=\"button\" id=\"run-open\" data-testid=\"run-open\" title=\"Run a container (r)\">Run… <kbd>r</kbd></button> <button type=\"button\" id=\"network-open\" data-testid=\"network-open\" title=\"Create a network (n)\">Network… <kbd>n</kbd></button> <button type=\"button\" id=\"volume-open\" data-testid=\"volume-open\" title=\"Create a volume (v)\">Volume… <kbd>v</kbd></button> <button type=\"button\" id=\"link-mode\" data-testid=\"link-mode\" aria-pressed=\"false\" title=\"Link mode: drag from a container onto another to link them (l)\">Link <kbd>l</kbd></button> <button type=\"button\" id=\"ping-selection\" data-testid=\"ping-selection\" data-count=\"0\" title=\"Ping between the selected containers; one selected: its neighbours (p). Shift+click or Shift+drag to select several.\">Ping <span id=\"selection-count\" class=\"count\" data-testid=\"selection-count\"></span> <kbd>p</kbd></button> <button type=\"button\" id=\"watch-toggle\" data-testid=\"watch-toggle\" aria-pressed=\"false\" title=\"Re-ping the selection every 5 seconds until stopped (w)\">Watch <kbd>w</kbd></button></div>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// exportMenu downloads the map as a PNG and, for an operator (a Compose
+// file carries env values), the containers as a Compose file (export.js).
+func exportMenu(compose bool) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<details id=\"export-menu\" class=\"export-menu\" data-testid=\"export-menu\"><summary title=\"Export the map (or the selection) as a picture, or the containers as a Compose file\">Export</summary><div class=\"export-items\" role=\"menu\"><button type=\"button\" role=\"menuitem\" id=\"export-png-projector\" data-testid=\"export-png-projector\">PNG (projector 1920×1080)</button> <button type=\"button\" role=\"menuitem\" id=\"export-png-print\" data-testid=\"export-png-print\">PNG (print, 3× scale, white background)</button> ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if compose {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<button type=\"button\" role=\"menuitem\" id=\"export-compose\" data-testid=\"export-compose\">Compose file (selection or the focused project)</button>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</div></details>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -689,7 +742,7 @@ func LeftoversBanner() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<section id=\"leftovers\" class=\"banner\" data-testid=\"leftovers-banner\" role=\"alert\" hidden><ul id=\"leftovers-list\" class=\"leftovers-list\"></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<section id=\"leftovers\" class=\"banner\" data-testid=\"leftovers-banner\" role=\"alert\" hidden><ul id=\"leftovers-list\" class=\"leftovers-list\"></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -716,7 +769,7 @@ func Matrix() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<section id=\"matrix\" class=\"matrix-card\" data-testid=\"matrix\" aria-label=\"Reachability matrix\" hidden><header class=\"card-head\"><h2>Reachability</h2><span class=\"matrix-key\"><span class=\"key ok\">✓ reaches</span><span class=\"key fail\">✗ fails</span><span class=\"key unknown\">· not tried</span></span> <button type=\"button\" class=\"icon-button\" id=\"matrix-close\" data-testid=\"matrix-close\" aria-label=\"Close the matrix\">×</button></header><p class=\"matrix-help\">Rows ping, columns are pinged; each cell: by IP | by name.</p><div class=\"matrix-scroll\"><table id=\"matrix-table\" class=\"matrix-table\" data-testid=\"matrix-table\"></table></div><p id=\"matrix-empty\" class=\"none\" data-testid=\"matrix-empty\">No pings yet: select containers (Shift+click) and press <kbd>p</kbd>.</p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "<section id=\"matrix\" class=\"matrix-card\" data-testid=\"matrix\" aria-label=\"Reachability matrix\" hidden><header class=\"card-head\"><h2>Reachability</h2><span class=\"matrix-key\"><span class=\"key ok\">✓ reaches</span><span class=\"key fail\">✗ fails</span><span class=\"key unknown\">· not tried</span></span> <span class=\"matrix-export\" role=\"group\" aria-label=\"Export the matrix\"><button type=\"button\" id=\"matrix-export-csv\" data-testid=\"matrix-export-csv\" title=\"Download the matrix as CSV\">CSV</button> <button type=\"button\" id=\"matrix-export-md\" data-testid=\"matrix-export-md\" title=\"Download the matrix as a Markdown table\">Markdown</button></span> <button type=\"button\" class=\"icon-button\" id=\"matrix-close\" data-testid=\"matrix-close\" aria-label=\"Close the matrix\">×</button></header><p class=\"matrix-help\">Rows ping, columns are pinged; each cell: by IP | by name.</p><div class=\"matrix-scroll\"><table id=\"matrix-table\" class=\"matrix-table\" data-testid=\"matrix-table\"></table></div><p id=\"matrix-empty\" class=\"none\" data-testid=\"matrix-empty\">No pings yet: select containers (Shift+click) and press <kbd>p</kbd>.</p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -746,17 +799,17 @@ func Activity(withAudit bool) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<section id=\"activity\" class=\"activity\" data-testid=\"activity\" aria-label=\"Activity\" role=\"tabpanel\" aria-labelledby=\"tab-activity\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<section id=\"activity\" class=\"activity\" data-testid=\"activity\" aria-label=\"Activity\" role=\"tabpanel\" aria-labelledby=\"tab-activity\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if !withAudit {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, " hidden")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, " hidden")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "><h2>Activity</h2><p id=\"activity-empty\" class=\"none\" data-testid=\"activity-empty\">Nothing running.</p><ol id=\"activity-list\" class=\"activity-list\" data-testid=\"activity-list\"></ol>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "><h2>Activity</h2><p id=\"activity-empty\" class=\"none\" data-testid=\"activity-empty\">Nothing running.</p><ol id=\"activity-list\" class=\"activity-list\" data-testid=\"activity-list\"></ol>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -766,7 +819,7 @@ func Activity(withAudit bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "</section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "</section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -794,7 +847,7 @@ func TimelineBar() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<section id=\"timeline\" class=\"timeline\" data-testid=\"timeline\" aria-label=\"Timeline\" hidden><button type=\"button\" id=\"timeline-live\" data-testid=\"timeline-live\" title=\"Back to now (Esc)\" disabled>Live</button><div class=\"timeline-track\"><div id=\"timeline-marks\" class=\"timeline-marks\" data-testid=\"timeline-marks\"></div><input id=\"timeline-range\" data-testid=\"timeline-range\" type=\"range\" min=\"0\" max=\"0\" step=\"1\" value=\"0\" aria-label=\"Moment of the session (arrow keys: one thing at a time)\"></div><output id=\"timeline-time\" class=\"timeline-time\" data-testid=\"timeline-time\" for=\"timeline-range\">now</output> <a id=\"timeline-export\" class=\"button\" data-testid=\"timeline-export\" href=\"/api/timeline/export\" download title=\"Download the session, to open later with dockmap --replay\">Export</a><p id=\"timeline-error\" class=\"timeline-error\" data-testid=\"timeline-error\" role=\"alert\" hidden></p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "<section id=\"timeline\" class=\"timeline\" data-testid=\"timeline\" aria-label=\"Timeline\" hidden><button type=\"button\" id=\"timeline-live\" data-testid=\"timeline-live\" title=\"Back to now (Esc)\" disabled>Live</button><div class=\"timeline-track\"><div id=\"timeline-marks\" class=\"timeline-marks\" data-testid=\"timeline-marks\"></div><input id=\"timeline-range\" data-testid=\"timeline-range\" type=\"range\" min=\"0\" max=\"0\" step=\"1\" value=\"0\" aria-label=\"Moment of the session (arrow keys: one thing at a time)\"></div><output id=\"timeline-time\" class=\"timeline-time\" data-testid=\"timeline-time\" for=\"timeline-range\">now</output> <a id=\"timeline-export\" class=\"button\" data-testid=\"timeline-export\" href=\"/api/timeline/export\" download title=\"Download the session, to open later with dockmap --replay\">Export</a><p id=\"timeline-error\" class=\"timeline-error\" data-testid=\"timeline-error\" role=\"alert\" hidden></p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -821,95 +874,95 @@ func dockTab(panel, label string, hidden bool) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "<button type=\"button\" role=\"tab\" id=\"")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		var templ_7745c5c3_Var29 string
-		templ_7745c5c3_Var29, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tab-" + panel).Resolve(ctx)
-		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 291, Col: 21}
-		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var29)
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "\" class=\"dock-tab\" data-testid=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "<button type=\"button\" role=\"tab\" id=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var30 string
 		templ_7745c5c3_Var30, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tab-" + panel).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 293, Col: 30}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 315, Col: 21}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var30)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 48, "\" data-tab=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "\" class=\"dock-tab\" data-testid=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var31 string
-		templ_7745c5c3_Var31, templ_7745c5c3_Err = templruntime.NewAttributeExpression(panel).Resolve(ctx)
+		templ_7745c5c3_Var31, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tab-" + panel).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 294, Col: 18}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 317, Col: 30}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var31)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 49, "\" aria-controls=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "\" data-tab=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var32 string
 		templ_7745c5c3_Var32, templ_7745c5c3_Err = templruntime.NewAttributeExpression(panel).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 295, Col: 23}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 318, Col: 18}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var32)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 50, "\" aria-selected=\"false\" tabindex=\"-1\"")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		if hidden {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, " hidden")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, ">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "\" aria-controls=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var33 string
-		templ_7745c5c3_Var33, templ_7745c5c3_Err = templ.JoinStringErrs(label)
+		templ_7745c5c3_Var33, templ_7745c5c3_Err = templruntime.NewAttributeExpression(panel).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 299, Col: 9}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 319, Col: 23}
 		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var33))
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var33)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 53, "<span class=\"tab-count\" data-testid=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "\" aria-selected=\"false\" tabindex=\"-1\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if hidden {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, " hidden")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, ">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var34 string
-		templ_7745c5c3_Var34, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tab-count-" + panel).Resolve(ctx)
+		templ_7745c5c3_Var34, templ_7745c5c3_Err = templ.JoinStringErrs(label)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 299, Col: 69}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 323, Col: 9}
 		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var34)
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var34))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "\" hidden></span></button>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "<span class=\"tab-count\" data-testid=\"")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		var templ_7745c5c3_Var35 string
+		templ_7745c5c3_Var35, templ_7745c5c3_Err = templruntime.NewAttributeExpression("tab-count-" + panel).Resolve(ctx)
+		if templ_7745c5c3_Err != nil {
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 323, Col: 69}
+		}
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var35)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "\" hidden></span></button>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -937,7 +990,7 @@ func LessonSection() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "<section id=\"lesson\" class=\"lesson\" data-testid=\"lesson\" aria-label=\"Lesson\" role=\"tabpanel\" aria-labelledby=\"tab-lesson\"><h2>Lesson</h2><div class=\"lesson-head\"><select id=\"lesson-select\" data-testid=\"lesson-select\" aria-label=\"Lesson\"><option value=\"\">Choose a lesson…</option></select> <input id=\"lesson-prefix\" data-testid=\"lesson-prefix\" type=\"text\" placeholder=\"prefix: p1-\" aria-label=\"Your name prefix (the start of your containers' names)\" title=\"The start of your containers' names, when several people share one engine (p1-web, p1-database…). Empty: the names as the lesson gives them.\" autocomplete=\"off\" spellcheck=\"false\" maxlength=\"32\" size=\"8\"> <button type=\"button\" id=\"lesson-class\" data-testid=\"lesson-class\" aria-pressed=\"false\" title=\"Everyone's progress in this lesson\">Class</button><button type=\"button\" id=\"class-view-open\" data-testid=\"class-view-open\" aria-haspopup=\"dialog\" aria-controls=\"class-view\" title=\"Every participant's lab side by side, with their progress (g)\" hidden>Labs <kbd>g</kbd></button></div><p id=\"lesson-error\" class=\"lesson-error\" data-testid=\"lesson-error\" role=\"alert\" hidden></p><p id=\"lesson-summary\" class=\"lesson-summary\" data-testid=\"lesson-summary\" hidden></p><ol id=\"lesson-steps\" class=\"lesson-steps\" data-testid=\"lesson-steps\"></ol><div id=\"lesson-progress\" class=\"lesson-progress\" data-testid=\"lesson-progress\" hidden><table><caption>Who is where</caption> <thead><tr><th scope=\"col\">Who</th><th scope=\"col\">Step</th><th scope=\"col\">Done</th><th scope=\"col\">Since</th></tr></thead> <tbody id=\"lesson-progress-rows\" data-testid=\"lesson-progress-rows\"></tbody></table><p id=\"lesson-progress-empty\" class=\"none\" data-testid=\"lesson-progress-empty\">Nobody has started this lesson yet.</p></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 59, "<section id=\"lesson\" class=\"lesson\" data-testid=\"lesson\" aria-label=\"Lesson\" role=\"tabpanel\" aria-labelledby=\"tab-lesson\"><h2>Lesson</h2><div class=\"lesson-head\"><select id=\"lesson-select\" data-testid=\"lesson-select\" aria-label=\"Lesson\"><option value=\"\">Choose a lesson…</option></select> <input id=\"lesson-prefix\" data-testid=\"lesson-prefix\" type=\"text\" placeholder=\"prefix: p1-\" aria-label=\"Your name prefix (the start of your containers' names)\" title=\"The start of your containers' names, when several people share one engine (p1-web, p1-database…). Empty: the names as the lesson gives them.\" autocomplete=\"off\" spellcheck=\"false\" maxlength=\"32\" size=\"8\"> <button type=\"button\" id=\"lesson-class\" data-testid=\"lesson-class\" aria-pressed=\"false\" title=\"Everyone's progress in this lesson\">Class</button><button type=\"button\" id=\"class-view-open\" data-testid=\"class-view-open\" aria-haspopup=\"dialog\" aria-controls=\"class-view\" title=\"Every participant's lab side by side, with their progress (g)\" hidden>Labs <kbd>g</kbd></button></div><p id=\"lesson-error\" class=\"lesson-error\" data-testid=\"lesson-error\" role=\"alert\" hidden></p><p id=\"lesson-summary\" class=\"lesson-summary\" data-testid=\"lesson-summary\" hidden></p><ol id=\"lesson-steps\" class=\"lesson-steps\" data-testid=\"lesson-steps\"></ol><div id=\"lesson-progress\" class=\"lesson-progress\" data-testid=\"lesson-progress\" hidden><table><caption>Who is where</caption> <thead><tr><th scope=\"col\">Who</th><th scope=\"col\">Step</th><th scope=\"col\">Done</th><th scope=\"col\">Since</th></tr></thead> <tbody id=\"lesson-progress-rows\" data-testid=\"lesson-progress-rows\"></tbody></table><p id=\"lesson-progress-empty\" class=\"none\" data-testid=\"lesson-progress-empty\">Nobody has started this lesson yet.</p></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -965,7 +1018,7 @@ func ClassView() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "<dialog id=\"class-view\" class=\"dialog class-view\" data-testid=\"class-view\" aria-labelledby=\"class-view-title\"><div class=\"class-view-head\"><h2 id=\"class-view-title\">Labs</h2><p id=\"class-view-lesson\" class=\"class-view-lesson\" data-testid=\"class-view-lesson\"></p><button type=\"button\" data-close data-testid=\"class-view-close\" title=\"Back to the map (Esc)\">Close</button></div><div id=\"class-view-tiles\" class=\"class-view-tiles\" data-testid=\"class-view-tiles\"></div><p id=\"class-view-empty\" class=\"none\" data-testid=\"class-view-empty\" hidden>No engine but the local one: start dockmap with one --engine per participant.</p></dialog>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 60, "<dialog id=\"class-view\" class=\"dialog class-view\" data-testid=\"class-view\" aria-labelledby=\"class-view-title\"><div class=\"class-view-head\"><h2 id=\"class-view-title\">Labs</h2><p id=\"class-view-lesson\" class=\"class-view-lesson\" data-testid=\"class-view-lesson\"></p><button type=\"button\" data-close data-testid=\"class-view-close\" title=\"Back to the map (Esc)\">Close</button></div><div id=\"class-view-tiles\" class=\"class-view-tiles\" data-testid=\"class-view-tiles\"></div><p id=\"class-view-empty\" class=\"none\" data-testid=\"class-view-empty\" hidden>No engine but the local one: start dockmap with one --engine per participant.</p></dialog>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -993,7 +1046,7 @@ func AuditLog() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "<div id=\"audit\" class=\"audit\" data-testid=\"audit\" role=\"group\" aria-label=\"Changes\"><h3>Changes</h3><p id=\"audit-empty\" class=\"none\" data-testid=\"audit-empty\">No change asked yet.</p><ol id=\"audit-list\" class=\"audit-list\" data-testid=\"audit-list\"></ol></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<div id=\"audit\" class=\"audit\" data-testid=\"audit\" role=\"group\" aria-label=\"Changes\"><h3>Changes</h3><p id=\"audit-empty\" class=\"none\" data-testid=\"audit-empty\">No change asked yet.</p><ol id=\"audit-list\" class=\"audit-list\" data-testid=\"audit-list\"></ol></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1021,7 +1074,7 @@ func LoginPage(message string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Var39 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_Var40 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
 			if !templ_7745c5c3_IsBuffer {
@@ -1033,36 +1086,36 @@ func LoginPage(message string) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "<main class=\"login\"><h1 class=\"brand\">dockmap</h1><p>This dockmap needs you to sign in. Open a login link (dockmap prints them at start, and an operator can make more), or paste your token here.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 62, "<main class=\"login\"><h1 class=\"brand\">dockmap</h1><p>This dockmap needs you to sign in. Open a login link (dockmap prints them at start, and an operator can make more), or paste your token here.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if message != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 59, "<p class=\"error\" data-testid=\"login-error\" role=\"alert\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, "<p class=\"error\" data-testid=\"login-error\" role=\"alert\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var40 string
-				templ_7745c5c3_Var40, templ_7745c5c3_Err = templ.JoinStringErrs(message)
+				var templ_7745c5c3_Var41 string
+				templ_7745c5c3_Var41, templ_7745c5c3_Err = templ.JoinStringErrs(message)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 377, Col: 69}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 401, Col: 69}
 				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var40))
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var41))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 60, "</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, "</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 61, "<form method=\"post\" action=\"/login\" class=\"login-form\"><label for=\"token\">Token</label> <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" required autofocus data-testid=\"login-token\"> <button type=\"submit\" class=\"primary\" data-testid=\"login-submit\">Sign in</button></form><p class=\"hint\">Scripts send <code>Authorization: Bearer &lt;token&gt;</code> instead.</p></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "<form method=\"post\" action=\"/login\" class=\"login-form\"><label for=\"token\">Token</label> <input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\" required autofocus data-testid=\"login-token\"> <button type=\"submit\" class=\"primary\" data-testid=\"login-submit\">Sign in</button></form><p class=\"hint\">Scripts send <code>Authorization: Bearer &lt;token&gt;</code> instead.</p></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout("dockmap: sign in", "").Render(templ.WithChildren(ctx, templ_7745c5c3_Var39), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout("dockmap: sign in", "").Render(templ.WithChildren(ctx, templ_7745c5c3_Var40), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1090,20 +1143,20 @@ func ReloadPage() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 62, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url=/\"><title>dockmap</title><link rel=\"icon\" type=\"image/svg+xml\" href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 66, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url=/\"><title>dockmap</title><link rel=\"icon\" type=\"image/svg+xml\" href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		var templ_7745c5c3_Var42 string
-		templ_7745c5c3_Var42, templ_7745c5c3_Err = templruntime.NewAttributeExpression(assetURL("favicon.svg", "")).ResolveURL(ctx)
+		var templ_7745c5c3_Var43 string
+		templ_7745c5c3_Var43, templ_7745c5c3_Err = templruntime.NewAttributeExpression(assetURL("favicon.svg", "")).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 400, Col: 75}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/templates/topology.templ`, Line: 424, Col: 75}
 		}
-		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var42)
+		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var43)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 63, "\"></head><body><p><a href=\"/\">Open dockmap</a></p></body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 67, "\"></head><body><p><a href=\"/\">Open dockmap</a></p></body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

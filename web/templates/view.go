@@ -35,11 +35,14 @@ type ContainerPanelView struct {
 	NodeID topology.NodeID
 	// Engine is the engine the node is on when it is not the default
 	// one ("lab1"), or empty.
-	Engine      string
-	ID          string // full 64-digit container ID
-	ShortID     string // first 12 digits, as docker ps shows it
-	Name        string
-	Image       string
+	Engine  string
+	ID      string // full 64-digit container ID
+	ShortID string // first 12 digits, as docker ps shows it
+	Name    string
+	Image   string
+	// Compose says which Compose project and service the container is
+	// ("project shop · service web · replica 2"), "" for a plain one.
+	Compose     string
 	State       string // running, exited, created, paused, ...
 	Health      string // healthy, unhealthy, starting or empty
 	Status      string // e.g. "Up 3 minutes (healthy)"
@@ -203,6 +206,7 @@ func NewContainerPanelView(g topology.Graph, id topology.NodeID) (ContainerPanel
 		Command:     c.Command,
 		NetworkMode: c.NetworkMode,
 		Tmpfs:       slices.Sorted(slices.Values(c.Tmpfs)),
+		Compose:     composeLine(c),
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.Labels)) {
 		v.Labels = append(v.Labels, LabelView{Key: k, Value: c.Labels[k]})
@@ -499,4 +503,18 @@ func NewGhostPanelView(g topology.Graph, id topology.NodeID) (GhostPanelView, bo
 		return cmp.Or(strings.Compare(a.From.Name, b.From.Name), strings.Compare(a.Link.Alias, b.Link.Alias))
 	})
 	return v, true
+}
+
+// composeLine says which Compose project and service c belongs to.
+func composeLine(c *topology.ContainerInfo) string {
+	if c.Project == "" {
+		return ""
+	}
+	s := "project " + c.Project + " · service " + c.Service
+	if c.OneOff {
+		s += " · one-off (docker-compose run)"
+	} else if c.Number > 0 {
+		s += " · replica " + strconv.Itoa(c.Number)
+	}
+	return s
 }
