@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -425,6 +426,28 @@ func TestShellIdleCloses(t *testing.T) {
 	end := tm.control("end")
 	if end["reason"] != "idle" || !strings.Contains(end["message"].(string), "nothing typed") {
 		t.Errorf("end = %v, want idle", end)
+	}
+	tm.closed()
+}
+
+// A container that stops under an open terminal ends the session with a
+// message and a close, never a socket left hanging.
+func TestShellContainerStops(t *testing.T) {
+	s := startShellServer(t)
+	web := dockertest.UniqueName(t, "web")
+	id := dockertest.RunContainer(t, s.c, dockertest.WithName(web))
+	tm, code, body := s.dialShell(t, web, s.op, "")
+	if tm == nil {
+		t.Fatalf("shell: %d %s", code, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.c.StopContainer(ctx, id, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	end := tm.control("end")
+	if end["reason"] != "exit" || !strings.Contains(end["message"].(string), "session ended") {
+		t.Errorf("end = %v, want the shell's end", end)
 	}
 	tm.closed()
 }
