@@ -185,6 +185,14 @@ func TestBrowserHosts(t *testing.T) {
 	waitJS(t, b, made+`.length === 1 && `+made+`.parent().id() === 'h:lab1' && `+made+`.id().endsWith('@lab1')`, waitTimeout)
 	waitJS(t, b, `window.dockmap.selected === `+made+`.id()`, waitTimeout)
 	waitJS(t, b, `document.querySelector('[data-testid=panel-engine]')?.textContent.trim() === 'engine lab1'`, waitTimeout)
+	// Its panel's Stop goes to lab1 (the bare Docker ID would go to the
+	// default engine, which has no such container).
+	waitJS(t, b, `document.querySelector('#panel [data-action=stop]:not([disabled])') !== null`, waitTimeout)
+	mustDo(t, b, "stop it from its panel", chromedp.Click(chromedp.CSS(`#panel [data-action=stop]`)))
+	waitJS(t, b, made+`.hasClass('stopped')`, waitTimeout)
+	if st := inspectOn(t, labClient(t, lab.Hosts[0]), strings.TrimSuffix(strings.TrimPrefix(mustEval[string](t, b, made+`.id()`), "c:"), "@lab1")).State; st == "running" {
+		t.Errorf("lab1's container still runs after Stop in its panel")
+	}
 	// Its engine's events are in the feed, marked with the engine and
 	// naming the container as the map does.
 	waitJS(t, b, `[...document.querySelectorAll('[data-testid=event-row]')].some((r) =>

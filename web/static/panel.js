@@ -41,7 +41,11 @@ export function createPanel({ el, store }) {
   function panelContainer() {
     const art = panel && panel.querySelector('[data-testid=container-panel]');
     if (!art) return null;
-    return { nodeID: art.dataset.id, id: art.dataset.containerId, name: art.dataset.name, state: art.dataset.state };
+    // id names the container to the API as the map does: the Docker ID,
+    // with "@ENGINE" for another engine's (the dispatch routes by it; the
+    // bare ID would go to the default engine).
+    const id = (art.dataset.id || '').replace(/^c:/, '') || art.dataset.containerId;
+    return { nodeID: art.dataset.id, id, name: art.dataset.name, state: art.dataset.state };
   }
 
   // panelNetwork describes the network in the panel: {nodeID, id, name,

@@ -367,7 +367,8 @@ export function createProbes({ cy, api, reach }) {
     const art = panel && panel.querySelector('[data-testid=container-panel]');
     const list = art && art.querySelector('[data-testid=ping-results]');
     if (!list) return;
-    const id = art.dataset.containerId;
+    // As the probes name it: "<id>@ENGINE" for another engine's.
+    const id = (art.dataset.id || '').replace(/^c:/, '') || art.dataset.containerId;
     const mine = allResults()
       .filter((r) => r.from === id)
       .sort((a, b) => (Date.parse(b.at) || 0) - (Date.parse(a.at) || 0))
