@@ -41,16 +41,17 @@ const members = (cy) => cy.nodes().not('.host, .overlay');
 export function syncHosts(cy) {
   const s = state(cy);
   cy.batch(() => {
-    const all = members(cy);
+    // Plain data objects, read once: this runs for each of thousands of
+    // nodes on every delta, and Cytoscape's collection calls cost more.
+    const datas = members(cy).map((n) => n.data());
     const names = new Set();
+    const projects = new Map(); // project node ID → its containers' data
     let boxed = false; // whether any node is, or should be, in a box
-    all.forEach((n) => {
-      // data() once: it is called for each of thousands of nodes on every
-      // delta.
-      const d = n.data();
+    for (const d of datas) {
       if (d.host) names.add(d.host);
       if (d.group || d.parent) boxed = true;
-    });
+      if (d.kind === 'project') projects.set(d.id, []);
+    }
     if (names.size < 2 && !boxed && cy.nodes('.host').empty()) return;
     const wanted = names.size > 1 ? names : new Set();
     for (const name of wanted) {
@@ -58,18 +59,18 @@ export function syncHosts(cy) {
         cy.add({ group: 'nodes', data: { id: hostNode(name), kind: 'host', name, host: name, label: name }, classes: ['host'] });
       }
     }
+    // A Compose project's box sits in its host's, and holds the project's
+    // containers, networks and volumes (topology's Group).
+    const parentOf = (d) => (d.group && d.group !== d.id && projects.has(d.group) ? d.group : wanted.has(d.host) ? hostNode(d.host) : null);
     // The projects' boxes first, so that their members move into a box
-    // already where it belongs.
-    const place = (n) => {
-      const d = n.data();
-      let parent = wanted.has(d.host) ? hostNode(d.host) : null;
-      // A Compose project's box sits in its host's, and holds the
-      // project's containers, networks and volumes (topology's Group).
-      if (d.group && d.group !== d.id && cy.getElementById(d.group).nonempty()) parent = d.group;
-      if ((d.parent || null) !== parent) n.move({ parent });
+    // already where it belongs (a move makes the element anew: look it up).
+    const place = (d) => {
+      const parent = parentOf(d);
+      if ((d.parent || null) !== parent) cy.getElementById(d.id).move({ parent });
     };
-    all.filter('.project').forEach(place);
-    members(cy).not('.project').forEach(place);
+    datas.filter((d) => d.kind === 'project').forEach(place);
+    datas.filter((d) => d.kind !== 'project').forEach(place);
+    for (const d of datas) if (d.kind === 'container' && projects.has(d.group)) projects.get(d.group).push(d);
     // Only now, with no member left inside: removing a parent removes
     // its children.
     cy.nodes('.host').forEach((b) => {
@@ -77,10 +78,10 @@ export function syncHosts(cy) {
     });
     cy.edges('.host-edge').remove();
     for (const name of [...s.collapsed]) if (!wanted.has(name)) s.collapsed.delete(name);
-    for (const id of [...s.groups]) if (cy.getElementById(id).empty()) s.groups.delete(id);
+    for (const id of [...s.groups]) if (!projects.has(id)) s.groups.delete(id);
     const folded = cy.nodes('.host-folded');
     if (folded.nonempty()) folded.removeClass('host-folded');
-    cy.nodes('.project').forEach((p) => dressProject(p, s));
+    for (const [id, containers] of projects) dressProject(cy, cy.getElementById(id), containers, s);
     cy.nodes('.host').forEach((b) => dressHost(b, s));
     addBoxEdges(cy);
   });
@@ -108,23 +109,21 @@ function dressHost(b, s) {
 // when collapsed how many services and containers it holds), its members'
 // labels (a service's name, with the replica number when the project runs
 // several of it), and folds its members when collapsed.
-function dressProject(p, s) {
-  const kids = p.children();
-  const containers = kids.filter('.container');
+function dressProject(cy, p, containers, s) {
   const perService = new Map();
-  containers.forEach((c) => {
-    const svc = (c.data('container') || {}).service || '';
+  for (const d of containers) {
+    const svc = (d.container || {}).service || '';
     perService.set(svc, (perService.get(svc) || 0) + 1);
-  });
-  containers.forEach((c) => {
-    const info = c.data('container') || {};
-    if (!info.service) return;
+  }
+  for (const d of containers) {
+    const info = d.container || {};
+    if (!info.service) continue;
     let label = info.service;
     if (info.oneOff) label += ' (run)';
     else if (perService.get(info.service) > 1 && info.number) label += `.${info.number}`;
     if ((info.tmpfs || []).length) label += ' · tmpfs';
-    if (c.data('label') !== label) c.data('label', label);
-  });
+    if (d.label !== label) cy.getElementById(d.id).data('label', label);
+  }
   const name = p.data('name') || (p.data('project') || {}).name || p.id();
   const collapsed = s.groups.has(p.id());
   const services = perService.size;
