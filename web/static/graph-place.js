@@ -108,7 +108,10 @@ export function tidy(cy, { bands = false } = {}) {
       : shownElements(cy)
           .not('.probe')
           .layout({ ...forces(nodes.length), randomize: false, animate: !reducedMotion(), animationDuration: animateMillis });
-    layout.one('layoutstop', () => resolve());
+    layout.one('layoutstop', () => {
+      if (!bands && nodes.length > draftLayoutNodes) unstack(nodes);
+      resolve();
+    });
     layout.run();
   });
   return done.then(() => fitGraph(cy, shownElements(cy), 40, true));
@@ -151,7 +154,80 @@ export function fullLayout(cy) {
     return;
   }
   cy.layout({ ...forces(cy.nodes().length), animate: false, randomize: true }).run();
+  if (cy.nodes().length > draftLayoutNodes) unstack(cy.nodes());
   fitGraph(cy);
+}
+
+// Space kept between two nodes' boxes (labels included) when unstack
+// moves one, in model pixels.
+const unstackMargin = 8;
+
+// unstack moves each node of nodes that overlaps another (labels
+// included) to the nearest free spot on rings round where it stood, the
+// nodes with the most edges (hubs) keeping their places first. fcose's
+// draft quality (a spectral layout, used above draftLayoutNodes) gives
+// every leaf of one hub the same coordinates: 1,000 containers created on
+// the default bridge stood on one spot. Below that, fcose's own
+// force-directed pass keeps nodes apart and knows the project boxes,
+// which unstack does not: it runs after draft layouts only. A grid of cells finds a box's
+// neighbours, so the cost is about linear in the nodes. It returns how
+// many it moved.
+export function unstack(nodes) {
+  const list = nodes.filter((n) => n.visible() && !n.hasClass('overlay') && !n.hasClass('host') && !n.hasClass('project')).toArray();
+  if (list.length < 2) return 0;
+  const boxes = list.map((n) => relativeBox(n));
+  const cell = Math.max(60, ...boxes.map((b) => Math.max(b.x2 - b.x1, b.y2 - b.y1) + unstackMargin));
+  const grid = new Map();
+  const cellsOf = (b, f) => {
+    for (let x = Math.floor(b.x1 / cell); x <= Math.floor(b.x2 / cell); x++) {
+      for (let y = Math.floor(b.y1 / cell); y <= Math.floor(b.y2 / cell); y++) f(`${x},${y}`);
+    }
+  };
+  const free = (b) => {
+    let ok = true;
+    cellsOf(b, (k) => {
+      if (!ok) return;
+      for (const o of grid.get(k) || []) {
+        if (b.x1 < o.x2 && o.x1 < b.x2 && b.y1 < o.y2 && o.y1 < b.y2) {
+          ok = false;
+          return;
+        }
+      }
+    });
+    return ok;
+  };
+  const put = (b) =>
+    cellsOf(b, (k) => {
+      if (!grid.has(k)) grid.set(k, []);
+      grid.get(k).push(b);
+    });
+  const order = list.map((n, i) => i).sort((a, b) => list[b].degree() - list[a].degree());
+  const moves = [];
+  for (const i of order) {
+    const n = list[i];
+    const rel = boxes[i];
+    const m = unstackMargin / 2;
+    const at = (q) => ({ x1: q.x + rel.x1 - m, y1: q.y + rel.y1 - m, x2: q.x + rel.x2 + m, y2: q.y + rel.y2 + m });
+    const p = n.position();
+    let spot = p;
+    if (!free(at(p))) {
+      const step = Math.max(rel.x2 - rel.x1, rel.y2 - rel.y1) + unstackMargin;
+      spot = null;
+      for (let ring = 1; !spot; ring++) {
+        const r = ring * step;
+        const count = Math.max(6, Math.floor((2 * Math.PI * r) / step));
+        for (let j = 0; j < count && !spot; j++) {
+          const a = (2 * Math.PI * j) / count + ring * 0.37;
+          const q = { x: p.x + r * Math.cos(a), y: p.y + r * Math.sin(a) };
+          if (free(at(q))) spot = q;
+        }
+      }
+      moves.push([n, spot]);
+    }
+    put(at(spot));
+  }
+  if (moves.length) nodes.cy().batch(() => moves.forEach(([n, q]) => n.position(q)));
+  return moves.length;
 }
 
 // Space between two hosts' boxes, in model pixels.
@@ -203,6 +279,7 @@ function hostLayout(cy, bands, keep) {
         .not('.overlay')
         .layout({ ...forces(kids.length), animate: false, randomize: keep })
         .run();
+      if (kids.length > draftLayoutNodes) unstack(kids);
     }
   };
   const groups = [];
