@@ -28,12 +28,23 @@ import (
 // preferred. Then one ICMP echo is sent, or, when port is not 0, a TCP
 // connection is opened and closed. Each step waits at most timeout.
 //
+// When names is not nil, target names a container (its name or an
+// alias), and names says this namespace cannot resolve it (see
+// Names.Unresolvable), the probe fails at once with FailName instead of
+// asking the source's resolvers, which do not know containers.
+//
 // ICMP uses an unprivileged "ping socket", which Docker allows in every
 // container's namespace (net.ipv4.ping_group_range), and falls back to a
 // raw socket, which needs CAP_NET_RAW.
-func Local(ctx context.Context, target string, port int, timeout time.Duration) Line {
+func Local(ctx context.Context, target string, port int, timeout time.Duration, names *Names) Line {
 	l := Line{Target: target}
 	ip := net.ParseIP(target)
+	if ip == nil && names != nil {
+		if why := names.Unresolvable(target); why != "" {
+			l.Failure, l.Detail = FailName, why
+			return l
+		}
+	}
 	if ip == nil {
 		var err error
 		if ip, err = resolve(ctx, target, timeout); err != nil {
