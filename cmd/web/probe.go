@@ -57,7 +57,15 @@ func runProbe(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return fmt.Errorf("probe: %w\n%s", err, usage())
 	}
+	targets := fs.Args()
 	if *hold > 0 {
+		// With targets, a sidecar's start answers its first probes (see
+		// docker.Client.StartHelperOutput): probe, then hold.
+		if len(targets) > 0 {
+			if err := probeTargets(ctx, stdout, targets, *port, *timeout, *containerNames); err != nil {
+				return err
+			}
+		}
 		t := time.NewTimer(*hold)
 		defer t.Stop()
 		select {
@@ -66,25 +74,30 @@ func runProbe(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return nil
 	}
-	targets := fs.Args()
-	switch {
-	case len(targets) == 0:
+	if len(targets) == 0 {
 		return fmt.Errorf("probe: no target\n%s", usage())
+	}
+	return probeTargets(ctx, stdout, targets, *port, *timeout, *containerNames)
+}
+
+// probeTargets probes every target at once and prints one JSON line per
+// target, in argument order.
+func probeTargets(ctx context.Context, stdout io.Writer, targets []string, port int, timeout time.Duration, containerNames bool) error {
+	switch {
 	case len(targets) > maxProbeTargets:
 		return fmt.Errorf("probe: %d targets, at most %d", len(targets), maxProbeTargets)
-	case *port < 0 || *port > 65535:
-		return fmt.Errorf("probe: --port %d is out of range", *port)
-	case *timeout <= 0:
+	case port < 0 || port > 65535:
+		return fmt.Errorf("probe: --port %d is out of range", port)
+	case timeout <= 0:
 		return fmt.Errorf("probe: --timeout must be positive")
 	}
-
 	// A container name resolves only through /etc/hosts or Docker's
 	// embedded DNS; where neither can answer (the default bridge), asking
 	// the source's other resolvers costs each name a round trip, or a
 	// whole timeout when they drop a burst, and cannot find a container.
 	// Files that cannot be read leave the lookups to the resolver.
 	var names *probe.Names
-	if *containerNames {
+	if containerNames {
 		names, _ = probe.ReadNames(probe.HostsPath, probe.ResolvPath)
 	}
 	lines := make([]probe.Line, len(targets))
@@ -94,7 +107,7 @@ func runProbe(ctx context.Context, args []string, stdout io.Writer) error {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			lines[i] = probe.Local(ctx, t, *port, *timeout, names)
+			lines[i] = probe.Local(ctx, t, port, timeout, names)
 		})
 	}
 	wg.Wait()

@@ -188,9 +188,9 @@ func (c *counting) RunHelper(ctx context.Context, donor, image string, argv []st
 	return c.Docker.RunHelper(ctx, donor, image, argv, labels)
 }
 
-func (c *counting) StartHelper(ctx context.Context, donor, image string, argv []string, labels map[string]string) (string, error) {
+func (c *counting) StartHelperOutput(ctx context.Context, donor, image string, argv []string, labels map[string]string, lines int) (string, docker.ExecResult, error) {
 	c.starts.Add(1)
-	return c.Docker.StartHelper(ctx, donor, image, argv, labels)
+	return c.Docker.StartHelperOutput(ctx, donor, image, argv, labels, lines)
 }
 
 // newProber makes a prober whose helpers carry the test labels (and any
@@ -428,9 +428,10 @@ func TestFallbackToHelper(t *testing.T) {
 		execs, helpers int64 // engine calls for two probes
 		starts         int64
 	}{
-		// The first probe learns that the container has no ping; both then
-		// run in one sidecar.
-		{"sidecar", nil, 3, 0, 1},
+		// The first probe learns that the container has no ping and starts
+		// a sidecar, which answers it as it starts; the second is exec'd
+		// into that sidecar.
+		{"sidecar", nil, 2, 0, 1},
 		{"one-shot helper", []probe.Option{probe.WithSidecars(0)}, 1, 2, 0},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
