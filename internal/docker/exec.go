@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -207,6 +208,87 @@ func (c *Client) StartHelper(ctx context.Context, donorID, image string, argv []
 		return "", translate(step+": start", err)
 	}
 	return created.ID, nil
+}
+
+// StartHelperOutput is StartHelper for a helper whose argv first prints
+// lines lines on its standard output and then keeps running (`dockmap
+// probe --hold=5m TARGET...`): it attaches before the start, returns the
+// helper's ID with those lines once they are read, and leaves it running.
+// A sidecar started this way answers its first probes without an exec,
+// which costs the engine about half a container start again. If the
+// helper's output ends before the lines, it returns an error with what the
+// helper printed (the engine removes the helper). Other errors are those
+// of StartHelper.
+func (c *Client) StartHelperOutput(ctx context.Context, donorID, image string, argv []string, labels map[string]string, lines int) (string, ExecResult, error) {
+	if err := c.ready(ctx); err != nil {
+		return "", ExecResult{}, err
+	}
+	step := "start helper in " + shortID(donorID) + "'s network"
+	if len(argv) == 0 {
+		return "", ExecResult{}, fmt.Errorf("%s: %w: empty command", step, topology.ErrInvalid)
+	}
+	cfg, hc := helperConfig(donorID, image, argv, labels)
+	hc.AutoRemove = true
+	created, e, err := c.createHelper(ctx, cfg, hc, "")
+	if err != nil {
+		return "", ExecResult{}, translate(step+": create", err)
+	}
+	att, err := c.api.ContainerAttach(ctx, created.ID, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		c.removeHelper(e)
+		return "", ExecResult{}, translate(step+": attach", err)
+	}
+	stop := context.AfterFunc(ctx, att.Close)
+	defer stop()
+	stdout := &lineBuffer{capBuffer: capBuffer{max: maxExecOutput}, want: lines, full: make(chan struct{})}
+	stderr := &capBuffer{max: maxExecOutput}
+	copied := make(chan error, 1)
+	go func() {
+		_, err := stdcopy.StdCopy(stdout, stderr, att.Reader)
+		copied <- err
+	}()
+	if err := c.api.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		att.Close()
+		<-copied
+		c.removeHelper(e)
+		return "", ExecResult{}, translate(step+": start", err)
+	}
+	select {
+	case <-stdout.full:
+		// Detaching leaves the helper running: the engine keeps its
+		// output, which nobody reads any more, in a pipe it drains.
+		att.Close()
+		<-copied
+		return created.ID, ExecResult{Stdout: stdout.String(), Stderr: stderr.String()}, nil
+	case err := <-copied:
+		att.Close()
+		c.removeHelper(e)
+		if ctx.Err() != nil {
+			return "", ExecResult{}, fmt.Errorf("%s: %w", step, ctx.Err())
+		}
+		if err != nil {
+			return "", ExecResult{}, translate(step+": read output", err)
+		}
+		return "", ExecResult{}, fmt.Errorf("%s: the helper's output ended before its %d lines: %s", step, lines, strings.TrimSpace(stderr.String()+" "+stdout.String()))
+	}
+}
+
+// lineBuffer is a capBuffer that closes full once it holds want lines.
+type lineBuffer struct {
+	capBuffer
+	want, got int
+	full      chan struct{}
+}
+
+func (b *lineBuffer) Write(p []byte) (int, error) {
+	n, err := b.capBuffer.Write(p)
+	if b.got < b.want {
+		b.got += bytes.Count(p, []byte{'\n'})
+		if b.got >= b.want {
+			close(b.full)
+		}
+	}
+	return n, err
 }
 
 // createHelper creates a helper container, recorded as one of this

@@ -3,6 +3,7 @@ package docker_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -372,4 +373,43 @@ func dynamicBinary() (string, error) {
 		}
 	}
 	return "", errors.Join(errors.New("none of /bin/ls, /usr/bin/env, /bin/sh is dynamically linked"), last)
+}
+
+// TestStartHelperOutput: a sidecar started for its first probes returns
+// their lines and keeps running; one whose output ends first is an error
+// and leaves nothing behind.
+func TestStartHelperOutput(t *testing.T) {
+	t.Parallel()
+	c := dockertest.Client(t)
+	image := dockertest.FixtureImage(t)
+	donor := dockertest.RunContainer(t, c)
+	mark := dockertest.UniqueName(t, "helper")
+	labels := dockertest.Labels("dockmap.test.helper", mark)
+
+	id, res, err := c.StartHelperOutput(t.Context(), donor, image, []string{"sh", "-c", "echo one; echo two; exec sleep 300"}, labels, 2)
+	if err != nil {
+		t.Fatalf("StartHelperOutput: %v", err)
+	}
+	dockertest.TrackContainer(t, c, id)
+	if res.Stdout != "one\ntwo\n" {
+		t.Errorf("Stdout = %q, want the two lines", res.Stdout)
+	}
+	if cs := helperLeftovers(t, c, "dockmap.test.helper", mark); !slices.Equal(cs, []string{id}) {
+		t.Errorf("helpers = %v, want the sidecar %s still running", cs, id)
+	}
+	if res, err := c.Exec(t.Context(), id, []string{"echo", "three"}, ""); err != nil || res.Stdout != "three\n" {
+		t.Errorf("exec in the sidecar = %+v, %v, want three", res, err)
+	}
+	if err := c.RemoveHelper(t.Context(), id); err != nil {
+		t.Fatalf("RemoveHelper: %v", err)
+	}
+
+	_, _, err = c.StartHelperOutput(t.Context(), donor, image, []string{"echo", "only one"}, labels, 2)
+	if err == nil || !strings.Contains(err.Error(), "only one") {
+		t.Errorf("StartHelperOutput of a helper that ends early = %v, want an error with its output", err)
+	}
+	dockertest.WaitFor(t, 30*time.Second, func() (bool, string) {
+		cs := helperLeftovers(t, c, "dockmap.test.helper", mark)
+		return len(cs) == 0, fmt.Sprintf("helpers left: %v", cs)
+	})
 }

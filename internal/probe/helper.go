@@ -94,8 +94,12 @@ func (p *Prober) viaHelper(ctx context.Context, from string, port int, targets [
 }
 
 // runHelper runs `dockmap probe` on targets in the source's namespace.
+// Every name a Request carries is a container's name or alias, or a
+// Swarm service's name, taken from the graph: --container-names lets the
+// helper fail such a name at once where only the host's resolvers could
+// be asked (the default bridge).
 func (p *Prober) runHelper(ctx context.Context, from, image string, port int, targets []string) (docker.ExecResult, error) {
-	args := []string{"--timeout", p.timeout.String()}
+	args := []string{"--timeout", p.timeout.String(), "--container-names"}
 	if port != 0 {
 		args = append(args, "--port", strconv.Itoa(port))
 	}

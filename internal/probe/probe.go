@@ -153,10 +153,12 @@ type Docker interface {
 	// and makes the image again after a helper start failed with
 	// topology.ErrNotFound because the image was removed.
 	HelperImage(ctx context.Context) (ref string, err error)
-	// StartHelper starts a long-lived helper (a sidecar) in donorID's
-	// network namespace and returns its ID; the engine removes it when
-	// argv exits.
-	StartHelper(ctx context.Context, donorID, image string, argv []string, labels map[string]string) (id string, err error)
+	// StartHelperOutput starts a long-lived helper (a sidecar) in
+	// donorID's network namespace, whose argv first prints lines lines and
+	// then keeps running, and returns its ID with those lines; the engine
+	// removes it when argv exits. If the output ends before the lines, it
+	// is an error and no helper is left.
+	StartHelperOutput(ctx context.Context, donorID, image string, argv []string, labels map[string]string, lines int) (id string, out docker.ExecResult, err error)
 	// RemoveHelper removes a helper StartHelper made; one already gone is
 	// not an error.
 	RemoveHelper(ctx context.Context, id string) error

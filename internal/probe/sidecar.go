@@ -12,6 +12,8 @@ import (
 
 // A sidecar is a long-lived helper container in one source's network
 // namespace, running `dockmap probe --hold`, into which probes are exec'd.
+// The probes that start it are its own command's: it answers them before
+// it holds, which spares the engine an exec in the first round.
 // Starting a container costs the engine about ten times what an exec does
 // (≈ 100 ms against ≈ 25 ms of engine time on two cores), so a matrix
 // that is probed again and again (watch mode) keeps one per source. Each
@@ -62,12 +64,18 @@ func (p *Prober) helperExec(ctx context.Context, from, image string, args []stri
 	}
 	var lastErr error
 	for range 2 {
-		sc, err := p.acquireSidecar(ctx, from, image)
+		sc, first, err := p.acquireSidecar(ctx, from, image, args)
 		if errors.Is(err, errClosed) {
 			return p.runOneShot(ctx, from, image, argv)
 		}
 		if err != nil {
 			return docker.ExecResult{}, err
+		}
+		if first != nil {
+			// The sidecar was started for these very probes and has
+			// answered them already.
+			p.releaseSidecar(sc, false)
+			return *first, nil
 		}
 		res, err := p.exec(ctx, sc.id, argv, "")
 		p.releaseSidecar(sc, err != nil)
@@ -93,26 +101,29 @@ func (p *Prober) runOneShot(ctx context.Context, from, image string, argv []stri
 }
 
 // acquireSidecar returns a usable sidecar for the source, starting one if
-// needed, and marks it busy; releaseSidecar undoes that.
-func (p *Prober) acquireSidecar(ctx context.Context, from, image string) (*sidecar, error) {
+// needed, and marks it busy; releaseSidecar undoes that. A sidecar it
+// starts runs the probe args (`dockmap probe` arguments, ending with the
+// targets) first, and first is then their output; with a sidecar that
+// was there already, first is nil and the caller execs the probes in it.
+func (p *Prober) acquireSidecar(ctx context.Context, from, image string, args []string) (sc *sidecar, first *docker.ExecResult, err error) {
 	running, started, err := p.d.ContainerStarted(ctx, from)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !running {
-		return nil, fmt.Errorf("start probe helper: %w: container %s is not running", topology.ErrConflict, name("", from))
+		return nil, nil, fmt.Errorf("start probe helper: %w: container %s is not running", topology.ErrConflict, name("", from))
 	}
 	for {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
-			return nil, errClosed
+			return nil, nil, errClosed
 		}
 		if sc := p.sidecars[from]; sc != nil {
 			if sc.usable(started, time.Now()) {
 				sc.busy++
 				p.mu.Unlock()
-				return sc, nil
+				return sc, nil, nil
 			}
 			delete(p.sidecars, from)
 			if sc.timer != nil {
@@ -129,43 +140,56 @@ func (p *Prober) acquireSidecar(ctx context.Context, from, image string) (*sidec
 			case <-wait:
 				continue
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return nil, nil, ctx.Err()
 			}
 		}
 		done := make(chan struct{})
 		p.starting[from] = done
 		p.mu.Unlock()
 
-		id, err := p.startSidecar(ctx, from, image)
+		id, res, err := p.startSidecar(ctx, from, image, args)
 
 		p.mu.Lock()
 		delete(p.starting, from)
 		close(done)
 		if err != nil {
 			p.mu.Unlock()
-			return nil, err
+			return nil, nil, err
 		}
 		sc := &sidecar{id: id, from: from, donorStarted: started, created: time.Now(), busy: 1}
 		if p.closed {
 			p.removeLocked(sc)
 			p.mu.Unlock()
-			return nil, errClosed
+			return nil, nil, errClosed
 		}
 		p.sidecars[from] = sc
 		p.mu.Unlock()
-		return sc, nil
+		return sc, &res, nil
 	}
 }
 
-func (p *Prober) startSidecar(ctx context.Context, from, image string) (string, error) {
+// startSidecar starts a sidecar that first probes as args say and prints
+// one line per target (runHelper's targets are unique), then holds.
+func (p *Prober) startSidecar(ctx context.Context, from, image string, args []string) (string, docker.ExecResult, error) {
 	if err := p.acquire(ctx); err != nil {
-		return "", err
+		return "", docker.ExecResult{}, err
 	}
 	defer p.release()
 	cctx, cancel := context.WithTimeout(ctx, p.callTimeout())
 	defer cancel()
-	argv := []string{"/dockmap", "probe", "--hold=" + sidecarLifetime.String()}
-	return p.d.StartHelper(cctx, from, image, argv, p.helperLabels)
+	argv := append([]string{"/dockmap", "probe", "--hold=" + sidecarLifetime.String()}, args...)
+	return p.d.StartHelperOutput(cctx, from, image, argv, p.helperLabels, targetCount(args))
+}
+
+// targetCount is how many targets `dockmap probe` args name: those after
+// "--".
+func targetCount(args []string) int {
+	for i, a := range args {
+		if a == "--" {
+			return len(args) - i - 1
+		}
+	}
+	return 0
 }
 
 // releaseSidecar ends one use of a sidecar; failed marks it dead. The last
