@@ -1,0 +1,147 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/dockmap/dockmap/internal/reach"
+	"github.com/dockmap/dockmap/internal/topology"
+)
+
+// handleReach serves "GET /api/reach?from=&to=": what the graph predicts
+// about reaching to from from, with the reasons (internal/reach); with
+// &name=, the one outcome of reaching it by that name.
+func handleReach(src LiveSource) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		g := src.Snapshot().Graph
+		from, err := g.ContainerByRef(c.QueryParam("from"))
+		if err != nil {
+			return err
+		}
+		if svc := c.QueryParam("service"); svc != "" {
+			// A Swarm service: its VIP, its name, tasks.<svc> and TCP.
+			s, err := g.ServiceByRef(svc)
+			if err != nil {
+				return err
+			}
+			p, err := reach.ExplainService(g, from.ID, s.ID)
+			if err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, p)
+		}
+		to, err := g.ContainerByRef(c.QueryParam("to"))
+		if err != nil {
+			return err
+		}
+		if name := c.QueryParam("name"); name != "" {
+			// One name, as a probe by that name would use it: a Compose
+			// service's name, an alias, a link's alias.
+			o, err := reach.ExplainName(g, from.ID, to.ID, name)
+			if err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, o)
+		}
+		p, err := reach.Explain(g, from.ID, to.ID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, p)
+	}
+}
+
+// maxReachIDs caps the containers of one GET /api/reach/matrix: 200 are
+// 39,800 ordered pairs, the largest matrix a page can show, explained in
+// well under a second; more is a mistake or an abuse.
+const maxReachIDs = 200
+
+// reachMatrix is the answer to GET /api/reach/matrix.
+type reachMatrix struct {
+	// Seq is the graph's seq the predictions were made from: the page
+	// holds them until its map is past it.
+	Seq         uint64             `json:"seq"`
+	Predictions []reach.Prediction `json:"predictions"`
+}
+
+// handleReachMatrix serves "GET /api/reach/matrix?ids=a,b,c": the
+// prediction of every ordered pair of the named containers, as GET
+// /api/reach gives one, from one Explainer: the page asks once per
+// refresh instead of once per pair (issue 14). A pair's from and to are
+// the containers as the map names them (<id>@ENGINE for another
+// engine's). 400 for no ID, a malformed one or more than maxReachIDs; 404
+// naming every container that is not on the map.
+func handleReachMatrix(src LiveSource) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		refs, err := reachRefs(c.QueryParam("ids"))
+		if err != nil {
+			return err
+		}
+		snap := src.Snapshot()
+		g := snap.Graph
+		ids := make([]topology.NodeID, 0, len(refs))
+		seen := make(map[topology.NodeID]bool, len(refs))
+		var unknown []string
+		for _, ref := range refs {
+			n, err := g.ContainerByRef(ref)
+			if errors.Is(err, topology.ErrNotFound) {
+				unknown = append(unknown, strconv.Quote(ref))
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			// A container named twice (by ID and by name) is one row.
+			if !seen[n.ID] {
+				seen[n.ID] = true
+				ids = append(ids, n.ID)
+			}
+		}
+		if len(unknown) > 0 {
+			// Every one at once: the caller fixes its list in one go.
+			return fmt.Errorf("%w: no container %s on the map (it may have been removed)", topology.ErrNotFound, strings.Join(unknown, ", "))
+		}
+		x := reach.New(g)
+		out := reachMatrix{Seq: snap.Seq, Predictions: make([]reach.Prediction, 0, len(ids)*(len(ids)-1))}
+		for _, a := range ids {
+			for _, b := range ids {
+				if a == b {
+					continue
+				}
+				p, err := x.Explain(a, b)
+				if err != nil {
+					return err
+				}
+				// The map's names: Explain gives the engine's bare IDs.
+				p.From, p.To = strings.TrimPrefix(string(a), "c:"), strings.TrimPrefix(string(b), "c:")
+				out.Predictions = append(out.Predictions, p)
+			}
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+}
+
+// reachRefs splits the ids parameter of GET /api/reach/matrix, checking
+// only its shape: what each names is the graph's to say.
+func reachRefs(param string) ([]string, error) {
+	if strings.TrimSpace(param) == "" {
+		return nil, fmt.Errorf("%w: ids: name the containers, comma-separated (?ids=web,database)", topology.ErrInvalid)
+	}
+	refs := strings.Split(param, ",")
+	if len(refs) > maxReachIDs {
+		return nil, fmt.Errorf("%w: ids: %d containers, at most %d per request (%d pairs); ask for the rest in another",
+			topology.ErrInvalid, len(refs), maxReachIDs, maxReachIDs*(maxReachIDs-1))
+	}
+	for i, r := range refs {
+		refs[i] = strings.TrimSpace(r)
+		if refs[i] == "" {
+			return nil, fmt.Errorf("%w: ids: an empty name at position %d", topology.ErrInvalid, i+1)
+		}
+	}
+	return refs, nil
+}
