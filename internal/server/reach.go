@@ -1,6 +1,7 @@
 package server
 
 import (
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
@@ -144,4 +146,11 @@ func reachRefs(param string) ([]string, error) {
 		}
 	}
 	return refs, nil
+}
+
+// compressed gzips an answer of h larger than a few kilobytes for a client
+// that accepts it: a 40-container matrix is 1.7 MB of JSON, most of it the
+// same reasons and IDs again, asked after every change by every page.
+func compressed(h echo.HandlerFunc) echo.HandlerFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestSpeed, MinLength: 4 << 10})(h)
 }

@@ -284,6 +284,13 @@ func TestReachMatrix(t *testing.T) {
 			byName[webID+">"+dbID], byName[oldID+">"+oldTarget], byName[oldTarget+">"+oldID], byName[webID+">"+oldID])
 	}
 
+	// Large answers cross the wire gzip'd for a client that takes it (a
+	// browser): 12 predictions are well over the 4 KB threshold.
+	zipped := send(t, http.DefaultClient, "GET", ts.URL+q, map[string]string{"Authorization": viewer["Authorization"], "Accept-Encoding": "gzip"}, "")
+	if zipped.StatusCode != http.StatusOK || zipped.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("GET %s accepting gzip = %d, Content-Encoding %q, want 200 gzip", q, zipped.StatusCode, zipped.Header.Get("Content-Encoding"))
+	}
+
 	tooMany := make([]string, 201)
 	for i := range tooMany {
 		tooMany[i] = fmt.Sprintf("c%d", i)

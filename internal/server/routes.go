@@ -71,7 +71,7 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/api/reach", Role: auth.Viewer, handler: handleReach(d.Live)},
 		// Every pair of many containers in one answer: a matrix's
 		// predictions without a request per pair.
-		{Method: "GET", Path: "/api/reach/matrix", Role: auth.Viewer, handler: handleReachMatrix(d.Live)},
+		{Method: "GET", Path: "/api/reach/matrix", Role: auth.Viewer, handler: compressed(handleReachMatrix(d.Live))},
 		{Method: "GET", Path: "/api/volumes/:name", Role: auth.Viewer, handler: handleVolumeDetail(d.Live)},
 		{Method: "GET", Path: "/api/probes/latest", Role: auth.Viewer, handler: handleLatestProbes(d.LessonLive)},
 		{Method: "GET", Path: "/api/lessons", Role: auth.Viewer, handler: handleLessons(d.Lessons)},
