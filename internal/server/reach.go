@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -71,47 +72,43 @@ type reachMatrix struct {
 	Predictions []reach.Prediction `json:"predictions"`
 }
 
-// handleReachMatrix serves "GET /api/reach/matrix?ids=a,b,c": the
-// prediction of every ordered pair of the named containers, as GET
+// handleReachMatrix serves "GET /api/reach/matrix?ids=a,b,c[&from=a]":
+// the prediction of every ordered pair of the named containers, as GET
 // /api/reach gives one, from one Explainer: the page asks once per
-// refresh instead of once per pair (issue 14). A pair's from and to are
-// the containers as the map names them (<id>@ENGINE for another
-// engine's). 400 for no ID, a malformed one or more than maxReachIDs; 404
+// refresh instead of once per pair (issue 14). With from, only the pairs
+// from those containers to each of ids: one container's rows (a panel's
+// results) without the whole square. A pair's from and to are the
+// containers as the map names them (<id>@ENGINE for another engine's).
+// 400 for no ID, a malformed one or more than maxReachIDs in a list; 404
 // naming every container that is not on the map.
 func handleReachMatrix(src LiveSource) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		refs, err := reachRefs(c.QueryParam("ids"))
+		refs, err := reachRefs("ids", c.QueryParam("ids"))
 		if err != nil {
 			return err
 		}
-		snap := src.Snapshot()
-		g := snap.Graph
-		ids := make([]topology.NodeID, 0, len(refs))
-		seen := make(map[topology.NodeID]bool, len(refs))
-		var unknown []string
-		for _, ref := range refs {
-			n, err := g.ContainerByRef(ref)
-			if errors.Is(err, topology.ErrNotFound) {
-				unknown = append(unknown, strconv.Quote(ref))
-				continue
-			}
-			if err != nil {
+		fromRefs := refs
+		if c.QueryParams().Has("from") {
+			if fromRefs, err = reachRefs("from", c.QueryParam("from")); err != nil {
 				return err
 			}
-			// A container named twice (by ID and by name) is one row.
-			if !seen[n.ID] {
-				seen[n.ID] = true
-				ids = append(ids, n.ID)
-			}
+		}
+		snap := src.Snapshot()
+		g := snap.Graph
+		var unknown []string
+		ids := resolveContainers(g, refs, &unknown)
+		froms := resolveContainers(g, fromRefs, &unknown)
+		if err := cmp.Or(ids.err, froms.err); err != nil {
+			return err
 		}
 		if len(unknown) > 0 {
 			// Every one at once: the caller fixes its list in one go.
 			return fmt.Errorf("%w: no container %s on the map (it may have been removed)", topology.ErrNotFound, strings.Join(unknown, ", "))
 		}
 		x := reach.New(g)
-		out := reachMatrix{Seq: snap.Seq, Predictions: make([]reach.Prediction, 0, len(ids)*(len(ids)-1))}
-		for _, a := range ids {
-			for _, b := range ids {
+		out := reachMatrix{Seq: snap.Seq, Predictions: make([]reach.Prediction, 0, len(froms.ids)*len(ids.ids))}
+		for _, a := range froms.ids {
+			for _, b := range ids.ids {
 				if a == b {
 					continue
 				}
@@ -128,21 +125,54 @@ func handleReachMatrix(src LiveSource) echo.HandlerFunc {
 	}
 }
 
-// reachRefs splits the ids parameter of GET /api/reach/matrix, checking
+// resolved is a list of containers found on the map, each once, or the
+// first error (a malformed name) that is not "not found".
+type resolved struct {
+	ids []topology.NodeID
+	err error
+}
+
+// resolveContainers finds refs on g, adding the ones not there to
+// unknown (quoted).
+func resolveContainers(g topology.Graph, refs []string, unknown *[]string) resolved {
+	var r resolved
+	seen := make(map[topology.NodeID]bool, len(refs))
+	for _, ref := range refs {
+		n, err := g.ContainerByRef(ref)
+		if errors.Is(err, topology.ErrNotFound) {
+			*unknown = append(*unknown, strconv.Quote(ref))
+			continue
+		}
+		if err != nil {
+			if r.err == nil {
+				r.err = err
+			}
+			continue
+		}
+		// A container named twice (by ID and by name) is one row.
+		if !seen[n.ID] {
+			seen[n.ID] = true
+			r.ids = append(r.ids, n.ID)
+		}
+	}
+	return r
+}
+
+// reachRefs splits a list (ids or from) of GET /api/reach/matrix, checking
 // only its shape: what each names is the graph's to say.
-func reachRefs(param string) ([]string, error) {
+func reachRefs(name, param string) ([]string, error) {
 	if strings.TrimSpace(param) == "" {
-		return nil, fmt.Errorf("%w: ids: name the containers, comma-separated (?ids=web,database)", topology.ErrInvalid)
+		return nil, fmt.Errorf("%w: %s: name the containers, comma-separated (?ids=web,database)", topology.ErrInvalid, name)
 	}
 	refs := strings.Split(param, ",")
 	if len(refs) > maxReachIDs {
-		return nil, fmt.Errorf("%w: ids: %d containers, at most %d per request (%d pairs); ask for the rest in another",
-			topology.ErrInvalid, len(refs), maxReachIDs, maxReachIDs*(maxReachIDs-1))
+		return nil, fmt.Errorf("%w: %s: %d containers, at most %d per request (%d pairs); ask for the rest in another",
+			topology.ErrInvalid, name, len(refs), maxReachIDs, maxReachIDs*(maxReachIDs-1))
 	}
 	for i, r := range refs {
 		refs[i] = strings.TrimSpace(r)
 		if refs[i] == "" {
-			return nil, fmt.Errorf("%w: ids: an empty name at position %d", topology.ErrInvalid, i+1)
+			return nil, fmt.Errorf("%w: %s: an empty name at position %d", topology.ErrInvalid, name, i+1)
 		}
 	}
 	return refs, nil

@@ -284,6 +284,29 @@ func TestReachMatrix(t *testing.T) {
 			byName[webID+">"+dbID], byName[oldID+">"+oldTarget], byName[oldTarget+">"+oldID], byName[webID+">"+oldID])
 	}
 
+	// from: one container's row only, the same predictions.
+	var row struct{ Predictions []reach.Prediction }
+	rq := "/api/reach/matrix?ids=" + strings.Join(ids, ",") + "&from=" + old
+	if st, detail := getReach(t, ts.URL, rq, viewer, &row); st != http.StatusOK {
+		t.Fatalf("GET %s = %d %s", rq, st, detail)
+	}
+	if len(row.Predictions) != len(ids)-1 {
+		t.Errorf("from=old: %d predictions, want %d", len(row.Predictions), len(ids)-1)
+	}
+	for _, p := range row.Predictions {
+		if p.From != oldID {
+			t.Errorf("from=old gave a prediction from %s", p.From[:12])
+			continue
+		}
+		for _, q := range got.Predictions {
+			if q.From == p.From && q.To == p.To {
+				if diff := cmp.Diff(q, p); diff != "" {
+					t.Errorf("old → %s with from= differs (-square +row):\n%s", p.To[:12], diff)
+				}
+			}
+		}
+	}
+
 	// Large answers cross the wire gzip'd for a client that takes it (a
 	// browser): 12 predictions are well over the 4 KB threshold.
 	zipped := send(t, http.DefaultClient, "GET", ts.URL+q, map[string]string{"Authorization": viewer["Authorization"], "Accept-Encoding": "gzip"}, "")
@@ -309,6 +332,8 @@ func TestReachMatrix(t *testing.T) {
 		{"more than 200", "?ids=" + strings.Join(tooMany, ","), viewer, 400, []string{"201 containers", "at most 200"}},
 		{"unknown containers", "?ids=" + web + "," + unknown1 + "," + unknown2, viewer, 404, []string{unknown1, unknown2}},
 		{"a network is no container", "?ids=" + web + "," + appnet, viewer, 404, []string{appnet}},
+		{"an empty from", "?ids=" + web + "," + db + "&from=", viewer, 400, []string{"from"}},
+		{"an unknown from", "?ids=" + web + "," + db + "&from=" + unknown1, viewer, 404, []string{unknown1}},
 		{"no credential", "?ids=" + web + "," + db, nil, 401, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,7 +10,8 @@
 // keeps the prediction.
 //
 // The pairs asked for while the graph is quiet go in one request, GET
-// /api/reach/matrix?ids=a,b,c (every ordered pair of those containers):
+// /api/reach/matrix?ids=a,b,c[&from=a] (every ordered pair of those
+// containers, or only those from the sources):
 // a 40-container matrix is one request per refresh, not 1,560. Each
 // answer carries the graph's seq it was made from, and a prediction is
 // asked again only once the page's map (the seq of the /live frames) is
@@ -108,21 +109,26 @@ export function createReach({ cy, api }) {
     for (const p of pairs) {
       const more = [p.from, p.to].filter((id) => !cur || !cur.ids.has(id)).length;
       if (!cur || cur.ids.size + more > maxIDs) {
-        cur = { ids: new Set(), pairs: [] };
+        cur = { ids: new Set(), froms: new Set(), pairs: [] };
         out.push(cur);
       }
       cur.ids.add(p.from);
       cur.ids.add(p.to);
+      cur.froms.add(p.from);
       cur.pairs.push(p);
     }
     return out;
   }
 
-  // ask fetches the predictions of every pair of batch's containers, and
-  // keeps them all: the pairs not asked for are free and may be next.
+  // ask fetches the predictions of batch's pairs, and keeps them all: the
+  // pairs not asked for come free and may be next. The server answers
+  // every pair from a source to any container named; when fewer
+  // containers are sources (a panel's rows from its one container), only
+  // they are asked from, not the whole square.
   function ask(batch) {
     const asked = shown;
     const q = new URLSearchParams({ ids: [...batch.ids].join(',') });
+    if (batch.froms.size < batch.ids.size) q.set('from', [...batch.froms].join(','));
     api('GET', `/api/reach/matrix?${q}`)
       .then((res) => {
         const seq = Number(res?.seq) || 0;
