@@ -131,7 +131,10 @@ export function createReach({ cy, api }) {
     if (batch.froms.size < batch.ids.size) q.set('from', [...batch.froms].join(','));
     api('GET', `/api/reach/matrix?${q}`)
       .then((res) => {
-        const seq = Number(res?.seq) || 0;
+        // The answer holds at least for the map the page showed when it
+        // asked (which it learnt from this server): a source whose seq
+        // counts otherwise (a replay) must not make it ask in a loop.
+        const seq = Math.max(Number(res?.seq) || 0, asked);
         for (const p of res?.predictions || []) {
           const k = `${bareID(p.from)}>${bareID(p.to)}`;
           const entry = cache.get(k) || { seq: -1, value: undefined, pending: false };
