@@ -263,7 +263,7 @@ func newBrowser(t testing.TB) *browser {
 	// server has just removed one of them (another test's cleanup, a
 	// re-create) the answer is 404, which reach.js ignores by design, but
 	// Chromium logs every failed fetch.
-	b.allow(regexp.MustCompile(`status of 404 \(Not Found\) \S+/api/reach\?`))
+	b.allow(regexp.MustCompile(`status of 404 \(Not Found\) \S+/api/reach(/matrix)?\?`))
 	// Likewise a panel asked for while its container is being removed (a
 	// re-create): panel.js shows "removed" on the 404 by design.
 	b.allow(regexp.MustCompile(`status of 404 \(Not Found\) \S+/panel/`))

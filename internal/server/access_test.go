@@ -179,6 +179,8 @@ func target(r server.Route, ctr, vol string) string {
 		p += "?detach=1"
 	case "GET /api/reach", "GET /api/links/plan", "DELETE /api/links":
 		p += "?from=" + ctr + "&to=" + ctr
+	case "GET /api/reach/matrix":
+		p += "?ids=" + ctr
 	}
 	return p
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/plan"
-	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -170,48 +169,5 @@ func handleDisconnect(src LiveSource, pl *plan.Planner, nw Networker) echo.Handl
 			return err
 		}
 		return c.JSON(http.StatusOK, attached{Network: p.On.ID, Container: p.Subject.ID, Aliases: []string{}})
-	}
-}
-
-// handleReach serves "GET /api/reach?from=&to=": what the graph predicts
-// about reaching to from from, with the reasons (internal/reach); with
-// &name=, the one outcome of reaching it by that name.
-func handleReach(src LiveSource) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		g := src.Snapshot().Graph
-		from, err := g.ContainerByRef(c.QueryParam("from"))
-		if err != nil {
-			return err
-		}
-		if svc := c.QueryParam("service"); svc != "" {
-			// A Swarm service: its VIP, its name, tasks.<svc> and TCP.
-			s, err := g.ServiceByRef(svc)
-			if err != nil {
-				return err
-			}
-			p, err := reach.ExplainService(g, from.ID, s.ID)
-			if err != nil {
-				return err
-			}
-			return c.JSON(http.StatusOK, p)
-		}
-		to, err := g.ContainerByRef(c.QueryParam("to"))
-		if err != nil {
-			return err
-		}
-		if name := c.QueryParam("name"); name != "" {
-			// One name, as a probe by that name would use it: a Compose
-			// service's name, an alias, a link's alias.
-			o, err := reach.ExplainName(g, from.ID, to.ID, name)
-			if err != nil {
-				return err
-			}
-			return c.JSON(http.StatusOK, o)
-		}
-		p, err := reach.Explain(g, from.ID, to.ID)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, p)
 	}
 }

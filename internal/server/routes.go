@@ -69,6 +69,9 @@ func routes(d Deps, trail *auditTrail) []Route {
 		{Method: "GET", Path: "/panel/task/:id", Role: auth.Viewer, handler: handlePanel(d.Live, "t:", "Swarm task", templates.NewTaskPanelView, templates.TaskPanel)},
 		{Method: "GET", Path: "/api/networks/:id", Role: auth.Viewer, handler: handleNetworkDetail(d.Live, d.Networks)},
 		{Method: "GET", Path: "/api/reach", Role: auth.Viewer, handler: handleReach(d.Live)},
+		// Every pair of many containers in one answer: a matrix's
+		// predictions without a request per pair.
+		{Method: "GET", Path: "/api/reach/matrix", Role: auth.Viewer, handler: compressed(handleReachMatrix(d.Live))},
 		{Method: "GET", Path: "/api/volumes/:name", Role: auth.Viewer, handler: handleVolumeDetail(d.Live)},
 		{Method: "GET", Path: "/api/probes/latest", Role: auth.Viewer, handler: handleLatestProbes(d.LessonLive)},
 		{Method: "GET", Path: "/api/lessons", Role: auth.Viewer, handler: handleLessons(d.Lessons)},

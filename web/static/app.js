@@ -36,7 +36,7 @@
 //
 // Globals, for people and for browser tests:
 //   window.cy       the Cytoscape instance
-//   window.dockmap  the store's state {lastSeq, connected, engine,
+//   window.dockmap  the store's state {lastSeq, predictedSeq, connected, engine,
 //                   selected, selectedName, pendingSelect, pendingNode,
 //                   watching, linkMode, filter}: live, read only
 
@@ -106,6 +106,7 @@ const signedIn = workspace?.dataset.signedIn === 'true';
 
 const store = createStore({
   lastSeq: 0, // seq of the last snapshot or delta applied
+  predictedSeq: 0, // the graph's seq of the latest predictions (reach.js)
   connected: false, // WebSocket open and its snapshot applied
   engine: null, // last EngineState received
   selected: null, // node ID shown in the panel
@@ -232,6 +233,7 @@ createLogs({ panel, store });
 const hosts = createHosts({ cy, panel, selection, focus, onChange: () => focus.apply() });
 const engines = createEngines({ el: byID('engines'), api, onList: hosts.engines });
 reach.onChanged(toolbar.drawMatrix);
+reach.onChanged(() => store.set({ predictedSeq: reach.seq() }));
 createPingForm({ cy, panel, probes, reach, readOnly });
 createShell({ panel });
 // A job this page starts brings the Activity tab forward while it runs,
@@ -316,9 +318,10 @@ initKeys({ store, toolbar, selection, dialogs, views: { presenter, tidy: tidyMap
 
 // afterChange keeps the panel, the probes and the search filter in step
 // with the graph.
-function afterChange(change) {
-  // Every prediction may have changed with the graph.
-  reach.invalidate();
+function afterChange(change, seq, baseline = false) {
+  // Every prediction may have changed with the graph: they are asked
+  // again, in one request, for the pairs still shown.
+  reach.invalidate(seq, baseline);
   selection.follow(change);
   // The nodes a change touched (new edges' ends included: a network that
   // gets its first shown member appears with it).
@@ -343,7 +346,7 @@ startLive({
   onSnapshot(msg) {
     badges.setEngine(msg.engine);
     engines.refresh();
-    afterChange(renderSnapshot(cy, msg));
+    afterChange(renderSnapshot(cy, msg), msg.seq, true);
     // Results survive a reload (the server keeps the latest per pair).
     probes.loadLatest();
     lesson.refresh();
@@ -373,7 +376,7 @@ startLive({
   onShare: (msg) => volumes?.addShare(msg),
   onAudit: audit.add,
   onDelta(msg) {
-    afterChange(applyDelta(cy, msg));
+    afterChange(applyDelta(cy, msg), msg.seq);
   },
   onEvent(ev) {
     addEvent(byID('feed-list'), ev, containerName);

@@ -87,6 +87,9 @@ export function createMatrix({ probes, reach }) {
       text: `${mark} ${text}`,
       dataset: {
         testid: 'matrix-cell', from: row.id, to: col.id, by, state, failure: (r && r.failure) || '', mismatch: String(differsNow),
+        // The prediction beside the measure: "true", "false", or "" while
+        // it is not known.
+        predicted: v ? String(v.ok) : '',
         reasons: r && !r.ok && v ? v.reasons.map((x) => x.code).join(' ') : '',
       },
     });

@@ -1,13 +1,21 @@
-// reach.js asks the server's explainer (GET /api/reach?from=&to=) whether
-// a container can reach another, and why not: a prediction from the graph
-// alone, with no engine call, so it is cheap and shown everywhere a probe
-// result is (the panel's rows, the matrix, the probe edges), and before
-// any probe (the ping form's "predicted" line). When the measured result
-// disagrees with the prediction, the page says so: something outside
-// Docker (a firewall) is at work. A probe that could not run at all
-// (failure "probe-impossible": the source stopped, the exec was refused,
-// no helper) measured nothing, so it never disagrees: the page says "could
-// not measure" in grey and keeps the prediction.
+// reach.js asks the server's explainer whether a container can reach
+// another, and why not: a prediction from the graph alone, with no engine
+// call, so it is cheap and shown everywhere a probe result is (the panel's
+// rows, the matrix, the probe edges), and before any probe (the ping
+// form's "predicted" line). When the measured result disagrees with the
+// prediction, the page says so: something outside Docker (a firewall) is
+// at work. A probe that could not run at all (failure "probe-impossible":
+// the source stopped, the exec was refused, no helper) measured nothing,
+// so it never disagrees: the page says "could not measure" in grey and
+// keeps the prediction.
+//
+// The pairs asked for while the graph is quiet go in one request, GET
+// /api/reach/matrix?ids=a,b,c[&from=a] (every ordered pair of those
+// containers, or only those from the sources):
+// a 40-container matrix is one request per refresh, not 1,560. Each
+// answer carries the graph's seq it was made from, and a prediction is
+// asked again only once the page's map (the seq of the /live frames) is
+// past it.
 //
 // A prediction: {from, to, byIP, byName, tcp}, each {ok, via, reasons:
 // [{code, text, fix}]}.
@@ -23,26 +31,34 @@ export const mismatchText = 'measured differs from prediction: something outside
 // 404 for a container it just removed, and the browser logs that.
 const quietMillis = 300;
 
+// maxIDs is the server's cap on the containers of one request
+// (server.maxReachIDs).
+const maxIDs = 200;
+
 // createReach keeps the predictions of the graph cy, asked of the server
 // through api. It returns {prediction, verdictFor, differs, invalidate,
-// onChanged}.
+// onChanged, seq}.
 export function createReach({ cy, api }) {
   let changedAt = 0; // when the graph last changed (ms)
-  let generation = 0; // bumped on every graph change: predictions go stale
-  const cache = new Map(); // "<from>><to>" → {gen, value, pending}
+  let shown = 0; // the seq of the graph the page shows
+  const cache = new Map(); // "<from>><to>" → {seq, value, pending}
   const queue = new Map(); // "<from>><to>" → {entry, from, to}
   let flushTimer = null;
+  let answered = 0; // the seq of the latest answer
   const notify = notifier('reach');
 
   // Only pairs the page's graph holds: the server answers 404 for a
   // container that is gone, and the browser logs that as an error.
   const gone = (from, to) => cy.getElementById(containerNode(from)).empty() || cy.getElementById(containerNode(to)).empty();
 
-  // invalidate forgets every prediction: call it after each graph change.
-  // Predictions are fetched again when next asked for, and the old ones
-  // are shown until then (no flicker).
-  function invalidate() {
-    generation++;
+  // invalidate says the graph changed to seq (a delta's, a snapshot's):
+  // predictions made before it are asked again when next wanted, and
+  // shown until the new ones come (no flicker). A snapshot (baseline) is
+  // a new start whatever its number (the server may have restarted and
+  // counted from 1 again), so every prediction is then stale.
+  function invalidate(seq, baseline = false) {
+    if (baseline) for (const c of cache.values()) c.seq = -1;
+    shown = Number.isFinite(seq) ? seq : shown + 1;
     changedAt = Date.now();
     if (flushTimer !== null) scheduleFlush();
   }
@@ -57,9 +73,8 @@ export function createReach({ cy, api }) {
     if (gone(from, to)) return undefined;
     const k = `${from}>${to}`;
     const c = cache.get(k);
-    if (!c || (c.gen !== generation && !c.pending)) {
-      const entry = c || { gen: generation, value: undefined, pending: false };
-      entry.gen = generation;
+    if (!c || (c.seq < shown && !c.pending)) {
+      const entry = c || { seq: -1, value: undefined, pending: false };
       entry.pending = true;
       cache.set(k, entry);
       queue.set(k, { entry, from, to });
@@ -73,30 +88,74 @@ export function createReach({ cy, api }) {
     flushTimer = setTimeout(flush, quietMillis);
   }
 
+  // flush asks for every queued pair at once: one request for the
+  // containers they name (more only past the server's cap).
   function flush() {
     flushTimer = null;
-    for (const [k, { entry, from, to }] of queue) {
+    const pairs = [];
+    for (const [k, q] of queue) {
       queue.delete(k);
-      if (gone(from, to)) {
-        entry.pending = false;
-        continue;
-      }
-      const q = new URLSearchParams({ from, to });
-      api('GET', `/api/reach?${q}`)
-        .then((v) => {
-          entry.value = v || undefined;
-        })
-        .catch(() => {
-          // No explainer (yet), or the pair is gone: show nothing.
-        })
-        .finally(() => {
-          entry.pending = false;
-          notify.changed();
-        });
+      if (gone(q.from, q.to)) q.entry.pending = false;
+      else pairs.push(q);
     }
+    for (const batch of batches(pairs)) ask(batch);
   }
 
-  // verdictFor is the prediction for a probe result r, or undefined while
+  // batches groups pairs so that each group names at most maxIDs
+  // containers.
+  function batches(pairs) {
+    const out = [];
+    let cur = null;
+    for (const p of pairs) {
+      const more = [p.from, p.to].filter((id) => !cur || !cur.ids.has(id)).length;
+      if (!cur || cur.ids.size + more > maxIDs) {
+        cur = { ids: new Set(), froms: new Set(), pairs: [] };
+        out.push(cur);
+      }
+      cur.ids.add(p.from);
+      cur.ids.add(p.to);
+      cur.froms.add(p.from);
+      cur.pairs.push(p);
+    }
+    return out;
+  }
+
+  // ask fetches the predictions of batch's pairs, and keeps them all: the
+  // pairs not asked for come free and may be next. The server answers
+  // every pair from a source to any container named; when fewer
+  // containers are sources (a panel's rows from its one container), only
+  // they are asked from, not the whole square.
+  function ask(batch) {
+    const asked = shown;
+    const q = new URLSearchParams({ ids: [...batch.ids].join(',') });
+    if (batch.froms.size < batch.ids.size) q.set('from', [...batch.froms].join(','));
+    api('GET', `/api/reach/matrix?${q}`)
+      .then((res) => {
+        // The answer holds at least for the map the page showed when it
+        // asked (which it learnt from this server): a source whose seq
+        // counts otherwise (a replay) must not make it ask in a loop.
+        const seq = Math.max(Number(res?.seq) || 0, asked);
+        for (const p of res?.predictions || []) {
+          const k = `${bareID(p.from)}>${bareID(p.to)}`;
+          const entry = cache.get(k) || { seq: -1, value: undefined, pending: false };
+          entry.value = p;
+          entry.seq = seq;
+          cache.set(k, entry);
+        }
+        answered = Math.max(answered, seq);
+      })
+      .catch(() => {
+        // No explainer (yet), or a container is gone: keep what is shown
+        // and ask again after the next change, not in a loop.
+        for (const p of batch.pairs) p.entry.seq = Math.max(p.entry.seq, asked);
+      })
+      .finally(() => {
+        for (const p of batch.pairs) p.entry.pending = false;
+        notify.changed();
+      });
+  }
+
+// verdictFor is the prediction for a probe result r, or undefined while
   // it is not known.
   function verdictFor(r) {
     return verdict(prediction(r.from, r.to), r.by, r.port);
@@ -115,7 +174,10 @@ export function createReach({ cy, api }) {
   // onChanged calls fn() when predictions arrived (once per burst).
   const onChanged = (fn) => notify.listen(fn);
 
-  return { prediction, verdictFor, differs, invalidate, onChanged };
+  // seq is the graph's seq of the latest predictions that came.
+  const seq = () => answered;
+
+  return { prediction, verdictFor, differs, invalidate, onChanged, seq };
 }
 
 // verdict is the part of prediction p for a probe by "ip" or "name", or a

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/dockmap/dockmap/internal/dockertest"
+)
+
+// reachRequests is how many prediction requests dockmap has served, one
+// pair (GET /api/reach) or many (GET /api/reach/matrix), whatever their
+// status, by its own metrics.
+func reachRequests(t *testing.T, base string) int {
+	t.Helper()
+	st, text := scrape(t, base, "")
+	if st != http.StatusOK {
+		t.Fatalf("GET /metrics: HTTP %d", st)
+	}
+	n := 0.0
+	for _, s := range parsedSeries(t, text) {
+		if strings.HasPrefix(s.name, "dockmap_http_requests_total{") &&
+			(strings.Contains(s.name, `route="/api/reach"`) || strings.Contains(s.name, `route="/api/reach/matrix"`)) {
+			n += s.value
+		}
+	}
+	return int(n)
+}
+
+// Issue 14: the matrix of 8 containers shows the prediction beside each
+// measure, and the page asks for them in one request per refresh, not one
+// per pair (56 here); a graph change (a container starts) asks once more,
+// not 56 times. Other tests change the shared engine meanwhile, and every
+// change the page sees may ask once: the bound allows one request per
+// change, far below one per pair.
+func TestBrowserMatrixPredictionsBatched(t *testing.T) {
+	c := dockertest.Client(t)
+	net := dockertest.UniqueName(t, "batch")
+	dockertest.CreateNetwork(t, c, net)
+	const n = 8
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = dockertest.RunContainer(t, c, dockertest.WithNetwork(net))
+	}
+	pairs := n * (n - 1)
+
+	base := startDockmap(t, nil)
+	waitUntil(t, "the containers on the map", func() (bool, string) {
+		var g struct{ Nodes []struct{ ID string } }
+		apiAs(t, base, "GET", "/api/graph", nil, &g)
+		have := map[string]bool{}
+		for _, node := range g.Nodes {
+			have[node.ID] = true
+		}
+		for _, id := range ids {
+			if !have["c:"+id] {
+				return false, id[:12] + " missing"
+			}
+		}
+		return true, ""
+	})
+	// Every pair measured by IP: the matrix's members.
+	if st := apiAs(t, base, "POST", "/api/probes", map[string]any{"matrix": ids, "by": "ip"}, &struct{}{}); st != http.StatusOK {
+		t.Fatalf("probe the matrix: HTTP %d", st)
+	}
+
+	b := newBrowser(t)
+	openMap(t, b, base)
+	cells := `[...document.querySelectorAll('[data-testid=matrix-cell][data-by=ip]')]`
+	predicted := fmt.Sprintf(`%s.length === %d && %s.every((c) => c.dataset.state === 'ok' && c.dataset.predicted === 'true')`, cells, pairs, cells)
+	before := reachRequests(t, base)
+	seq0 := mustEval[float64](t, b, `window.dockmap.lastSeq`)
+	mustEval[bool](t, b, `(document.getElementById('matrix-toggle').click(), true)`)
+	waitJS(t, b, predicted, waitTimeout)
+	// The metrics count a request once it is answered, which may be just
+	// after the page has it.
+	asked := 0
+	waitUntil(t, "the metrics to count the page's requests", func() (bool, string) {
+		asked = reachRequests(t, base) - before
+		return asked >= 1, fmt.Sprintf("%d requests", asked)
+	})
+	changes := int(mustEval[float64](t, b, `window.dockmap.lastSeq`) - seq0)
+	t.Logf("%d pairs shown with their predictions: %d prediction requests (%d graph changes meanwhile)", pairs, asked, changes)
+	if asked < 1 || asked > 1+changes || asked > pairs/4 {
+		t.Errorf("%d prediction requests for %d pairs and %d graph changes, want 1 (and at most one more per change)", asked, pairs, changes)
+	}
+
+	// A change: a container starts. The predictions are asked again, for
+	// the graph past it, in one request.
+	// A change seen above may still be asking: the count starts once the
+	// page's predictions are those of the graph it shows.
+	waitJS(t, b, `window.dockmap.predictedSeq >= window.dockmap.lastSeq`, waitTimeout)
+	before = reachRequests(t, base)
+	seq0 = mustEval[float64](t, b, `window.dockmap.lastSeq`)
+	extra := dockertest.RunContainer(t, c, dockertest.WithNetwork(net))
+	waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).nonempty()`, jsString("c:"+extra)), waitTimeout)
+	waitJS(t, b, `window.dockmap.predictedSeq >= window.dockmap.lastSeq`, waitTimeout)
+	waitJS(t, b, predicted, waitTimeout)
+	waitUntil(t, "the metrics to count the page's requests", func() (bool, string) {
+		asked = reachRequests(t, base) - before
+		return asked >= 1, fmt.Sprintf("%d requests", asked)
+	})
+	changes = int(mustEval[float64](t, b, `window.dockmap.lastSeq`) - seq0)
+	t.Logf("a container started: %d more prediction requests (%d graph changes)", asked, changes)
+	if asked < 1 || asked > changes || asked > pairs/4 {
+		t.Errorf("%d prediction requests after %d graph changes, want at most one per change, far below one per pair (%d)", asked, changes, pairs)
+	}
+}
