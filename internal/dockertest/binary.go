@@ -73,6 +73,14 @@ func Main(m *testing.M) int {
 	if dockmapBin.dir != "" {
 		os.RemoveAll(dockmapBin.dir)
 	}
+	if cgoBin.path != "" {
+		if _, err := os.Stat(cgoBin.path); err == nil {
+			if err := removeHelperImage(cgoBin.path); err != nil {
+				fmt.Fprintln(os.Stderr, "dockertest: remove the cgo build's helper image:", err)
+			}
+		}
+		os.RemoveAll(filepath.Dir(cgoBin.path))
+	}
 	return code
 }
 
