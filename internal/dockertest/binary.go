@@ -60,9 +60,9 @@ func buildDockmap() (string, error) {
 }
 
 // Main runs a package's tests (call it from TestMain) and then removes
-// what DockmapBinary made: the helper image of this test binary (the
-// helpers and leases made from it are gone with their tests) and the
-// binary itself.
+// what DockmapBinary and CgoDockmapBinary made: the helper images of this
+// test binary (the helpers and leases made from them are gone with their
+// tests) and the binaries themselves.
 func Main(m *testing.M) int {
 	code := m.Run()
 	if dockmapBin.path != "" {
