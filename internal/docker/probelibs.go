@@ -22,13 +22,27 @@ import (
 // for it inside the image. Then the helper works whichever way dockmap was
 // built, instead of every probe of a matrix falling back to one exec each.
 
-// libraryDirs are the directories the loader searches by default on
-// x86-64 Linux (Debian's multiarch directories first), after RPATH and
-// RUNPATH. The image has no /etc/ld.so.cache, so inside it these and the
-// binary's own paths are all the loader searches: a library is therefore
-// looked up on this host in the same places only, and stored at the path
-// it was found under.
-var libraryDirs = []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/lib", "/usr/lib"}
+// libraryDirs returns the directories the loader searches by default for
+// a binary of this machine, after RPATH and RUNPATH: Debian's multiarch
+// directories first, then the classic ones. The image has no
+// /etc/ld.so.cache, so inside it these and the binary's own paths are all
+// the loader searches: a library is therefore looked up on this host in
+// the same places only, and stored at the path it was found under.
+func libraryDirs(f *elf.File) []string {
+	triplet := map[elf.Machine]string{
+		elf.EM_X86_64: "x86_64-linux-gnu", elf.EM_AARCH64: "aarch64-linux-gnu", elf.EM_386: "i386-linux-gnu",
+		elf.EM_ARM: "arm-linux-gnueabihf", elf.EM_PPC64: "powerpc64le-linux-gnu", elf.EM_S390: "s390x-linux-gnu",
+		elf.EM_RISCV: "riscv64-linux-gnu",
+	}[f.Machine]
+	var dirs []string
+	if triplet != "" {
+		dirs = append(dirs, "/lib/"+triplet, "/usr/lib/"+triplet)
+	}
+	if f.Class == elf.ELFCLASS64 {
+		dirs = append(dirs, "/lib64")
+	}
+	return append(dirs, "/lib", "/usr/lib")
+}
 
 // layerFile is a file of the probe image beyond the binary and /etc.
 type layerFile struct {
@@ -204,7 +218,7 @@ func searchPath(obj elfObject) (dirs [][2]string, rpaths [][2][]string, err erro
 		}
 	}
 	add(expand(runpath))
-	for _, d := range libraryDirs {
+	for _, d := range libraryDirs(obj.f) {
 		dirs = append(dirs, [2]string{d, d})
 	}
 	return dirs, rpaths, nil

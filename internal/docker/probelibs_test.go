@@ -10,7 +10,9 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -195,6 +197,61 @@ func TestDynamicHelperProbes(t *testing.T) {
 	for _, target := range []string{ip, targetName} {
 		if l := lines[target]; l["ok"] != true || l["resolved"] != ip {
 			t.Errorf("probe %s through the dynamic helper = %v; want ok, resolved %s", target, l, ip)
+		}
+	}
+}
+
+// A library found through the binary's RUNPATH (or RPATH) with $ORIGIN
+// is looked up beside the binary on this host and stored where the loader
+// in the image will look, beside /dockmap; the default directories'
+// libc.so.6 is then not loaded, so not carried.
+func TestProbeImageOriginRunpath(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(src, []byte("package main\n\n// int answer(void) { return 42; }\nimport \"C\"\n\nfunc main() { println(C.answer()) }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "dockmap")
+	cmd := exec.Command("go", "build", "-ldflags", "-r $ORIGIN/libs", "-o", bin, src)
+	cmd.Dir, cmd.Env = dir, append(os.Environ(), "CGO_ENABLED=1", "GO111MODULE=off")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build a cgo program with a RUNPATH: %v\n%s", err, out)
+	}
+	_, _, files, err := docker.ProbeImageIdentity(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hostLibc string
+	for name, host := range files {
+		if path.Base(name) == "libc.so.6" {
+			hostLibc = host
+		}
+	}
+	if hostLibc == "" {
+		t.Fatalf("no libc.so.6 among %v", files)
+	}
+	libc, err := os.ReadFile(hostLibc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := filepath.Join(dir, "libs", "libc.so.6")
+	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(local, libc, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, _, files, err = docker.ProbeImageIdentity(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files["/libs/libc.so.6"] != local {
+		t.Errorf("/libs/libc.so.6 in the image comes from %q, want %s (found through $ORIGIN/libs)", files["/libs/libc.so.6"], local)
+	}
+	for name := range files {
+		if path.Base(name) == "libc.so.6" && name != "/libs/libc.so.6" {
+			t.Errorf("a second libc.so.6 is carried at %s", name)
 		}
 	}
 }
