@@ -21,7 +21,9 @@ import (
 
 // ProbeRepo is the repository of the probe image; its tag is the first 12
 // hex digits of the SHA-256 of the binary inside, so a new dockmap build
-// gets a new image and an unchanged one is never imported twice.
+// gets a new image and an unchanged one is never imported twice (unless,
+// for a dynamically linked build, the host's libraries changed: the layer
+// then differs, and the image is made again under the same tag).
 const ProbeRepo = "dockmap-probe"
 
 // probeImageTime is the modification time of every file in the probe
