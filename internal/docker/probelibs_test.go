@@ -255,3 +255,38 @@ func TestProbeImageOriginRunpath(t *testing.T) {
 		}
 	}
 }
+
+// The journal's lease runs the helper image too, confined further (no
+// network, no capabilities, not root): a dynamically linked dockmap's
+// lease runs, holds while its owner does, and ends cleanly (exit 0, not
+// the loader's 127) when released.
+func TestLeaseOfDynamicHelper(t *testing.T) {
+	t.Parallel()
+	dockertest.Client(t) // the skip-or-fail check
+	c := helperClient(t, dockertest.CgoDockmapBinary(t))
+	api := rcAPI(t)
+	ctx := t.Context()
+	name := dockertest.UniqueName(t, "lease")
+	id, release, err := c.StartLease(ctx, name, dockertest.Labels())
+	if err != nil {
+		t.Fatalf("StartLease with a dynamically linked helper: %v", err)
+	}
+	dockertest.TrackContainer(t, c, id)
+	if alive, err := c.LeaseAlive(ctx, id); !alive || err != nil {
+		t.Fatalf("LeaseAlive of a held lease = %v, %v; want true", alive, err)
+	}
+	if err := release(); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	waitExited(t, id)
+	info, err := api.ContainerInspect(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.ExitCode != 0 {
+		t.Errorf("the lease exited %d, want 0 (dockmap lease saw its input end)", info.State.ExitCode)
+	}
+	if err := c.RemoveLease(ctx, id); err != nil {
+		t.Errorf("RemoveLease: %v", err)
+	}
+}
