@@ -88,8 +88,15 @@ type proc struct {
 // extra environment, and waits until it serves.
 func startProc(t *testing.T, env ...string) *proc {
 	t.Helper()
+	return startBinary(t, crashBinary(t), env...)
+}
+
+// startBinary starts the dockmap binary bin on a free loopback port with
+// extra environment, and waits until it serves.
+func startBinary(t testing.TB, bin string, env ...string) *proc {
+	t.Helper()
 	p := &proc{seen: make(chan struct{}), done: make(chan struct{})}
-	p.cmd = exec.Command(crashBinary(t), "--addr", "127.0.0.1:0")
+	p.cmd = exec.Command(bin, "--addr", "127.0.0.1:0")
 	p.cmd.Env = append(os.Environ(), env...)
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -131,7 +138,7 @@ func (p *proc) output() string {
 
 // waitFor waits until the process has printed a line containing s, and
 // returns it.
-func (p *proc) waitFor(t *testing.T, s string) string {
+func (p *proc) waitFor(t testing.TB, s string) string {
 	t.Helper()
 	deadline := time.After(waitTimeout)
 	for {
@@ -163,7 +170,7 @@ func (p *proc) kill() {
 }
 
 // api calls the process's JSON API.
-func (p *proc) api(t *testing.T, method, path string, body any, out any) int {
+func (p *proc) api(t testing.TB, method, path string, body any, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {

@@ -282,16 +282,15 @@ func TestEnsureProbeImage(t *testing.T) {
 	if err := os.WriteFile(notELF, []byte("#!/bin/sh\necho hi\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	dynamic, err := dynamicBinary()
-	if err != nil {
-		t.Fatalf("find a dynamically linked binary: %v", err)
-	}
+	// A dynamically linked binary gets its libraries in the image; one
+	// needing a library this host lacks cannot give an image.
+	dynamic, missing := dockertest.MissingLibraryBinary(t)
 	errTests := []struct {
 		name, path, msg string
 		want            error
 	}{
 		{"not ELF", notELF, "not an ELF executable", topology.ErrInvalid},
-		{"dynamically linked", dynamic, "dockmap was built with cgo; build it with CGO_ENABLED=0 to probe containers without ping", topology.ErrInvalid},
+		{"dynamically linked, a library missing", dynamic, "needs " + missing + ", found in none of /lib/x86_64-linux-gnu", topology.ErrInvalid},
 		{"missing file", filepath.Join(dir, "missing"), "read dockmap binary", os.ErrNotExist},
 	}
 	for _, tt := range errTests {
@@ -356,23 +355,6 @@ func TestEnsureProbeImage(t *testing.T) {
 			t.Errorf("image files = %q, want %q", files, want)
 		}
 	})
-}
-
-// dynamicBinary finds an executable on this host that has a program
-// interpreter (any distribution's ls does).
-func dynamicBinary() (string, error) {
-	var last error
-	for _, p := range []string{"/bin/ls", "/usr/bin/ls", "/usr/bin/env", "/bin/sh"} {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			last = err
-			continue
-		}
-		if strings.Contains(string(b[:min(len(b), 4096)]), "ld-linux") || strings.Contains(string(b[:min(len(b), 4096)]), "ld-musl") {
-			return p, nil
-		}
-	}
-	return "", errors.Join(errors.New("none of /bin/ls, /usr/bin/env, /bin/sh is dynamically linked"), last)
 }
 
 // TestStartHelperOutput: a sidecar started for its first probes returns

@@ -53,8 +53,9 @@ type journalEntry struct {
 	Endpoints map[string]*network.EndpointSettings `json:"endpoints,omitempty"`
 }
 
-// journalOnlyLabel marks a journal that is no lease: dockmap has no static
-// helper binary to run one (a build with cgo), so the journal is a
+// journalOnlyLabel marks a journal that is no lease: dockmap has no helper
+// image to run one (a build with cgo on a host lacking one of its
+// libraries, see runtimeFiles), so the journal is a
 // container that is created, never started, and says nothing of its
 // owner's life (see staleAfter).
 const journalOnlyLabel = "dockmap.journal.only"

@@ -4,12 +4,13 @@ import (
 	"archive/tar"
 	"context"
 	"crypto/sha256"
-	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,7 +21,9 @@ import (
 
 // ProbeRepo is the repository of the probe image; its tag is the first 12
 // hex digits of the SHA-256 of the binary inside, so a new dockmap build
-// gets a new image and an unchanged one is never imported twice.
+// gets a new image and an unchanged one is never imported twice (unless,
+// for a dynamically linked build, the host's libraries changed: the layer
+// then differs, and the image is made again under the same tag).
 const ProbeRepo = "dockmap-probe"
 
 // probeImageTime is the modification time of every file in the probe
@@ -44,13 +47,19 @@ const helperImageTimeout = 2 * time.Minute
 // imageIdentity is what one binary's probe image must be: its reference
 // and the digest of its one layer. The engine names a layer by the SHA-256
 // of its uncompressed tar (its "diff ID"), and the tar is built from the
-// binary alone with fixed metadata, so an image whose only layer has this
-// digest holds exactly this binary and nothing else: only dockmap makes
-// such an image, whatever labels or tags anyone sets.
+// binary (and, for a dynamically linked one, its loader and libraries)
+// with fixed metadata, so an image whose only layer has this digest holds
+// exactly these files and nothing else: only dockmap makes such an image,
+// whatever labels or tags anyone sets.
 type imageIdentity struct {
 	ref    string // ProbeRepo + ":" + 12 hex digits of the binary's SHA-256
 	diffID string // "sha256:<hex>" of the layer tar
 	path   string // the binary
+	// libs are the loader and shared libraries a dynamically linked
+	// binary runs with (runtimeFiles); the layer holds them too, so the
+	// diff ID vouches for them as for the binary: no other C library can
+	// be slipped under dockmap's name.
+	libs []layerFile
 }
 
 // helperImage is what a Client knows of its helper image: the probe image
@@ -86,9 +95,9 @@ func newHelperImage(bin string) *helperImage {
 	return &helperImage{bin: bin, sem: make(chan struct{}, 1), verdict: make(map[string]bool)}
 }
 
-// WithHelperBinary names the static dockmap binary the helper image is
-// built from (default: the running executable). Tests give a static build
-// of cmd/web, since a test binary is not dockmap.
+// WithHelperBinary names the dockmap binary the helper image is built
+// from (default: the running executable). Tests give a build of cmd/web,
+// since a test binary is not dockmap.
 func WithHelperBinary(path string) Option {
 	return func(o *options) { o.helperBin = path }
 }
@@ -98,11 +107,12 @@ func WithHelperBinary(path string) Option {
 // Every helper container dockmap starts runs this image, and a container
 // made from it is not shown on the map.
 //
-// A binary that can never make the image (not a static Linux executable,
-// or no executable path at all) is remembered: every later call returns
-// the same error, wrapping topology.ErrInvalid when the binary is not
-// static. Other failures (engine down, a read error) are retried by the
-// next call. If the engine loses the image later (someone removed it),
+// A binary that can never make the image (not a Linux executable, a
+// dynamically linked one whose libraries cannot all be found, or no
+// executable path at all) is remembered: every later call returns the
+// same error, wrapping topology.ErrInvalid for a binary that cannot run
+// in the image. Other failures (engine down, a read error) are retried by
+// the next call. If the engine loses the image later (someone removed it),
 // the next helper start fails with ErrNotFound and the call after that
 // makes it again.
 func (c *Client) HelperImage(ctx context.Context) (ref string, err error) {
@@ -209,11 +219,13 @@ func (c *Client) helperIdentity() (imageIdentity, error) {
 // content; an image of another content under the reference (a tag someone
 // moved) is replaced.
 //
-// The binary must be a statically linked ELF executable, since the image
-// has no C library: EnsureProbeImage returns an error wrapping
-// topology.ErrInvalid, whose message says how to build it, for anything
-// else. Concurrent calls in one process import a new binary once.
-// dockmap itself uses HelperImage, which calls this for the helper binary.
+// A dynamically linked binary (a build with cgo) gets its ELF interpreter
+// and every shared library it needs as well, each at the path its loader
+// looks for it (see runtimeFiles). Anything that cannot run in the image
+// (not an ELF executable, a library that cannot be found) gives an error
+// wrapping topology.ErrInvalid whose message says what is missing.
+// Concurrent calls in one process import a new binary once. dockmap
+// itself uses HelperImage, which calls this for the helper binary.
 func (c *Client) EnsureProbeImage(ctx context.Context, binaryPath string) (ref string, err error) {
 	if err := c.ready(ctx); err != nil {
 		return "", err
@@ -270,7 +282,7 @@ func (c *Client) importProbeImage(ctx context.Context, ident imageIdentity) erro
 		return fmt.Errorf("probe image: read dockmap binary: %w", err)
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeRootfs(pw, f, st.Size())) }()
+	go func() { pw.CloseWithError(writeRootfs(pw, f, st.Size(), ident.libs)) }()
 	defer pr.Close() // ends the writer if the import stops reading early
 	changes := []string{`ENTRYPOINT ["/dockmap","probe"]`, `LABEL ` + ProbeImageLabel + `=1`}
 	return c.ImportImage(ctx, pr, ident.ref, changes)
@@ -295,7 +307,8 @@ func identify(path string) (imageIdentity, error) {
 		return imageIdentity{}, fmt.Errorf("probe image: read dockmap binary: %w", err)
 	}
 	defer f.Close()
-	if err := checkStatic(f); err != nil {
+	libs, err := runtimeFiles(path, f)
+	if err != nil {
 		return imageIdentity{}, fmt.Errorf("probe image from %s: %w", path, err)
 	}
 	st, err := f.Stat()
@@ -305,52 +318,31 @@ func identify(path string) (imageIdentity, error) {
 	// One pass: the tar writer copies the binary into the layer's hash,
 	// and a tee feeds the binary's own hash on the way.
 	binSum, layerSum := sha256.New(), sha256.New()
-	if err := writeRootfs(layerSum, io.TeeReader(f, binSum), st.Size()); err != nil {
-		return imageIdentity{}, fmt.Errorf("probe image: read dockmap binary: %w", err)
+	if err := writeRootfs(layerSum, io.TeeReader(f, binSum), st.Size(), libs); err != nil {
+		return imageIdentity{}, fmt.Errorf("probe image from %s: %w", path, err)
 	}
 	return imageIdentity{
 		ref:    ProbeRepo + ":" + hex.EncodeToString(binSum.Sum(nil))[:12],
 		diffID: "sha256:" + hex.EncodeToString(layerSum.Sum(nil)),
 		path:   path,
+		libs:   libs,
 	}, nil
-}
-
-// checkStatic returns an error wrapping ErrInvalid unless bin is an ELF
-// executable with no program interpreter, i.e. one that runs in an image
-// with nothing else in it. It reads only the headers.
-func checkStatic(bin io.ReaderAt) error {
-	f, err := elf.NewFile(bin)
-	if err != nil {
-		return fmt.Errorf("%w: not an ELF executable (%v); the probe image needs a Linux build of dockmap", topology.ErrInvalid, err)
-	}
-	defer f.Close()
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		return fmt.Errorf("%w: ELF file of type %v is not an executable", topology.ErrInvalid, f.Type)
-	}
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%w: dockmap was built with cgo; build it with CGO_ENABLED=0 to probe containers without ping", topology.ErrInvalid)
-		}
-	}
-	return nil
 }
 
 // writeRootfs writes the probe image's root filesystem as a tar: the
 // binary (size bytes read from bin) at /dockmap, and passwd and group
 // files that let the engine resolve "root" and "nobody" should a user be
-// named. Nothing else is needed, since a helper borrows its /etc/hosts and
-// /etc/resolv.conf from the container it probes from. The same binary
-// always gives the same bytes (fixed times and modes), which is what the
-// layer digest in imageIdentity relies on.
-func writeRootfs(w io.Writer, bin io.Reader, size int64) error {
+// named; then, for a dynamically linked binary, its loader and libraries
+// (libs, sorted by name) with their directories. Nothing else is needed,
+// since a helper borrows its /etc/hosts and /etc/resolv.conf from the
+// container it probes from. The same files always give the same bytes
+// (fixed order, times and modes), which is what the layer digest in
+// imageIdentity relies on; a static binary's layer is what it was before
+// libraries were carried, so its image is not made again.
+func writeRootfs(w io.Writer, bin io.Reader, size int64, libs []layerFile) error {
 	passwd := "root:x:0:0:root:/:/dockmap\nnobody:x:65534:65534:nobody:/:/dockmap\n"
 	group := "root:x:0:\nnogroup:x:65534:\n"
-	entries := []struct {
-		name string
-		mode int64
-		size int64
-		data io.Reader // nil for a directory
-	}{
+	entries := []rootfsEntry{
 		{name: "etc/", mode: 0o755},
 		{name: "dockmap", mode: 0o755, size: size, data: bin},
 		{name: "etc/passwd", mode: 0o644, size: int64(len(passwd)), data: strings.NewReader(passwd)},
@@ -358,23 +350,99 @@ func writeRootfs(w io.Writer, bin io.Reader, size int64) error {
 	}
 	tw := tar.NewWriter(w)
 	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Mode: e.mode, ModTime: probeImageTime, Format: tar.FormatPAX, Typeflag: tar.TypeDir}
-		if e.data != nil {
-			h.Typeflag, h.Size = tar.TypeReg, e.size
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if e.data == nil {
-			continue
-		}
-		// A binary shorter than its size now (changed on disk) makes the
-		// tar writer fail rather than write a short file.
-		if _, err := io.Copy(tw, e.data); err != nil {
+		if err := e.write(tw); err != nil {
 			return err
 		}
 	}
+	if err := writeLibs(tw, libs); err != nil {
+		return err
+	}
 	return tw.Close()
+}
+
+// rootfsEntry is one entry of the probe image's tar.
+type rootfsEntry struct {
+	name string
+	mode int64
+	size int64
+	data io.Reader // nil for a directory or a hard link
+	link string    // the entry a hard link points to
+}
+
+func (e rootfsEntry) write(tw *tar.Writer) error {
+	h := &tar.Header{Name: e.name, Mode: e.mode, ModTime: probeImageTime, Format: tar.FormatPAX, Typeflag: tar.TypeDir}
+	switch {
+	case e.link != "":
+		h.Typeflag, h.Linkname = tar.TypeLink, e.link
+	case e.data != nil:
+		h.Typeflag, h.Size = tar.TypeReg, e.size
+	}
+	if err := tw.WriteHeader(h); err != nil {
+		return err
+	}
+	if e.data == nil {
+		return nil
+	}
+	// A file shorter than its size now (changed on disk) makes the tar
+	// writer fail rather than write a short file.
+	_, err := io.Copy(tw, e.data)
+	return err
+}
+
+// writeLibs writes libs, each under its image path, after the
+// directories they need. Names that lead to one file on this host (the
+// loader is both PT_INTERP and libc's DT_NEEDED, under two paths) become
+// hard links to the first, so its bytes are in the layer once.
+func writeLibs(tw *tar.Writer, libs []layerFile) error {
+	dirs := map[string]bool{"etc/": true}
+	first := map[string]string{} // host file, symlinks resolved → first entry name
+	for _, l := range libs {
+		name := strings.TrimPrefix(l.name, "/")
+		var parents []string
+		for d := path.Dir(name); d != "." && !dirs[d+"/"]; d = path.Dir(d) {
+			parents = append(parents, d+"/")
+			dirs[d+"/"] = true
+		}
+		slices.Reverse(parents)
+		for _, d := range parents {
+			if err := (rootfsEntry{name: d, mode: 0o755}).write(tw); err != nil {
+				return err
+			}
+		}
+		real, err := filepath.EvalSymlinks(l.src)
+		if err != nil {
+			return fmt.Errorf("read library %s: %w", l.src, err)
+		}
+		if to, ok := first[real]; ok {
+			if err := (rootfsEntry{name: name, mode: 0o755, link: to}).write(tw); err != nil {
+				return err
+			}
+			continue
+		}
+		first[real] = name
+		if err := writeFile(tw, name, real); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFile writes the file at src under name, executable (the kernel
+// maps the loader only from an executable file).
+func writeFile(tw *tar.Writer, name, src string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("read library: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("read library: %w", err)
+	}
+	if err := (rootfsEntry{name: name, mode: 0o755, size: st.Size(), data: f}).write(tw); err != nil {
+		return fmt.Errorf("read library %s: %w", src, err)
+	}
+	return nil
 }
 
 // HelperImageRef is the reference the helper image has (or would have),

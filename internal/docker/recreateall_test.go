@@ -256,17 +256,18 @@ func TestStopSaysWhyItWaits(t *testing.T) {
 	}
 }
 
-// TestJournalWithoutALease: a dockmap with no static helper binary (a
-// build with cgo) cannot run a lease, yet a re-create still writes its
+// TestJournalWithoutALease: a dockmap with no helper image (a build with
+// cgo whose libraries cannot all be found) cannot run a lease, yet a re-create still writes its
 // journal first, on a container that is never started: another dockmap
 // sees the re-create as carried out elsewhere while it is young, and the
 // journal goes when the re-create ends.
 func TestJournalWithoutALease(t *testing.T) {
 	t.Parallel()
-	// The skip-or-fail check; then a client whose helper binary is
-	// dynamic, so it has no helper image.
+	// The skip-or-fail check; then a client whose helper binary needs a
+	// library that does not exist, so it has no helper image.
 	dockertest.Client(t)
-	c, err := docker.New(docker.WithHelperBinary("/bin/sh"))
+	noHelper, _ := dockertest.MissingLibraryBinary(t)
+	c, err := docker.New(docker.WithHelperBinary(noHelper))
 	if err != nil {
 		t.Fatal(err)
 	}

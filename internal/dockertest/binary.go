@@ -60,9 +60,9 @@ func buildDockmap() (string, error) {
 }
 
 // Main runs a package's tests (call it from TestMain) and then removes
-// what DockmapBinary made: the helper image of this test binary (the
-// helpers and leases made from it are gone with their tests) and the
-// binary itself.
+// what DockmapBinary and CgoDockmapBinary made: the helper images of this
+// test binary (the helpers and leases made from them are gone with their
+// tests) and the binaries themselves.
 func Main(m *testing.M) int {
 	code := m.Run()
 	if dockmapBin.path != "" {
@@ -72,6 +72,14 @@ func Main(m *testing.M) int {
 	}
 	if dockmapBin.dir != "" {
 		os.RemoveAll(dockmapBin.dir)
+	}
+	if cgoBin.path != "" {
+		if _, err := os.Stat(cgoBin.path); err == nil {
+			if err := removeHelperImage(cgoBin.path); err != nil {
+				fmt.Fprintln(os.Stderr, "dockertest: remove the cgo build's helper image:", err)
+			}
+		}
+		os.RemoveAll(filepath.Dir(cgoBin.path))
 	}
 	return code
 }

@@ -17,7 +17,7 @@ import (
 
 // runBatch runs the led jobs of one source and port in one helper run,
 // which probes every target at once. If the helper image cannot be made
-// (dockmap built with cgo), each job falls back to runOne, which uses the
+// (a library of a dockmap built with cgo is missing), each job falls back to runOne, which uses the
 // source's own tools.
 func (p *Prober) runBatch(ctx context.Context, js []*job) {
 	targets := make([]string, 0, len(js))

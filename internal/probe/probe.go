@@ -9,7 +9,8 @@
 // shell. When the container has no such tool (scratch, distroless), or
 // when one source has several probes to run at once (a matrix), it uses a
 // helper container in the source's namespace (`--network container:<source>`)
-// from an image that holds only dockmap's own static binary, built
+// from an image that holds only dockmap's own binary (and, for a build
+// with cgo, its loader and shared libraries), built
 // locally by the docker client (see docker.Client.HelperImage, which also
 // keeps those helpers off the map), and runs `dockmap probe`
 // (see Local) on every target at once. By default that helper is a
@@ -149,7 +150,8 @@ type Docker interface {
 	RunHelper(ctx context.Context, donorID, image string, argv []string, labels map[string]string) (docker.ExecResult, error)
 	// HelperImage returns the helper image (dockmap's own binary, the
 	// helpers' image), making it if needed. It remembers a binary that can
-	// never make one (an error wrapping topology.ErrInvalid: not static),
+	// never make one (an error wrapping topology.ErrInvalid: not an
+	// executable, or a library it needs is missing),
 	// and makes the image again after a helper start failed with
 	// topology.ErrNotFound because the image was removed.
 	HelperImage(ctx context.Context) (ref string, err error)

@@ -452,8 +452,9 @@ func TestFallbackToHelper(t *testing.T) {
 		})
 	}
 
-	t.Run("no static binary", func(t *testing.T) {
-		p := newProber(t, engineWith(t, "/bin/ls"), nil, probe.WithBatch(0))
+	t.Run("no helper image", func(t *testing.T) {
+		noHelper, _ := dockertest.MissingLibraryBinary(t)
+		p := newProber(t, engineWith(t, noHelper), nil, probe.WithBatch(0))
 		got := p.Run(t.Context(), []probe.Request{req(scratch, target, probe.ByIP, 0)})
 		check(t, "without a helper", got[0], want{failure: probe.FailImpossible, detail: "CGO_ENABLED=0", method: probe.MethodHelper})
 		if !strings.Contains(got[0].Detail, name+" cannot ping") {
