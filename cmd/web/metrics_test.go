@@ -112,12 +112,19 @@ func TestMetrics(t *testing.T) {
 	defer ws.Close()
 	a := dockertest.RunContainer(t, c)
 	b := dockertest.RunContainer(t, c)
-	var g struct{ Nodes []struct{ ID string } }
-	waitUntil(t, "both containers on the map", func() (bool, string) {
+	// On the map with an address each: a probe of a container the map
+	// shows with no IP yet is refused ("" is not an address).
+	var g struct {
+		Edges []struct {
+			From   string
+			Member *struct{ IP string }
+		}
+	}
+	waitUntil(t, "both containers on the map with their addresses", func() (bool, string) {
 		apiAs(t, base, "GET", "/api/graph", nil, &g)
 		n := 0
-		for _, node := range g.Nodes {
-			if node.ID == "c:"+a || node.ID == "c:"+b {
+		for _, e := range g.Edges {
+			if (e.From == "c:"+a || e.From == "c:"+b) && e.Member != nil && e.Member.IP != "" {
 				n++
 			}
 		}
