@@ -72,6 +72,12 @@ func runtimeFiles(binPath string, bin io.ReaderAt) ([]layerFile, error) {
 	// A test binary that embeds dockmap (cmd/web's tests run it in
 	// process) is the running executable, the default helper binary; run
 	// as a helper it would run the tests, not `dockmap probe`.
+	// go test names the binary <package>.test; its build info says
+	// ".test" too, except for a main package's tests (cmd/web's), whose
+	// Path is the package's own.
+	if strings.HasSuffix(path.Base(binPath), ".test") {
+		return nil, fmt.Errorf("%w: %s is a Go test binary, not dockmap", topology.ErrInvalid, binPath)
+	}
 	if bi, err := buildinfo.Read(bin); err == nil && strings.HasSuffix(bi.Path, ".test") {
 		return nil, fmt.Errorf("%w: %s is a Go test binary, not dockmap", topology.ErrInvalid, bi.Path)
 	}
