@@ -222,9 +222,11 @@ func TestBrowserCompose(t *testing.T) {
 	waitJS(t, b, `document.querySelector('[data-testid=project-menu]') !== null`, waitTimeout)
 	mustDo(t, b, "press Enter", chromedp.KeyEvent("\r"))
 	waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).hasClass('collapsed')`, box), waitTimeout)
-	if n := mustEval[int](t, b, fmt.Sprintf(`window.cy.getElementById(%s).descendants(':visible').length`, box)); n != 0 {
-		t.Errorf("%d members still shown in the collapsed box", n)
+	folded := fmt.Sprintf(`window.cy.getElementById(%s).hasClass('collapsed') && window.cy.getElementById(%s).descendants(':visible').empty()`, box, box)
+	if !pollJS(b, folded, waitTimeout) {
+		t.Errorf("members still shown in the collapsed box: %s", mustEval[string](t, b, fmt.Sprintf(`JSON.stringify({members: window.cy.getElementById(%s).descendants(':visible').map((n) => n.id().slice(0, 14) + ' ' + n.classes().join(',')), box: window.cy.getElementById(%s).classes(), focus: document.activeElement && document.activeElement.outerHTML.slice(0, 120)})`, box, box)))
 	}
+
 	edge := jsString("hx:" + string(topology.ProjectNodeID(project)) + ">" + string(topology.NetworkNodeID(sharedID)))
 	waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).nonempty()`, edge), waitTimeout)
 	screenshot(t, b, "compose-collapsed")
