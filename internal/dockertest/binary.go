@@ -39,24 +39,29 @@ func DockmapBinary(t testing.TB) string {
 }
 
 func buildDockmap() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
 	dir, err := os.MkdirTemp("", "dockmap-test-bin")
 	if err != nil {
 		return "", err
 	}
 	dockmapBin.dir = dir
 	bin := filepath.Join(dir, "dockmap")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=test-"+runID, "-o", bin, "./cmd/web")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	return bin, goBuild(bin, "0", "-trimpath", "-ldflags", "-s -w -X main.version=test-"+runID)
+}
+
+// goBuild builds ./cmd/web of this module as out, with CGO_ENABLED=cgo
+// and the extra go build flags.
+func goBuild(out, cgo string, flags ...string) error {
+	mod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
 	}
-	return bin, nil
+	cmd := exec.Command("go", append(append([]string{"build"}, flags...), "-o", out, "./cmd/web")...)
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(mod)))
+	cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v\n%s", err, msg)
+	}
+	return nil
 }
 
 // Main runs a package's tests (call it from TestMain) and then removes

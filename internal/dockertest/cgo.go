@@ -5,9 +5,7 @@ import (
 	"debug/elf"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -36,22 +34,14 @@ func CgoDockmapBinary(t testing.TB) string {
 }
 
 func buildCgoDockmap() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
 	dir, err := os.MkdirTemp("", "dockmap-test-cgo")
 	if err != nil {
 		return "", err
 	}
 	cgoBin.path = filepath.Join(dir, "dockmap") // for Main, even if the build fails
 	for _, ldflags := range []string{"-X main.version=cgotest-" + runID, "-linkmode=external -X main.version=cgotest-" + runID} {
-		cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", cgoBin.path, "./cmd/web")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("go build: %v\n%s", err, out)
+		if err := goBuild(cgoBin.path, "1", "-ldflags", ldflags); err != nil {
+			return "", err
 		}
 		dynamic, err := IsDynamic(cgoBin.path)
 		if err != nil || dynamic {

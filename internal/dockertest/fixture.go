@@ -69,26 +69,32 @@ func fixtureImage(t testing.TB, c *docker.Client) string {
 	sum := sha256.Sum256(rootfs)
 	ref := FixtureRepo + ":busybox-" + hex.EncodeToString(sum[:6])
 
+	importOnce(t, c, "fixture image", ref, rootfs, `CMD ["sh"]`)
+	fixture.ref = ref
+	return ref
+}
+
+// importOnce imports rootfs as image ref, with cmd and [Label], unless the
+// engine has it already; a file lock stops parallel test binaries from
+// importing it twice. what names the image in a failure.
+func importOnce(t testing.TB, c *docker.Client, what, ref string, rootfs []byte, cmd string) {
+	t.Helper()
 	unlock, err := lockFile(filepath.Join(os.TempDir(), "dockmap-fixture.lock"))
 	if err != nil {
-		t.Fatalf("fixture image: %v", err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	defer unlock()
-
 	ctx, cancel := callCtx()
 	defer cancel()
 	exists, err := c.ImageExists(ctx, ref)
 	if err != nil {
-		t.Fatalf("fixture image: %v", err)
+		t.Fatalf("%s: %v", what, err)
 	}
 	if !exists {
-		changes := []string{`CMD ["sh"]`, `LABEL ` + Label + `=1`}
-		if err := c.ImportImage(ctx, bytes.NewReader(rootfs), ref, changes); err != nil {
-			t.Fatalf("fixture image: %v", err)
+		if err := c.ImportImage(ctx, bytes.NewReader(rootfs), ref, []string{cmd, `LABEL ` + Label + `=1`}); err != nil {
+			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	fixture.ref = ref
-	return ref
 }
 
 // fixtureTime is the modification time of every file in the fixture, so

@@ -42,18 +42,7 @@ func NoShellImage(t testing.TB, c *docker.Client) string {
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	ref := fmt.Sprintf("%s:noshell-%s", FixtureRepo, hex.EncodeToString(sum[:6]))
-	ctx, cancel := callCtx()
-	defer cancel()
-	exists, err := c.ImageExists(ctx, ref)
-	if err != nil {
-		t.Fatalf("no-shell image: %v", err)
-	}
-	if !exists {
-		changes := []string{`CMD ["/bin/sleep", "3600"]`, `LABEL ` + Label + `=1`}
-		if err := c.ImportImage(ctx, bytes.NewReader(buf.Bytes()), ref, changes); err != nil {
-			t.Fatalf("no-shell image: %v", err)
-		}
-	}
+	importOnce(t, c, "no-shell image", ref, buf.Bytes(), `CMD ["/bin/sleep", "3600"]`)
 	return ref
 }
 
