@@ -55,14 +55,7 @@ export function createHosts({ cy, panel, selection, focus, onChange = () => {} }
     if ((info.networks || []).length) lines.push(h('p', { text: `networks: ${info.networks.join(', ')}` }));
     if ((info.configFiles || []).length) lines.push(h('p', { className: 'muted', text: `file: ${info.configFiles.join(', ')}` }));
     else if (info.workingDir) lines.push(h('p', { className: 'muted', text: `in ${info.workingDir}` }));
-    lines.push(
-      h('div', { className: 'actions' }, [
-        button('project-collapse', collapsed ? 'Expand (Enter)' : 'Collapse (Enter)', () => toggle(p)),
-        button('project-only', 'Show only this project', () => focus.show('project', name)),
-        button('project-hide', 'Hide this project', () => focus.show('hide-project', name)),
-      ]),
-    );
-    panel.el.replaceChildren(h('section', { className: 'host-menu', dataset: { testid: 'project-menu', project: name } }, lines));
+    showBoxMenu('project', p, name, collapsed, lines);
   }
 
   // showMenu puts host's menu in the side panel.
@@ -84,14 +77,21 @@ export function createHosts({ cy, panel, selection, focus, onChange = () => {} }
       h('p', { text: `engine ${name} · ${count('.container', 'container')}, ${count('.network', 'network')}, ${count('.volume', 'volume')}` }),
     ];
     if (host.hasClass('host-down')) lines.push(h('p', { className: 'error', text: `unreachable: ${host.data('error')}` }));
+    showBoxMenu('host', host, name, collapsed, lines);
+  }
+
+  // showBoxMenu puts box's menu in the side panel: lines, then its
+  // actions (collapse, show only, hide); kind is "host" or "project", as
+  // focus.js names them.
+  function showBoxMenu(kind, box, name, collapsed, lines) {
     lines.push(
       h('div', { className: 'actions' }, [
-        button('host-collapse', collapsed ? 'Expand (Enter)' : 'Collapse (Enter)', () => toggle(host)),
-        button('host-only', 'Show only this host', () => focus.show('host', name)),
-        button('host-hide', 'Hide this host', () => focus.show('hide-host', name)),
+        button(`${kind}-collapse`, collapsed ? 'Expand (Enter)' : 'Collapse (Enter)', () => toggle(box)),
+        button(`${kind}-only`, `Show only this ${kind}`, () => focus.show(kind, name)),
+        button(`${kind}-hide`, `Hide this ${kind}`, () => focus.show(`hide-${kind}`, name)),
       ]),
     );
-    panel.el.replaceChildren(h('section', { className: 'host-menu', dataset: { testid: 'host-menu', host: name } }, lines));
+    panel.el.replaceChildren(h('section', { className: 'host-menu', dataset: { testid: `${kind}-menu`, [kind]: name } }, lines));
   }
 
   selection.onChanged(() => {
