@@ -11,6 +11,7 @@ import { networkColour } from './graph-style.js';
 import { fullLayout, placeNewNodes, bendLinks, evictLoose } from './graph-place.js';
 import { parentFor, syncHosts } from './graph-hosts.js';
 import { containerNode, memberEdge, networkNode, volumeNode } from './ids.js';
+import { indexOf } from './graph-index.js';
 
 // How long a new or changed element stays highlighted.
 const flashMillis = 1500;
@@ -112,8 +113,10 @@ function isPredefined(net) {
 // markEmptyNetworks gives the predefined networks class "empty" while they
 // have no member, and takes it away when something joins them.
 function markEmptyNetworks(cy) {
-  cy.nodes('.network.predefined').forEach((n) => {
-    n.toggleClass('empty', n.connectedEdges('.member').empty());
+  indexOf(cy).networks().forEach((n) => {
+    if (!n.hasClass('predefined')) return;
+    const empty = n.connectedEdges('.member').empty();
+    if (n.hasClass('empty') !== empty) n.toggleClass('empty', empty);
   });
 }
 

@@ -12,6 +12,8 @@
 // so that it outlives every snapshot and delta: syncHosts, called after
 // each, makes the boxes match the graph again.
 
+import { indexOf } from './graph-index.js';
+
 // Node ID of the box of host name.
 export const hostNode = (name) => `h:${name}`;
 
@@ -40,6 +42,9 @@ const members = (cy) => cy.nodes().not('.host, .overlay');
 // the graph, outside or inside a batch.
 export function syncHosts(cy) {
   const s = state(cy);
+  // The common case, one engine and no Compose project, at the cost of a
+  // look at the index rather than a pass over every node.
+  if (!indexOf(cy).boxed()) return;
   cy.batch(() => {
     // Plain data objects, read once: this runs for each of thousands of
     // nodes on every delta, and Cytoscape's collection calls cost more.

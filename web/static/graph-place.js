@@ -5,6 +5,8 @@
 
 import { hostPadding } from './graph-hosts.js';
 import { bandPositions } from './layout-bands.js';
+import { clusterPositions } from './layout-clusters.js';
+import { indexOf } from './graph-index.js';
 
 // Placement of new nodes (placeNewNodes). Distances are in model pixels,
 // measured between bounding boxes that include labels.
@@ -16,10 +18,12 @@ const place = {
   sampleStep: 24, // spacing of the candidate points along a ring
 };
 
-// Above this many nodes the first layout uses fcose's "draft" quality
-// (spectral only): the force-directed pass costs about 2 s at 1,500 nodes
-// in Chromium, over the 1 s budget for a first render.
-const draftLayoutNodes = 600;
+// Above this many nodes a map is laid out by layout-clusters.js (linear
+// in the nodes) rather than by fcose: its force-directed pass costs about
+// 2 s at 1,500 nodes in Chromium, over the 1 s budget for a first render,
+// and its draft quality (spectral only) took 4 s at 5,000 nodes and put
+// every leaf of a hub on one spot.
+const bigMapNodes = 600;
 
 // fitKey names the view options kept in the Cytoscape core's scratch
 // space.
@@ -52,10 +56,14 @@ export function setBands(cy, on) {
 // graph be drawn biggest.
 export function fitGraph(cy, eles = shownElements(cy), padding = 40, animate = false) {
   if (eles.empty()) return;
+  fitBox(cy, eles.boundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false }), padding, animate);
+}
+
+// fitBox is fitGraph for a box known already (bb: {x1, y1, w, h}).
+function fitBox(cy, bb, padding = 40, animate = false) {
   // Cytoscape learns of a resized window a little later; a fit in between
   // would use the old size and draw part of the map past its edge.
   cy.resize();
-  const bb = eles.boundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
   const w = cy.width();
   const h = cy.height();
   let areas = [{ x: 0, y: 0, w, h }];
@@ -102,16 +110,14 @@ export function tidy(cy, { bands = false } = {}) {
   if (nodes.empty()) return Promise.resolve();
   if (cy.nodes('.host').nonempty()) return tidyHosts(cy, bands).then(() => fitGraph(cy, shownElements(cy), 40, true));
   const done = new Promise((resolve) => {
-    const positions = bands ? bandPositions(nodes) : null;
-    const layout = bands
+    const big = !bands && nodes.length > bigMapNodes;
+    const positions = bands ? bandPositions(nodes) : big ? clusterPositions(nodes, relativeBox) : null;
+    const layout = positions
       ? nodes.not('.project').layout({ name: 'preset', positions: (n) => positions.get(n.id()), animate: !reducedMotion(), animationDuration: animateMillis, fit: false })
       : shownElements(cy)
           .not('.probe')
-          .layout({ ...forces(nodes.length), randomize: false, animate: !reducedMotion(), animationDuration: animateMillis });
-    layout.one('layoutstop', () => {
-      if (!bands && nodes.length > draftLayoutNodes) unstack(nodes);
-      resolve();
-    });
+          .layout({ ...forces(), randomize: false, animate: !reducedMotion(), animationDuration: animateMillis });
+    layout.one('layoutstop', () => resolve());
     layout.run();
   });
   return done.then(() => fitGraph(cy, shownElements(cy), 40, true));
@@ -153,81 +159,29 @@ export function fullLayout(cy) {
     fitGraph(cy);
     return;
   }
-  cy.layout({ ...forces(cy.nodes().length), animate: false, randomize: true }).run();
-  if (cy.nodes().length > draftLayoutNodes) unstack(cy.nodes());
-  fitGraph(cy);
-}
-
-// Space kept between two nodes' boxes (labels included) when unstack
-// moves one, in model pixels.
-const unstackMargin = 8;
-
-// unstack moves each node of nodes that overlaps another (labels
-// included) to the nearest free spot on rings round where it stood, the
-// nodes with the most edges (hubs) keeping their places first. fcose's
-// draft quality (a spectral layout, used above draftLayoutNodes) gives
-// every leaf of one hub the same coordinates: 1,000 containers created on
-// the default bridge stood on one spot. Below that, fcose's own
-// force-directed pass keeps nodes apart and knows the project boxes,
-// which unstack does not: it runs after draft layouts only. A grid of cells finds a box's
-// neighbours, so the cost is about linear in the nodes. It returns how
-// many it moved.
-export function unstack(nodes) {
-  const list = nodes.filter((n) => n.visible() && !n.hasClass('overlay') && !n.hasClass('host') && !n.hasClass('project')).toArray();
-  if (list.length < 2) return 0;
-  const boxes = list.map((n) => relativeBox(n));
-  const cell = Math.max(60, ...boxes.map((b) => Math.max(b.x2 - b.x1, b.y2 - b.y1) + unstackMargin));
-  const grid = new Map();
-  const cellsOf = (b, f) => {
-    for (let x = Math.floor(b.x1 / cell); x <= Math.floor(b.x2 / cell); x++) {
-      for (let y = Math.floor(b.y1 / cell); y <= Math.floor(b.y2 / cell); y++) f(`${x},${y}`);
-    }
-  };
-  const free = (b) => {
-    let ok = true;
-    cellsOf(b, (k) => {
-      if (!ok) return;
-      for (const o of grid.get(k) || []) {
-        if (b.x1 < o.x2 && o.x1 < b.x2 && b.y1 < o.y2 && o.y1 < b.y2) {
-          ok = false;
-          return;
-        }
-      }
+  if (cy.nodes().length > bigMapNodes) {
+    // The boxes the layout measured make the box to fit: asking Cytoscape
+    // for the box of every element would place every edge first, a fifth
+    // of a first render at 1,000 nodes.
+    const rel = new Map();
+    const relOf = (n) => {
+      const b = relativeBox(n);
+      rel.set(n.id(), b);
+      return b;
+    };
+    const pos = clusterPositions(cy.nodes(), relOf);
+    cy.batch(() => pos.forEach((p, id) => cy.getElementById(id).position(p)));
+    const all = [];
+    pos.forEach((p, id) => {
+      const b = rel.get(id);
+      if (b) all.push({ x1: p.x + b.x1, y1: p.y + b.y1, x2: p.x + b.x2, y2: p.y + b.y2 });
     });
-    return ok;
-  };
-  const put = (b) =>
-    cellsOf(b, (k) => {
-      if (!grid.has(k)) grid.set(k, []);
-      grid.get(k).push(b);
-    });
-  const order = list.map((n, i) => i).sort((a, b) => list[b].degree() - list[a].degree());
-  const moves = [];
-  for (const i of order) {
-    const n = list[i];
-    const rel = boxes[i];
-    const m = unstackMargin / 2;
-    const at = (q) => ({ x1: q.x + rel.x1 - m, y1: q.y + rel.y1 - m, x2: q.x + rel.x2 + m, y2: q.y + rel.y2 + m });
-    const p = n.position();
-    let spot = p;
-    if (!free(at(p))) {
-      const step = Math.max(rel.x2 - rel.x1, rel.y2 - rel.y1) + unstackMargin;
-      spot = null;
-      for (let ring = 1; !spot; ring++) {
-        const r = ring * step;
-        const count = Math.max(6, Math.floor((2 * Math.PI * r) / step));
-        for (let j = 0; j < count && !spot; j++) {
-          const a = (2 * Math.PI * j) / count + ring * 0.37;
-          const q = { x: p.x + r * Math.cos(a), y: p.y + r * Math.sin(a) };
-          if (free(at(q))) spot = q;
-        }
-      }
-      moves.push([n, spot]);
-    }
-    put(at(spot));
+    const u = unionOf(all);
+    if (u) fitBox(cy, { x1: u.x1, y1: u.y1, w: u.x2 - u.x1, h: u.y2 - u.y1 });
+    return;
   }
-  if (moves.length) nodes.cy().batch(() => moves.forEach(([n, q]) => n.position(q)));
-  return moves.length;
+  cy.layout({ ...forces(), animate: false, randomize: true }).run();
+  fitGraph(cy);
 }
 
 // Space between two hosts' boxes, in model pixels.
@@ -269,17 +223,16 @@ function hostLayout(cy, bands, keep) {
   };
   const arrange = (kids, extra) => {
     if (kids.empty()) return;
-    if (bands) {
-      const pos = bandPositions(kids);
+    if (bands || kids.length > bigMapNodes) {
+      const pos = bands ? bandPositions(kids) : clusterPositions(kids, relativeBox);
       kids.not('.project').positions((n) => pos.get(n.id()) || n.position());
     } else {
       extra
         .union(kids)
         .union(kids.edgesWith(kids))
         .not('.overlay')
-        .layout({ ...forces(kids.length), animate: false, randomize: keep })
+        .layout({ ...forces(), animate: false, randomize: keep })
         .run();
-      if (kids.length > draftLayoutNodes) unstack(kids);
     }
   };
   const groups = [];
@@ -337,12 +290,11 @@ function hostLayout(cy, bands, keep) {
   return targets;
 }
 
-// forces are the force-directed layout's options for a map of n nodes,
-// the same for the first layout and for Tidy.
-function forces(n) {
+// forces are the force-directed layout's options (maps of up to
+// bigMapNodes), the same for the first layout and for Tidy.
+function forces() {
   return {
     name: 'fcose',
-    quality: n > draftLayoutNodes ? 'draft' : 'default',
     nodeDimensionsIncludeLabels: true,
     // Members sit a bit further from their network hub than mounts from
     // their container, so the volumes cluster around their users.
@@ -367,41 +319,48 @@ function forces(n) {
 // other node's box wins. A node whose neighbours are all new waits until
 // one of them is placed; one with no neighbour at all goes beside the
 // bounding box of the graph, from its bottom-right corner on. The cost is
-// O(new x existing) box tests, plus the rings actually tried.
+// a pass over the old nodes' positions, and box tests against the nodes
+// near the rings actually tried.
 export function placeNewNodes(cy, fresh) {
   // A Compose project's box is where its members are: placing them
   // places it.
   fresh = fresh.filter((n) => !n.hasClass('project'));
   if (!fresh.length) return;
   const isNew = new Set(fresh.map((n) => n.id()));
-  // Boxes of every node with a position: the old ones now, the new ones as
-  // they are placed.
-  const boxes = new Map();
-  const obstacles = [];
+  const index = nodeIndex(cy, isNew);
+  // The boxes of the new nodes as they are placed; an old node's box comes
+  // from the index.
+  const placed = new Map();
+  const boxes = {
+    has: (id) => placed.has(id) || index.has(id),
+    get: (id) => placed.get(id) || index.boxOf(id),
+    centre: (m) => (placed.has(m.id()) ? centreOf(placed.get(m.id())) : m.position()),
+  };
   // A host's box is in the way of every node but its own members: they
   // stand inside it, and it grows round them.
   const hostBoxes = new Map(); // host node ID → its box, grown by the padding
-  cy.nodes().forEach((n) => {
-    if (isNew.has(n.id()) || n.hasClass('overlay')) return;
+  indexOf(cy).boxes().forEach((n) => {
+    if (isNew.has(n.id()) || !n.visible()) return;
     const b = nodeBox(n);
-    if (n.hasClass('host') || n.hasClass('project')) {
-      if (n.visible()) hostBoxes.set(n.id(), { x1: b.x1 - hostPadding, y1: b.y1 - hostPadding, x2: b.x2 + hostPadding, y2: b.y2 + hostPadding });
-      return;
-    }
-    boxes.set(n.id(), b);
-    obstacles.push(b);
+    hostBoxes.set(n.id(), { x1: b.x1 - hostPadding, y1: b.y1 - hostPadding, x2: b.x2 + hostPadding, y2: b.y2 + hostPadding });
   });
-  const graphBox = unionOf(obstacles.concat([...hostBoxes.values()]));
-  // What floats over the map (the legend, the controls, a card) and the
-  // labels of links: no new node may land under them.
-  obstacles.push(...floatingBoxes(cy), ...labelBoxes(cy));
+  // The box of the map shown, asked for only when a spot needs it (it
+  // looks at every node).
+  let whole;
+  const graphBox = () => {
+    if (whole === undefined) whole = unionOf([index.extent, ...hostBoxes.values()].filter(Boolean));
+    return whole;
+  };
+  // What floats over the map (the legend, the controls, a card): no new
+  // node may land under it.
+  const extras = floatingBoxes(cy);
   const positions = new Map();
   const put = (n, p) => {
     const rel = relativeBox(n);
     const b = { x1: p.x + rel.x1, y1: p.y + rel.y1, x2: p.x + rel.x2, y2: p.y + rel.y2 };
     positions.set(n.id(), p);
-    boxes.set(n.id(), b);
-    obstacles.push(b);
+    placed.set(n.id(), b);
+    extras.push(b);
     // Its host's box and its project's grow round it.
     n.ancestors().forEach((a) => {
       const own = hostBoxes.get(a.id());
@@ -415,9 +374,40 @@ export function placeNewNodes(cy, fresh) {
   // What n must keep clear of: every node, and the boxes (hosts,
   // projects) it is not in.
   const obstaclesOf = (n) => {
-    if (!hostBoxes.size) return obstacles;
     const own = new Set(n.ancestors().map((a) => a.id()));
-    return obstacles.concat([...hostBoxes].filter(([id]) => !own.has(id)).map(([, b]) => b));
+    const others = [...hostBoxes].filter(([id]) => !own.has(id)).map(([, b]) => b);
+    const more = extras.concat(others);
+    const overlaps = (b, r) => b.x2 > r.x1 && b.x1 < r.x2 && b.y2 > r.y1 && b.y1 < r.y2;
+    const mine = [...hostBoxes].filter(([id]) => own.has(id));
+    const inBox = new Map(); // "<node ID> <box ID>" → whether the node is in the box
+    const isIn = (nodeID, boxID) => {
+      const k = `${nodeID} ${boxID}`;
+      if (!inBox.has(k)) inBox.set(k, cy.getElementById(nodeID).ancestors().some((a) => a.id() === boxID));
+      return inBox.get(k);
+    };
+    return {
+      near: (r) => index.near(r).concat(more.filter((b) => overlaps(b, r))),
+      extent: () => unionOf([index.extent, ...more].filter(Boolean)),
+      // fits tells whether n can stand at box b: a box n is in grows
+      // round it, and what it grows over must hold no node that is not
+      // in it, and no other box (else the box would seem to hold them).
+      fits: (b) => {
+        for (const [id, a] of mine) {
+          const g = { x1: Math.min(a.x1, b.x1 - 2 * hostPadding), y1: Math.min(a.y1, b.y1 - 2 * hostPadding), x2: Math.max(a.x2, b.x2 + 2 * hostPadding), y2: Math.max(a.y2, b.y2 + 2 * hostPadding) };
+          const strips = [
+            { x1: g.x1, y1: g.y1, x2: a.x1, y2: g.y2 },
+            { x1: a.x2, y1: g.y1, x2: g.x2, y2: g.y2 },
+            { x1: a.x1, y1: g.y1, x2: a.x2, y2: a.y1 },
+            { x1: a.x1, y1: a.y2, x2: a.x2, y2: g.y2 },
+          ].filter((r) => r.x2 > r.x1 && r.y2 > r.y1);
+          for (const r of strips) {
+            if (index.near(r).some((o) => !o.id || !isIn(o.id, id))) return false;
+            if (others.some((o) => overlaps(o, r))) return false;
+          }
+        }
+        return true;
+      },
+    };
   };
 
   let pending = fresh.slice();
@@ -444,23 +434,69 @@ export function placeNewNodes(cy, fresh) {
   cy.batch(() => fresh.forEach((n) => n.position(positions.get(n.id()))));
 }
 
+// nodeIndex is what placeNewNodes asks of the map's index (graph-index.js)
+// for one placement: the nodes already placed (not those of isNew), whose
+// boxes (labels included) are measured only when a search comes near
+// them, once each: measuring every box cost most of a delta at 5,000
+// nodes. The labels of links are obstacles too (the alias on a link is the
+// lesson's point, and a node put over it hides it). It returns {has(id),
+// boxOf(id), near(region): the boxes that overlap region, extent: a box
+// holding them all}.
+function nodeIndex(cy, isNew) {
+  const ix = indexOf(cy);
+  const measured = new Map();
+  const boxOf = (id) => {
+    let b = measured.get(id);
+    if (!b) {
+      // Tagged with its node, for fits (placeNewNodes).
+      b = { ...nodeBox(cy.getElementById(id)), id };
+      measured.set(id, b);
+    }
+    return b;
+  };
+  const hits = (b, r) => b.x2 > r.x1 && b.x1 < r.x2 && b.y2 > r.y1 && b.y1 < r.y2;
+  const bend = Math.max(...bends);
+  const near = (r) => {
+    const out = [];
+    ix.near(r, (m) => {
+      // What is hidden (focus leaves it out) is in nobody's way.
+      if (isNew.has(m.id()) || !m.visible()) return;
+      const b = boxOf(m.id());
+      if (hits(b, r)) out.push(b);
+    });
+    // A link's label stands by the middle of the link, or off it as far
+    // as its bend (bendLinks).
+    for (const e of ix.links()) {
+      if (isNew.has(e.source().id()) || isNew.has(e.target().id())) continue;
+      const a = e.source().position();
+      const z = e.target().position();
+      const reach = (String(e.data('label') || '').length * 16) / 2 + bend + 24;
+      const mx = (a.x + z.x) / 2;
+      const my = (a.y + z.y) / 2;
+      if (mx + reach < r.x1 || mx - reach > r.x2 || my + reach < r.y1 || my - reach > r.y2) continue;
+      const lb = e.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+      if (lb.w > 0 && lb.h > 0 && hits(lb, r)) out.push({ x1: lb.x1, y1: lb.y1, x2: lb.x2, y2: lb.y2 });
+    }
+    return out;
+  };
+  let extent;
+  return {
+    has: (id) => !isNew.has(id) && ix.has(id),
+    boxOf,
+    near,
+    get extent() {
+      if (extent === undefined) extent = ix.extent();
+      return extent;
+    },
+  };
+}
+
 // floatingBoxes are the rectangles of what floats over the graph, in
 // model coordinates at the current viewport.
 function floatingBoxes(cy) {
   const z = cy.zoom();
   const p = cy.pan();
   return avoidRects(cy).map((r) => ({ x1: (r.left - p.x) / z, y1: (r.top - p.y) / z, x2: (r.right - p.x) / z, y2: (r.bottom - p.y) / z }));
-}
-
-// labelBoxes are the boxes of the link labels: the alias on a link is
-// the lesson's point, and a node put over it hides it.
-function labelBoxes(cy) {
-  const out = [];
-  cy.edges('.link, .broken-link').forEach((e) => {
-    const b = e.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
-    if (b.w > 0 && b.h > 0) out.push({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 });
-  });
-  return out;
 }
 
 // keepInView moves the camera, never a node, when one of eles would be
@@ -543,6 +579,25 @@ function anchorsOf(n, boxes) {
     out.push({ node: m, rank: anchorRank(n, e, m) });
   });
   out.sort((a, b) => a.rank - b.rank);
+  // A member of a Compose project whose neighbours are all outside its
+  // box stands by the project's member nearest its best neighbour, so that
+  // the box does not grow across the map to reach it.
+  const box = n.parent().filter('.project');
+  if (box.nonempty() && out.length && !out.some((a) => a.node.parent().same(box))) {
+    const to = boxes.centre(out[0].node);
+    let best = null;
+    let d = Infinity;
+    box.children().forEach((m) => {
+      if (m.same(n) || !boxes.has(m.id())) return;
+      const c = boxes.centre(m);
+      const dm = (c.x - to.x) ** 2 + (c.y - to.y) ** 2;
+      if (dm < d) {
+        best = m;
+        d = dm;
+      }
+    });
+    if (best) out.unshift({ node: best });
+  }
   return out.map((a) => a.node);
 }
 
@@ -571,17 +626,23 @@ function spotNear(n, anchors, boxes, obstacles, graphBox) {
     let dx = 0;
     let dy = 0;
     let k = 0;
-    anchors[0].neighborhood('node').forEach((m) => {
-      const b = boxes.get(m.id());
-      if (!b || m.same(n)) return;
-      const mc = centreOf(b);
+    // At most 64 of them, evenly picked: a hub of a thousand members
+    // points the same way with fewer, and the delta stays short. The
+    // centre of a box is about the node's position: none is measured.
+    const edges = anchors[0].connectedEdges();
+    const step = Math.max(1, Math.ceil(edges.length / 64));
+    for (let i = 0; i < edges.length; i += step) {
+      const e = edges[i];
+      const m = e.source().same(anchors[0]) ? e.target() : e.source();
+      if (!boxes.has(m.id()) || m.same(n)) continue;
+      const mc = boxes.centre(m);
       dx += mc.x;
       dy += mc.y;
       k++;
-    });
+    }
     let dir = k ? { x: c.x - dx / k, y: c.y - dy / k } : { x: 0, y: 0 };
-    if (Math.hypot(dir.x, dir.y) < 1 && graphBox) {
-      const g = centreOf(graphBox);
+    if (Math.hypot(dir.x, dir.y) < 1 && graphBox()) {
+      const g = centreOf(graphBox());
       dir = { x: c.x - g.x, y: c.y - g.y };
     }
     if (Math.hypot(dir.x, dir.y) < 1) dir = { x: 0, y: 1 };
@@ -591,8 +652,9 @@ function spotNear(n, anchors, boxes, obstacles, graphBox) {
   const rel = relativeBox(n);
   // Crowded all round: beside the whole graph instead.
   return (
+    ringSearch(rel, anchorBox, target, obstacles, place.firstGap, true) ||
     ringSearch(rel, anchorBox, target, obstacles, place.firstGap) ||
-    ringSearch(rel, unionOf(obstacles), target, obstacles, place.firstGap) ||
+    ringSearch(rel, obstacles.extent(), target, obstacles, place.firstGap) ||
     clearOfAll(rel, obstacles)
   );
 }
@@ -602,7 +664,7 @@ function spotNear(n, anchors, boxes, obstacles, graphBox) {
 // legend sits at the bottom left), or the middle of the view on an empty
 // graph.
 function spotBeside(n, obstacles, cy) {
-  const g = unionOf(obstacles);
+  const g = obstacles.extent();
   if (!g) {
     const e = cy.extent();
     return { x: (e.x1 + e.x2) / 2, y: (e.y1 + e.y2) / 2 };
@@ -614,20 +676,18 @@ function spotBeside(n, obstacles, cy) {
 // clearOfAll is a spot right of everything, for a box shaped rel: free
 // whatever the graph looks like.
 function clearOfAll(rel, obstacles) {
-  const u = unionOf(obstacles);
+  const u = obstacles.extent();
   return { x: u.x2 + place.margin - rel.x1, y: u.y1 - rel.y1 };
 }
 
 // ringSearch returns the centre of the first free spot for a box shaped
 // rel (relative to its centre) on rings around box around, nearest to
 // target first on each ring, or null.
-function ringSearch(rel, around, target, obstacles, firstGap) {
+function ringSearch(rel, around, target, obstacles, firstGap, strict = false) {
   const m = place.margin;
   const reach = firstGap + place.rings * place.ringStep + Math.max(rel.x2 - rel.x1, rel.y2 - rel.y1) + m;
   // Only the boxes that a spot on one of the rings could touch.
-  const near = obstacles.filter(
-    (b) => b.x2 > around.x1 - reach && b.x1 < around.x2 + reach && b.y2 > around.y1 - reach && b.y1 < around.y2 + reach,
-  );
+  const near = obstacles.near({ x1: around.x1 - reach, y1: around.y1 - reach, x2: around.x2 + reach, y2: around.y2 + reach });
   const free = (p) => {
     const x1 = p.x + rel.x1 - m;
     const y1 = p.y + rel.y1 - m;
@@ -636,7 +696,7 @@ function ringSearch(rel, around, target, obstacles, firstGap) {
     for (const b of near) {
       if (x1 < b.x2 && b.x1 < x2 && y1 < b.y2 && b.y1 < y2) return false;
     }
-    return true;
+    return !strict || !obstacles.fits || obstacles.fits({ x1: p.x + rel.x1, y1: p.y + rel.y1, x2: p.x + rel.x2, y2: p.y + rel.y2 });
   };
   const d2 = (p) => (p.x - target.x) ** 2 + (p.y - target.y) ** 2;
   for (let k = 0; k < place.rings; k++) {
@@ -716,7 +776,10 @@ export function bendLinks(cy) {
 // clicked. The node goes to the nearest side of that box that is clear of
 // every box; the camera is not moved.
 export function evictLoose(cy) {
-  const boxes = cy.nodes('.host:visible').map((b) => b.boundingBox());
+  const boxes = indexOf(cy)
+    .boxes()
+    .filter((b) => b.hasClass('host') && b.visible())
+    .map((b) => b.boundingBox());
   if (!boxes.length) return;
   const hits = (r) => boxes.some((b) => r.x1 < b.x2 && r.x2 > b.x1 && r.y1 < b.y2 && r.y2 > b.y1);
   const gap = hostPadding * 2;
