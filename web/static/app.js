@@ -342,11 +342,20 @@ function afterChange(change, seq, baseline = false) {
   toolbar.drawMatrix();
 }
 
+// The page's own timing of its first map (benchmarks, the browser's
+// performance panel): when the snapshot came, and when the map it makes
+// has been painted (the frame after the one it was drawn in).
+let firstMap = true;
 startLive({
   onSnapshot(msg) {
+    if (firstMap) performance.mark('dockmap:snapshot');
     badges.setEngine(msg.engine);
     engines.refresh();
     afterChange(renderSnapshot(cy, msg), msg.seq, true);
+    if (firstMap) {
+      firstMap = false;
+      requestAnimationFrame(() => requestAnimationFrame(() => performance.mark('dockmap:first-map')));
+    }
     // Results survive a reload (the server keeps the latest per pair).
     probes.loadLatest();
     lesson.refresh();
