@@ -1,0 +1,85 @@
+// graph-render.js picks how Cytoscape draws the map (issue 14): its WebGL
+// renderer for a big map where the browser has WebGL on a GPU, the 2D
+// canvas otherwise. Cytoscape fixes the renderer when the instance is
+// made, before the first snapshot says how big the map is, so the choice
+// goes by the size of the map this browser showed last (kept by
+// rememberSize), and a page setting can force either.
+
+import { loadPref, storePref } from './prefs.js';
+
+// From this many nodes on, WebGL draws the map (when the GPU allows).
+// Below it the canvas draws what WebGL cannot (dashed and dotted edges,
+// arrow shapes other than triangles) at a frame rate that is fine anyway.
+export const webglFromNodes = 2000;
+
+const sizeKey = 'dockmap.map-nodes';
+const settingKey = 'dockmap.renderer';
+
+// chooseRenderer decides between 'webgl' and 'canvas' for a map of nodes
+// nodes (the last one seen), the page setting ('webgl', 'canvas' or none)
+// and gl(), what WebGL the browser has ('hardware', 'software' or 'none'),
+// asked only when it matters. WebGL in software (SwiftShader, llvmpipe)
+// draws slower than the canvas on the same CPU, so only a GPU earns it,
+// unless the setting asks.
+export function chooseRenderer({ nodes, setting, gl = webglKind }) {
+  if (setting === 'canvas' || (setting !== 'webgl' && nodes < webglFromNodes)) return 'canvas';
+  const kind = gl();
+  if (kind === 'none') return 'canvas';
+  return setting === 'webgl' || kind === 'hardware' ? 'webgl' : 'canvas';
+}
+
+let glKind;
+
+// webglKind tells whether the browser has WebGL 2 (what Cytoscape's
+// renderer needs) and whether a GPU or software draws it. It asks once:
+// a context is not free.
+export function webglKind() {
+  if (glKind) return glKind;
+  glKind = 'none';
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (gl) {
+      const info = gl.getExtension('WEBGL_debug_renderer_info');
+      const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+      glKind = /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name) ? 'software' : 'hardware';
+      const lose = gl.getExtension('WEBGL_lose_context');
+      if (lose) lose.loseContext();
+    }
+  } catch {
+    // A browser that throws on the probe has no WebGL to offer.
+  }
+  return glKind;
+}
+
+// rendererSetting is the page's setting: ?renderer=webgl|canvas in the
+// address (kept for later visits), ?renderer=auto to forget it.
+export function rendererSetting() {
+  const asked = new URLSearchParams(location.search).get('renderer');
+  if (asked === 'webgl' || asked === 'canvas') storePref(settingKey, asked);
+  else if (asked === 'auto') storePref(settingKey, '');
+  const kept = loadPref(settingKey);
+  return kept === 'webgl' || kept === 'canvas' ? kept : '';
+}
+
+// renderOptions returns the Cytoscape options for the renderer chosen.
+export function renderOptions(choice) {
+  return { webgl: choice === 'webgl' };
+}
+
+// rememberSize keeps the size of cy's map for the next visit's choice,
+// written at most every few seconds, however many nodes a delta adds.
+export function rememberSize(cy) {
+  let timer = 0;
+  const save = () => {
+    timer = 0;
+    if (!cy.destroyed()) storePref(sizeKey, String(cy.nodes().length));
+  };
+  cy.on('add remove', () => {
+    if (!timer) timer = setTimeout(save, 2000);
+  });
+}
+
+// lastSize is the size rememberSize kept, 0 if none.
+export function lastSize() {
+  return Number(loadPref(sizeKey)) || 0;
+}
