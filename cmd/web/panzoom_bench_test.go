@@ -24,7 +24,8 @@ import (
 // a drag and a wheel (its hideEdgesOnViewport and textureOnViewport only
 // act then) rather than cy.panBy. Every requestAnimationFrame interval
 // meanwhile is the page's frame timing. It returns [first render ms,
-// nodes, WebGL on (0/1), pan moved (0/1), zoom changed (0/1), intervals...].
+// nodes, WebGL on (0/1), pan moved (0/1), zoom changed (0/1), how many
+// intervals the drag took, intervals...].
 func panZoomJS(frame []byte, render string) string {
 	return fmt.Sprintf(`(async () => {
   const g = await import('/static/graph.js');
@@ -90,7 +91,7 @@ func panZoomJS(frame []byte, render string) string {
   const n = cy.nodes().length;
   cy.destroy();
   box.remove();
-  return [first, n, webgl ? 1 : 0, panned ? 1 : 0, zoomed ? 1 : 0, ...intervals];
+  return [first, n, webgl ? 1 : 0, panned ? 1 : 0, zoomed ? 1 : 0, n0, ...intervals];
 })()`, render, frame)
 }
 
@@ -135,13 +136,15 @@ func BenchmarkPanZoom(b *testing.B) {
 		b.Run(fmt.Sprintf("nodes=%d", len(g.Nodes)), func(b *testing.B) {
 			firsts := make([][]time.Duration, len(variants))
 			frames := make([][]time.Duration, len(variants))
+			pans := make([][]time.Duration, len(variants))
+			zooms := make([][]time.Duration, len(variants))
 			for b.Loop() {
 				for i, v := range variants {
 					setDPR(b, br, v.dpr)
 					ctx, cancel := context.WithTimeout(br.ctx, 5*time.Minute)
 					got, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](panZoomJS(frame, v.render), chromedp.EvalAwaitPromise))
 					cancel()
-					if err != nil || len(got) < 11 || int(got[1]) != len(g.Nodes) {
+					if err != nil || len(got) < 12 || int(got[1]) != len(g.Nodes) {
 						b.Fatalf("%s: pan and zoom: %v %v, want %d nodes on the page and 6 frames", v.name, err, got[:min(len(got), 5)], len(g.Nodes))
 					}
 					if v.webgl && got[2] != 1 {
@@ -151,16 +154,24 @@ func BenchmarkPanZoom(b *testing.B) {
 						b.Fatalf("%s: the drag panned: %v, the wheel zoomed: %v", v.name, got[3] == 1, got[4] == 1)
 					}
 					firsts[i] = append(firsts[i], millis(got[0]))
-					for _, f := range got[5:] {
+					for j, f := range got[6:] {
 						frames[i] = append(frames[i], millis(f))
+						if j < int(got[5]) {
+							pans[i] = append(pans[i], millis(f))
+						} else {
+							zooms[i] = append(zooms[i], millis(f))
+						}
 					}
 				}
 			}
 			for i, v := range variants {
-				slices.Sort(firsts[i])
-				slices.Sort(frames[i])
-				p50 := frames[i][len(frames[i])/2]
-				b.ReportMetric(float64(time.Second)/float64(p50), "p50-fps-"+v.name)
+				for _, d := range [][]time.Duration{firsts[i], frames[i], pans[i], zooms[i]} {
+					slices.Sort(d)
+				}
+				fps := func(d []time.Duration) float64 { return float64(time.Second) / float64(d[len(d)/2]) }
+				b.ReportMetric(fps(frames[i]), "p50-fps-"+v.name)
+				b.ReportMetric(fps(pans[i]), "p50-fps-drag-"+v.name)
+				b.ReportMetric(fps(zooms[i]), "p50-fps-wheel-"+v.name)
 				b.ReportMetric(float64(frames[i][len(frames[i])*95/100].Microseconds())/1000, "p95-ms-frame-"+v.name)
 				b.ReportMetric(float64(firsts[i][len(firsts[i])/2].Microseconds())/1000, "p50-ms-first-render-"+v.name)
 			}

@@ -63,6 +63,34 @@ func TestBrowserRendererChoice(t *testing.T) {
 		t.Errorf("a big map with WebGL %q: container says %q, Cytoscape draws with %q; want %q", real[0], real[1], real[2], wantReal)
 	}
 
+	// The canvas moves a picture of a big map while it is dragged or
+	// wheeled, and draws a small one live; the flag follows the map.
+	big := topology.Build(benchScene(450, 20, 100))
+	texture := awaitJS[[]bool](t, b, fmt.Sprintf(`(async () => {
+  const g = await import('/static/graph.js');
+  const box = document.createElement('div');
+  box.style.cssText = 'position:fixed;inset:0;z-index:-1';
+  document.body.append(box);
+  const cy = g.createGraph(box, { nodes: 0 });
+  const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const r = cy.renderer();
+  cy.add([{ group: 'nodes', data: { id: 'one', label: 'one' }, classes: 'container' }]);
+  await frames();
+  const small = !!r.textureOnViewport;
+  g.renderSnapshot(cy, %s);
+  await frames();
+  const large = !!r.textureOnViewport;
+  cy.elements().remove();
+  await frames();
+  const emptied = !!r.textureOnViewport;
+  cy.destroy();
+  box.remove();
+  return [small, large, emptied];
+})()`, protocol.Encode(&protocol.Snapshot{Snapshot: topology.Snapshot{Graph: big}})))
+	if fmt.Sprint(texture) != "[false true false]" {
+		t.Errorf("textureOnViewport with 1 node, %d nodes, none: %v, want [false true false]", len(big.Nodes), texture)
+	}
+
 	// The page setting: WebGL whatever the size, while the browser has it.
 	state := `[document.getElementById('graph').dataset.renderer, window.cy.renderer().webgl ? 'webgl' : 'canvas',
 		getComputedStyle(document.querySelector('.swatch-edge-mount-ro')).borderTopStyle]`

@@ -12,7 +12,7 @@
 /* global cytoscape */
 
 import { stylesheet, webglStyle } from './graph-style.js';
-import { chooseRenderer, lastSize, rememberSize, renderOptions, rendererSetting } from './graph-render.js';
+import { chooseRenderer, followSize, lastSize, renderOptions, rendererSetting } from './graph-render.js';
 import { setFitAvoid } from './graph-place.js';
 
 export { networkColour } from './graph-style.js';
@@ -51,7 +51,7 @@ export function createGraph(container, options = {}) {
   });
   container.dataset.renderer = render.webgl ? 'webgl' : 'canvas';
   setFitAvoid(cy, options.fitAvoid);
-  rememberSize(cy);
+  followSize(cy, { viewport: !options.render && !render.webgl });
   return cy;
 }
 
