@@ -24,9 +24,10 @@ import (
 // a drag and a wheel (its hideEdgesOnViewport and textureOnViewport only
 // act then) rather than cy.panBy. Every requestAnimationFrame interval
 // meanwhile is the page's frame timing. It returns [first render ms,
-// nodes, WebGL on (0/1), pan moved (0/1), zoom changed (0/1), how many
-// intervals the drag took, intervals...].
-func panZoomJS(frame []byte, render string) string {
+// nodes, WebGL on (0/1), pan moved (0/1), zoom changed (0/1), the share
+// of the gesture's time Cytoscape spent drawing, how many intervals the
+// drag took, intervals...].
+func panZoomJS(frame []byte, render string, keepLabels bool) string {
 	return fmt.Sprintf(`(async () => {
   const g = await import('/static/graph.js');
   const frame = () => new Promise((r) => requestAnimationFrame(r));
@@ -35,7 +36,7 @@ func panZoomJS(frame []byte, render string) string {
   document.body.append(box);
   const render = %s;
   const cy = g.createGraph(box, render ? { render } : {});
-  g.keepLabels(cy);
+  if (%t) g.keepLabels(cy);
   const snap = %s;
   await frame();
   const t0 = performance.now();
@@ -53,8 +54,24 @@ func panZoomJS(frame []byte, render string) string {
     clientX: rect.left + x, clientY: rect.top + y, bubbles: true, cancelable: true, view: window,
     button: 0, buttons: type === 'mouseup' ? 0 : 1,
   });
+  // Time in Cytoscape's own drawing, to tell it from the rest of a frame.
+  const r = cy.renderer();
+  const draw = r.render;
+  let drawing = 0;
+  let depth = 0;
+  // A render may render again inside (the viewport texture): count once.
+  r.render = function (...args) {
+    const t = performance.now();
+    depth++;
+    try {
+      return draw.apply(this, args);
+    } finally {
+      if (--depth === 0) drawing += performance.now() - t;
+    }
+  };
   const intervals = [];
   let last = await frame();
+  const began = last;
   const tick = async () => {
     const now = await frame();
     intervals.push(now - last);
@@ -87,12 +104,13 @@ func panZoomJS(frame []byte, render string) string {
     now = await tick();
     zoomed = zoomed || cy.zoom() !== zoom0;
   }
+  const share = drawing / (now - began);
   const webgl = !!cy.renderer().webgl;
   const n = cy.nodes().length;
   cy.destroy();
   box.remove();
-  return [first, n, webgl ? 1 : 0, panned ? 1 : 0, zoomed ? 1 : 0, n0, ...intervals];
-})()`, render, frame)
+  return [first, n, webgl ? 1 : 0, panned ? 1 : 0, zoomed ? 1 : 0, share, n0, ...intervals];
+})()`, render, keepLabels, frame)
 }
 
 // BenchmarkPanZoom measures pan and zoom on a big map with each rendering
@@ -113,14 +131,15 @@ func BenchmarkPanZoom(b *testing.B) {
 	br := newBrowser(b)
 	openMap(b, br, base)
 	variants := []panZoomVariant{
-		{"page", `null`, 1, false},
-		{"canvas", `{"webgl": false}`, 1, false},
-		{"canvas+hideEdgesOnViewport", `{"webgl": false, "hideEdgesOnViewport": true}`, 1, false},
-		{"canvas+textureOnViewport", `{"webgl": false, "textureOnViewport": true}`, 1, false},
-		{"webgl", `{"webgl": true}`, 1, true},
-		{"canvas/dpr=2", `{"webgl": false}`, 2, false},
-		{"canvas+pixelRatio=1/dpr=2", `{"webgl": false, "pixelRatio": 1}`, 2, false},
-		{"webgl/dpr=2", `{"webgl": true}`, 2, true},
+		{"page", `null`, 1, false, false},
+		{"canvas", `{"webgl": false}`, 1, false, false},
+		{"canvas+hideEdgesOnViewport", `{"webgl": false, "hideEdgesOnViewport": true}`, 1, false, false},
+		{"canvas+textureOnViewport", `{"webgl": false, "textureOnViewport": true}`, 1, false, false},
+		{"canvas+textureOnViewport/no-keepLabels", `{"webgl": false, "textureOnViewport": true}`, 1, false, true},
+		{"webgl", `{"webgl": true}`, 1, true, false},
+		{"canvas/dpr=2", `{"webgl": false}`, 2, false, false},
+		{"canvas+pixelRatio=1/dpr=2", `{"webgl": false, "pixelRatio": 1}`, 2, false, false},
+		{"webgl/dpr=2", `{"webgl": true}`, 2, true, false},
 	}
 	if only := os.Getenv("DOCKMAP_PANZOOM"); only != "" {
 		re := regexp.MustCompile(only)
@@ -138,13 +157,14 @@ func BenchmarkPanZoom(b *testing.B) {
 			frames := make([][]time.Duration, len(variants))
 			pans := make([][]time.Duration, len(variants))
 			zooms := make([][]time.Duration, len(variants))
+			shares := make([][]float64, len(variants))
 			for b.Loop() {
 				for i, v := range variants {
 					setDPR(b, br, v.dpr)
 					ctx, cancel := context.WithTimeout(br.ctx, 5*time.Minute)
-					got, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](panZoomJS(frame, v.render), chromedp.EvalAwaitPromise))
+					got, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](panZoomJS(frame, v.render, !v.noKeepLabels), chromedp.EvalAwaitPromise))
 					cancel()
-					if err != nil || len(got) < 12 || int(got[1]) != len(g.Nodes) {
+					if err != nil || len(got) < 13 || int(got[1]) != len(g.Nodes) {
 						b.Fatalf("%s: pan and zoom: %v %v, want %d nodes on the page and 6 frames", v.name, err, got[:min(len(got), 5)], len(g.Nodes))
 					}
 					if v.webgl && got[2] != 1 {
@@ -154,9 +174,10 @@ func BenchmarkPanZoom(b *testing.B) {
 						b.Fatalf("%s: the drag panned: %v, the wheel zoomed: %v", v.name, got[3] == 1, got[4] == 1)
 					}
 					firsts[i] = append(firsts[i], millis(got[0]))
-					for j, f := range got[6:] {
+					shares[i] = append(shares[i], got[5])
+					for j, f := range got[7:] {
 						frames[i] = append(frames[i], millis(f))
-						if j < int(got[5]) {
+						if j < int(got[6]) {
 							pans[i] = append(pans[i], millis(f))
 						} else {
 							zooms[i] = append(zooms[i], millis(f))
@@ -172,6 +193,8 @@ func BenchmarkPanZoom(b *testing.B) {
 				b.ReportMetric(fps(frames[i]), "p50-fps-"+v.name)
 				b.ReportMetric(fps(pans[i]), "p50-fps-drag-"+v.name)
 				b.ReportMetric(fps(zooms[i]), "p50-fps-wheel-"+v.name)
+				slices.Sort(shares[i])
+				b.ReportMetric(100*shares[i][len(shares[i])/2], "p50-%-drawing-"+v.name)
 				b.ReportMetric(float64(frames[i][len(frames[i])*95/100].Microseconds())/1000, "p95-ms-frame-"+v.name)
 				b.ReportMetric(float64(firsts[i][len(firsts[i])/2].Microseconds())/1000, "p50-ms-first-render-"+v.name)
 			}
@@ -185,6 +208,9 @@ type panZoomVariant struct {
 	render string // createGraph's render option, as JSON; null: the page's choice
 	dpr    float64
 	webgl  bool
+	// noKeepLabels leaves out keepLabels' restyling on every zoom, to
+	// see what it costs a wheel.
+	noKeepLabels bool
 }
 
 func millis(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }

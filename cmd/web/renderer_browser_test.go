@@ -64,9 +64,10 @@ func TestBrowserRendererChoice(t *testing.T) {
 	}
 
 	// The canvas moves a picture of a big map while it is dragged or
-	// wheeled, and draws a small one live; the flag follows the map.
+	// wheeled, draws a bigger one without its edges meanwhile, and a
+	// small one live; the flags follow the map.
 	big := topology.Build(benchScene(450, 20, 100))
-	texture := awaitJS[[]bool](t, b, fmt.Sprintf(`(async () => {
+	viewport := awaitJS[[]string](t, b, fmt.Sprintf(`(async () => {
   const g = await import('/static/graph.js');
   const box = document.createElement('div');
   box.style.cssText = 'position:fixed;inset:0;z-index:-1';
@@ -74,21 +75,26 @@ func TestBrowserRendererChoice(t *testing.T) {
   const cy = g.createGraph(box, { nodes: 0 });
   const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   const r = cy.renderer();
+  const flags = () => (r.textureOnViewport ? 'texture' : '') + (r.hideEdgesOnViewport ? 'hide-edges' : '') || 'live';
+  const out = [];
   cy.add([{ group: 'nodes', data: { id: 'one', label: 'one' }, classes: 'container' }]);
   await frames();
-  const small = !!r.textureOnViewport;
+  out.push(flags());
   g.renderSnapshot(cy, %s);
   await frames();
-  const large = !!r.textureOnViewport;
+  out.push(flags());
+  cy.add(Array.from({ length: 2000 }, (_, i) => ({ group: 'nodes', data: { id: 'extra' + i }, position: { x: i, y: 0 } })));
+  await frames();
+  out.push(flags());
   cy.elements().remove();
   await frames();
-  const emptied = !!r.textureOnViewport;
+  out.push(flags());
   cy.destroy();
   box.remove();
-  return [small, large, emptied];
+  return out;
 })()`, protocol.Encode(&protocol.Snapshot{Snapshot: topology.Snapshot{Graph: big}})))
-	if fmt.Sprint(texture) != "[false true false]" {
-		t.Errorf("textureOnViewport with 1 node, %d nodes, none: %v, want [false true false]", len(big.Nodes), texture)
+	if want := "[live texture hide-edges live]"; fmt.Sprint(viewport) != want {
+		t.Errorf("a gesture's drawing with 1 node, %d, %d, none: %v, want %s", len(big.Nodes), len(big.Nodes)+2000, viewport, want)
 	}
 
 	// The page setting: WebGL whatever the size, while the browser has it.

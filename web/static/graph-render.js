@@ -66,19 +66,25 @@ export function renderOptions(choice) {
   return { webgl: choice === 'webgl' };
 }
 
-// From this many nodes on, the canvas moves a picture of the map while
-// it is dragged or wheeled (Cytoscape's textureOnViewport), and draws it
-// anew when the gesture ends: BenchmarkPanZoom has the frame rate of a
-// 1,000-node map up from 7.5 to 60 a second in software here. Below it,
-// the canvas draws a drag live at full rate anyway.
+// While a map of viewportTextureFromNodes nodes or more is dragged or
+// wheeled, the canvas moves a picture of it (Cytoscape's
+// textureOnViewport) and draws it anew when the gesture ends; from
+// hideEdgesFromNodes on, it draws the nodes live without their edges
+// instead (hideEdgesOnViewport). BenchmarkPanZoom, in software here: at
+// 1,000 nodes the picture took the frame rate from 7.5 to 15-60 a second,
+// hiding the edges to 10-60; at 5,000 hiding the edges did better (1.7
+// to 4.3-8.6 in three runs, the picture 2.0-2.6). Below 500 nodes the
+// canvas keeps up anyway. Both at once would hide the edges from the
+// picture, so it is one or the other.
 export const viewportTextureFromNodes = 500;
+export const hideEdgesFromNodes = 2000;
 
 // followSize keeps the size of cy's map for the next visit's choice
 // (written at most every few seconds, however many nodes a delta adds)
-// and, when viewport is set, turns the canvas's moving picture on and off
-// as the map crosses viewportTextureFromNodes. Cytoscape takes that
-// option only at creation, before the map's size is known; its canvas
-// renderer reads the flag on every frame, so it is set there (3.35).
+// and, when viewport is set, sets the canvas's way of drawing a gesture
+// as the map crosses the sizes above. Cytoscape takes those options only
+// at creation, before the map's size is known; its canvas renderer reads
+// the flags on every frame, so they are set there (3.35).
 export function followSize(cy, { viewport }) {
   let timer = 0;
   let frame = 0;
@@ -89,7 +95,10 @@ export function followSize(cy, { viewport }) {
   };
   const fit = () => {
     frame = 0;
-    if (!cy.destroyed()) r.textureOnViewport = cy.nodes().length >= viewportTextureFromNodes;
+    if (cy.destroyed()) return;
+    const n = cy.nodes().length;
+    r.textureOnViewport = n >= viewportTextureFromNodes && n < hideEdgesFromNodes;
+    r.hideEdgesOnViewport = n >= hideEdgesFromNodes;
   };
   cy.on('add remove', () => {
     if (!timer) timer = setTimeout(save, 2000);
