@@ -63,6 +63,23 @@ export function networkColour(name) {
   return networkPalette[(h >>> 0) % networkPalette.length];
 }
 
+// webglStyle goes after the stylesheet when Cytoscape's WebGL renderer
+// draws the map (graph-render.js). That renderer draws every edge solid
+// (no line-style) and every arrow as a triangle; node bodies it cannot
+// draw (dashed or double borders) and labels it takes from the canvas, so
+// they stay. A dashed or dotted edge is drawn half-transparent instead,
+// and the ones that are only told apart by their dashes also thinner: a
+// read-only mount from a read-write one (same amber), a broken link
+// (red) from a link (purple). Probes keep their look: colour and label
+// say it all, and a stale one is already faint. The legend says the same
+// (style.css, under [data-renderer=webgl]).
+export const webglStyle = [
+  { selector: 'edge.mount.ro', style: { width: 1.5, 'line-opacity': 0.5 } },
+  { selector: 'edge.broken-link', style: { width: 3, 'line-opacity': 0.55 } },
+  { selector: 'edge.netns, edge.volumes-from, edge.depends-on', style: { 'line-opacity': 0.55 } },
+  { selector: 'edge.replica', style: { 'line-opacity': 0.45 } },
+];
+
 // Cytoscape stylesheet. Node labels are at least 14px so they survive a
 // projector; edge labels that would clutter (IPs) only show on focus.
 export const stylesheet = [

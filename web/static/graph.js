@@ -11,7 +11,8 @@
 
 /* global cytoscape */
 
-import { stylesheet } from './graph-style.js';
+import { stylesheet, webglStyle } from './graph-style.js';
+import { chooseRenderer, followSize, lastSize, renderOptions, rendererSetting } from './graph-render.js';
 import { setFitAvoid } from './graph-place.js';
 
 export { networkColour } from './graph-style.js';
@@ -23,25 +24,34 @@ export { collapseGroup, collapseHost, isCollapsed, isGroupCollapsed, hostOf, set
 // elements; renderSnapshot fills it. options.fitAvoid, if given, returns
 // the rectangle ({left, top, right, bottom}, in pixels relative to the
 // container) of something that floats over the graph, such as the legend,
-// or null; fitGraph keeps the graph out of it.
+// or null; fitGraph keeps the graph out of it. The renderer (WebGL or
+// canvas, graph-render.js) goes by options.nodes, the size the map is
+// expected to have (by default the last map's); options.render, Cytoscape
+// rendering options, overrides the choice (the benchmarks try each). The
+// container's data-renderer says which one draws.
 export function createGraph(container, options = {}) {
   // The fcose UMD build registers itself when cytoscape is a global; if it
   // was loaded some other way, register it here.
   if (!cytoscape('layout', 'fcose') && window.cytoscapeFcose) {
     cytoscape.use(window.cytoscapeFcose);
   }
+  const render = options.render || renderOptions(chooseRenderer({ nodes: options.nodes ?? lastSize(), setting: rendererSetting() }));
   const cy = cytoscape({
     container,
     elements: [],
-    style: stylesheet,
+    // WebGL draws every edge solid: its rules give dashed ones another look.
+    style: render.webgl ? [...stylesheet, ...webglStyle] : stylesheet,
     minZoom: 0.05,
     maxZoom: 5,
     // A click selects one node; Shift+click adds or removes one, and
     // Shift+drag on the background selects a box (for "Ping selection").
     selectionType: 'single',
     boxSelectionEnabled: true,
+    ...render,
   });
+  container.dataset.renderer = render.webgl ? 'webgl' : 'canvas';
   setFitAvoid(cy, options.fitAvoid);
+  followSize(cy, { viewport: !options.render && !render.webgl });
   return cy;
 }
 
