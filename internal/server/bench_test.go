@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -42,10 +43,11 @@ func BenchmarkFanout500(b *testing.B) {
 		allIn    = make(chan struct{}, 1)
 	)
 	for range clients {
-		conn, _, err := dialLive(b, ts.URL, ts.URL)
+		conn, _, err := browserDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/live", http.Header{"Origin": {ts.URL}})
 		if err != nil {
 			b.Fatalf("dial: %v", err)
 		}
+		b.Cleanup(func() { conn.Close() })
 		if _, _, err := conn.ReadMessage(); err != nil { // snapshot
 			b.Fatal(err)
 		}
