@@ -284,38 +284,45 @@ func (l *slowLink) pipe(dst, src net.Conn) {
 // link of 16 Mbit/s and 20 ms round trip (slowLink, a proxy in the
 // benchmark: a workshop's Wi-Fi), for a client that offers
 // permessage-deflate (as browsers do) and one that does not, at 1,000
-// and 5,000 containers (plus their networks and volumes). It reports the
-// snapshot's JSON and what crossed the link.
+// and 5,000 containers (plus their networks and volumes); and the same on
+// loopback, where the link costs nothing and compressing can only add the
+// server's and the client's work. It reports the snapshot's JSON and what
+// crossed the link.
 func BenchmarkSnapshotSlowLink(b *testing.B) {
 	for _, n := range []int{1000, 5000} {
 		ts := startBig(b, n)
 		link := newSlowLink(b, strings.TrimPrefix(ts.URL, "http://"), 16, 20*time.Millisecond)
-		base := "http://" + link.ln.Addr().String()
-		for _, offer := range []bool{false, true} {
-			name := "plain"
-			if offer {
-				name = "deflate"
+		for _, via := range []string{"wifi", "loopback"} {
+			base := ts.URL
+			if via == "wifi" {
+				base = "http://" + link.ln.Addr().String()
 			}
-			b.Run(fmt.Sprintf("containers=%d/%s", n, name), func(b *testing.B) {
-				var (
-					samples []time.Duration
-					raw     int
-					nodes   int
-					wire    byteCounter
-				)
-				d := websocket.Dialer{EnableCompression: offer, NetDialContext: wire.dialContext, HandshakeTimeout: time.Minute}
-				for b.Loop() {
-					wire.n.Store(0)
-					// The origin the server checks is its own host.
-					snap, r, _, took := snapshotVia(b, d, base)
-					samples = append(samples, took)
-					raw, nodes = r, len(snap.Nodes)
+			for _, offer := range []bool{false, true} {
+				name := "plain"
+				if offer {
+					name = "deflate"
 				}
-				b.ReportMetric(float64(nodes), "nodes")
-				b.ReportMetric(float64(raw)/1024, "KiB-json")
-				b.ReportMetric(float64(wire.n.Load())/1024, "KiB-wire")
-				reportPercentiles(b, samples, "ms-to-snapshot")
-			})
+				b.Run(fmt.Sprintf("containers=%d/%s/%s", n, via, name), func(b *testing.B) {
+					var (
+						samples []time.Duration
+						raw     int
+						nodes   int
+						wire    byteCounter
+					)
+					d := websocket.Dialer{EnableCompression: offer, NetDialContext: wire.dialContext, HandshakeTimeout: time.Minute}
+					for b.Loop() {
+						wire.n.Store(0)
+						// The origin the server checks is its own host.
+						snap, r, _, took := snapshotVia(b, d, base)
+						samples = append(samples, took)
+						raw, nodes = r, len(snap.Nodes)
+					}
+					b.ReportMetric(float64(nodes), "nodes")
+					b.ReportMetric(float64(raw)/1024, "KiB-json")
+					b.ReportMetric(float64(wire.n.Load())/1024, "KiB-wire")
+					reportPercentiles(b, samples, "ms-to-snapshot")
+				})
+			}
 		}
 	}
 }
