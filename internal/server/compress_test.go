@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -322,6 +323,50 @@ func BenchmarkSnapshotSlowLink(b *testing.B) {
 					b.ReportMetric(float64(wire.n.Load())/1024, "KiB-wire")
 					reportPercentiles(b, samples, "ms-to-snapshot")
 				})
+			}
+		}
+	}
+}
+
+// TestLiveBigFrameToEveryClient: a big frame from the hub, which the
+// connections share compressed once, reaches a client that agreed to
+// permessage-deflate and one that did not, each whole, and a small frame
+// after it too.
+func TestLiveBigFrameToEveryClient(t *testing.T) {
+	ts, _ := startFaked(t)
+	var conns []*websocket.Conn
+	for _, offer := range []bool{true, false, true} {
+		d := websocket.Dialer{EnableCompression: offer}
+		conn, _, err := d.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/live", http.Header{"Origin": {ts.URL}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		conn.SetReadLimit(-1)
+		readFrame(t, conn) // the snapshot
+		conns = append(conns, conn)
+	}
+	// Each has its snapshot, so each is subscribed.
+	big := fmt.Appendf(nil, `{"type":"bench","pad":%q}`, benchPad(200<<10))
+	small := []byte(`{"type":"bench","n":2}`)
+	ts.Hub.Publish(hub.Message{Type: "bench", Data: big})
+	ts.Hub.Publish(hub.Message{Type: "bench", Data: small})
+	for i, conn := range conns {
+		for _, want := range [][]byte{big, small} {
+			var got []byte
+			for {
+				_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+				_, data, err := conn.ReadMessage()
+				if err != nil {
+					t.Fatalf("client %d: %v", i, err)
+				}
+				if strings.HasPrefix(string(data), `{"type":"bench"`) {
+					got = data
+					break
+				}
+			}
+			if string(got) != string(want) {
+				t.Errorf("client %d: got %d bytes, want the %d published", i, len(got), len(want))
 			}
 		}
 	}
