@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -33,7 +34,16 @@ func reportPercentiles(b *testing.B, samples []time.Duration, unit string) {
 
 // BenchmarkFanout500 measures how long one message takes to reach the last
 // of 500 WebSocket clients, through the real server and real sockets.
-func BenchmarkFanout500(b *testing.B) {
+func BenchmarkFanout500(b *testing.B) { fanout(b, 0) }
+
+// BenchmarkFanout500Big is BenchmarkFanout500 with a message of 64 KB, a
+// delta of a big burst (a Compose project of dozens of services coming
+// up): above compressAbove, so each client that agreed to
+// permessage-deflate gets it compressed, once per client.
+func BenchmarkFanout500Big(b *testing.B) { fanout(b, 64<<10) }
+
+// fanout publishes messages padded to size bytes to 500 clients.
+func fanout(b *testing.B, size int) {
 	const clients = 500
 	ts, _ := startSynced(b)
 	var (
@@ -42,10 +52,11 @@ func BenchmarkFanout500(b *testing.B) {
 		allIn    = make(chan struct{}, 1)
 	)
 	for range clients {
-		conn, _, err := dialLive(b, ts.URL, ts.URL)
+		conn, _, err := browserDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/live", http.Header{"Origin": {ts.URL}})
 		if err != nil {
 			b.Fatalf("dial: %v", err)
 		}
+		b.Cleanup(func() { conn.Close() })
 		if _, _, err := conn.ReadMessage(); err != nil { // snapshot
 			b.Fatal(err)
 		}
@@ -69,7 +80,7 @@ func BenchmarkFanout500(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		received.Store(0)
 		start := time.Now()
-		ts.Hub.Publish(hub.Message{Type: "bench", Data: fmt.Appendf(nil, `{"type":"bench","n":%d}`, i)})
+		ts.Hub.Publish(hub.Message{Type: "bench", Data: fmt.Appendf(nil, `{"type":"bench","n":%d,"pad":%q}`, i, benchPad(size))})
 		select {
 		case <-allIn:
 		case <-time.After(10 * time.Second):
@@ -156,4 +167,13 @@ func BenchmarkEventToDelta(b *testing.B) {
 		b.StartTimer()
 	}
 	reportPercentiles(b, samples, "ms-event-to-delta")
+}
+
+// benchPad is n bytes of JSON-like text, as repetitive as a delta's.
+func benchPad(n int) string {
+	var sb strings.Builder
+	for i := 0; sb.Len() < n; i++ {
+		fmt.Fprintf(&sb, `{"id":"c:%064x","kind":"container","state":"running"},`, i)
+	}
+	return sb.String()[:n]
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -35,8 +36,65 @@ const (
 // the pool cut what one costs the server from about 49 KB to about 30 KB
 // (BenchmarkClientMemory; gorilla documents the pool for many connections
 // with modest writes).
+//
+// permessage-deflate is agreed with a client that offers it (every
+// browser does), so that compressAbove can shrink the big frames. Gorilla
+// only does it without context takeover, its compressors pooled per
+// message: an idle connection holds no deflate state.
 var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 16 * 1024, WriteBufferPool: &sync.Pool{},
-	CheckOrigin: sameOriginWS}
+	EnableCompression: true, CheckOrigin: sameOriginWS}
+
+// compressAbove is the length from which a frame goes out compressed, on
+// a connection that agreed to permessage-deflate. The snapshot of a big
+// map (about 1 KB of JSON per node, megabytes at 5,000 nodes) shrinks
+// about tenfold and reaches a browser on a workshop's Wi-Fi seconds
+// sooner (BenchmarkSnapshotSlowLink); a delta or a count of a few hundred
+// bytes gains a few bytes and would cost each of hundreds of clients its
+// own compression of the same frame.
+const compressAbove = 8 << 10
+
+// shared holds the frames of the big hub messages, compressed once for
+// every connection that sends them: a delta of a big burst goes to each
+// of hundreds of clients, and compressing it for each would cost each its
+// own deflate of the same bytes (BenchmarkFanout500Big).
+var shared preparedFrames
+
+// preparedFrames keeps the last few big messages as prepared messages,
+// keyed by their bytes' address: a hub message's Data is one slice that
+// every subscription passes on, and the key, a pointer into those bytes,
+// keeps them alive, so the address cannot be reused while it is kept.
+type preparedFrames struct {
+	mu   sync.Mutex
+	kept [8]preparedFrame
+	next int
+}
+
+type preparedFrame struct {
+	data *byte
+	n    int
+	pm   *websocket.PreparedMessage
+}
+
+// get returns data as a prepared text message, made at most once while
+// it is kept.
+func (p *preparedFrames) get(data []byte) (*websocket.PreparedMessage, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range p.kept {
+		if f.data == &data[0] && f.n == len(data) {
+			return f.pm, nil
+		}
+	}
+	// Each kind of frame (compressed or not) is encoded on its first
+	// use, once, whichever connection asks first.
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+	if err != nil {
+		return nil, fmt.Errorf("prepare a %d-byte frame: %w", len(data), err)
+	}
+	p.kept[p.next] = preparedFrame{data: &data[0], n: len(data), pm: pm}
+	p.next = (p.next + 1) % len(p.kept)
+	return pm, nil
+}
 
 // sameOriginWS lets a WebSocket upgrade in when it comes from the page's own
 // origin, scheme included: gorilla's default compares only host and port,
@@ -162,7 +220,22 @@ func writePump(ctx context.Context, conn *websocket.Conn, first [][]byte, seq ui
 	}()
 	write := func(typ int, data []byte) error {
 		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
+		conn.EnableWriteCompression(len(data) >= compressAbove)
 		return conn.WriteMessage(typ, data)
+	}
+	// writeShared writes a hub message, which every other connection
+	// writes too: a big one from its shared frames.
+	writeShared := func(data []byte) error {
+		if len(data) < compressAbove {
+			return write(websocket.TextMessage, data)
+		}
+		pm, err := shared.get(data)
+		if err != nil {
+			return err
+		}
+		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
+		conn.EnableWriteCompression(true)
+		return conn.WritePreparedMessage(pm)
 	}
 	if isDone(ended) {
 		code, reason := endedClose()
@@ -201,7 +274,7 @@ func writePump(ctx context.Context, conn *websocket.Conn, first [][]byte, seq ui
 			if protocol.OperatorOnly(m.Type) && !operator {
 				continue
 			}
-			if write(websocket.TextMessage, m.Data) != nil {
+			if writeShared(m.Data) != nil {
 				return
 			}
 		case <-ticker.C:
