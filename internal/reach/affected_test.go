@@ -3,6 +3,8 @@ package reach_test
 import (
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -179,4 +181,113 @@ func names(ids []topology.NodeID) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestAffectedCoversExplain makes random small maps and random changes
+// (a container re-made with other settings, removed or added; a network's
+// ICC or internal flipped) and checks, for every pair on both maps, that a
+// prediction or probe fingerprint that changed has an end in Affected.
+func TestAffectedCoversExplain(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 4))
+	const containers = 10
+	netNames := []string{"bridge", "appnet", "backnet", "vault", "quiet"}
+	made := func(i int, donors int) topology.Container {
+		name := fmt.Sprintf("c%d", i)
+		var opts []option
+		switch k := r.IntN(10); {
+		case k == 0 && donors > 0:
+			opts = append(opts, in(fmt.Sprintf("c%d", r.IntN(donors))))
+		case k == 1:
+			opts = append(opts, mode("host"), on("host"))
+		default:
+			for _, n := range r.Perm(len(netNames))[:1+r.IntN(2)] {
+				opts = append(opts, on(netNames[n], "a"+name))
+			}
+		}
+		if r.IntN(4) == 0 {
+			opts = append(opts, stopped)
+		}
+		if r.IntN(2) == 0 {
+			opts = append(opts, port(80))
+		}
+		if r.IntN(5) == 0 && donors > 0 {
+			opts = append(opts, linkedFrom(fmt.Sprintf("c%d", r.IntN(donors)), "l"+name))
+		}
+		if r.IntN(5) == 0 {
+			opts = append(opts, service("shop", name))
+		}
+		return ctr(name, opts...)
+	}
+	for round := range 300 {
+		nets := []topology.Network{bridge, hostNet, noneNet, appnet, backnet, vault, quiet}
+		var cs []topology.Container
+		for i := range containers {
+			cs = append(cs, made(i, i))
+		}
+		before := scene{nets: nets, cs: cs}
+		after := scene{nets: slices.Clone(nets), cs: slices.Clone(cs)}
+		for range 1 + r.IntN(2) {
+			switch k := r.IntN(4); k {
+			case 0:
+				i := r.IntN(containers)
+				after.cs[i] = made(i, containers)
+			case 1:
+				i := r.IntN(len(after.cs))
+				after.cs = slices.Delete(after.cs, i, i+1)
+			case 2:
+				after.cs = append(after.cs, made(containers+round, containers))
+			case 3:
+				i := 3 + r.IntN(len(after.nets)-3)
+				if r.IntN(2) == 0 {
+					after.nets[i].ICC = !after.nets[i].ICC
+				} else {
+					after.nets[i].Internal = !after.nets[i].Internal
+				}
+			}
+		}
+		old, new := before.graph(), after.graph()
+		got := reach.Affected(old, new, topology.Diff(old, new))
+		if got == nil {
+			t.Errorf("round %d: every pair, for a change with no Swarm", round)
+			continue
+		}
+		checkCovers(t, old, new, got)
+	}
+}
+
+// BenchmarkAffected is the cost the rule adds to each delta the server
+// publishes, on the 1,000-container map of benchGraph: one container
+// stops (a few affected), and a network's ICC turns off (all its members).
+func BenchmarkAffected(b *testing.B) {
+	g, _ := benchGraph(rand.New(rand.NewPCG(1, 1)))
+	stop := g
+	stop.Nodes = slices.Clone(g.Nodes)
+	icc := g
+	icc.Nodes = slices.Clone(g.Nodes)
+	for i, n := range g.Nodes {
+		if n.ID == node("c500") {
+			ci := *n.Container
+			ci.State = "exited"
+			stop.Nodes[i].Container = &ci
+		}
+		if n.Kind == topology.KindNetwork && n.Network.Name == "net5" {
+			ni := *n.Network
+			ni.ICC = false
+			icc.Nodes[i].Network = &ni
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		new  topology.Graph
+	}{{"container-stops", stop}, {"network-icc-off", icc}} {
+		d := topology.Diff(g, tc.new)
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				n = len(reach.Affected(g, tc.new, d))
+			}
+			b.ReportMetric(float64(n), "affected")
+		})
+	}
 }
