@@ -19,13 +19,20 @@ import (
 
 // spyReach records, in the page, every prediction request it sends, every
 // re-read of the probe results, and the affects of every delta it gets,
-// before the page's own scripts run.
-const spyReach = `window.__spy = { reach: [], latest: [], deltas: [] };
+// before the page's own scripts run; it fails the next failNext
+// prediction requests.
+const spyReach = `window.__spy = { reach: [], latest: [], deltas: [], failNext: 0 };
 (() => {
   const F = window.fetch;
   window.fetch = function (u, ...rest) {
     const s = String(u);
     if (s.includes('/api/reach')) window.__spy.reach.push(s);
+    // A container removed on the server before the page heard of it
+    // makes the answer 404: a race, made here at will.
+    if (s.includes('/api/reach/matrix') && window.__spy.failNext > 0) {
+      window.__spy.failNext--;
+      return Promise.resolve(new Response('{"error": "not found"}', { status: 404, headers: { 'Content-Type': 'application/json' } }));
+    }
     if (s.includes('/api/probes/latest')) window.__spy.latest.push(s);
     return F.call(this, u, ...rest);
   };
@@ -122,7 +129,8 @@ func ours(t *testing.T, s spied, ids []string) []string {
 // network asks none of its pairs again, nor the probe results; docker
 // network connect of one of them asks again only the pairs it is in, in
 // one request, its cells show the new prediction, and its results (only
-// its) turn stale.
+// its) turn stale. When the request for a change's pairs fails, the next
+// change, wherever it is, asks them again.
 func TestBrowserReachScopedToChange(t *testing.T) {
 	c := dockertest.Client(t)
 	netA, netB, netC := dockertest.UniqueName(t, "sa"), dockertest.UniqueName(t, "sb"), dockertest.UniqueName(t, "sc")
@@ -280,5 +288,19 @@ func TestBrowserReachScopedToChange(t *testing.T) {
 	// The others stay as they were: across the networks, unreachable.
 	if got := mustEval[string](t, b, cell(as[1], bs[0])+`.dataset.predicted`); got != "false" {
 		t.Errorf("%s → %s predicted %q after %s joined %s, want false", as[1][:12], bs[0][:12], got, as[0][:12], netB)
+	}
+
+	// as[0] leaves netB, and the request for its pairs fails: they stay
+	// stale, and the next change, even one elsewhere, asks them again.
+	mustEval[bool](t, b, `(window.__spy.failNext = 1, true)`)
+	if err := c.DisconnectNetwork(ctx, netBID, as[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, b, `window.__spy.failNext === 0`, time.Minute)
+	newcomer := dockertest.RunContainer(t, c, dockertest.WithNetwork(netC))
+	waitJS(t, b, fmt.Sprintf(`window.cy.getElementById(%s).nonempty()`, jsString("c:"+newcomer)), waitTimeout)
+	if !pollJS(b, cell(as[0], bs[0])+`.dataset.predicted === 'false'`, waitTimeout) {
+		t.Errorf("after a failed request and another change, %s → %s still predicted %q, want false (it left %s)",
+			as[0][:12], bs[0][:12], mustEval[string](t, b, cell(as[0], bs[0])+`.dataset.predicted`), netB)
 	}
 }
