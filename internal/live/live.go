@@ -24,6 +24,7 @@ import (
 	"github.com/dockmap/dockmap/internal/docker"
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/protocol"
+	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -352,14 +353,15 @@ func (l *Live) relist(ctx context.Context) (err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	defer l.endListLocked(nil)
-	d := topology.Diff(l.graph, g)
+	old := l.graph
+	d := topology.Diff(old, g)
 	l.graph = g
 	if d.Empty() {
 		return nil
 	}
 	l.seq++
 	d.Seq = l.seq
-	l.hub.Publish(protocol.Message(&protocol.Delta{Delta: d}))
+	l.hub.Publish(protocol.Message(&protocol.Delta{Delta: d, Affects: reach.Affected(old, g, d)}))
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockmap/dockmap/internal/hub"
 	"github.com/dockmap/dockmap/internal/protocol"
+	"github.com/dockmap/dockmap/internal/reach"
 	"github.com/dockmap/dockmap/internal/topology"
 )
 
@@ -304,14 +305,15 @@ func (u *Union) merge() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	g = u.withSwarmsLocked(g)
-	d := topology.Diff(u.graph, g)
+	old := u.graph
+	d := topology.Diff(old, g)
 	u.graph = g
 	if d.Empty() {
 		return
 	}
 	u.seq++
 	d.Seq = u.seq
-	u.hub.Publish(protocol.Message(&protocol.Delta{Delta: d}))
+	u.hub.Publish(protocol.Message(&protocol.Delta{Delta: d, Affects: reach.Affected(old, g, d)}))
 }
 
 // withSwarmsLocked draws every Swarm a member manages on g, once per

@@ -62,6 +62,13 @@ type Snapshot struct {
 type Delta struct {
 	Type string `json:"type"`
 	topology.Delta
+	// Affects lists the containers (node IDs) whose reachability the
+	// delta can change (reach.Affected): predictions and probe results of
+	// pairs with neither end among them hold as they were, so the page
+	// asks again only the others. Absent when every pair may have changed
+	// (a Swarm's change, a long list, a recording made before it); [] when
+	// none did.
+	Affects []topology.NodeID `json:"affects,omitzero"`
 }
 
 // Event is one engine event for the feed (exec noise and dockmap's own

@@ -77,7 +77,10 @@ type reachMatrix struct {
 // /api/reach gives one, from one Explainer: the page asks once per
 // refresh instead of once per pair (issue 14). With from, only the pairs
 // from those containers to each of ids: one container's rows (a panel's
-// results) without the whole square. A pair's from and to are the
+// results) without the whole square. With touch, only the pairs with an
+// end among those containers: what one change affected (a delta's
+// affects) in a matrix, 2(n-1) pairs for one container instead of n(n-1).
+// A pair's from and to are the
 // containers as the map names them (<id>@ENGINE for another engine's).
 // 400 for no ID, a malformed one or more than maxReachIDs in a list; 404
 // naming every container that is not on the map.
@@ -93,23 +96,34 @@ func handleReachMatrix(src LiveSource) echo.HandlerFunc {
 				return err
 			}
 		}
+		var touchRefs []string
+		if c.QueryParams().Has("touch") {
+			if touchRefs, err = reachRefs("touch", c.QueryParam("touch")); err != nil {
+				return err
+			}
+		}
 		snap := src.Snapshot()
 		g := snap.Graph
 		var unknown []string
 		ids := resolveContainers(g, refs, &unknown)
 		froms := resolveContainers(g, fromRefs, &unknown)
-		if err := cmp.Or(ids.err, froms.err); err != nil {
+		touch := resolveContainers(g, touchRefs, &unknown)
+		if err := cmp.Or(ids.err, froms.err, touch.err); err != nil {
 			return err
 		}
 		if len(unknown) > 0 {
 			// Every one at once: the caller fixes its list in one go.
 			return fmt.Errorf("%w: no container %s on the map (it may have been removed)", topology.ErrNotFound, strings.Join(unknown, ", "))
 		}
+		touches := make(map[topology.NodeID]bool, len(touch.ids))
+		for _, id := range touch.ids {
+			touches[id] = true
+		}
 		x := reach.New(g)
 		out := reachMatrix{Seq: snap.Seq, Predictions: make([]reach.Prediction, 0, len(froms.ids)*len(ids.ids))}
 		for _, a := range froms.ids {
 			for _, b := range ids.ids {
-				if a == b {
+				if a == b || (touchRefs != nil && !touches[a] && !touches[b]) {
 					continue
 				}
 				p, err := x.Explain(a, b)

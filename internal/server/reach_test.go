@@ -307,6 +307,21 @@ func TestReachMatrix(t *testing.T) {
 		}
 	}
 
+	// touch: only the pairs with an end there (what a delta affected).
+	var touched struct{ Predictions []reach.Prediction }
+	tq := "/api/reach/matrix?ids=" + strings.Join(ids, ",") + "&touch=" + db
+	if st, detail := getReach(t, ts.URL, tq, viewer, &touched); st != http.StatusOK {
+		t.Fatalf("GET %s = %d %s", tq, st, detail)
+	}
+	if len(touched.Predictions) != 2*(len(ids)-1) {
+		t.Errorf("touch=db: %d predictions, want %d", len(touched.Predictions), 2*(len(ids)-1))
+	}
+	for _, p := range touched.Predictions {
+		if p.From != dbID && p.To != dbID {
+			t.Errorf("touch=db gave %s → %s", p.From[:12], p.To[:12])
+		}
+	}
+
 	// Large answers cross the wire gzip'd for a client that takes it (a
 	// browser): 12 predictions are well over the 4 KB threshold.
 	zipped := send(t, http.DefaultClient, "GET", ts.URL+q, map[string]string{"Authorization": viewer["Authorization"], "Accept-Encoding": "gzip"}, "")

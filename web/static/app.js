@@ -318,17 +318,20 @@ initKeys({ store, toolbar, selection, dialogs, views: { presenter, tidy: tidyMap
 
 // afterChange keeps the panel, the probes and the search filter in step
 // with the graph.
-function afterChange(change, seq, baseline = false) {
-  // Every prediction may have changed with the graph: they are asked
-  // again, in one request, for the pairs still shown.
-  reach.invalidate(seq, baseline);
+function afterChange(change, seq, baseline = false, affects = undefined) {
+  // The predictions of the pairs the change can affect (a delta's
+  // affects: the server says which; all of them after a snapshot) are
+  // asked again, in one request, for the pairs still shown.
+  reach.invalidate(seq, baseline, affects);
+  store.set({ predictedSeq: reach.seq() });
   selection.follow(change);
   // The nodes a change touched (new edges' ends included: a network that
   // gets its first shown member appears with it).
   const touchedNodes = cy.collection([...change.touched].map((id) => cy.getElementById(id)).filter((n) => n.nonempty()));
   probes.syncWithGraph();
-  // Results between pairs that changed turn stale (the server knows).
-  probes.latestSoon();
+  // Results between pairs that changed turn stale (the server knows),
+  // read again only when a result held has an affected end.
+  probes.latestSoon(affects);
   focus.apply();
   // What came or changed (a longer name) stays in sight: the camera moves,
   // not the nodes. After focus, so that what it hides does not count.
@@ -385,7 +388,7 @@ startLive({
   onShare: (msg) => volumes?.addShare(msg),
   onAudit: audit.add,
   onDelta(msg) {
-    afterChange(applyDelta(cy, msg), msg.seq);
+    afterChange(applyDelta(cy, msg), msg.seq, false, msg.affects);
   },
   onEvent(ev) {
     addEvent(byID('feed-list'), ev, containerName);

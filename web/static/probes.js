@@ -127,10 +127,25 @@ export function createProbes({ cy, api, reach }) {
     }
   }
 
-  // A burst of deltas asks once.
+  // latestSoon re-reads the results after a change, to learn which turned
+  // stale; a burst of deltas asks once. affects, a delta's list of the
+  // containers whose pairs it can change (node IDs; reach.js), spares the
+  // request when no result held has an end there; without it (a
+  // snapshot, a Swarm's change) every result may have turned stale.
   let latestTimer = 0;
-  function latestSoon() {
+  function latestSoon(affects = undefined) {
     if (!results.size) return;
+    if (Array.isArray(affects)) {
+      const hit = new Set(affects);
+      let any = false;
+      for (const r of results.values()) {
+        if (hit.has(probeEndNode(r.from)) || hit.has(probeEndNode(r.to))) {
+          any = true;
+          break;
+        }
+      }
+      if (!any) return;
+    }
     clearTimeout(latestTimer);
     latestTimer = setTimeout(loadLatest, 300);
   }

@@ -11,11 +11,16 @@
 //
 // The pairs asked for while the graph is quiet go in one request, GET
 // /api/reach/matrix?ids=a,b,c[&from=a] (every ordered pair of those
-// containers, or only those from the sources):
-// a 40-container matrix is one request per refresh, not 1,560. Each
-// answer carries the graph's seq it was made from, and a prediction is
-// asked again only once the page's map (the seq of the /live frames) is
-// past it.
+// containers, or only those from the sources, or only the pairs touching
+// a few): a 40-container matrix is one request per refresh, not 1,560.
+// Each answer carries the graph's seq it was made from, and a prediction
+// is asked again only once the page's map is past it by a change that can
+// affect it: each /live delta names the containers whose pairs it can
+// change (its "affects", the server's reach.Affected, the one place that
+// rule lives), so a container starting elsewhere asks nothing again, and
+// one joining a network asks again only the pairs it is in. A snapshot,
+// or a delta that names none (a Swarm's change, a recording from before),
+// makes every prediction stale.
 //
 // A prediction: {from, to, byIP, byName, tcp}, each {ok, via, reasons:
 // [{code, text, fix}]}.
@@ -41,7 +46,11 @@ const maxIDs = 200;
 export function createReach({ cy, api }) {
   let changedAt = 0; // when the graph last changed (ms)
   let shown = 0; // the seq of the graph the page shows
-  const cache = new Map(); // "<from>><to>" → {seq, value, pending}
+  // "<from>><to>" → {seq, need, value, pending, changedAt, failed}: the
+  // answer made from the graph at seq holds until a change at need > seq;
+  // changedAt is when that change came; failed is the seq a request for
+  // it failed at.
+  const cache = new Map();
   const queue = new Map(); // "<from>><to>" → {entry, from, to}
   let flushTimer = null;
   let answered = 0; // the seq of the latest answer
@@ -52,15 +61,36 @@ export function createReach({ cy, api }) {
   const gone = (from, to) => cy.getElementById(containerNode(from)).empty() || cy.getElementById(containerNode(to)).empty();
 
   // invalidate says the graph changed to seq (a delta's, a snapshot's):
-  // predictions made before it are asked again when next wanted, and
-  // shown until the new ones come (no flicker). A snapshot (baseline) is
-  // a new start whatever its number (the server may have restarted and
-  // counted from 1 again), so every prediction is then stale.
-  function invalidate(seq, baseline = false) {
-    if (baseline) for (const c of cache.values()) c.seq = -1;
+  // the predictions of pairs with an end in affects (container IDs or
+  // node IDs; every pair when it is not a list) made before it are asked
+  // again when next wanted, and shown until the new ones come (no
+  // flicker). A snapshot (baseline) is a new start whatever its number
+  // (the server may have restarted and counted from 1 again), so every
+  // prediction is then stale.
+  function invalidate(seq, baseline = false, affects = undefined) {
     shown = Number.isFinite(seq) ? seq : shown + 1;
     changedAt = Date.now();
-    if (flushTimer !== null) scheduleFlush();
+    const hit = !baseline && Array.isArray(affects) ? new Set(affects.map(bareID)) : null;
+    const touches = (k) => {
+      if (!hit) return true;
+      const [from, to] = k.split('>');
+      return hit.has(from) || hit.has(to);
+    };
+    let stale = false;
+    for (const [k, c] of cache) {
+      if (baseline) c.seq = -1;
+      if (touches(k)) {
+        c.need = shown;
+        c.changedAt = changedAt;
+      }
+      stale = stale || c.pending || c.seq < c.need;
+    }
+    // Nothing held changed: what is held is the new graph's too.
+    if (!stale) answered = Math.max(answered, shown);
+    // A queued pair of a container just removed would be answered 404:
+    // wait for the graph to be quiet, but only for a change that touches
+    // the queue (a busy engine elsewhere must not hold it back).
+    if (flushTimer !== null && [...queue.keys()].some(touches)) scheduleFlush();
   }
 
   // prediction returns the cached prediction from → to (container IDs),
@@ -73,8 +103,8 @@ export function createReach({ cy, api }) {
     if (gone(from, to)) return undefined;
     const k = `${from}>${to}`;
     const c = cache.get(k);
-    if (!c || (c.seq < shown && !c.pending)) {
-      const entry = c || { seq: -1, value: undefined, pending: false };
+    if (!c || (c.seq < c.need && !c.pending && !(c.failed >= shown))) {
+      const entry = c || fresh();
       entry.pending = true;
       cache.set(k, entry);
       queue.set(k, { entry, from, to });
@@ -82,6 +112,10 @@ export function createReach({ cy, api }) {
     }
     return c ? c.value : undefined;
   }
+
+  // fresh is a cache entry never answered. A result measured before the
+  // page last saw any change is not held against it (differs).
+  const fresh = () => ({ seq: -1, need: 0, value: undefined, pending: false, changedAt });
 
   function scheduleFlush() {
     clearTimeout(flushTimer);
@@ -102,7 +136,8 @@ export function createReach({ cy, api }) {
   }
 
   // batches groups pairs so that each group names at most maxIDs
-  // containers.
+  // containers, each with the few containers every pair of it touches
+  // when there are few (a change's pairs: touch=).
   function batches(pairs) {
     const out = [];
     let cur = null;
@@ -117,7 +152,23 @@ export function createReach({ cy, api }) {
       cur.froms.add(p.from);
       cur.pairs.push(p);
     }
+    for (const b of out) b.touch = cover(b.pairs, b.ids.size);
     return out;
+  }
+
+  // cover is a few containers that every one of pairs has an end among,
+  // or null when they would be more than half of the n named: the
+  // containers by how many pairs they are in, as many as the pair whose
+  // better-ranked end ranks lowest needs. One container's row and column
+  // (the pairs one change affected) are that container alone.
+  function cover(pairs, n) {
+    const degree = new Map();
+    for (const p of pairs) for (const id of [p.from, p.to]) degree.set(id, (degree.get(id) || 0) + 1);
+    const order = [...degree.keys()].sort((a, b) => degree.get(b) - degree.get(a));
+    const rank = new Map(order.map((id, i) => [id, i]));
+    let k = 0;
+    for (const p of pairs) k = Math.max(k, Math.min(rank.get(p.from), rank.get(p.to)) + 1);
+    return k * 2 <= n ? order.slice(0, k) : null;
   }
 
   // ask fetches the predictions of batch's pairs, and keeps them all: the
@@ -129,6 +180,7 @@ export function createReach({ cy, api }) {
     const asked = shown;
     const q = new URLSearchParams({ ids: [...batch.ids].join(',') });
     if (batch.froms.size < batch.ids.size) q.set('from', [...batch.froms].join(','));
+    if (batch.touch) q.set('touch', batch.touch.join(','));
     api('GET', `/api/reach/matrix?${q}`)
       .then((res) => {
         // The answer holds at least for the map the page showed when it
@@ -137,7 +189,7 @@ export function createReach({ cy, api }) {
         const seq = Math.max(Number(res?.seq) || 0, asked);
         for (const p of res?.predictions || []) {
           const k = `${bareID(p.from)}>${bareID(p.to)}`;
-          const entry = cache.get(k) || { seq: -1, value: undefined, pending: false };
+          const entry = cache.get(k) || fresh();
           entry.value = p;
           entry.seq = seq;
           cache.set(k, entry);
@@ -146,8 +198,10 @@ export function createReach({ cy, api }) {
       })
       .catch(() => {
         // No explainer (yet), or a container is gone: keep what is shown
-        // and ask again after the next change, not in a loop.
-        for (const p of batch.pairs) p.entry.seq = Math.max(p.entry.seq, asked);
+        // and ask again after the next change, whatever it touches (the
+        // one that removes the container), not in a loop. The pairs stay
+        // stale: a change elsewhere must not leave them so for good.
+        for (const p of batch.pairs) p.entry.failed = asked;
       })
       .finally(() => {
         for (const p of batch.pairs) p.entry.pending = false;
@@ -162,13 +216,14 @@ export function createReach({ cy, api }) {
   }
 
   // differs tells whether result r disagrees with verdict v. A result
-  // measured before the last graph change is not held against the new
-  // prediction (the picture changed since), and a probe that could not
-  // run is not held against any.
+  // measured before the last change that affected the pair is not held
+  // against the new prediction (the picture changed since), and a probe
+  // that could not run is not held against any.
   function differs(r, v) {
     if (!r || !v || unmeasured(r) || v.ok === !!r.ok) return false;
     const at = Date.parse(r.at);
-    return !Number.isFinite(at) || at >= changedAt - 500;
+    const since = cache.get(`${bareID(r.from)}>${bareID(r.to)}`)?.changedAt ?? changedAt;
+    return !Number.isFinite(at) || at >= since - 500;
   }
 
   // onChanged calls fn() when predictions arrived (once per burst).
