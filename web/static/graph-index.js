@@ -85,7 +85,7 @@ function makeIndex(cy) {
     }
     if (n.hasClass('overlay')) return;
     if (kind === 'network') networks.add(n);
-    const it = { n, key: null, reach: 0, text: null };
+    const it = { n, key: null, reach: 0, text: null, rel: null };
     items.set(n.id(), it);
     measure(it);
     place(it);
@@ -114,14 +114,37 @@ function makeIndex(cy) {
   });
   cy.on('data', 'node', (e) => {
     const it = items.get(e.target.id());
-    if (it && it.n === e.target) measure(it);
+    if (!it || it.n !== e.target) return;
+    measure(it);
+    it.rel = null;
   });
   cy.on('class', 'node', (e) => {
     const it = items.get(e.target.id());
     if (!it || it.n !== e.target) return;
     if (e.target.hasClass('label-keep')) kept.add(it);
     else kept.delete(it);
+    it.rel = null;
   });
+  // A style of its own (keepLabels' font size) changes a node's box too.
+  cy.on('style', 'node', (e) => {
+    const it = items.get(e.target.id());
+    if (it && it.n === e.target) it.rel = null;
+  });
+
+  // boxOf is node n's box (labels included) as measure(n) gives it,
+  // measured once and kept relative to n's position until n's data,
+  // classes or style change: round a hub of thousands of members a delta
+  // measured hundreds of boxes, every time.
+  const boxOf = (n, measure) => {
+    const it = items.get(n.id());
+    const p = n.position();
+    if (!it || it.n !== n) return measure(n);
+    if (!it.rel) {
+      const b = measure(n);
+      it.rel = { x1: b.x1 - p.x, y1: b.y1 - p.y, x2: b.x2 - p.x, y2: b.y2 - p.y };
+    }
+    return { x1: p.x + it.rel.x1, y1: p.y + it.rel.y1, x2: p.x + it.rel.x2, y2: p.y + it.rel.y2 };
+  };
 
   // near calls f(node) for every node that may stand over region r
   // ({x1, y1, x2, y2}), judged by its position and a bound of its size
@@ -161,8 +184,16 @@ function makeIndex(cy) {
     }
     return e;
   };
+  // seed gives node n's box relative to its position (rel) as a layout
+  // measured it, sparing the first delta the measuring.
+  const seed = (n, rel) => {
+    const it = items.get(n.id());
+    if (it && it.n === n) it.rel = rel;
+  };
   return {
     has: (id) => items.has(id),
+    boxOf,
+    seed,
     near,
     extent,
     boxes: () => [...boxes],

@@ -164,9 +164,11 @@ export function fullLayout(cy) {
     // for the box of every element would place every edge first, a fifth
     // of a first render at 1,000 nodes.
     const rel = new Map();
+    const ix = indexOf(cy);
     const relOf = (n) => {
       const b = relativeBox(n);
       rel.set(n.id(), b);
+      ix.seed(n, b);
       return b;
     };
     const pos = clusterPositions(cy.nodes(), relOf);
@@ -386,6 +388,8 @@ export function placeNewNodes(cy, fresh) {
       return inBox.get(k);
     };
     return {
+      // Whether n goes in a box, which must grow over nothing (fits).
+      boxed: mine.length > 0,
       near: (r) => index.near(r).concat(more.filter((b) => overlaps(b, r))),
       extent: () => unionOf([index.extent, ...more].filter(Boolean)),
       // fits tells whether n can stand at box b: a box n is in grows
@@ -449,7 +453,7 @@ function nodeIndex(cy, isNew) {
     let b = measured.get(id);
     if (!b) {
       // Tagged with its node, for fits (placeNewNodes).
-      b = { ...nodeBox(cy.getElementById(id)), id };
+      b = { ...ix.boxOf(cy.getElementById(id), nodeBox), id };
       measured.set(id, b);
     }
     return b;
@@ -652,8 +656,9 @@ function spotNear(n, anchors, boxes, obstacles, graphBox) {
   const rel = relativeBox(n);
   // Crowded all round: beside the whole graph instead.
   return (
-    ringSearch(rel, anchorBox, target, obstacles, place.firstGap, true) ||
+    (obstacles.boxed && ringSearch(rel, anchorBox, target, obstacles, place.firstGap, true)) ||
     ringSearch(rel, anchorBox, target, obstacles, place.firstGap) ||
+    raySearch(rel, anchorBox, target, obstacles) ||
     ringSearch(rel, obstacles.extent(), target, obstacles, place.firstGap) ||
     clearOfAll(rel, obstacles)
   );
@@ -680,24 +685,67 @@ function clearOfAll(rel, obstacles) {
   return { x: u.x2 + place.margin - rel.x1, y: u.y1 - rel.y1 };
 }
 
-// ringSearch returns the centre of the first free spot for a box shaped
-// rel (relative to its centre) on rings around box around, nearest to
-// target first on each ring, or null.
-function ringSearch(rel, around, target, obstacles, firstGap, strict = false) {
+// freeTest returns whether a box shaped rel (relative to its centre), with
+// place.margin round it, is free at a spot; strict, it must also fit
+// obstacles' boxes (placeNewNodes). The obstacles are asked for by cells,
+// as the spots tried reach them: round a hub of thousands of members a
+// search touches a few cells of it, not all.
+function freeTest(rel, obstacles, strict) {
   const m = place.margin;
-  const reach = firstGap + place.rings * place.ringStep + Math.max(rel.x2 - rel.x1, rel.y2 - rel.y1) + m;
-  // Only the boxes that a spot on one of the rings could touch.
-  const near = obstacles.near({ x1: around.x1 - reach, y1: around.y1 - reach, x2: around.x2 + reach, y2: around.y2 + reach });
-  const free = (p) => {
+  const cell = 200;
+  const grid = new Map();
+  const cellBoxes = (x, y) => {
+    const k = `${x},${y}`;
+    let bs = grid.get(k);
+    if (!bs) {
+      bs = obstacles.near({ x1: x * cell, y1: y * cell, x2: (x + 1) * cell, y2: (y + 1) * cell });
+      grid.set(k, bs);
+    }
+    return bs;
+  };
+  return (p) => {
     const x1 = p.x + rel.x1 - m;
     const y1 = p.y + rel.y1 - m;
     const x2 = p.x + rel.x2 + m;
     const y2 = p.y + rel.y2 + m;
-    for (const b of near) {
-      if (x1 < b.x2 && b.x1 < x2 && y1 < b.y2 && b.y1 < y2) return false;
+    for (let x = Math.floor(x1 / cell); x <= Math.floor(x2 / cell); x++) {
+      for (let y = Math.floor(y1 / cell); y <= Math.floor(y2 / cell); y++) {
+        for (const b of cellBoxes(x, y)) {
+          if (x1 < b.x2 && b.x1 < x2 && y1 < b.y2 && b.y1 < y2) return false;
+        }
+      }
     }
     return !strict || !obstacles.fits || obstacles.fits({ x1: p.x + rel.x1, y1: p.y + rel.y1, x2: p.x + rel.x2, y2: p.y + rel.y2 });
   };
+}
+
+// raySearch walks out from box around towards target, and a little to
+// either side, to the first free spot: a hub whose rings are full (a
+// class's thousand containers round the default bridge) gets its new
+// member at its rim, not beside the whole map. Null if none within far.
+function raySearch(rel, around, target, obstacles) {
+  const c = centreOf(around);
+  const len = Math.hypot(target.x - c.x, target.y - c.y);
+  if (len < 1) return null;
+  const dir = { x: (target.x - c.x) / len, y: (target.y - c.y) / len };
+  const side = { x: -dir.y, y: dir.x };
+  const step = Math.max(12, Math.min(rel.x2 - rel.x1, rel.y2 - rel.y1) / 2);
+  const free = freeTest(rel, obstacles, false);
+  const start = Math.max(around.x2 - around.x1, around.y2 - around.y1) / 2 + place.firstGap;
+  for (let t = start; t < start + 20000; t += step) {
+    for (const o of [0, step, -step, 2 * step, -2 * step]) {
+      const p = { x: c.x + dir.x * t + side.x * o, y: c.y + dir.y * t + side.y * o };
+      if (free(p)) return p;
+    }
+  }
+  return null;
+}
+
+// ringSearch returns the centre of the first free spot for a box shaped
+// rel (relative to its centre) on rings around box around, nearest to
+// target first on each ring, or null.
+function ringSearch(rel, around, target, obstacles, firstGap, strict = false) {
+  const free = freeTest(rel, obstacles, strict);
   const d2 = (p) => (p.x - target.x) ** 2 + (p.y - target.y) ** 2;
   for (let k = 0; k < place.rings; k++) {
     const gap = firstGap + k * place.ringStep;
