@@ -3,12 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/dockmap/dockmap/internal/docker"
+	"github.com/dockmap/dockmap/internal/dockertest"
 	"github.com/dockmap/dockmap/internal/protocol"
 	"github.com/dockmap/dockmap/internal/topology"
 )
@@ -116,5 +122,175 @@ func TestBrowserLODScenes(t *testing.T) {
 		if got.AtMin == 0 {
 			t.Errorf("%s: no label reads at the least zoom", sc.name)
 		}
+	}
+}
+
+// createMany creates n containers (created, not started: cheap) from the
+// fixture image, spec(i) saying each one's name, labels and network, a
+// few at a time; all are removed when the test ends, as many at a time.
+func createMany(t *testing.T, c *docker.Client, n int, spec func(i int) docker.ContainerSpec) []string {
+	t.Helper()
+	image := dockertest.FixtureImage(t)
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 6 {
+		wg.Go(func() {
+			for i := range work {
+				s := spec(i)
+				s.Image = image
+				s.Cmd = []string{"sleep", "3600"}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				ids[i], errs[i] = c.CreateContainer(ctx, s)
+				cancel()
+				if errs[i] == nil {
+					dockertest.TrackContainer(t, c, ids[i])
+				}
+			}
+		})
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	// Removed before the tracker's own cleanup (last in, first out),
+	// which goes one at a time.
+	t.Cleanup(func() {
+		work := make(chan string)
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Go(func() {
+				for id := range work {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					if err := c.RemoveContainerAndVolumes(ctx, id); err != nil && !errors.Is(err, topology.ErrNotFound) {
+						t.Errorf("remove %s: %v", id, err)
+					}
+					cancel()
+				}
+			})
+		}
+		for _, id := range ids {
+			if id != "" {
+				work <- id
+			}
+		}
+		close(work)
+		wg.Wait()
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("create container %d of %d: %v", i+1, n, err)
+		}
+	}
+	return ids
+}
+
+// TestBrowserLOD: a few hundred real containers on the engine, in four
+// Compose projects and on one big network, on the live page. Zoomed out,
+// each project is a summary counting its services and containers, its
+// members hidden, and the big network folds its leaf containers and says
+// how many, all labelled readably; a project the user collapsed before
+// stays collapsed when zooming in, the others open with their members
+// where they stood; a click, or Enter, opens a summary while zoomed out;
+// at the least zoom labels still show.
+func TestBrowserLOD(t *testing.T) {
+	c := dockertest.Client(t)
+	const perProject, leaves = 70, 40
+	projects := make([]string, 4)
+	for i := range projects {
+		projects[i] = dockertest.ComposeProject(t, fmt.Sprintf("lod%d", i))
+	}
+	big := dockertest.UniqueName(t, "lodbig")
+	bigID := dockertest.CreateNetwork(t, c, big)
+	prefix := dockertest.UniqueName(t, "lod")
+	createMany(t, c, len(projects)*perProject+leaves, func(i int) docker.ContainerSpec {
+		s := docker.ContainerSpec{Name: fmt.Sprintf("%s-%03d", prefix, i), Labels: dockertest.Labels()}
+		if i >= len(projects)*perProject {
+			s.Network = big
+			return s
+		}
+		p := i % len(projects)
+		s.Labels[topology.ComposeProjectLabel] = projects[p]
+		s.Labels[topology.ComposeServiceLabel] = fmt.Sprintf("svc%d", (i/len(projects))%5)
+		s.Labels[topology.ComposeNumberLabel] = fmt.Sprint(1 + i/(len(projects)*5))
+		return s
+	})
+
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	openMap(t, b, base)
+	mine := fmt.Sprintf(`window.cy.nodes('.container').filter((n) => (n.data('name') || '').startsWith(%s))`, jsString(prefix+"-"))
+	waitJS(t, b, mine+fmt.Sprintf(`.length === %d`, len(projects)*perProject+leaves), waitTimeout)
+	box := func(i int) string { return fmt.Sprintf(`window.cy.getElementById(%s)`, jsString(string(topology.ProjectNodeID(projects[i])))) }
+	bigNet := fmt.Sprintf(`window.cy.getElementById(%s)`, jsString(string(topology.NetworkNodeID(bigID))))
+	t.Logf("fit zoom %.3f with %d nodes", mustEval[float64](t, b, `window.cy.zoom()`), mustEval[int](t, b, `window.cy.nodes().length`))
+
+	// Zoomed in, nothing is folded; the user collapses project 1.
+	zoomTo := func(level float64, at string) {
+		mustEval[bool](t, b, fmt.Sprintf(`(() => { const cy = window.cy; cy.stop(true, true); cy.zoom({ level: %g, position: %s }); return true; })()`, level, at))
+	}
+	zoomTo(1, box(0)+`.position()`)
+	waitJS(t, b, `window.cy.nodes('.lod-summary, .lod-net').empty()`, waitTimeout)
+	where := mustEval[map[string][]float64](t, b, `Object.fromEntries(`+mine+`.map((n) => [n.id(), [n.position('x'), n.position('y')]]))`)
+	mustEval[bool](t, b, fmt.Sprintf(`(() => { window.cy.nodes(':selected').unselect(); %s.select(); return true; })()`, box(1)))
+	mustDo(t, b, "press Enter on project 1", chromedp.KeyEvent("\r"))
+	waitJS(t, b, box(1)+`.hasClass('collapsed') && !`+box(1)+`.hasClass('lod-summary')`, waitTimeout)
+	mustEval[bool](t, b, `(() => { window.cy.nodes(':selected').unselect(); return true; })()`)
+
+	// Zoomed out: summaries, the big network folded, labels readable.
+	zoomTo(0.15, box(0)+`.position()`)
+	for i := range projects {
+		if i == 1 {
+			continue
+		}
+		waitJS(t, b, box(i)+`.hasClass('lod-summary') && `+box(i)+`.descendants(':visible').empty()`, waitTimeout)
+		label := mustEval[string](t, b, box(i)+`.data('label')`)
+		if !strings.Contains(label, "5 services") || !strings.Contains(label, fmt.Sprintf("%d containers", perProject)) {
+			t.Errorf("summary of project %d says %q, want its 5 services and %d containers", i, label, perProject)
+		}
+	}
+	waitJS(t, b, bigNet+`.hasClass('lod-net')`, waitTimeout)
+	if got, want := mustEval[string](t, b, bigNet+`.pstyle('label').strValue`), fmt.Sprintf("%s · %d containers", big, leaves); got != want {
+		t.Errorf("folded network labelled %q, want %q", got, want)
+	}
+	if n := mustEval[int](t, b, bigNet+`.neighborhood('node.container:visible').length`); n != 0 {
+		t.Errorf("%d leaf containers of the folded network still shown", n)
+	}
+	readable := `window.cy.nodes('.network, .host, .project').filter((n) => n.visible() && (!n.pstyle('label').strValue || n.pstyle('font-size').pfValue * window.cy.zoom() < 12.99)).map((n) => n.id() + ' ' + n.pstyle('font-size').pfValue)`
+	waitJS(t, b, readable+`.length === 0`, waitTimeout)
+	screenshot(t, b, "lod-far")
+
+	// A click opens a summary, Enter another, zoomed out as it is.
+	clickNode(t, b, string(topology.ProjectNodeID(projects[2])))
+	waitJS(t, b, `!`+box(2)+`.hasClass('collapsed') && `+box(2)+fmt.Sprintf(`.children('.container:visible').length === %d`, perProject), waitTimeout)
+	mustEval[bool](t, b, fmt.Sprintf(`(() => { window.cy.nodes(':selected').unselect(); %s.select(); return true; })()`, box(3)))
+	mustDo(t, b, "press Enter on project 3's summary", chromedp.KeyEvent("\r"))
+	waitJS(t, b, `!`+box(3)+`.hasClass('collapsed')`, waitTimeout)
+	mustEval[bool](t, b, `(() => { window.cy.nodes(':selected').unselect(); return true; })()`)
+
+	// The least zoom: labels still read.
+	zoomTo(0.05, box(0)+`.position()`)
+	waitJS(t, b, `window.cy.nodes('.label-keep').filter((n) => n.visible() && n.pstyle('font-size').pfValue * window.cy.zoom() >= 12.99).nonempty()`, waitTimeout)
+
+	// Zoomed in again: all open but what the user collapsed, nothing moved.
+	zoomTo(1, box(0)+`.position()`)
+	waitJS(t, b, `window.cy.nodes('.lod-summary, .lod-net').empty() && `+box(0)+fmt.Sprintf(`.children('.container:visible').length === %d`, perProject), waitTimeout)
+	if !mustEval[bool](t, b, box(1)+`.hasClass('collapsed')`) {
+		t.Errorf("project 1, collapsed by the user, opened on zooming in")
+	}
+	after := mustEval[map[string][]float64](t, b, `Object.fromEntries(`+mine+`.map((n) => [n.id(), [n.position('x'), n.position('y')]]))`)
+	moved := 0
+	for id, p := range where {
+		if q := after[id]; len(q) != 2 || math.Abs(q[0]-p[0]) > 0.5 || math.Abs(q[1]-p[1]) > 0.5 {
+			moved++
+		}
+	}
+	if moved > 0 {
+		t.Errorf("%d of %d containers moved through the zooms", moved, len(where))
+	}
+	if n := mustEval[int](t, b, bigNet+`.neighborhood('node.container:visible').length`); n != leaves {
+		t.Errorf("%d of the big network's %d leaves shown zoomed in", n, leaves)
 	}
 }

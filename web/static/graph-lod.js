@@ -116,7 +116,7 @@ export function lodTapped(n) {
 
 // foldLeaves fills nets with each network that has more than leafFold
 // leaf containers (their only edge of the server's goes to it), mapped to
-// their IDs. What is selected stays out.
+// their IDs. What is selected stays out, and so do projects' containers.
 function foldLeaves(cy, nets) {
   const degree = new Map();
   const only = new Map(); // container ID → the one node its edges go to
@@ -134,7 +134,8 @@ function foldLeaves(cy, nets) {
   const byNet = new Map();
   cy.nodes('.container').forEach((c) => {
     const id = c.id();
-    if (degree.get(id) !== 1 || c.selected()) return;
+    // A Compose project's containers fold with their project.
+    if (degree.get(id) !== 1 || c.selected() || c.parent().hasClass('project')) return;
     const net = only.get(id);
     if (!byNet.has(net)) byNet.set(net, new Set());
     byNet.get(net).add(id);
