@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,7 +87,7 @@ func TestBrowserLODScenes(t *testing.T) {
 	b := newBrowser(t)
 	openMap(t, b, base)
 	for _, sc := range []struct {
-		name                                   string
+		name                                    string
 		containers, networks, volumes, projects int
 	}{
 		{"1000 nodes, 35 projects", 700, 50, 250, 35},
@@ -223,7 +224,9 @@ func TestBrowserLOD(t *testing.T) {
 	openMap(t, b, base)
 	mine := fmt.Sprintf(`window.cy.nodes('.container').filter((n) => (n.data('name') || '').startsWith(%s))`, jsString(prefix+"-"))
 	waitJS(t, b, mine+fmt.Sprintf(`.length === %d`, len(projects)*perProject+leaves), waitTimeout)
-	box := func(i int) string { return fmt.Sprintf(`window.cy.getElementById(%s)`, jsString(string(topology.ProjectNodeID(projects[i])))) }
+	box := func(i int) string {
+		return fmt.Sprintf(`window.cy.getElementById(%s)`, jsString(string(topology.ProjectNodeID(projects[i]))))
+	}
 	bigNet := fmt.Sprintf(`window.cy.getElementById(%s)`, jsString(string(topology.NetworkNodeID(bigID))))
 	t.Logf("fit zoom %.3f with %d nodes", mustEval[float64](t, b, `window.cy.zoom()`), mustEval[int](t, b, `window.cy.nodes().length`))
 
@@ -292,5 +295,93 @@ func TestBrowserLOD(t *testing.T) {
 	}
 	if n := mustEval[int](t, b, bigNet+`.neighborhood('node.container:visible').length`); n != leaves {
 		t.Errorf("%d of the big network's %d leaves shown zoomed in", n, leaves)
+	}
+}
+
+// BenchmarkLOD measures what the level of detail costs and saves at the
+// zoom that fits a large map, with it off and on, in real headless
+// Chromium with the page's own modules (a fresh Cytoscape instance, as
+// BenchmarkFirstRender): the elements drawn, the time between frames
+// while the map is panned a little each frame (the draw's cost), and one
+// container more (a delta) to the end of applyDelta and to the next frame
+// (the level of detail's own pass included). Run it with -benchtime=3x.
+func BenchmarkLOD(b *testing.B) {
+	base := startDockmap(b, nil)
+	br := newBrowser(b)
+	openMap(b, br, base)
+	for _, sc := range []struct{ containers, networks, volumes, projects int }{
+		{700, 50, 250, 35},
+		{3500, 250, 1250, 0},
+		{3500, 250, 1250, 100},
+		{1000, 2, 0, 0}, // a big star: the default bridge's leaves fold
+	} {
+		scene := func(containers int) topology.Inventory {
+			return composeScene(benchScene(containers, sc.networks, sc.volumes), sc.projects)
+		}
+		g := topology.Build(scene(sc.containers))
+		frame := protocol.Encode(&protocol.Snapshot{Snapshot: topology.Snapshot{Graph: g}})
+		delta, err := json.Marshal(topology.Diff(g, topology.Build(scene(sc.containers+1))))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, on := range []bool{false, true} {
+			name := fmt.Sprintf("nodes=%d/projects=%d/lod=%v", len(g.Nodes), sc.projects, on)
+			b.Run(name, func(b *testing.B) {
+				measure := fmt.Sprintf(`(async () => {
+  const g = await import('/static/graph.js');
+  const lod = await import('/static/graph-lod.js');
+  const box = document.createElement('div');
+  box.style.cssText = 'position:fixed;inset:0;z-index:-1';
+  document.body.append(box);
+  const cy = g.createGraph(box);
+  g.renderSnapshot(cy, %s);
+  g.keepLabels(cy);
+  if (%v) lod.createLOD(cy);
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  for (let i = 0; i < 4; i++) await frame();
+  const drawn = cy.elements(':visible').length;
+  const gaps = [];
+  let last = await frame();
+  for (let i = 0; i < 30; i++) {
+    cy.panBy({ x: i %% 2 ? 3 : -3, y: 0 });
+    const now = await frame();
+    gaps.push(now - last);
+    last = now;
+  }
+  gaps.sort((a, b) => a - b);
+  const t1 = performance.now();
+  g.applyDelta(cy, %s);
+  const applyMs = performance.now() - t1;
+  await frame();
+  const paintMs = performance.now() - t1;
+  cy.destroy();
+  box.remove();
+  return [drawn, gaps[gaps.length >> 1], applyMs, paintMs];
+})()`, frame, on, delta)
+				var drawn float64
+				var gaps, applied, painted []time.Duration
+				for b.Loop() {
+					ctx, cancel := context.WithTimeout(br.ctx, 3*time.Minute)
+					got, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](measure, chromedp.EvalAwaitPromise))
+					cancel()
+					if err != nil || len(got) != 4 {
+						b.Fatalf("measure: %v %v", err, got)
+					}
+					drawn = got[0]
+					ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+					gaps = append(gaps, ms(got[1]))
+					applied = append(applied, ms(got[2]))
+					painted = append(painted, ms(got[3]))
+				}
+				b.ReportMetric(drawn, "drawn-elements")
+				for _, m := range []struct {
+					unit    string
+					samples []time.Duration
+				}{{"frame-gap", gaps}, {"delta-applied", applied}, {"delta-painted", painted}} {
+					slices.Sort(m.samples)
+					b.ReportMetric(float64(m.samples[len(m.samples)/2].Microseconds())/1000, "p50-ms-"+m.unit)
+				}
+			})
+		}
 	}
 }

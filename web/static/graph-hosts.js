@@ -75,7 +75,14 @@ export function syncHosts(cy) {
       if (d.group || d.parent) boxed = true;
       if (d.kind === 'project') projects.set(d.id, []);
     }
-    if (names.size < 2 && !boxed && cy.nodes('.host').empty()) return;
+    if (names.size < 2 && !boxed && cy.nodes('.host').empty()) {
+      // A change of a network takes its fold's label and class with it.
+      if (s.nets.size) {
+        dressNets(cy, s);
+        refold(cy, s);
+      }
+      return;
+    }
     const wanted = names.size > 1 ? names : new Set();
     for (const name of wanted) {
       if (cy.getElementById(hostNode(name)).empty()) {
