@@ -40,6 +40,8 @@ function state(cy) {
       nets: new Map(),
       open: new Set(),
       footprint: new Map(),
+      boxEdges: new Set(), // the IDs of the boxes' edges drawn (addBoxEdges)
+      folded: new Set(), // the IDs of the nodes hidden in a box or a network (refold)
     };
     cy.scratch(scratchKey, s);
   }
@@ -123,12 +125,14 @@ function refold(cy, s) {
   // rep: each hidden node's ID → the ID of what stands for it on the map
   // (its outermost collapsed box, or its folded network).
   const rep = new Map();
+  const hidden = []; // the boxes' members, for their edges
   const boxes = cy.nodes('.collapsed');
   // Projects first, so that a collapsed host's own wins over them.
   const order = boxes.filter('.project').union(boxes.filter('.host'));
   order.forEach((b) => {
     const id = b.id();
     b.descendants().forEach((m) => {
+      if (!rep.has(m.id())) hidden.push(m);
       rep.set(m.id(), id);
     });
   });
@@ -136,16 +140,26 @@ function refold(cy, s) {
     if (s.open.has(net) || cy.getElementById(net).empty()) continue;
     for (const id of leaves) if (!rep.has(id)) rep.set(id, net);
   }
-  const shown = cy.nodes('.host-folded');
-  const gone = shown.filter((n) => !rep.has(n.id()));
-  if (gone.nonempty()) gone.removeClass('host-folded');
-  const had = new Set(shown.map((n) => n.id()));
-  const fresh = [];
-  for (const id of rep.keys()) if (!had.has(id)) fresh.push(id);
-  if (fresh.length) {
-    cy.collection(fresh.map((id) => cy.getElementById(id)).filter((n) => n.nonempty())).addClass('host-folded');
+  // s.folded: what was hidden last time, so that no pass looks through
+  // every node for the class (a node made anew lacks it).
+  const had = new Set();
+  const gone = [];
+  for (const id of s.folded) {
+    const n = cy.getElementById(id);
+    if (n.empty() || !n.hasClass('host-folded')) continue;
+    if (rep.has(id)) had.add(id);
+    else gone.push(n);
   }
-  addBoxEdges(cy, rep);
+  if (gone.length) cy.collection(gone).removeClass('host-folded');
+  const fresh = [];
+  for (const id of rep.keys()) {
+    if (had.has(id)) continue;
+    const n = cy.getElementById(id);
+    if (n.nonempty()) fresh.push(n);
+  }
+  if (fresh.length) cy.collection(fresh).addClass('host-folded');
+  s.folded = new Set(rep.keys());
+  addBoxEdges(cy, s, rep, hidden);
 }
 
 // dressHost sets box b's label, size and classes from the hosts' state.
@@ -218,18 +232,25 @@ function boxSize(s, b, label, charPx, height) {
 // addBoxEdges draws, for each collapsed box (a host or a project), one edge
 // to each node outside it that one of its members has an edge to (to that
 // node's outermost collapsed box, if it is in one). rep maps each hidden
-// node's ID to what stands for it (refold). Edges already drawn stay.
-function addBoxEdges(cy, rep) {
+// node's ID to what stands for it, hidden its elements (refold). Edges
+// already drawn stay; s.boxEdges keeps their IDs, so that a map with no
+// box collapsed pays nothing here on a delta.
+function addBoxEdges(cy, s, rep, hidden) {
+  if (!rep.size && !s.boxEdges.size) return;
+  const boxes = new Set(rep.values());
   const want = new Map();
-  if (rep.size) {
-    const folded = cy.nodes('.collapsed');
-    folded.descendants().connectedEdges().not('.overlay').forEach((e) => {
+  const seen = new Set();
+  for (const n of hidden) {
+    n.connectedEdges().forEach((e) => {
+      const eid = e.id();
+      if (seen.has(eid) || e.hasClass('overlay')) return;
+      seen.add(eid);
       const d = e.data();
       const a0 = rep.get(d.source) || d.source;
       const z0 = rep.get(d.target) || d.target;
       if (a0 === z0) return;
-      const boxA = folded.$id(a0).nonempty();
-      const boxZ = folded.$id(z0).nonempty();
+      const boxA = boxes.has(a0) && !cy.getElementById(a0).hasClass('network');
+      const boxZ = boxes.has(z0) && !cy.getElementById(z0).hasClass('network');
       // A folded network's leaves have no edge but to it.
       if (!boxA && !boxZ) return;
       // Two collapsed boxes get one edge between them, not one each way.
@@ -238,14 +259,18 @@ function addBoxEdges(cy, rep) {
       if (!want.has(id)) want.set(id, { a, z });
     });
   }
-  const drawn = cy.edges('.host-edge');
-  const stale = drawn.filter((e) => !want.has(e.id()));
-  if (stale.nonempty()) stale.remove();
+  const stale = [];
+  for (const id of s.boxEdges) {
+    const e = cy.getElementById(id);
+    if (!want.has(id) && e.nonempty()) stale.push(e);
+  }
+  if (stale.length) cy.collection(stale).remove();
   const add = [];
   for (const [id, { a, z }] of want) {
     if (cy.getElementById(id).empty()) add.push({ group: 'edges', data: { id, kind: 'host-edge', source: a, target: z }, classes: ['overlay', 'host-edge'] });
   }
   if (add.length) cy.add(add);
+  s.boxEdges = new Set(want.keys());
 }
 
 // parentFor is the box a new node (the server's JSON) belongs in, when
