@@ -47,12 +47,14 @@ export function createLOD(cy) {
   let on = loadPref(prefKey) !== 'off';
   let far = false;
   let dirty = true; // the graph changed since the last pass
+  let count = 0; // nodes, counted again when the graph changed
   let frame = 0;
 
   const pass = () => {
     frame = 0;
     const z = cy.zoom();
-    const large = on && cy.nodes().length > lodNodes;
+    if (dirty) count = cy.nodes().length;
+    const large = on && count > lodNodes;
     const nowFar = large && (far ? z < openAbove : z < foldBelow);
     const hosts = cy.nodes('.host');
     if (nowFar === far && !dirty && hosts.empty()) return;
