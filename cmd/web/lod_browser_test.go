@@ -195,7 +195,7 @@ func createMany(t *testing.T, c *docker.Client, n int, spec func(i int) docker.C
 // how many, all labelled readably; a project the user collapsed before
 // stays collapsed when zooming in, the others open with their members
 // where they stood; a click, or Enter, opens a summary while zoomed out;
-// at the least zoom labels still show.
+// at the least zoom labels still show; with ?lod=off nothing folds.
 func TestBrowserLOD(t *testing.T) {
 	c := dockertest.Client(t)
 	const perProject, leaves = 70, 40
@@ -295,6 +295,17 @@ func TestBrowserLOD(t *testing.T) {
 	}
 	if n := mustEval[int](t, b, bigNet+`.neighborhood('node.container:visible').length`); n != leaves {
 		t.Errorf("%d of the big network's %d leaves shown zoomed in", n, leaves)
+	}
+
+	// ?lod=off turns it off: zoomed out, nothing folds.
+	load(t, b, "open the map with ?lod=off", `window.dockmap && window.dockmap.connected && window.cy`, chromedp.Navigate(base+"/?lod=off"))
+	waitJS(t, b, mine+fmt.Sprintf(`.length === %d`, len(projects)*perProject+leaves), waitTimeout)
+	zoomTo(0.15, box(0)+`.position()`)
+	ctx, cancel := context.WithTimeout(b.ctx, waitTimeout)
+	defer cancel()
+	folded, err := chromedp.Run(ctx, chromedp.Evaluate[int](`new Promise((r) => { let n = 5; const f = () => (n-- > 0 ? requestAnimationFrame(f) : r(window.cy.nodes('.lod-summary, .lod-net').length)); f(); })`, chromedp.EvalAwaitPromise))
+	if err != nil || folded != 0 {
+		t.Errorf("with ?lod=off, %d summaries or folded networks (%v)", folded, err)
 	}
 }
 
