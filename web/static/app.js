@@ -64,6 +64,7 @@ import {
   keepInView,
   bendLinks,
 } from './graph.js';
+import { createLOD } from './graph-lod.js';
 import { containerNode } from './ids.js';
 import { initInvite } from './invite.js';
 import { createJobs } from './jobs.js';
@@ -145,6 +146,7 @@ function floatingRects() {
 const cy = createGraph(graphEl, { fitAvoid: floatingRects });
 window.cy = cy;
 keepLabels(cy);
+createLOD(cy);
 
 // The stable layout (Bands) is a choice kept per browser: the first layout
 // and every Tidy use it.

@@ -23,14 +23,39 @@ const scratchKey = 'dockmapHosts';
 // keeps other hosts this much further off.
 export const hostPadding = 28;
 
+// The level of detail (graph-lod.js) collapses boxes and folds big
+// networks' leaves on its own at low zoom: auto holds the boxes' node IDs
+// it collapsed, nets each folded network's node ID → its folded leaves'
+// IDs, open the boxes and networks the user expanded while folded
+// (they stay open until zooming in releases them), footprint each auto
+// box's size when it was last open (its summary is no larger, so that it
+// covers nothing new). The user's own collapse (collapsed, groups) is
+// apart and always wins.
 function state(cy) {
   let s = cy.scratch(scratchKey);
   if (!s) {
-    s = { collapsed: new Set(), groups: new Set(), down: new Map() }; // host → error; groups: collapsed projects' node IDs
+    s = {
+      collapsed: new Set(), // host names
+      groups: new Set(), // collapsed projects' node IDs
+      down: new Map(), // host → error
+      auto: new Set(),
+      nets: new Map(),
+      open: new Set(),
+      footprint: new Map(),
+      boxEdges: new Set(), // the IDs of the boxes' edges drawn (addBoxEdges)
+      folded: new Set(), // the IDs of the nodes hidden in a box or a network (refold)
+    };
     cy.scratch(scratchKey, s);
   }
   return s;
 }
+
+// userCollapsed tells whether the user collapsed box b.
+const userCollapsed = (s, b) => (b.hasClass('host') ? s.collapsed.has(b.data('name')) : s.groups.has(b.id()));
+
+// isFolded tells whether box b is drawn collapsed: by the user, or by the
+// level of detail unless the user opened it.
+const isFolded = (s, b) => userCollapsed(s, b) || (s.auto.has(b.id()) && !s.open.has(b.id()));
 
 // members are the server's nodes (not the boxes, not the page's overlays).
 const members = (cy) => cy.nodes().not('.host, .overlay');
@@ -57,7 +82,14 @@ export function syncHosts(cy) {
       if (d.group || d.parent) boxed = true;
       if (d.kind === 'project') projects.set(d.id, []);
     }
-    if (names.size < 2 && !boxed && cy.nodes('.host').empty()) return;
+    if (names.size < 2 && !boxed && cy.nodes('.host').empty()) {
+      // A change of a network takes its fold's label and class with it.
+      if (s.nets.size) {
+        dressNets(cy, s);
+        refold(cy, s);
+      }
+      return;
+    }
     const wanted = names.size > 1 ? names : new Set();
     for (const name of wanted) {
       if (cy.getElementById(hostNode(name)).empty()) {
@@ -81,29 +113,76 @@ export function syncHosts(cy) {
     cy.nodes('.host').forEach((b) => {
       if (!wanted.has(b.data('name'))) b.remove();
     });
-    cy.edges('.host-edge').remove();
     for (const name of [...s.collapsed]) if (!wanted.has(name)) s.collapsed.delete(name);
     for (const id of [...s.groups]) if (!projects.has(id)) s.groups.delete(id);
-    const folded = cy.nodes('.host-folded');
-    if (folded.nonempty()) folded.removeClass('host-folded');
     for (const [id, containers] of projects) dressProject(cy, cy.getElementById(id), containers, s);
     cy.nodes('.host').forEach((b) => dressHost(b, s));
-    addBoxEdges(cy);
+    dressNets(cy, s);
+    refold(cy, s);
   });
+}
+
+// refold hides what collapsed boxes and folded networks hold and shows
+// the rest, then draws the boxes' aggregated edges. Only what changed is
+// touched: a class set on a thousand nodes restyles a thousand nodes, on
+// every delta.
+function refold(cy, s) {
+  // rep: each hidden node's ID → the ID of what stands for it on the map
+  // (its outermost collapsed box, or its folded network).
+  const rep = new Map();
+  const hidden = []; // the boxes' members, for their edges
+  const boxes = cy.nodes('.collapsed');
+  // Projects first, so that a collapsed host's own wins over them.
+  const order = boxes.filter('.project').union(boxes.filter('.host'));
+  order.forEach((b) => {
+    const id = b.id();
+    b.descendants().forEach((m) => {
+      if (!rep.has(m.id())) hidden.push(m);
+      rep.set(m.id(), id);
+    });
+  });
+  for (const [net, leaves] of s.nets) {
+    if (s.open.has(net) || cy.getElementById(net).empty()) continue;
+    for (const id of leaves) if (!rep.has(id)) rep.set(id, net);
+  }
+  // s.folded: what was hidden last time, so that no pass looks through
+  // every node for the class (a node made anew lacks it).
+  const had = new Set();
+  const gone = [];
+  for (const id of s.folded) {
+    const n = cy.getElementById(id);
+    if (n.empty() || !n.hasClass('host-folded')) continue;
+    if (rep.has(id)) had.add(id);
+    else gone.push(n);
+  }
+  if (gone.length) cy.collection(gone).removeClass('host-folded');
+  const fresh = [];
+  for (const id of rep.keys()) {
+    if (had.has(id)) continue;
+    const n = cy.getElementById(id);
+    if (n.nonempty()) fresh.push(n);
+  }
+  if (fresh.length) cy.collection(fresh).addClass('host-folded');
+  s.folded = new Set(rep.keys());
+  addBoxEdges(cy, s, rep, hidden);
 }
 
 // dressHost sets box b's label, size and classes from the hosts' state.
 function dressHost(b, s) {
   const name = b.data('name');
-  const collapsed = s.collapsed.has(name);
+  const collapsed = isFolded(s, b);
   const kids = b.descendants();
   const containers = kids.filter('.container').length;
-  const label = collapsed ? `${name} · ${containers} container${containers === 1 ? '' : 's'}` : name;
+  const count = `${containers} container${containers === 1 ? '' : 's'}`;
+  // A summary of the level of detail is read from far: one short line
+  // each, so that it fits the room its box had.
+  const label = !collapsed ? name : userCollapsed(s, b) ? `${name} · ${count}` : `${name}\n${count}`;
   // The size a collapsed host is drawn at (Cytoscape falls back on a
   // compound's own width and height when no child is displayed).
-  b.data({ label, width: Math.max(140, label.length * 10 + 32), height: 56 });
-  b.toggleClass('collapsed', collapsed);
-  if (collapsed) kids.addClass('host-folded');
+  b.data({ label, ...boxSize(s, b, label, 10, 56) });
+  if (b.hasClass('collapsed') !== collapsed) b.toggleClass('collapsed', collapsed);
+  const summary = collapsed && !userCollapsed(s, b);
+  if (b.hasClass('lod-summary') !== summary) b.toggleClass('lod-summary', summary);
   const err = s.down.get(name);
   b.toggleClass('host-down', err !== undefined);
   if (err !== undefined) b.data('error', err);
@@ -130,45 +209,73 @@ function dressProject(cy, p, containers, s) {
     if (d.label !== label) cy.getElementById(d.id).data('label', label);
   }
   const name = p.data('name') || (p.data('project') || {}).name || p.id();
-  const collapsed = s.groups.has(p.id());
+  const collapsed = isFolded(s, p);
   const services = perService.size;
-  const label = collapsed
-    ? `${name} · ${services} service${services === 1 ? '' : 's'}, ${containers.length} container${containers.length === 1 ? '' : 's'}`
-    : `${name} (compose)`;
+  const counts = [`${services} service${services === 1 ? '' : 's'}`, `${containers.length} container${containers.length === 1 ? '' : 's'}`];
+  const label = !collapsed ? `${name} (compose)` : userCollapsed(s, p) ? `${name} · ${counts.join(', ')}` : [name, ...counts].join('\n');
   // Only what changed: every delta dresses every project, and setting a
   // compound's data or classes restyles it.
-  if (p.data('label') !== label) p.data({ label, width: Math.max(140, label.length * 9 + 32), height: 52 });
+  const size = boxSize(s, p, label, 9, 52);
+  if (p.data('label') !== label || p.data('width') !== size.width || p.data('height') !== size.height) p.data({ label, ...size });
   if (p.hasClass('collapsed') !== collapsed) p.toggleClass('collapsed', collapsed);
-  if (collapsed) p.descendants().addClass('host-folded');
+  const summary = collapsed && !userCollapsed(s, p);
+  if (p.hasClass('lod-summary') !== summary) p.toggleClass('lod-summary', summary);
+}
+
+// boxSize is the size box b is drawn at when collapsed: as wide as its
+// label (charPx a character, its longest line); a summary of the level of
+// detail no larger than its box was open, so that it covers nothing the
+// open box did not.
+function boxSize(s, b, label, charPx, height) {
+  const lines = label.split('\n');
+  const w = Math.max(140, Math.max(...lines.map((l) => l.length)) * charPx + 32);
+  const h = Math.max(height, lines.length * 22 + 20);
+  const f = !userCollapsed(s, b) && s.footprint.get(b.id());
+  return f ? { width: Math.min(w, f.w), height: Math.min(h, f.h) } : { width: w, height: h };
 }
 
 // addBoxEdges draws, for each collapsed box (a host or a project), one edge
 // to each node outside it that one of its members has an edge to (to that
-// node's outermost collapsed box, if it is in one).
-function addBoxEdges(cy) {
-  const folded = cy.nodes('.collapsed');
-  if (folded.empty()) return;
-  // shown is what stands for m on the map: its outermost collapsed box,
-  // or m itself.
-  const shown = (m) => {
-    let end = m;
-    m.ancestors().forEach((a) => {
-      if (a.hasClass('collapsed')) end = a;
-    });
-    return end;
-  };
+// node's outermost collapsed box, if it is in one). rep maps each hidden
+// node's ID to what stands for it, hidden its elements (refold). Edges
+// already drawn stay; s.boxEdges keeps their IDs, so that a map with no
+// box collapsed pays nothing here on a delta.
+function addBoxEdges(cy, s, rep, hidden) {
+  if (!rep.size && !s.boxEdges.size) return;
+  const boxes = new Set(rep.values());
+  const want = new Map();
   const seen = new Set();
-  folded.descendants().connectedEdges().not('.overlay').forEach((e) => {
-    const a0 = shown(e.source());
-    const z0 = shown(e.target());
-    if (a0.same(z0)) return;
-    // Two collapsed boxes get one edge between them, not one each way.
-    const [a, z] = a0.hasClass('collapsed') && z0.hasClass('collapsed') ? [a0.id(), z0.id()].sort() : a0.hasClass('collapsed') ? [a0.id(), z0.id()] : [z0.id(), a0.id()];
-    const id = `hx:${a}>${z}`;
-    if (seen.has(id) || cy.getElementById(id).nonempty()) return;
-    seen.add(id);
-    cy.add({ group: 'edges', data: { id, kind: 'host-edge', source: a, target: z }, classes: ['overlay', 'host-edge'] });
-  });
+  for (const n of hidden) {
+    n.connectedEdges().forEach((e) => {
+      const eid = e.id();
+      if (seen.has(eid) || e.hasClass('overlay')) return;
+      seen.add(eid);
+      const d = e.data();
+      const a0 = rep.get(d.source) || d.source;
+      const z0 = rep.get(d.target) || d.target;
+      if (a0 === z0) return;
+      const boxA = boxes.has(a0) && !cy.getElementById(a0).hasClass('network');
+      const boxZ = boxes.has(z0) && !cy.getElementById(z0).hasClass('network');
+      // A folded network's leaves have no edge but to it.
+      if (!boxA && !boxZ) return;
+      // Two collapsed boxes get one edge between them, not one each way.
+      const [a, z] = boxA && boxZ ? [a0, z0].sort() : boxA ? [a0, z0] : [z0, a0];
+      const id = `hx:${a}>${z}`;
+      if (!want.has(id)) want.set(id, { a, z });
+    });
+  }
+  const stale = [];
+  for (const id of s.boxEdges) {
+    const e = cy.getElementById(id);
+    if (!want.has(id) && e.nonempty()) stale.push(e);
+  }
+  if (stale.length) cy.collection(stale).remove();
+  const add = [];
+  for (const [id, { a, z }] of want) {
+    if (cy.getElementById(id).empty()) add.push({ group: 'edges', data: { id, kind: 'host-edge', source: a, target: z }, classes: ['overlay', 'host-edge'] });
+  }
+  if (add.length) cy.add(add);
+  s.boxEdges = new Set(want.keys());
 }
 
 // parentFor is the box a new node (the server's JSON) belongs in, when
@@ -181,16 +288,25 @@ export function parentFor(cy, n) {
   return undefined;
 }
 
-// isGroupCollapsed tells whether the project box of node ID id is collapsed.
+// isGroupCollapsed tells whether the project box of node ID id is
+// collapsed, by the user or by the level of detail.
 export function isGroupCollapsed(cy, id) {
-  return state(cy).groups.has(id);
+  const b = cy.getElementById(id);
+  return b.nonempty() ? isFolded(state(cy), b) : state(cy).groups.has(id);
 }
 
 // collapseGroup collapses (on) or expands the project box of node ID id.
+// Expanding a summary of the level of detail keeps it open until zooming
+// in releases it.
 export function collapseGroup(cy, id, on) {
   const s = state(cy);
-  if (on) s.groups.add(id);
-  else s.groups.delete(id);
+  if (on) {
+    s.groups.add(id);
+    s.open.delete(id);
+  } else {
+    s.groups.delete(id);
+    if (s.auto.has(id)) s.open.add(id);
+  }
   syncHosts(cy);
 }
 
@@ -200,17 +316,97 @@ export function hostOf(node) {
   return node.parent().filter('.host');
 }
 
-// isCollapsed tells whether host name is collapsed.
+// isCollapsed tells whether host name is collapsed, by the user or by the
+// level of detail.
 export function isCollapsed(cy, name) {
-  return state(cy).collapsed.has(name);
+  const b = cy.getElementById(hostNode(name));
+  return b.nonempty() ? isFolded(state(cy), b) : state(cy).collapsed.has(name);
 }
 
 // collapseHost collapses (on) or expands host name.
 export function collapseHost(cy, name, on) {
   const s = state(cy);
-  if (on) s.collapsed.add(name);
-  else s.collapsed.delete(name);
+  const id = hostNode(name);
+  if (on) {
+    s.collapsed.add(name);
+    s.open.delete(id);
+  } else {
+    s.collapsed.delete(name);
+    if (s.auto.has(id)) s.open.add(id);
+  }
   syncHosts(cy);
+}
+
+// setDetail takes what the level of detail (graph-lod.js) wants folded:
+// auto, the boxes' node IDs to collapse; nets, each network's node ID →
+// the IDs of the leaves to fold into it. A box it collapses first gets
+// its footprint (its size now, open). What it no longer folds leaves the
+// user's open set, so that zooming out again folds it again. It returns
+// whether anything changed.
+export function setDetail(cy, auto, nets) {
+  const s = state(cy);
+  const same = (a, b) => a.size === b.size && [...a].every((x) => b.has(x));
+  const netsSame = nets.size === s.nets.size && [...nets].every(([id, l]) => s.nets.has(id) && same(l, s.nets.get(id)));
+  if (same(auto, s.auto) && netsSame) return false;
+  cy.batch(() => {
+    for (const id of auto) {
+      if (s.auto.has(id)) continue;
+      const b = cy.getElementById(id);
+      if (b.empty()) continue;
+      if (!b.hasClass('collapsed')) {
+        const bb = b.boundingBox({ includeLabels: false, includeOverlays: false, includeUnderlays: false });
+        s.footprint.set(id, { w: Math.max(140, Math.round(bb.w)), h: Math.max(56, Math.round(bb.h)) });
+      }
+    }
+    for (const id of [...s.footprint.keys()]) if (!auto.has(id)) s.footprint.delete(id);
+    for (const id of [...s.open]) if (!auto.has(id) && !nets.has(id)) s.open.delete(id);
+    s.auto = auto;
+    s.nets = nets;
+    dressNets(cy, s);
+    cy.nodes('.project, .host').forEach((b) => {
+      if (b.hasClass('host')) dressHost(b, s);
+      else dressProject(cy, b, b.children('.container').map((n) => n.data()), s);
+    });
+    refold(cy, s);
+  });
+  // For keepLabels (graph.js): summaries' labels are sized anew.
+  cy.emit('lod');
+  return true;
+}
+
+// footprintOf is the size ({w, h}) box id had open when the level of
+// detail collapsed it, or undefined.
+export function footprintOf(cy, id) {
+  return state(cy).footprint.get(id);
+}
+
+// openFolded expands what the level of detail folded into node n (a
+// summary box or a network), until zooming in releases it. It returns
+// whether n was folded.
+export function openFolded(cy, n) {
+  const s = state(cy);
+  const id = n.id();
+  if (!(n.hasClass('lod-summary') || n.hasClass('lod-net'))) return false;
+  s.open.add(id);
+  syncHosts(cy);
+  cy.emit('lod');
+  return true;
+}
+
+// dressNets labels each network the level of detail folded leaves into
+// with their count, and takes the label off the others.
+function dressNets(cy, s) {
+  cy.nodes('.lod-net').forEach((n) => {
+    if (!s.nets.has(n.id()) || s.open.has(n.id())) n.removeClass('lod-net');
+  });
+  for (const [id, leaves] of s.nets) {
+    const n = cy.getElementById(id);
+    if (n.empty() || s.open.has(id)) continue;
+    const name = n.data('name') || id;
+    const label = `${name} · ${leaves.size} container${leaves.size === 1 ? '' : 's'}`;
+    if (n.data('lodLabel') !== label) n.data('lodLabel', label);
+    if (!n.hasClass('lod-net')) n.addClass('lod-net');
+  }
 }
 
 // setHostsDown greys the hosts of the engines list (GET /api/engines, the

@@ -512,4 +512,9 @@ export const stylesheet = [
   // Labels that stay at any zoom (graph.js keepLabels): networks and what
   // the room is looking at, sized up as the map zooms out.
   { selector: 'node.label-keep', style: { 'min-zoomed-font-size': 0 } },
+  // The level of detail (graph-lod.js): a summary says what its box
+  // holds, a line each; a network that folded its leaves says how many
+  // (data lodLabel).
+  { selector: 'node.lod-summary', style: { 'text-valign': 'center', 'text-margin-y': 0, 'text-background-opacity': 0.85, 'border-style': 'solid', 'text-wrap': 'wrap', 'text-max-width': 4000 } },
+  { selector: 'node.network.lod-net', style: { label: 'data(lodLabel)', 'text-wrap': 'none' } },
 ];

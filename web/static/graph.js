@@ -112,7 +112,7 @@ export function keepLabels(cy) {
   const soon = () => {
     if (!frame) frame = requestAnimationFrame(update);
   };
-  cy.on('zoom select unselect add remove', soon);
+  cy.on('zoom select unselect add remove lod', soon);
   soon();
   return soon;
 }

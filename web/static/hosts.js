@@ -6,6 +6,8 @@
 
 import { collapseGroup, collapseHost, isCollapsed, isGroupCollapsed, setHostsDown } from './graph.js';
 import { h } from './dom.js';
+import { openFolded } from './graph-hosts.js';
+import { lodTapped } from './graph-lod.js';
 
 // createHosts wires the hosts of cy: panel (createPanel) shows a selected
 // host's menu, selection (createSelection) says when one is selected, and
@@ -31,12 +33,17 @@ export function createHosts({ cy, panel, selection, focus, onChange = () => {} }
     if (now.selected()) showMenu(now);
   }
 
-  cy.on('dbltap', 'node.host, node.project', (ev) => toggle(ev.target));
+  // A summary the click before opened (graph-lod.js) stays open.
+  cy.on('dbltap', 'node.host, node.project', (ev) => {
+    if (!lodTapped(ev.target)) toggle(ev.target);
+  });
 
   // toggleSelected collapses or expands the one selected host or project;
   // false when no such box alone is selected.
   function toggleSelected() {
     const sel = cy.nodes(':selected');
+    // A network whose leaves the level of detail folded opens.
+    if (sel.length === 1 && sel.hasClass('lod-net')) return openFolded(cy, sel);
     if (sel.length !== 1 || !(sel.hasClass('host') || sel.hasClass('project'))) return false;
     toggle(sel);
     return true;
