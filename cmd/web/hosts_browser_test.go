@@ -137,7 +137,8 @@ func TestBrowserHosts(t *testing.T) {
   const out = [];
   for (let i = 0; i < bs.length; i++) for (let j = i + 1; j < bs.length; j++) {
     const p = bs[i].b, q = bs[j].b;
-    if (p.x1 < q.x2 && q.x1 < p.x2 && p.y1 < q.y2 && q.y1 < p.y2) out.push(bs[i].id + ' ' + bs[j].id);
+    const at = (b) => '[' + [b.x1, b.y1, b.x2, b.y2].map(Math.round).join(',') + ']';
+    if (p.x1 < q.x2 && q.x1 < p.x2 && p.y1 < q.y2 && q.y1 < p.y2) out.push(bs[i].id + at(p) + ' ' + bs[j].id + at(q));
   }
   return out;
 })()`)

@@ -3,7 +3,7 @@
 // that was there moves: the projector rule), and fitting the view clear of
 // what floats over the graph.
 
-import { hostPadding } from './graph-hosts.js';
+import { hostPadding, setDetail } from './graph-hosts.js';
 import { bandPositions } from './layout-bands.js';
 import { clusterPositions } from './layout-clusters.js';
 import { indexOf } from './graph-index.js';
@@ -192,6 +192,10 @@ const hostGap = 90;
 // tidyHosts is tidy on a map of several hosts: hostLayout's places, the
 // nodes moving there animated.
 function tidyHosts(cy, bands) {
+  // Laid out open: a box the level of detail folded opens again as soon as
+  // the view zooms in, and a place kept for its summary would then be
+  // too small (its summary, when it folds again, is never larger).
+  setDetail(cy, new Set(), new Map());
   const targets = hostLayout(cy, bands, false);
   // A collapsed host jumps: a compound's position is its members', and
   // animating it would move them twice.

@@ -14,6 +14,7 @@
 import { stylesheet, webglStyle } from './graph-style.js';
 import { chooseRenderer, followSize, lastSize, renderOptions, rendererSetting } from './graph-render.js';
 import { setFitAvoid } from './graph-place.js';
+import { indexOf } from './graph-index.js';
 
 export { networkColour } from './graph-style.js';
 export { fitGraph, tidy, setBands, keepInView, bendLinks } from './graph-place.js';
@@ -86,33 +87,86 @@ export function focusEdges(cy) {
 // Labels kept at any zoom read at least this large on screen, in pixels.
 const keptLabelPx = 13;
 
+// Kept labels grow in steps of this factor as the map zooms out, so that
+// a wheel turn restyles them a few times, not on every frame: restyling
+// the 250 networks' labels of a 5,000-node map each frame held a wheel at
+// a few frames a second.
+const keptLabelStep = 1.25;
+
 // keepLabels keeps the map readable at any zoom: the networks, the hosts
-// (graph-hosts.js) and what is
-// selected (with its neighbours) always show their labels, sized up as
-// the map zooms out so they read at keptLabelPx at least; the other labels
-// go, below Cytoscape's min-zoomed-font-size, as before. Zero labels is
-// never what a room sees.
+// and Compose projects (graph-hosts.js) and what is selected (with its
+// neighbours) always show their labels, sized up as the map zooms out so
+// they read at keptLabelPx at least (and at most keptLabelStep times
+// that); the other labels go, below Cytoscape's min-zoomed-font-size, as
+// before. Zero labels is never what a room sees. What keeps its label is
+// found again only when the graph or the selection changed, from the
+// map's index (graph-index.js) rather than a pass over every node.
 export function keepLabels(cy) {
   let frame = 0;
+  let keep = cy.collection(); // what keeps its label now
+  let dirty = true; // the graph or the selection changed: find keep again
+  let step = null; // the size step applied to keep, null: none yet
+  const selected = new Set();
+  const sizeOf = (n, z, k) => {
+    const base = n.hasClass('host') || n.hasClass('project') ? 18 : n.hasClass('network') ? 17 : 16;
+    if (base * z >= keptLabelPx) n.removeStyle('font-size');
+    else n.style('font-size', Math.min(16 * keptLabelStep ** Math.max(k, 0), 400));
+  };
   const update = () => {
     frame = 0;
     const z = cy.zoom();
-    const selected = cy.nodes(':selected');
-    const keep = cy.nodes('.network, .host, .project').union(selected).union(selected.neighborhood('node')).not('.overlay');
+    // The step at which a label reads at keptLabelPx at least.
+    const k = Math.ceil(Math.log(keptLabelPx / (16 * z)) / Math.log(keptLabelStep));
+    if (!dirty && k === step) return;
     cy.batch(() => {
-      cy.nodes('.label-keep').not(keep).removeClass('label-keep').removeStyle('font-size');
-      keep.addClass('label-keep');
-      keep.forEach((n) => {
-        const base = n.hasClass('host') || n.hasClass('project') ? 18 : n.hasClass('network') ? 17 : 16;
-        if (base * z >= keptLabelPx) n.removeStyle('font-size');
-        else n.style('font-size', Math.min(keptLabelPx / z, 400));
-      });
+      let fresh = cy.collection();
+      if (dirty) {
+        dirty = false;
+        const ix = indexOf(cy);
+        const sel = cy.collection([...selected].filter((n) => !n.removed()));
+        const next = cy
+          .collection(ix.networks())
+          .union(cy.collection(ix.boxes()))
+          .union(sel)
+          .union(sel.neighborhood('node'))
+          .filter((n) => !n.removed() && !n.hasClass('overlay'));
+        keep
+          .filter((n) => !n.removed())
+          .not(next)
+          .removeClass('label-keep')
+          .removeStyle('font-size');
+        fresh = next.not(keep);
+        fresh.addClass('label-keep');
+        keep = next;
+      }
+      // Every kept label when the step changed, else only the new ones.
+      (k === step ? fresh : keep).forEach((n) => sizeOf(n, z, k));
+      step = k;
     });
   };
   const soon = () => {
     if (!frame) frame = requestAnimationFrame(update);
   };
-  cy.on('zoom select unselect add remove lod', soon);
+  const changed = () => {
+    dirty = true;
+    soon();
+  };
+  cy.on('select', 'node', (e) => {
+    selected.add(e.target);
+    changed();
+  });
+  cy.on('unselect', 'node', (e) => {
+    selected.delete(e.target);
+    changed();
+  });
+  cy.on('remove', 'node', (e) => selected.delete(e.target));
+  cy.on('add remove', changed);
+  // The level of detail's summaries are labelled anew: sized again.
+  cy.on('lod', () => {
+    step = null;
+    changed();
+  });
+  cy.on('zoom', soon);
   soon();
   return soon;
 }
