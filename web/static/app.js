@@ -338,7 +338,7 @@ function afterChange(change, seq, baseline = false, affects = undefined) {
   // What came or changed (a longer name) stays in sight: the camera moves,
   // not the nodes. After focus, so that what it hides does not count.
   if (!change.laidOut) keepInView(cy, touchedNodes);
-  bendLinks(cy);
+  bendLinks(cy, change.laidOut ? null : touchedNodes);
   focusEdges(cy);
   presenter.follow(touchedNodes);
   const { filter } = store.get();

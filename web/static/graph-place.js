@@ -785,23 +785,39 @@ const bends = [60, -60, 100, -100, 150, -150, 210, -210, 280, -280];
 // bendLinks curves each link whose label a node covers, just enough for
 // the label to clear every node, and straightens it again when a straight
 // line is clear: the alias on a link is what the room reads, and nodes
-// never move for it.
-export function bendLinks(cy) {
-  const links = cy.edges('.link:visible, .broken-link:visible');
+// never move for it. near, when given (the nodes a delta touched), limits
+// it to the links those can have covered: every link on every delta cost
+// a pass over every node per link. A link a removed node had bent stays
+// bent until its next change, a drag or a Tidy.
+export function bendLinks(cy, near = null) {
+  let links = cy.edges('.link:visible, .broken-link:visible');
   if (links.empty()) return;
-  // Every node's box once (a big map has many nodes and few links).
-  const boxes = [];
-  // A host's box (or a project's) holds its links: it covers none of
-  // their labels.
-  cy.nodes(':visible')
-    .not('.overlay, .host, .project')
-    .forEach((n) => boxes.push({ id: n.id(), box: nodeBox(n) }));
+  const ix = indexOf(cy);
+  const hits = (b, o) => b.x1 < o.x2 && b.x2 > o.x1 && b.y1 < o.y2 && b.y2 > o.y1;
+  if (near) {
+    // Only the links a change can have covered or cleared: those of the
+    // nodes it touched, and those whose label one of them stands over.
+    const touched = near.filter((n) => n.visible() && !n.hasClass('overlay'));
+    if (touched.empty()) return;
+    const boxes = touched.map((n) => ix.boxOf(n, nodeBox));
+    links = links.filter((e) => {
+      if (touched.contains(e.source()) || touched.contains(e.target())) return true;
+      const b = e.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
+      return b.w > 0 && boxes.some((o) => hits(b, o));
+    });
+  }
   links.forEach((e) => {
     const ends = new Set([e.source().id(), e.target().id()]);
+    // The nodes near the label, from the map's index (a box of a host or
+    // a project holds its links: it covers none of their labels).
     const clear = () => {
       const b = e.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false });
       if (!(b.w > 0)) return true;
-      return !boxes.some(({ id, box: o }) => !ends.has(id) && b.x1 < o.x2 && b.x2 > o.x1 && b.y1 < o.y2 && b.y2 > o.y1);
+      let ok = true;
+      ix.near(b, (n) => {
+        if (ok && !ends.has(n.id()) && n.visible() && hits(b, ix.boxOf(n, nodeBox))) ok = false;
+      });
+      return ok;
     };
     const was = e.data('bend');
     if (was !== undefined) {
