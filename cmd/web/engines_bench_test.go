@@ -76,6 +76,36 @@ func startProcess(tb testing.TB, args ...string) *dockmapProcess {
 	return p
 }
 
+// watchDeltas dials the process's /live and returns the deltas it sends
+// (the snapshot and other frames are skipped), closed when the connection
+// ends; the connection closes when tb ends.
+func (p *dockmapProcess) watchDeltas(tb testing.TB) <-chan topology.Delta {
+	tb.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(p.base, "http")+"/live", http.Header{"Origin": {p.base}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ws.Close() })
+	ws.SetReadLimit(-1)
+	deltas := make(chan topology.Delta, 1024)
+	go func() {
+		defer close(deltas)
+		for {
+			var f struct {
+				Type string `json:"type"`
+				topology.Delta
+			}
+			if err := ws.ReadJSON(&f); err != nil {
+				return
+			}
+			if f.Type == "delta" {
+				deltas <- f.Delta
+			}
+		}
+	}()
+	return deltas
+}
+
 // rss is the process's resident memory, in bytes.
 func (p *dockmapProcess) rss(tb testing.TB) int64 {
 	tb.Helper()
@@ -201,27 +231,7 @@ func BenchmarkEnginesAtScale(b *testing.B) {
 	b.ReportMetric(float64(p.rss(b))/(1<<20), "MiB-rss-total")
 
 	// Event → /live, per engine: start one container at a time.
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(p.base, "http")+"/live", http.Header{"Origin": {p.base}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ws.Close()
-	deltas := make(chan topology.Delta, 1024)
-	go func() {
-		defer close(deltas)
-		for {
-			var f struct {
-				Type string `json:"type"`
-				topology.Delta
-			}
-			if err := ws.ReadJSON(&f); err != nil {
-				return
-			}
-			if f.Type == "delta" {
-				deltas <- f.Delta
-			}
-		}
-	}()
+	deltas := p.watchDeltas(b)
 	clients := make([]*docker.Client, nEngines)
 	for i, h := range lab.Hosts {
 		clients[i] = labClient(b, h)

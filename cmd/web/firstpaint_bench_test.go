@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -71,8 +70,8 @@ func BenchmarkFirstPaint(b *testing.B) {
 				if int(got[2]) != len(g.Nodes) {
 					b.Fatalf("%v nodes on the page, want %d", got[2], len(g.Nodes))
 				}
-				paints = append(paints, time.Duration(got[0]*float64(time.Millisecond)))
-				renders = append(renders, time.Duration((got[0]-got[1])*float64(time.Millisecond)))
+				paints = append(paints, millis(got[0]))
+				renders = append(renders, millis(got[0]-got[1]))
 				ctx, cancel := context.WithTimeout(br.ctx, time.Minute)
 				ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](fmt.Sprintf(`(async () => {
 					const g = await import('/static/graph.js');
@@ -84,16 +83,11 @@ func BenchmarkFirstPaint(b *testing.B) {
 				if err != nil {
 					b.Fatalf("apply a delta: %v", err)
 				}
-				applied = append(applied, time.Duration(ms*float64(time.Millisecond)))
+				applied = append(applied, millis(ms))
 			}
-			for _, m := range []struct {
-				unit    string
-				samples []time.Duration
-			}{{"first-paint", paints}, {"snapshot-to-paint", renders}, {"delta-applied", applied}} {
-				slices.Sort(m.samples)
-				b.ReportMetric(float64(m.samples[len(m.samples)/2].Microseconds())/1000, "p50-ms-"+m.unit)
-				b.ReportMetric(float64(m.samples[len(m.samples)-1].Microseconds())/1000, "max-ms-"+m.unit)
-			}
+			reportMillis(b, "first-paint", paints, true)
+			reportMillis(b, "snapshot-to-paint", renders, true)
+			reportMillis(b, "delta-applied", applied, true)
 		})
 	}
 }

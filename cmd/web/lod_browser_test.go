@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -379,19 +378,14 @@ func BenchmarkLOD(b *testing.B) {
 						b.Fatalf("measure: %v %v", err, got)
 					}
 					drawn = got[0]
-					ms := func(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
-					gaps = append(gaps, ms(got[1]))
-					applied = append(applied, ms(got[2]))
-					painted = append(painted, ms(got[3]))
+					gaps = append(gaps, millis(got[1]))
+					applied = append(applied, millis(got[2]))
+					painted = append(painted, millis(got[3]))
 				}
 				b.ReportMetric(drawn, "drawn-elements")
-				for _, m := range []struct {
-					unit    string
-					samples []time.Duration
-				}{{"frame-gap", gaps}, {"delta-applied", applied}, {"delta-painted", painted}} {
-					slices.Sort(m.samples)
-					b.ReportMetric(float64(m.samples[len(m.samples)/2].Microseconds())/1000, "p50-ms-"+m.unit)
-				}
+				reportMillis(b, "frame-gap", gaps, false)
+				reportMillis(b, "delta-applied", applied, false)
+				reportMillis(b, "delta-painted", painted, false)
 			})
 		}
 	}

@@ -84,18 +84,13 @@ func BenchmarkFirstRender(b *testing.B) {
 				if err != nil || len(got) != 5 || int(got[1]) != len(g.Nodes) || got[4] != 1 {
 					b.Fatalf("render: %v %v, want %d nodes on the page, then one more", err, got, len(g.Nodes))
 				}
-				renders = append(renders, time.Duration(got[0]*float64(time.Millisecond)))
-				applied = append(applied, time.Duration(got[2]*float64(time.Millisecond)))
-				painted = append(painted, time.Duration(got[3]*float64(time.Millisecond)))
+				renders = append(renders, millis(got[0]))
+				applied = append(applied, millis(got[2]))
+				painted = append(painted, millis(got[3]))
 			}
-			for _, m := range []struct {
-				unit    string
-				samples []time.Duration
-			}{{"first-render", renders}, {"delta-applied", applied}, {"delta-painted", painted}} {
-				slices.Sort(m.samples)
-				b.ReportMetric(float64(m.samples[len(m.samples)/2].Microseconds())/1000, "p50-ms-"+m.unit)
-				b.ReportMetric(float64(m.samples[len(m.samples)-1].Microseconds())/1000, "max-ms-"+m.unit)
-			}
+			reportMillis(b, "first-render", renders, true)
+			reportMillis(b, "delta-applied", applied, true)
+			reportMillis(b, "delta-painted", painted, true)
 		})
 	}
 }
@@ -162,4 +157,14 @@ func composeScene(inv topology.Inventory, projects int) topology.Inventory {
 		inv.Networks[i].Labels = map[string]string{topology.ComposeProjectLabel: fmt.Sprintf("proj%02d", i-1)}
 	}
 	return inv
+}
+
+// reportMillis reports the median of samples (sorting them) as
+// p50-ms-<unit>, and with max their largest as max-ms-<unit>.
+func reportMillis(b *testing.B, unit string, samples []time.Duration, max bool) {
+	slices.Sort(samples)
+	b.ReportMetric(float64(samples[len(samples)/2].Microseconds())/1000, "p50-ms-"+unit)
+	if max {
+		b.ReportMetric(float64(samples[len(samples)-1].Microseconds())/1000, "max-ms-"+unit)
+	}
 }

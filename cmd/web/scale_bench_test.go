@@ -257,28 +257,7 @@ func BenchmarkEngines5000(b *testing.B) {
 
 	// A re-list: one container started on lab1 at a time, its delta
 	// awaited on /live.
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(p.base, "http")+"/live", http.Header{"Origin": {p.base}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ws.Close()
-	ws.SetReadLimit(-1)
-	deltas := make(chan topology.Delta, 1024)
-	go func() {
-		defer close(deltas)
-		for {
-			var f struct {
-				Type string `json:"type"`
-				topology.Delta
-			}
-			if err := ws.ReadJSON(&f); err != nil {
-				return
-			}
-			if f.Type == "delta" {
-				deltas <- f.Delta
-			}
-		}
-	}()
+	deltas := p.watchDeltas(b)
 	dc := labClient(b, lab.Hosts[0])
 	relistSum := func() (float64, float64) {
 		return p.metricSum(b, `dockmap_relist_duration_seconds_sum{engine="lab1"}`),
