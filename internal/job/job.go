@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dockmap/dockmap/internal/hub"
@@ -163,13 +164,22 @@ func (j *Job) finishedLocked() bool {
 	return true
 }
 
-// StatusOf maps a job's error to the HTTP status its answer would have had;
-// the server sets it (it knows the mapping) with SetStatusFunc.
-var statusOf = func(error) int { return 500 }
+// statusFunc maps a job's error to the HTTP status its answer would have
+// had; the server sets it (it knows the mapping) with SetStatusFunc. Atomic:
+// every server made sets it, and tests make servers in parallel.
+var statusFunc atomic.Pointer[func(error) int]
+
+// statusOf is statusFunc's status for err, 500 when none was set.
+func statusOf(err error) int {
+	if f := statusFunc.Load(); f != nil {
+		return (*f)(err)
+	}
+	return 500
+}
 
 // SetStatusFunc tells the package how errors map to HTTP statuses, for
-// JobInfo.Status. It is called once, at wiring time.
-func SetStatusFunc(f func(error) int) { statusOf = f }
+// JobInfo.Status. It is called at wiring time.
+func SetStatusFunc(f func(error) int) { statusFunc.Store(&f) }
 
 // finish records how the job ended.
 func (j *Job) finish(res map[string]any, err error) {
