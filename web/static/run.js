@@ -106,25 +106,38 @@ export function createRun({ cy, api, sendPlanned, created = () => {} }) {
     return opts;
   }
 
+  // loads counts loadImages' calls: only the latest one's answer is shown.
+  let loads = 0;
   async function loadImages(select) {
     const sel = dlg.querySelector('#run-image');
     const keep = select || sel.value;
-    sel.replaceChildren(h('option', { value: '', text: 'loading images…' }));
-    sel.disabled = true;
+    const n = ++loads;
+    // A list already shown stays, and stays usable, until the new one
+    // comes: opening the dialog lists the images, and so does a change of
+    // engine right after, which emptied a choice just made.
+    const listed = [...sel.options].some((o) => o.value);
+    if (!listed) {
+      sel.replaceChildren(h('option', { value: '', text: 'loading images…' }));
+      sel.disabled = true;
+    }
     try {
       const imgs = (await api('GET', `/api/images${engine.query()}`)) || [];
+      if (n !== loads) return;
       const opts = imageOptions(imgs);
       if (!opts.length) {
         sel.replaceChildren(h('option', { value: '', text: 'no local images: pull one below' }));
         return;
       }
+      // What was chosen meanwhile, if anything, else what was asked for.
+      const want = select || sel.value || keep;
       sel.replaceChildren(...opts.map((o) => h('option', { value: o.value, text: o.text })));
-      if (keep && opts.some((o) => o.value === keep)) sel.value = keep;
+      if (want && opts.some((o) => o.value === want)) sel.value = want;
     } catch (err) {
+      if (n !== loads) return;
       sel.replaceChildren(h('option', { value: '', text: 'could not list images' }));
       showText(dlg.querySelector('#run-error'), `Listing images failed: ${errorText(err)}`);
     } finally {
-      sel.disabled = false;
+      if (n === loads) sel.disabled = false;
     }
   }
 
