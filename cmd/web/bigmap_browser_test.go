@@ -28,17 +28,23 @@ func starScene(containers int) topology.Inventory {
 	return inv
 }
 
+// freshGraphJS is the start of the body of an async page script: g is the
+// page's graph.js and cy a fresh Cytoscape instance made by it, styled like
+// the page's, in box (a div over the whole window, behind the page), so
+// that the map the page's live connection keeps is left alone.
+const freshGraphJS = `const g = await import('/static/graph.js');
+  const box = document.createElement('div');
+  box.style.cssText = 'position:fixed;inset:0;z-index:-1';
+  document.body.append(box);
+  const cy = g.createGraph(box);`
+
 // overlapsJS renders snapshot in a fresh Cytoscape instance styled like
 // the page's, with the page's own renderSnapshot, and counts the pairs of
 // nodes whose boxes (labels included) overlap, by a grid of cells, and the
 // nodes that stand in a Compose project's box they are not in.
 func overlapsJS(frame, delta []byte) string {
 	return fmt.Sprintf(`(async () => {
-  const g = await import('/static/graph.js');
-  const box = document.createElement('div');
-  box.style.cssText = 'position:fixed;inset:0;z-index:-1';
-  document.body.append(box);
-  const cy = g.createGraph(box);
+`+freshGraphJS+`
   g.renderSnapshot(cy, %s);
   // Then the delta, placed among the others: nothing that was there moves.
   const before = new Map(cy.nodes().not('.host, .project').map((n) => [n.id(), { ...n.position() }]));

@@ -27,12 +27,8 @@ import (
 // labels overlap another; and how many labels show at the least zoom.
 func lodFitJS(frame []byte) string {
 	return fmt.Sprintf(`(async () => {
-  const g = await import('/static/graph.js');
+`+freshGraphJS+`
   const lod = await import('/static/graph-lod.js');
-  const box = document.createElement('div');
-  box.style.cssText = 'position:fixed;inset:0;z-index:-1';
-  document.body.append(box);
-  const cy = g.createGraph(box);
   g.renderSnapshot(cy, %s);
   g.keepLabels(cy);
   lod.createLOD(cy);
@@ -338,12 +334,8 @@ func BenchmarkLOD(b *testing.B) {
 			name := fmt.Sprintf("nodes=%d/projects=%d/lod=%v", len(g.Nodes), sc.projects, on)
 			b.Run(name, func(b *testing.B) {
 				measure := fmt.Sprintf(`(async () => {
-  const g = await import('/static/graph.js');
+`+freshGraphJS+`
   const lod = await import('/static/graph-lod.js');
-  const box = document.createElement('div');
-  box.style.cssText = 'position:fixed;inset:0;z-index:-1';
-  document.body.append(box);
-  const cy = g.createGraph(box);
   g.renderSnapshot(cy, %s);
   g.keepLabels(cy);
   if (%v) lod.createLOD(cy);

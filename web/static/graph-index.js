@@ -19,9 +19,16 @@ const baseFont = 18;
 const charWidth = 0.75;
 // Labels wrap at this width (graph-style.js's text-max-width, at most).
 const wrapWidth = 400;
-// keepLabels keeps some labels this large on screen at least
-// (graph.js's keptLabelPx), so their font grows as the map zooms out.
-const keptLabelPx = 13;
+// keepLabels (graph.js) keeps some labels this large on screen at least,
+// so their font grows as the map zooms out, in steps of keptLabelStep: a
+// wheel turn restyles them a few times, not on every frame (restyling the
+// 250 networks' labels of a 5,000-node map each frame held a wheel at a
+// few frames a second).
+export const keptLabelPx = 13;
+export const keptLabelStep = 1.25;
+
+// keptFont bounds the font of a label keepLabels sized up, at zoom z.
+const keptFont = (z) => Math.max(baseFont, Math.min(400, (keptLabelPx * keptLabelStep) / z));
 
 // indexOf returns the index of cy, made on first use from what cy holds
 // and kept current from then on.
@@ -151,7 +158,7 @@ function makeIndex(cy) {
   // (labels included): the caller measures those it needs.
   const near = (r, f) => {
     const seen = new Set();
-    const fontKept = Math.max(baseFont, Math.min(400, keptLabelPx / cy.zoom()));
+    const fontKept = keptFont(cy.zoom());
     const mayHit = (p, q) => p.x + q > r.x1 && p.x - q < r.x2 && p.y + q > r.y1 && p.y - q < r.y2;
     for (const it of kept) {
       seen.add(it);
@@ -171,7 +178,7 @@ function makeIndex(cy) {
   // placement that needs the whole map's box.
   const extent = () => {
     let e = null;
-    const fontKept = Math.max(baseFont, Math.min(400, keptLabelPx / cy.zoom()));
+    const fontKept = keptFont(cy.zoom());
     for (const it of items.values()) {
       if (!it.n.visible()) continue;
       const p = it.n.position();

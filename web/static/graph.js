@@ -14,7 +14,7 @@
 import { stylesheet, webglStyle } from './graph-style.js';
 import { chooseRenderer, followSize, lastSize, renderOptions, rendererSetting } from './graph-render.js';
 import { setFitAvoid } from './graph-place.js';
-import { indexOf } from './graph-index.js';
+import { indexOf, keptLabelPx, keptLabelStep } from './graph-index.js';
 
 export { networkColour } from './graph-style.js';
 export { fitGraph, tidy, setBands, keepInView, bendLinks } from './graph-place.js';
@@ -83,15 +83,6 @@ export function focusEdges(cy) {
     cy.nodes(':selected').connectedEdges().addClass('focus');
   });
 }
-
-// Labels kept at any zoom read at least this large on screen, in pixels.
-const keptLabelPx = 13;
-
-// Kept labels grow in steps of this factor as the map zooms out, so that
-// a wheel turn restyles them a few times, not on every frame: restyling
-// the 250 networks' labels of a 5,000-node map each frame held a wheel at
-// a few frames a second.
-const keptLabelStep = 1.25;
 
 // keepLabels keeps the map readable at any zoom: the networks, the hosts
 // and Compose projects (graph-hosts.js) and what is selected (with its
