@@ -121,16 +121,36 @@ func handlePanel[V any](src LiveSource, prefix, kind string,
 }
 
 // handleStatic serves "GET /static/*" from the embedded files. Versioned
-// URLs (?v=) are cached for a year: the version changes with every build.
+// URLs (/static/v/<version>/<file>, the pages' own, or ?v=) are cached for
+// a year: the version changes with every build. The version is not
+// checked: any version serves this build's files.
 func handleStatic(static fs.FS) echo.HandlerFunc {
-	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	files := http.FileServerFS(static)
 	return func(c echo.Context) error {
-		if c.QueryParam("v") != "" {
+		r := c.Request()
+		name, versioned := staticName(r.URL.Path)
+		if versioned || c.QueryParam("v") != "" {
 			c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {
 			c.Response().Header().Set("Cache-Control", "no-cache")
 		}
-		files.ServeHTTP(c.Response(), c.Request())
+		// The file server cleans the name, so ".." climbs nowhere.
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/" + name
+		r2.URL.RawPath = ""
+		files.ServeHTTP(c.Response(), r2)
 		return nil
 	}
+}
+
+// staticName is the file a /static/ URL path names, and whether the path
+// carried a version folder.
+func staticName(path string) (string, bool) {
+	name := strings.TrimPrefix(path, "/static/")
+	if rest, ok := strings.CutPrefix(name, "v/"); ok {
+		if _, file, ok := strings.Cut(rest, "/"); ok {
+			return file, true
+		}
+	}
+	return name, false
 }

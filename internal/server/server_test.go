@@ -470,3 +470,46 @@ func TestVolumeAndBindPanels(t *testing.T) {
 		}
 	}
 }
+
+// TestStaticVersionFolder: the pages' assets under /static/v/<version>/
+// are this build's files, cached for good (the page's modules import each
+// other by relative URLs, which carry the folder, so a reload asks for
+// none of them again); the bare path is revalidated each time; a version
+// folder climbs out of /static/ no more than the bare path does.
+func TestStaticVersionFolder(t *testing.T) {
+	ts, _ := startFaked(t)
+	get := func(p string) (int, string, string) {
+		t.Helper()
+		resp, err := http.Get(ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, resp.Header.Get("Cache-Control"), string(body)
+	}
+	code, cc, bare := get("/static/graph.js")
+	if code != http.StatusOK || cc != "no-cache" {
+		t.Fatalf("GET /static/graph.js = %d, Cache-Control %q; want 200, no-cache", code, cc)
+	}
+	for _, p := range []string{"/static/v/abc-123/graph.js", "/static/v/other/graph.js", "/static/graph.js?v=abc"} {
+		code, cc, body := get(p)
+		if code != http.StatusOK || !strings.Contains(cc, "immutable") {
+			t.Errorf("GET %s = %d, Cache-Control %q; want 200, immutable", p, code, cc)
+		}
+		if body != bare {
+			t.Errorf("GET %s is not /static/graph.js (%d bytes against %d)", p, len(body), len(bare))
+		}
+	}
+	if code, _, _ := get("/static/v/abc/vendor/cytoscape-3.35.0.min.js"); code != http.StatusOK {
+		t.Errorf("a vendored file under a version folder = %d, want 200", code)
+	}
+	for _, p := range []string{"/static/v/abc/../../api/graph", "/static/v/abc/%2e%2e/%2e%2e/api/graph", "/static/v/..%2f..%2fapi/graph"} {
+		if code, _, body := get(p); code == http.StatusOK && strings.Contains(body, `"nodes"`) {
+			t.Errorf("GET %s reached the API", p)
+		}
+	}
+}

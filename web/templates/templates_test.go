@@ -517,7 +517,8 @@ func TestTopologyPage(t *testing.T) {
 	}
 
 	// Scripts: vendored libraries in dependency order, then the module;
-	// every one from /static/ with the asset version.
+	// every one from /static/ under the asset version's folder (the
+	// module's relative imports then carry it too).
 	var srcs []string
 	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
 		src, ok := s.Attr("src")
@@ -527,11 +528,11 @@ func TestTopologyPage(t *testing.T) {
 		srcs = append(srcs, src)
 	})
 	wantSrcs := []string{
-		"/static/vendor/cytoscape-3.35.0.min.js?v=v1.2.3",
-		"/static/vendor/layout-base-2.0.1.js?v=v1.2.3",
-		"/static/vendor/cose-base-2.2.0.js?v=v1.2.3",
-		"/static/vendor/cytoscape-fcose-2.2.0.js?v=v1.2.3",
-		"/static/app.js?v=v1.2.3",
+		"/static/v/v1.2.3/vendor/cytoscape-3.35.0.min.js",
+		"/static/v/v1.2.3/vendor/layout-base-2.0.1.js",
+		"/static/v/v1.2.3/vendor/cose-base-2.2.0.js",
+		"/static/v/v1.2.3/vendor/cytoscape-fcose-2.2.0.js",
+		"/static/v/v1.2.3/app.js",
 	}
 	if diff := cmp.Diff(wantSrcs, srcs); diff != "" {
 		t.Errorf("script srcs mismatch (-want +got):\n%s", diff)
@@ -550,7 +551,7 @@ func TestTopologyPage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("parse %q: %v", a, err)
 		}
-		name := "static/" + strings.TrimPrefix(u.Path, "/static/")
+		name := "static/" + strings.TrimPrefix(u.Path, "/static/v/v1.2.3/")
 		if _, err := fs.Stat(web.Static, name); err != nil {
 			t.Errorf("asset %s not embedded: %v", a, err)
 		}

@@ -3,7 +3,7 @@ package templates
 import (
 	"cmp"
 	"maps"
-	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,8 +15,8 @@ import (
 // PageView is what TopologyPage renders. The graph itself is not in it: the
 // page's scripts take it from the WebSocket's first message.
 type PageView struct {
-	// AssetVersion is appended to every /static/ URL as ?v= so a new build
-	// is never served from a browser's cache.
+	// AssetVersion is in every /static/ URL (assetURL) so a new build is
+	// never served from a browser's cache.
 	AssetVersion string
 	// Engine is the engine state at render time; the badge is then kept
 	// up to date by the live connection.
@@ -435,14 +435,20 @@ func engineDetail(e topology.EngineState) string {
 }
 
 // assetURL is the URL of a file under /static/ with the cache-busting
-// version, when there is one.
+// version, when there is one, as a folder of the path (/static/v/<version>/):
+// the page's modules import each other by relative URLs, which then carry
+// the version too, so that a reload takes all of them from the browser's
+// cache instead of asking again for each one (six at a time over HTTP/1.1:
+// a third of a second before the map could start). Characters a path
+// segment would have to escape become "_".
 func assetURL(path, version string) string {
-	u := "/static/" + path
-	if version != "" {
-		u += "?v=" + url.QueryEscape(version)
+	if version == "" {
+		return "/static/" + path
 	}
-	return u
+	return "/static/v/" + versionSegment.ReplaceAllString(version, "_") + "/" + path
 }
+
+var versionSegment = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
 // DefaultAlias is what the Add link form's alias starts as: the name of
 // the first target, which is what `--link name` would use.
