@@ -142,3 +142,111 @@ func TestBrowserBigMapNoStacking(t *testing.T) {
 		}
 	}
 }
+
+// edgesLaterJS renders snapshot the page's way (renderSnapshot with
+// edgesLater) in a fresh Cytoscape instance, and the same snapshot in one
+// step in another, then applies delta to the first before anything
+// completed it. It returns [pending, nodes and edges drawn first, nodes
+// placed apart from the one-step render, calls of complete, whether the
+// delta's first node was absent when complete ran, edges and nodes after
+// the delta].
+func edgesLaterJS(frame, delta []byte, added string) string {
+	return fmt.Sprintf(`(async () => {
+`+freshGraphJS+`
+  const box2 = document.createElement('div');
+  box2.style.cssText = 'position:fixed;inset:0;z-index:-2';
+  document.body.append(box2);
+  const one = g.createGraph(box2);
+  const snap = %s;
+  let calls = 0, absent = false;
+  const change = g.renderSnapshot(cy, snap, { edgesLater: true, complete: () => {
+    calls++;
+    absent = cy.getElementById(%q).empty();
+  } });
+  const shown = cy.elements().not('.overlay, .host, .project');
+  const first = [shown.nodes().length, shown.edges().length];
+  g.renderSnapshot(one, snap);
+  let apart = 0;
+  one.nodes().not('.overlay, .host, .project').forEach((n) => {
+    const p = cy.getElementById(n.id()).position(), q = n.position();
+    if (Math.abs(p.x - q.x) > 0.5 || Math.abs(p.y - q.y) > 0.5) apart++;
+  });
+  g.applyDelta(cy, %s);
+  const after = cy.elements().not('.overlay, .host, .project');
+  const out = [change.pending ? 1 : 0, ...first, apart, calls, absent ? 1 : 0, after.edges().length, after.nodes().length];
+  cy.destroy(); one.destroy(); box.remove(); box2.remove();
+  return out;
+})()`, frame, added, delta)
+}
+
+// TestBrowserBigMapEdgesLater: the page draws a big map's nodes first and
+// its edges once they show (renderSnapshot's edgesLater), laid out by the
+// snapshot's edges all the same: every node stands where a render in one
+// step puts it. A delta that comes before the edges completes the map
+// first and hands on the snapshot's change before its own, so nothing is
+// applied to half a map. A small map is drawn in one step.
+func TestBrowserBigMapEdgesLater(t *testing.T) {
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	openMap(t, b, base)
+	for _, sc := range []struct {
+		name  string
+		scene func(containers int) topology.Inventory
+		n     int
+		later bool
+	}{
+		{"1000 nodes, 50 networks", func(n int) topology.Inventory { return benchScene(n, 50, 250) }, 700, true},
+		{"1000 nodes as 35 Compose projects", func(n int) topology.Inventory { return composeScene(benchScene(n, 50, 250), 35) }, 700, true},
+		{"100 nodes", func(n int) topology.Inventory { return benchScene(n, 5, 25) }, 70, false},
+	} {
+		g := topology.Build(sc.scene(sc.n))
+		frame := protocol.Encode(&protocol.Snapshot{Snapshot: topology.Snapshot{Graph: g}})
+		g2 := topology.Build(sc.scene(sc.n + 1))
+		d := topology.Diff(g, g2)
+		if len(d.AddedNodes) == 0 {
+			t.Fatalf("%s: the delta adds no node", sc.name)
+		}
+		delta, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](edgesLaterJS(frame, delta, string(d.AddedNodes[0].ID)), chromedp.EvalAwaitPromise))
+		cancel()
+		if err != nil || len(got) != 8 {
+			t.Fatalf("%s: render: %v %v", sc.name, err, got)
+		}
+		nodes := func(g topology.Graph) int {
+			n := 0
+			for _, x := range g.Nodes {
+				if x.Kind != topology.KindProject {
+					n++
+				}
+			}
+			return n
+		}
+		pending, firstNodes, firstEdges, apart, calls, absent, edges, after := got[0] == 1, int(got[1]), int(got[2]), int(got[3]), int(got[4]), got[5] == 1, int(got[6]), int(got[7])
+		if pending != sc.later {
+			t.Errorf("%s: pending = %v, want %v", sc.name, pending, sc.later)
+		}
+		if firstNodes != nodes(g) {
+			t.Errorf("%s: %d nodes drawn first, want all %d", sc.name, firstNodes, nodes(g))
+		}
+		if wantFirst := map[bool]int{true: 0, false: len(g.Edges)}[sc.later]; firstEdges != wantFirst {
+			t.Errorf("%s: %d edges drawn first, want %d", sc.name, firstEdges, wantFirst)
+		}
+		// (A small map's force layout starts at random: its places differ.)
+		if sc.later && apart != 0 {
+			t.Errorf("%s: %d nodes stand elsewhere than in a render in one step", sc.name, apart)
+		}
+		if sc.later && (calls != 1 || !absent) {
+			t.Errorf("%s: complete ran %d times, before the delta: %v; want once, before", sc.name, calls, absent)
+		}
+		if !sc.later && calls != 0 {
+			t.Errorf("%s: complete ran %d times for a map drawn in one step (its caller hands the change on)", sc.name, calls)
+		}
+		if edges != len(g2.Edges) || after != nodes(g2) {
+			t.Errorf("%s: after the delta, %d edges and %d nodes, want %d and %d", sc.name, edges, after, len(g2.Edges), nodes(g2))
+		}
+	}
+}

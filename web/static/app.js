@@ -53,6 +53,7 @@ import { createHosts } from './hosts.js';
 import {
   createGraph,
   renderSnapshot,
+  completeSnapshot,
   applyDelta,
   filterByName,
   focusEdges,
@@ -63,6 +64,7 @@ import {
   keepLabels,
   keepInView,
   bendLinks,
+  bigMapNodes,
 } from './graph.js';
 import { createLOD } from './graph-lod.js';
 import { containerNode } from './ids.js';
@@ -145,8 +147,8 @@ function floatingRects() {
 
 const cy = createGraph(graphEl, { fitAvoid: floatingRects });
 window.cy = cy;
-keepLabels(cy);
-createLOD(cy);
+const labels = keepLabels(cy);
+const lod = createLOD(cy);
 
 // The stable layout (Bands) is a choice kept per browser: the first layout
 // and every Tidy use it.
@@ -338,28 +340,59 @@ function afterChange(change, seq, baseline = false, affects = undefined) {
   // What came or changed (a longer name) stays in sight: the camera moves,
   // not the nodes. After focus, so that what it hides does not count.
   if (!change.laidOut) keepInView(cy, touchedNodes);
-  bendLinks(cy, change.laidOut ? null : touchedNodes);
+  if (change.laidOut && cy.nodes().length > bigMapNodes) {
+    // A big map's links are bent once it shows: every link's label
+    // measured against its neighbours took a tenth of its first paint.
+    requestAnimationFrame(() => setTimeout(() => bendLinks(cy)));
+  } else {
+    bendLinks(cy, change.laidOut ? null : touchedNodes);
+  }
   focusEdges(cy);
   presenter.follow(touchedNodes);
   const { filter } = store.get();
   if (filter.trim()) filterByName(cy, filter);
   toolbar.updateSelectionCount();
   toolbar.drawMatrix();
+  // The level of detail and the kept labels follow the change in this
+  // frame, not the next: Cytoscape then draws the map once.
+  lod.now();
+  labels.now();
 }
 
 // The page's own timing of its first map (benchmarks, the browser's
-// performance panel): when the snapshot came, and when the map it makes
-// has been painted (the frame after the one it was drawn in).
+// performance panel): when the snapshot came, when the map it makes has
+// been painted, and when its edges have (a big map's come a frame later:
+// renderSnapshot's edgesLater). Painted: the task after the frame
+// Cytoscape drew it in (its render loop runs first in a frame, our
+// callback after it, and a task queued there runs once that frame's
+// rendering is done). Two frames counted the next frame's work too, where
+// Cytoscape goes on caching the textures of what it has already drawn.
 let firstMap = true;
+const afterPaint = (f) => requestAnimationFrame(() => setTimeout(f));
 startLive({
   onSnapshot(msg) {
     if (firstMap) performance.mark('dockmap:snapshot');
     badges.setEngine(msg.engine);
     engines.refresh();
-    afterChange(renderSnapshot(cy, msg), msg.seq, true);
-    if (firstMap) {
-      firstMap = false;
-      requestAnimationFrame(() => requestAnimationFrame(() => performance.mark('dockmap:first-map')));
+    const first = firstMap;
+    firstMap = false;
+    const complete = (c) => {
+      // Before afterChange, whose later work (bending a big map's links)
+      // comes after that paint.
+      if (first) afterPaint(() => performance.mark('dockmap:map-complete'));
+      afterChange(c, msg.seq, true);
+    };
+    const change = renderSnapshot(cy, msg, { edgesLater: true, complete });
+    // The first paint shows the labels that stay at this zoom.
+    lod.now();
+    labels.now();
+    if (first) afterPaint(() => performance.mark('dockmap:first-map'));
+    if (change.pending) {
+      // After the mark: the edges come once the nodes have been painted
+      // (unless a delta or a snapshot needs them first).
+      afterPaint(() => setTimeout(() => completeSnapshot(cy)));
+    } else {
+      complete(change);
     }
     // Results survive a reload (the server keeps the latest per pair).
     probes.loadLatest();

@@ -8,7 +8,7 @@
 // size); its classes say its kind and state (container, stopped, ro, ...).
 
 import { networkColour } from './graph-style.js';
-import { fullLayout, placeNewNodes, bendLinks, evictLoose } from './graph-place.js';
+import { clusterLaidOut, fullLayout, placeNewNodes, bendLinks, evictLoose } from './graph-place.js';
 import { parentFor, syncHosts } from './graph-hosts.js';
 import { containerNode, memberEdge, networkNode, volumeNode } from './ids.js';
 import { indexOf } from './graph-index.js';
@@ -177,42 +177,92 @@ function upsert(cy, json, raw) {
 }
 
 // renderSnapshot makes the graph equal to snapshot ({nodes, edges}). On an
-// empty graph it lays everything out with fcose; otherwise it applies the
+// empty graph it lays everything out; otherwise it applies the
 // difference as a delta, so that unchanged nodes keep their positions (a
 // reconnect must not reshuffle the projector). It returns what applyDelta
 // returns.
-export function renderSnapshot(cy, snapshot) {
+//
+// With options.edgesLater, a big map laid out in clusters is drawn in two
+// steps: its nodes, laid out from the snapshot's edges, and then, when the
+// caller calls completeSnapshot (after that first paint), its edges. In
+// Cytoscape an edge costs as much as a node to style and more to place,
+// and a map of 5,000 nodes has twice as many edges: the room sees the map
+// in half the time, its lines a moment later. The returned change then
+// has pending set, and stands for the map without its edges; the
+// change of the whole map goes to options.complete when the edges are
+// in. Anything that changes the graph before that (applyDelta, another
+// snapshot) completes it first, so that nothing is applied to half a map
+// and the snapshot's change is handed on before the next one.
+export function renderSnapshot(cy, snapshot, options = {}) {
+  completeSnapshot(cy);
   const nodes = snapshot.nodes || [];
   const edges = snapshot.edges || [];
   if (cy.nodes().not('.overlay').empty()) {
+    const byID = new Set(nodes.map((n) => n.id));
+    const edgeItems = edges.filter((e) => byID.has(e.from) && byID.has(e.to));
+    const edgeJSON = edgeItems.map(edgeElement);
+    let later = false;
     cy.batch(() => {
       cy.elements().remove();
-      // One add() for everything: adding elements one by one costs a
+      // One add() for all the nodes: adding elements one by one costs a
       // collection and an event each (a third of a 1,500-node render).
-      const byID = new Set(nodes.map((n) => n.id));
       // Compose projects' boxes first, each member added straight into
       // its box (a move later would remove and add it again).
       const boxes = new Set(nodes.filter((n) => n.kind === 'project').map((n) => n.id));
-      const items = nodes
-        .filter((n) => boxes.has(n.id))
-        .concat(nodes.filter((n) => !boxes.has(n.id)))
-        .concat(edges.filter((e) => byID.has(e.from) && byID.has(e.to)));
+      const items = nodes.filter((n) => boxes.has(n.id)).concat(nodes.filter((n) => !boxes.has(n.id)));
       const json = items.map((item) => {
-        if (item.from !== undefined) return edgeElement(item);
         const el = nodeElement(item);
         if (item.group && boxes.has(item.group)) el.data.parent = item.group;
         return el;
       });
       cy.add(json).forEach((ele, i) => ele.scratch(scratchKey, { raw: JSON.stringify(items[i]) }));
       syncHosts(cy);
+      later = !!options.edgesLater && clusterLaidOut(cy);
+      if (!later) addEdges(cy, edgeJSON, edgeItems);
     });
-    fullLayout(cy);
-    // Only now, so that the layout kept room for their full size.
-    markEmptyNetworks(cy);
-    // laidOut: the whole map was just laid out and fitted.
-    return { touched: new Set(cy.nodes().map((n) => n.id())), removedNames: new Map(), laidOut: true };
+    if (!later) {
+      fullLayout(cy);
+      return laidOutChange(cy);
+    }
+    fullLayout(
+      cy,
+      edgeItems.map((e) => ({ source: cy.getElementById(e.from), target: cy.getElementById(e.to), kind: e.kind })),
+    );
+    cy.scratch(pendingKey, { json: edgeJSON, items: edgeItems, complete: options.complete });
+    return { touched: new Set(), removedNames: new Map(), laidOut: true, pending: true };
   }
   return applyDelta(cy, diffAgainst(cy, nodes, edges));
+}
+
+// A snapshot's edges waiting for completeSnapshot.
+const pendingKey = 'dockmapPendingEdges';
+
+// completeSnapshot adds the edges renderSnapshot kept back (edgesLater),
+// if any, and hands the change of the whole snapshot to its complete.
+export function completeSnapshot(cy) {
+  const p = cy.scratch(pendingKey);
+  if (!p) return;
+  cy.removeScratch(pendingKey);
+  cy.batch(() => {
+    addEdges(cy, p.json, p.items);
+    // The boxes the level of detail folded (graph-hosts.js) draw their
+    // members' edges as their own: made anew now there are edges.
+    syncHosts(cy);
+  });
+  const change = laidOutChange(cy);
+  if (p.complete) p.complete(change);
+}
+
+function addEdges(cy, json, items) {
+  if (json.length) cy.add(json).forEach((ele, i) => ele.scratch(scratchKey, { raw: JSON.stringify(items[i]) }));
+}
+
+// laidOutChange is the change of a snapshot laid out whole: every node
+// touched, and (laidOut) fitted.
+function laidOutChange(cy) {
+  // Only now, so that the layout kept room for their full size.
+  markEmptyNetworks(cy);
+  return { touched: new Set(cy.nodes().map((n) => n.id())), removedNames: new Map(), laidOut: true };
 }
 
 // diffAgainst computes the delta from what cy shows to (nodes, edges), by
@@ -248,6 +298,7 @@ function diffAgainst(cy, nodes, edges) {
 // can refresh a panel that shows one of them, and removedNames (node ID →
 // name of each removed container).
 export function applyDelta(cy, delta) {
+  completeSnapshot(cy);
   const touched = new Set();
   const removedNames = new Map(); // node ID → name of each removed container
   const spots = new Map(); // name → where each removed container stood

@@ -98,6 +98,13 @@ export function createLOD(cy) {
   });
   soon();
   return {
+    // now runs a pass waiting for the next frame at once (see keepLabels'
+    // now, graph.js).
+    now() {
+      if (!frame) return;
+      cancelAnimationFrame(frame);
+      pass();
+    },
     enabled: () => on,
     setEnabled(v) {
       on = !!v;

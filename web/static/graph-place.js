@@ -23,7 +23,7 @@ const place = {
 // 2 s at 1,500 nodes in Chromium, over the 1 s budget for a first render,
 // and its draft quality (spectral only) took 4 s at 5,000 nodes and put
 // every leaf of a hub on one spot.
-const bigMapNodes = 600;
+export const bigMapNodes = 600;
 
 // fitKey names the view options kept in the Cytoscape core's scratch
 // space.
@@ -142,8 +142,18 @@ function clearOf(a, r) {
   ].filter((c) => c.w > 0 && c.h > 0);
 }
 
+// clusterLaidOut tells whether fullLayout lays cy out in clusters (a big
+// map, with no hosts' boxes and not in bands): the one layout that can go
+// by a list of edges not in cy yet.
+export function clusterLaidOut(cy) {
+  return cy.nodes().length > bigMapNodes && cy.nodes('.host').empty() && !cy.scratch(fitKey)?.bands;
+}
+
 // fullLayout lays the whole graph out; only for a first, unpositioned graph.
-export function fullLayout(cy) {
+// ends, when given, are the edges to lay out by ({source, target, kind},
+// their ends Cytoscape nodes), for a map whose edges are not in cy yet
+// (clusterLaidOut).
+export function fullLayout(cy, ends = undefined) {
   if (cy.nodes().empty()) return;
   if (cy.nodes('.host').nonempty()) {
     const targets = hostLayout(cy, !!cy.scratch(fitKey)?.bands, true);
@@ -171,7 +181,7 @@ export function fullLayout(cy) {
       ix.seed(n, b);
       return b;
     };
-    const pos = clusterPositions(cy.nodes(), relOf);
+    const pos = clusterPositions(cy.nodes(), relOf, ends);
     cy.batch(() => pos.forEach((p, id) => cy.getElementById(id).position(p)));
     const all = [];
     pos.forEach((p, id) => {

@@ -17,8 +17,8 @@ import { setFitAvoid } from './graph-place.js';
 import { indexOf, keptLabelPx, keptLabelStep } from './graph-index.js';
 
 export { networkColour } from './graph-style.js';
-export { fitGraph, tidy, setBands, keepInView, bendLinks } from './graph-place.js';
-export { renderSnapshot, applyDelta, flashEvent } from './graph-elements.js';
+export { fitGraph, tidy, setBands, keepInView, bendLinks, bigMapNodes } from './graph-place.js';
+export { renderSnapshot, completeSnapshot, applyDelta, flashEvent } from './graph-elements.js';
 export { collapseGroup, collapseHost, isCollapsed, isGroupCollapsed, hostOf, setHostsDown, syncHosts } from './graph-hosts.js';
 
 // createGraph starts Cytoscape in container with dockmap's style and no
@@ -159,5 +159,16 @@ export function keepLabels(cy) {
   });
   cy.on('zoom', soon);
   soon();
-  return soon;
+  return {
+    soon,
+    // now runs a pass waiting for the next frame at once: after a change,
+    // before Cytoscape draws it, so that the frame that shows the change
+    // shows its labels too (a pass a frame later made Cytoscape draw the
+    // whole map twice, a second at 5,000 nodes).
+    now() {
+      if (!frame) return;
+      cancelAnimationFrame(frame);
+      update();
+    },
+  };
 }

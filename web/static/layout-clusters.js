@@ -26,9 +26,11 @@ const growRoom = 110;
 // clusterPositions returns a Map from node ID to {x, y} for every node of
 // nodes (a Cytoscape collection) but overlays and boxes (hosts, projects:
 // a box stands where its members do). boxOf(n) gives n's box relative to
-// its position, labels included ({x1, y1, x2, y2}). The result is a pure
-// function of the graph and the boxes: the same map lays out the same.
-export function clusterPositions(nodes, boxOf) {
+// its position, labels included ({x1, y1, x2, y2}). ends, if given, are
+// the edges to go by ({source, target, kind}, ends as Cytoscape nodes),
+// else the nodes' own. The result is a pure function of the graph and
+// the boxes: the same map lays out the same.
+export function clusterPositions(nodes, boxOf, ends = undefined) {
   const list = nodes.filter((n) => !n.hasClass('overlay') && !n.hasClass('host') && !n.hasClass('project')).toArray();
   const inSet = new Set(list.map((n) => n.id()));
   const byName = (a, b) => nameOf(a).localeCompare(nameOf(b)) || a.id().localeCompare(b.id());
@@ -45,23 +47,24 @@ export function clusterPositions(nodes, boxOf) {
     if (!m.has(k)) m.set(k, []);
     m.get(k).push(v);
   };
-  nodes
-    .connectedEdges()
-    .not('.overlay')
-    .forEach((e) => {
-      const s = e.source();
-      const t = e.target();
-      if (!inSet.has(s.id()) || !inSet.has(t.id())) return;
-      if (e.hasClass('member')) {
-        push(netsOf, s.id(), t);
-        size.set(t.id(), (size.get(t.id()) || 0) + 1);
-      } else if (e.hasClass('mount')) {
-        push(storesOf, s.id(), t);
-        push(usersOf, t.id(), s);
-      } else if (e.hasClass('netns')) {
-        ownerOf.set(s.id(), t);
-      }
-    });
+  const edges =
+    ends ||
+    nodes
+      .connectedEdges()
+      .not('.overlay')
+      .map((e) => ({ source: e.source(), target: e.target(), kind: e.data('kind') }));
+  for (const { source: s, target: t, kind } of edges) {
+    if (!inSet.has(s.id()) || !inSet.has(t.id())) continue;
+    if (kind === 'member') {
+      push(netsOf, s.id(), t);
+      size.set(t.id(), (size.get(t.id()) || 0) + 1);
+    } else if (kind === 'mount') {
+      push(storesOf, s.id(), t);
+      push(usersOf, t.id(), s);
+    } else if (kind === 'netns') {
+      ownerOf.set(s.id(), t);
+    }
+  }
 
   // Each node's cluster: a Compose project's own, else a container's
   // smallest network (the one that says most about it), else the cluster
