@@ -68,16 +68,16 @@ export function renderOptions(choice) {
 
 // While a map of viewportTextureFromNodes nodes or more is dragged or
 // wheeled, the canvas moves a picture of it (Cytoscape's
-// textureOnViewport) and draws it anew when the gesture ends; from
-// hideEdgesFromNodes on, it draws the nodes live without their edges
-// instead (hideEdgesOnViewport). BenchmarkPanZoom, in software here: at
-// 1,000 nodes the picture took the frame rate from 7.5 to 15-60 a second,
-// hiding the edges to 10-60; at 5,000 hiding the edges did better (1.7
-// to 4.3-8.6 in three runs, the picture 2.0-2.6). Below 500 nodes the
-// canvas keeps up anyway. Both at once would hide the edges from the
-// picture, so it is one or the other.
+// textureOnViewport) and draws it anew when the gesture ends. The other
+// way, drawing the nodes live without their edges (hideEdgesOnViewport),
+// was kept from 2,000 nodes on until BenchmarkPanZoom, in software here,
+// measured both again once a big map's labels were restyled only when
+// their size step changes: at 5,000 nodes the picture keeps 60 frames a
+// second p50 for a drag and a wheel alike (a frame of 0.2 s when a new
+// picture is drawn, p95), hiding the edges 15 and 12. At 1,000 both keep
+// 60. Below 500 nodes the canvas keeps up anyway. (Both at once would
+// hide the edges from the picture.)
 export const viewportTextureFromNodes = 500;
-export const hideEdgesFromNodes = 2000;
 
 // followSize keeps the size of cy's map for the next visit's choice
 // (written at most every few seconds, however many nodes a delta adds)
@@ -97,8 +97,7 @@ export function followSize(cy, { viewport }) {
     frame = 0;
     if (cy.destroyed()) return;
     const n = cy.nodes().length;
-    r.textureOnViewport = n >= viewportTextureFromNodes && n < hideEdgesFromNodes;
-    r.hideEdgesOnViewport = n >= hideEdgesFromNodes;
+    r.textureOnViewport = n >= viewportTextureFromNodes;
   };
   cy.on('add remove', () => {
     if (!timer) timer = setTimeout(save, 2000);
