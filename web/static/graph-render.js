@@ -68,16 +68,19 @@ export function renderOptions(choice) {
 
 // While a map of viewportTextureFromNodes nodes or more is dragged or
 // wheeled, the canvas moves a picture of it (Cytoscape's
-// textureOnViewport) and draws it anew when the gesture ends. The other
-// way, drawing the nodes live without their edges (hideEdgesOnViewport),
-// was kept from 2,000 nodes on until BenchmarkPanZoom, in software here,
-// measured both again once a big map's labels were restyled only when
-// their size step changes: at 5,000 nodes the picture keeps 60 frames a
-// second p50 for a drag and a wheel alike (a frame of 0.2 s when a new
-// picture is drawn, p95), hiding the edges 15 and 12. At 1,000 both keep
-// 60. Below 500 nodes the canvas keeps up anyway. (Both at once would
-// hide the edges from the picture.)
+// textureOnViewport) and draws it anew when the gesture ends; from
+// hideEdgesFromNodes on, the picture leaves the edges out
+// (hideEdgesOnViewport too), and they come back when the gesture ends.
+// Cytoscape draws the picture on a gesture's first frame, the whole map
+// at twice the resolution. BenchmarkPanZoom, in software here, at 5,000
+// nodes: the picture with edges took that first frame 0.78-0.90 s, then
+// 60 frames a second, so a 1 s drag had 3-9 frames; without edges 0.48-
+// 0.52 s, then 60, some 30 frames in that second; the nodes drawn live
+// without their edges (hideEdgesOnViewport alone, the choice until then)
+// kept 15-20 for a drag and 12 for a wheel. At 1,000 the picture with
+// its edges keeps 60. Below 500 nodes the canvas keeps up anyway.
 export const viewportTextureFromNodes = 500;
+export const hideEdgesFromNodes = 2000;
 
 // followSize keeps the size of cy's map for the next visit's choice
 // (written at most every few seconds, however many nodes a delta adds)
@@ -98,6 +101,7 @@ export function followSize(cy, { viewport }) {
     if (cy.destroyed()) return;
     const n = cy.nodes().length;
     r.textureOnViewport = n >= viewportTextureFromNodes;
+    r.hideEdgesOnViewport = n >= hideEdgesFromNodes;
   };
   cy.on('add remove', () => {
     if (!timer) timer = setTimeout(save, 2000);
