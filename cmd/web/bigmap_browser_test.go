@@ -104,8 +104,8 @@ func TestBrowserBigMapNoStacking(t *testing.T) {
 		n     int
 	}{
 		{"star of 1000 created", starScene, 1000},
-		{"1000 nodes, 50 networks", func(n int) topology.Inventory { return benchScene(n, 50, 250) }, 700},
-		{"1000 nodes as 35 Compose projects", func(n int) topology.Inventory { return composeScene(benchScene(n, 50, 250), 35) }, 700},
+		{"1000 nodes, 50 networks", scene1000, 700},
+		{"1000 nodes as 35 Compose projects", scene1000Projects, 700},
 		{"5000 nodes, 250 networks", func(n int) topology.Inventory { return benchScene(n, 250, 1250) }, 3500},
 	} {
 		g := topology.Build(sc.scene(sc.n))
@@ -122,13 +122,7 @@ func TestBrowserBigMapNoStacking(t *testing.T) {
 			t.Fatalf("%s: render: %v %v", sc.name, err, got)
 		}
 		// The project boxes are not counted: a box holds its members.
-		want := 0
-		for _, n := range topology.Build(sc.scene(sc.n + 5)).Nodes {
-			if n.Kind != topology.KindProject {
-				want++
-			}
-		}
-		if int(got[0]) != want {
+		if want := unboxedNodes(topology.Build(sc.scene(sc.n + 5))); int(got[0]) != want {
 			t.Errorf("%s: %v nodes on the page, want %d", sc.name, got[0], want)
 		}
 		if got[1] > 0 {
@@ -195,8 +189,8 @@ func TestBrowserBigMapEdgesLater(t *testing.T) {
 		n     int
 		later bool
 	}{
-		{"1000 nodes, 50 networks", func(n int) topology.Inventory { return benchScene(n, 50, 250) }, 700, true},
-		{"1000 nodes as 35 Compose projects", func(n int) topology.Inventory { return composeScene(benchScene(n, 50, 250), 35) }, 700, true},
+		{"1000 nodes, 50 networks", scene1000, 700, true},
+		{"1000 nodes as 35 Compose projects", scene1000Projects, 700, true},
 		{"100 nodes", func(n int) topology.Inventory { return benchScene(n, 5, 25) }, 70, false},
 	} {
 		g := topology.Build(sc.scene(sc.n))
@@ -216,21 +210,12 @@ func TestBrowserBigMapEdgesLater(t *testing.T) {
 		if err != nil || len(got) != 8 {
 			t.Fatalf("%s: render: %v %v", sc.name, err, got)
 		}
-		nodes := func(g topology.Graph) int {
-			n := 0
-			for _, x := range g.Nodes {
-				if x.Kind != topology.KindProject {
-					n++
-				}
-			}
-			return n
-		}
 		pending, firstNodes, firstEdges, apart, calls, absent, edges, after := got[0] == 1, int(got[1]), int(got[2]), int(got[3]), int(got[4]), got[5] == 1, int(got[6]), int(got[7])
 		if pending != sc.later {
 			t.Errorf("%s: pending = %v, want %v", sc.name, pending, sc.later)
 		}
-		if firstNodes != nodes(g) {
-			t.Errorf("%s: %d nodes drawn first, want all %d", sc.name, firstNodes, nodes(g))
+		if firstNodes != unboxedNodes(g) {
+			t.Errorf("%s: %d nodes drawn first, want all %d", sc.name, firstNodes, unboxedNodes(g))
 		}
 		if wantFirst := map[bool]int{true: 0, false: len(g.Edges)}[sc.later]; firstEdges != wantFirst {
 			t.Errorf("%s: %d edges drawn first, want %d", sc.name, firstEdges, wantFirst)
@@ -245,8 +230,27 @@ func TestBrowserBigMapEdgesLater(t *testing.T) {
 		if !sc.later && calls != 0 {
 			t.Errorf("%s: complete ran %d times for a map drawn in one step (its caller hands the change on)", sc.name, calls)
 		}
-		if edges != len(g2.Edges) || after != nodes(g2) {
-			t.Errorf("%s: after the delta, %d edges and %d nodes, want %d and %d", sc.name, edges, after, len(g2.Edges), nodes(g2))
+		if edges != len(g2.Edges) || after != unboxedNodes(g2) {
+			t.Errorf("%s: after the delta, %d edges and %d nodes, want %d and %d", sc.name, edges, after, len(g2.Edges), unboxedNodes(g2))
 		}
 	}
+}
+
+// The big-map tests' scenes of 1,000 nodes (with 700 containers): every
+// container on one to three of 50 networks, and the same as 35 Compose
+// projects.
+func scene1000(n int) topology.Inventory { return benchScene(n, 50, 250) }
+
+func scene1000Projects(n int) topology.Inventory { return composeScene(benchScene(n, 50, 250), 35) }
+
+// unboxedNodes counts g's nodes but Compose projects' boxes, which hold
+// their members and are not counted as nodes on the map.
+func unboxedNodes(g topology.Graph) int {
+	n := 0
+	for _, x := range g.Nodes {
+		if x.Kind != topology.KindProject {
+			n++
+		}
+	}
+	return n
 }
