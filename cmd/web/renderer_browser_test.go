@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -63,10 +64,9 @@ func TestBrowserRendererChoice(t *testing.T) {
 		t.Errorf("a big map with WebGL %q: container says %q, Cytoscape draws with %q; want %q", real[0], real[1], real[2], wantReal)
 	}
 
-	// The canvas moves a picture of a big map while it is dragged or
-	// wheeled, of a bigger one too but without its edges (drawing that
-	// picture is a gesture's first frame), and draws a small one live;
-	// the flags follow the map.
+	// The canvas moves the picture on screen while a big map is dragged
+	// or wheeled (TestBrowserGesturePicture), and draws a small one live;
+	// the choice follows the map.
 	big := topology.Build(benchScene(450, 20, 100))
 	viewport := awaitJS[[]string](t, b, fmt.Sprintf(`(async () => {
   const g = await import('/static/graph.js');
@@ -75,8 +75,7 @@ func TestBrowserRendererChoice(t *testing.T) {
   document.body.append(box);
   const cy = g.createGraph(box, { nodes: 0 });
   const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-  const r = cy.renderer();
-  const flags = () => (r.textureOnViewport ? 'texture' : '') + (r.hideEdgesOnViewport ? 'hide-edges' : '') || 'live';
+  const flags = () => box.dataset.gesture;
   const out = [];
   cy.add([{ group: 'nodes', data: { id: 'one', label: 'one' }, classes: 'container' }]);
   await frames();
@@ -94,7 +93,7 @@ func TestBrowserRendererChoice(t *testing.T) {
   box.remove();
   return out;
 })()`, protocol.Encode(&protocol.Snapshot{Snapshot: topology.Snapshot{Graph: big}})))
-	if want := "[live texture texturehide-edges live]"; fmt.Sprint(viewport) != want {
+	if want := "[live picture picture live]"; fmt.Sprint(viewport) != want {
 		t.Errorf("a gesture's drawing with 1 node, %d, %d, none: %v, want %s", len(big.Nodes), len(big.Nodes)+2000, viewport, want)
 	}
 
@@ -203,4 +202,103 @@ func awaitJS[T any](t testing.TB, b *browser, expr string) T {
 		t.Fatalf("evaluate %.200s: %v", expr, err)
 	}
 	return v
+}
+
+// gestureJS renders snapshot in a fresh Cytoscape instance made as the
+// page makes it, then drags its background (DOM events, as a hand's) and
+// turns the wheel. It returns [the container's data-gesture, the node
+// layer's transform during the drag ("x,y,k", its move and scale),
+// frames Cytoscape drew during it, the
+// pan the drag made ("x,y"), the transform after the drag, whether it drew
+// after the drag, the transform during the wheel, frames drawn during it,
+// the transform after the wheel, whether it drew after the wheel].
+func gestureJS(frame []byte) string {
+	return fmt.Sprintf(`(async () => {
+`+freshGraphJS+`
+  g.renderSnapshot(cy, %s);
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  for (let i = 0; i < 5; i++) await frame();
+  const layer = cy.renderer().data.canvases[2];
+  let draws = 0;
+  cy.on('render', () => draws++);
+  const rect = box.getBoundingClientRect();
+  const target = box.querySelector('canvas');
+  const mouse = (type, x, y) => new MouseEvent(type, {
+    clientX: rect.left + x, clientY: rect.top + y, bubbles: true, cancelable: true, view: window,
+    button: 0, buttons: type === 'mouseup' ? 0 : 1,
+  });
+  // The transform's move and scale, "x,y,k" (none: "").
+  const transform = () => {
+    const m = /translate\(([-\d.e]+)px, ([-\d.e]+)px\) scale\(([-\d.e]+)\)/.exec(layer.style.transform);
+    return m ? [m[1], m[2], m[3]].map((v) => Math.round(Number(v) * 100) / 100).join(',') : layer.style.transform;
+  };
+  const out = [box.dataset.gesture || ''];
+  const pan0 = { ...cy.pan() };
+  let before = draws;
+  target.dispatchEvent(mouse('mousedown', 4, 4));
+  for (let i = 1; i <= 10; i++) {
+    window.dispatchEvent(mouse('mousemove', 4 + 12 * i, 4 + 6 * i));
+    await frame();
+  }
+  const moved = [cy.pan().x - pan0.x, cy.pan().y - pan0.y, 1].map((v) => Math.round(v * 100) / 100).join(',');
+  out.push(transform(), String(draws - before), moved);
+  before = draws;
+  window.dispatchEvent(mouse('mouseup', 124, 64));
+  for (let i = 0; i < 5; i++) await frame();
+  out.push(transform(), String(draws > before));
+  const drawsBeforeWheel = draws;
+  for (let i = 0; i < 6; i++) {
+    target.dispatchEvent(new WheelEvent('wheel', { clientX: rect.left + rect.width / 2, clientY: rect.top + rect.height / 2,
+      deltaY: -10, deltaMode: 0, bubbles: true, cancelable: true, view: window }));
+    await frame();
+  }
+  out.push(transform(), String(draws - drawsBeforeWheel));
+  before = draws;
+  // Cytoscape ends a wheel's zoom a moment after the last notch.
+  for (let i = 0; i < 60 && layer.style.transform; i++) await frame();
+  await frame();
+  out.push(transform(), String(draws > before));
+  cy.destroy();
+  box.remove();
+  return out;
+})()`, frame)
+}
+
+// TestBrowserGesturePicture: on a map of 500 nodes or more, a drag or a
+// wheel moves the picture already on screen (a CSS transform of the
+// canvases, where the viewport now puts each point of the last frame)
+// instead of Cytoscape drawing each frame or a picture of the whole map,
+// and the map is drawn for real once the gesture ends; a small map is
+// drawn live.
+func TestBrowserGesturePicture(t *testing.T) {
+	base := startDockmap(t, nil)
+	b := newBrowser(t)
+	openMap(t, b, base)
+	big := topology.Build(benchScene(450, 20, 100))
+	got := awaitJS[[]string](t, b, gestureJS(protocol.Encode(&protocol.Snapshot{Snapshot: topology.Snapshot{Graph: big}})))
+	t.Logf("a map of %d nodes: %q", len(big.Nodes), got)
+	if got[0] != "picture" {
+		t.Errorf("data-gesture = %q, want picture", got[0])
+	}
+	if got[1] != got[3] || got[3] == "0,0,1" {
+		t.Errorf("during the drag the node layer is moved by %q, want %q (the pan the drag made)", got[1], got[3])
+	}
+	if got[2] != "0" {
+		t.Errorf("Cytoscape drew %s frames during the drag, want none", got[2])
+	}
+	if got[4] != "" || got[5] != "true" {
+		t.Errorf("after the drag: transform %q, drawn anew %s; want none, true", got[4], got[5])
+	}
+	if k := got[6][strings.LastIndex(got[6], ",")+1:]; got[6] == "" || k == "1" || got[7] != "0" {
+		t.Errorf("during the wheel: transform %q, %s frames drawn; want a scale, none drawn", got[6], got[7])
+	}
+	if got[8] != "" || got[9] != "true" {
+		t.Errorf("after the wheel: transform %q, drawn anew %s; want none, true", got[8], got[9])
+	}
+
+	small := topology.Build(benchScene(70, 5, 25))
+	got = awaitJS[[]string](t, b, gestureJS(protocol.Encode(&protocol.Snapshot{Snapshot: topology.Snapshot{Graph: small}})))
+	if got[0] != "live" || got[1] != "" || got[2] == "0" {
+		t.Errorf("a map of %d nodes: data-gesture %q, transform during the drag %q, frames drawn %s; want live, none, some", len(small.Nodes), got[0], got[1], got[2])
+	}
 }

@@ -228,21 +228,23 @@ export function renderSnapshot(cy, snapshot, options = {}) {
       cy,
       edgeItems.map((e) => ({ source: cy.getElementById(e.from), target: cy.getElementById(e.to), kind: e.kind })),
     );
-    cy.scratch(pendingKey, { json: edgeJSON, items: edgeItems, complete: options.complete });
+    pendingEdges.set(cy, { json: edgeJSON, items: edgeItems, complete: options.complete });
     return { touched: new Set(), removedNames: new Map(), laidOut: true, pending: true };
   }
   return applyDelta(cy, diffAgainst(cy, nodes, edges));
 }
 
-// A snapshot's edges waiting for completeSnapshot.
-const pendingKey = 'dockmapPendingEdges';
+// A snapshot's edges waiting for completeSnapshot, by Cytoscape instance.
+// Not in cy's scratch: setting that restyles the whole map (3.35), a
+// second at 5,000 nodes.
+const pendingEdges = new WeakMap();
 
 // completeSnapshot adds the edges renderSnapshot kept back (edgesLater),
 // if any, and hands the change of the whole snapshot to its complete.
 export function completeSnapshot(cy) {
-  const p = cy.scratch(pendingKey);
+  const p = pendingEdges.get(cy);
   if (!p) return;
-  cy.removeScratch(pendingKey);
+  pendingEdges.delete(cy);
   cy.batch(() => {
     addEdges(cy, p.json, p.items);
     // The boxes the level of detail folded (graph-hosts.js) draw their

@@ -15,6 +15,7 @@
 // address, kept in prefs.
 
 import { footprintOf, openFolded, setDetail } from './graph-hosts.js';
+import { gesturing } from './graph-render.js';
 import { loadPref, storePref } from './prefs.js';
 
 // Below this many nodes a map reads at the zoom that fits it: no level of
@@ -52,6 +53,8 @@ export function createLOD(cy) {
 
   const pass = () => {
     frame = 0;
+    // Not while a gesture moves the picture on screen: at its end.
+    if (gesturing(cy)) return;
     const z = cy.zoom();
     if (dirty) count = cy.nodes().length;
     const large = on && count > lodNodes;
@@ -83,6 +86,10 @@ export function createLOD(cy) {
     if (!frame) frame = requestAnimationFrame(pass);
   };
   cy.on('zoom', soon);
+  cy.on('gestureend', () => {
+    if (frame) cancelAnimationFrame(frame);
+    pass();
+  });
   // The page's own overlays (probe arrows, the boxes' edges) change
   // nothing here.
   cy.on('add remove', (ev) => {

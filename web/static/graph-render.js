@@ -66,47 +66,140 @@ export function renderOptions(choice) {
   return { webgl: choice === 'webgl' };
 }
 
-// While a map of viewportTextureFromNodes nodes or more is dragged or
-// wheeled, the canvas moves a picture of it (Cytoscape's
-// textureOnViewport) and draws it anew when the gesture ends; from
-// hideEdgesFromNodes on, the picture leaves the edges out
-// (hideEdgesOnViewport too), and they come back when the gesture ends.
-// Cytoscape draws the picture on a gesture's first frame, the whole map
-// at twice the resolution. BenchmarkPanZoom, in software here, at 5,000
-// nodes: the picture with edges took that first frame 0.78-0.90 s, then
-// 60 frames a second, so a 1 s drag had 3-9 frames; without edges 0.48-
-// 0.52 s, then 60, some 30 frames in that second; the nodes drawn live
-// without their edges (hideEdgesOnViewport alone, the choice until then)
-// kept 15-20 for a drag and 12 for a wheel. At 1,000 the picture with
-// its edges keeps 60. Below 500 nodes the canvas keeps up anyway.
-export const viewportTextureFromNodes = 500;
-export const hideEdgesFromNodes = 2000;
+// While a map of pictureFromNodes nodes or more is dragged, pinched or
+// wheeled, the page moves the picture already on screen (gesturePicture)
+// and Cytoscape draws the map anew when the gesture ends. Cytoscape's own
+// way (textureOnViewport) draws a picture of the whole map on the
+// gesture's first frame: BenchmarkPanZoom, in software here, at 5,000
+// nodes, took that frame 0.78-0.90 s with the edges in it and 0.48-0.52 s
+// without (hideEdgesOnViewport too), then 60 frames a second, so a 1 s
+// drag had 26 frames at best; drawing the nodes live without their edges
+// kept 15-20 for a drag and 12 for a wheel. Below 500 nodes the canvas
+// keeps up anyway.
+export const pictureFromNodes = 500;
 
 // followSize keeps the size of cy's map for the next visit's choice
 // (written at most every few seconds, however many nodes a delta adds)
-// and, when viewport is set, sets the canvas's way of drawing a gesture
-// as the map crosses the sizes above. Cytoscape takes those options only
-// at creation, before the map's size is known; its canvas renderer reads
-// the flags on every frame, so they are set there (3.35).
+// and, when viewport is set (the canvas renderer), moves the picture on
+// screen during a gesture once the map has pictureFromNodes nodes
+// (gesturePicture). The container's data-gesture says which: "picture"
+// or "live".
 export function followSize(cy, { viewport }) {
   let timer = 0;
   let frame = 0;
-  const r = cy.renderer();
+  let nodes = 0;
   const save = () => {
     timer = 0;
     if (!cy.destroyed()) storePref(sizeKey, String(cy.nodes().length));
   };
-  const fit = () => {
+  const count = () => {
     frame = 0;
     if (cy.destroyed()) return;
-    const n = cy.nodes().length;
-    r.textureOnViewport = n >= viewportTextureFromNodes;
-    r.hideEdgesOnViewport = n >= hideEdgesFromNodes;
+    nodes = cy.nodes().length;
+    cy.container().dataset.gesture = nodes >= pictureFromNodes ? 'picture' : 'live';
   };
+  if (viewport) {
+    gesturePicture(cy, () => nodes >= pictureFromNodes);
+    count();
+  }
   cy.on('add remove', () => {
     if (!timer) timer = setTimeout(save, 2000);
-    if (viewport && !frame) frame = requestAnimationFrame(fit);
+    if (viewport && !frame) frame = requestAnimationFrame(count);
   });
+}
+
+// gesturePicture makes cy's canvas renderer, while on() holds, move what
+// it last drew instead of drawing during a pan or zoom by hand: its
+// canvases take a CSS transform that puts each point of the last frame
+// where the viewport now shows it (the compositor does it, in no time),
+// and the first frame after the gesture draws the map for real. What the
+// last frame did not cover shows empty until then, as with Cytoscape's
+// own picture. A node dragged, a box selected, an animation of the
+// camera: drawn as ever.
+//
+// It relies on Cytoscape 3.35's canvas renderer: render(options) draws a
+// frame (options.forcedContext: into something else, such as a PNG), the
+// flags hoverData.dragging (a pan), pinching, swipePanning and
+// data.wheelZooming say a gesture is on, data.canvases are its layers
+// (index 0, the top one, takes no drawing of ours and stays put).
+function gesturePicture(cy, on) {
+  const r = cy.renderer();
+  const draw = r.render;
+  if (typeof draw !== 'function' || !r.data || !r.hoverData) return;
+  let drawn = null; // the viewport of the last frame drawn: {zoom, pan}
+  let moved = false; // the canvases carry a transform
+  let ending = false; // the gesture is over: the next frame draws
+  let watch = 0;
+  const layers = () => [...r.data.canvases].slice(1);
+  const gesture = () => !!(r.hoverData.dragging || r.pinching || r.swipePanning || r.data.wheelZooming) && !r.hoverData.draggingEles;
+  const settle = () => {
+    moved = false;
+    ending = false;
+    for (const c of layers()) c.style.transform = '';
+  };
+  // A gesture ends without always asking for a frame: once it has, one is
+  // asked for, which draws the map and takes the transform off.
+  const follow = () => {
+    watch = 0;
+    if (!moved || cy.destroyed()) return;
+    if (gesture()) {
+      watch = requestAnimationFrame(follow);
+      return;
+    }
+    r.redrawHint('eles', true);
+    r.redrawHint('drag', true);
+    r.redraw();
+  };
+  r.render = function (options = {}) {
+    if (!options.forcedContext && drawn && on() && gesture()) {
+      const k = cy.zoom() / drawn.zoom;
+      const p = cy.pan();
+      const tx = p.x - drawn.pan.x * k;
+      const ty = p.y - drawn.pan.y * k;
+      for (const c of layers()) {
+        c.style.transformOrigin = '0 0';
+        c.style.transform = `translate(${tx}px, ${ty}px) scale(${k})`;
+      }
+      moved = true;
+      moving.add(cy);
+      if (!watch) watch = requestAnimationFrame(follow);
+      return undefined;
+    }
+    if (moved && !options.forcedContext) {
+      // Everything is drawn anew, not only what Cytoscape thinks changed
+      // since the frame it last drew.
+      r.redrawHint('eles', true);
+      r.redrawHint('drag', true);
+      if (!ending) {
+        // What waited for the gesture's end (kept labels, the level of
+        // detail) restyles now, and the next frame draws it all: this
+        // frame's rendered styles were worked out already.
+        ending = true;
+        moving.delete(cy);
+        cy.emit('gestureend');
+        r.redraw();
+        return undefined;
+      }
+    }
+    const out = draw.call(this, options);
+    if (!options.forcedContext) {
+      if (moved) settle();
+      drawn = { zoom: cy.zoom(), pan: { ...cy.pan() } };
+    }
+    return out;
+  };
+}
+
+// The instances whose picture a gesture is moving. Not in cy's scratch:
+// setting that restyles the whole map (Cytoscape 3.35).
+const moving = new WeakSet();
+
+// gesturing tells whether a gesture is moving cy's picture on screen
+// (gesturePicture): what the picture hides anyway (labels sized for the
+// zoom, the level of detail) can wait for its end, which cy announces
+// with a "gestureend" event, in time for the frame that draws the map.
+export function gesturing(cy) {
+  return moving.has(cy);
 }
 
 // lastSize is the size followSize kept, 0 if none.

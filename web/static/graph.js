@@ -12,7 +12,7 @@
 /* global cytoscape */
 
 import { stylesheet, webglStyle } from './graph-style.js';
-import { chooseRenderer, followSize, lastSize, renderOptions, rendererSetting } from './graph-render.js';
+import { chooseRenderer, followSize, gesturing, lastSize, renderOptions, rendererSetting } from './graph-render.js';
 import { setFitAvoid } from './graph-place.js';
 import { indexOf, keptLabelPx, keptLabelStep } from './graph-index.js';
 
@@ -105,6 +105,9 @@ export function keepLabels(cy) {
   };
   const update = () => {
     frame = 0;
+    // The picture a gesture moves shows the labels as they were: sized
+    // again when it ends.
+    if (gesturing(cy)) return;
     const z = cy.zoom();
     // The step at which a label reads at keptLabelPx at least.
     const k = Math.ceil(Math.log(keptLabelPx / (16 * z)) / Math.log(keptLabelStep));
@@ -158,6 +161,10 @@ export function keepLabels(cy) {
     changed();
   });
   cy.on('zoom', soon);
+  cy.on('gestureend', () => {
+    if (frame) cancelAnimationFrame(frame);
+    update();
+  });
   soon();
   return {
     soon,
