@@ -534,7 +534,9 @@ func clickNode(t testing.TB, b *browser, id string) {
   const n = %s, cy = window.cy;
   const r = document.querySelector('[data-testid=graph]').getBoundingClientRect();
   const bb = n.renderedBoundingBox({ includeLabels: false, includeOverlays: false });
-  const others = cy.nodes().not(n).not(n.ancestors()).map((m) => m.renderedBoundingBox({ includeLabels: false, includeOverlays: false }));
+  // Shown nodes only: a hidden one (another test's container, out of a
+  // lesson's focus) covers nothing, wherever it stands.
+  const others = cy.nodes(':visible').not(n).not(n.ancestors()).map((m) => m.renderedBoundingBox({ includeLabels: false, includeOverlays: false }));
   const cx = (bb.x1 + bb.x2) / 2, cy0 = (bb.y1 + bb.y2) / 2, q = Math.min(bb.w, bb.h) / 4;
   let tries = [[0, 0], [q, 0], [-q, 0], [0, q], [0, -q]];
   // A box (a host's, a project's) has its members, and edges between
