@@ -353,10 +353,6 @@ function afterChange(change, seq, baseline = false, affects = undefined) {
   if (filter.trim()) filterByName(cy, filter);
   toolbar.updateSelectionCount();
   toolbar.drawMatrix();
-  // The level of detail and the kept labels follow the change in this
-  // frame, not the next: Cytoscape then draws the map once.
-  lod.now();
-  labels.now();
 }
 
 // The page's own timing of its first map (benchmarks, the browser's
@@ -383,7 +379,10 @@ startLive({
       afterChange(c, msg.seq, true);
     };
     const change = renderSnapshot(cy, msg, { edgesLater: true, complete });
-    // The first paint shows the labels that stay at this zoom.
+    // The level of detail and the kept labels follow the snapshot in this
+    // frame, not the next: Cytoscape draws the first map once (a pass a
+    // frame later drew it twice, a second at 5,000 nodes), with the
+    // labels that stay at this zoom.
     lod.now();
     labels.now();
     if (first) afterPaint(() => performance.mark('dockmap:first-map'));
