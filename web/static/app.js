@@ -320,6 +320,9 @@ const classView = createClassView({ cy, lesson, focus, fit: () => fitGraph(cy) }
 engines.listen(classView.engines);
 initKeys({ store, toolbar, selection, dialogs, views: { presenter, tidy: tidyMap, timeline, hosts, classView }, readOnly });
 
+// afterPaint runs f in the task after the next frame is drawn and painted.
+const afterPaint = (f) => requestAnimationFrame(() => setTimeout(f));
+
 // afterChange keeps the panel, the probes and the search filter in step
 // with the graph.
 function afterChange(change, seq, baseline = false, affects = undefined) {
@@ -343,7 +346,7 @@ function afterChange(change, seq, baseline = false, affects = undefined) {
   if (change.laidOut && cy.nodes().length > bigMapNodes) {
     // A big map's links are bent once it shows: every link's label
     // measured against its neighbours took a tenth of its first paint.
-    requestAnimationFrame(() => setTimeout(() => bendLinks(cy)));
+    afterPaint(() => bendLinks(cy));
   } else {
     bendLinks(cy, change.laidOut ? null : touchedNodes);
   }
@@ -364,7 +367,6 @@ function afterChange(change, seq, baseline = false, affects = undefined) {
 // rendering is done). Two frames counted the next frame's work too, where
 // Cytoscape goes on caching the textures of what it has already drawn.
 let firstMap = true;
-const afterPaint = (f) => requestAnimationFrame(() => setTimeout(f));
 startLive({
   onSnapshot(msg) {
     if (firstMap) performance.mark('dockmap:snapshot');
